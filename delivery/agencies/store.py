@@ -1,0 +1,87 @@
+"""SQL for agencies and their keys."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+INSERT_AGENCY = """
+INSERT INTO agencies (code, name, language) VALUES ($1, $2, $3)
+RETURNING id, code, name, language
+"""
+SELECT_AGENCY_BY_CODE = "SELECT id, code, name, language FROM agencies WHERE code = $1"
+INSERT_KEY = """
+INSERT INTO api_keys (agency_id, prefix, key_hash) VALUES ($1, $2, $3) RETURNING id, created_at
+"""
+SELECT_KEY = """
+SELECT k.id AS key_id, k.key_hash, k.revoked_at, a.id, a.code, a.name, a.language
+FROM api_keys k JOIN agencies a ON a.id = k.agency_id
+WHERE k.prefix = $1
+"""
+REVOKE_KEYS = """
+UPDATE api_keys SET revoked_at = now()
+WHERE agency_id = $1 AND revoked_at IS NULL AND ($2::text IS NULL OR prefix = $2)
+RETURNING prefix
+"""
+SELECT_KEYS = """
+SELECT prefix, created_at, revoked_at, last_used_at FROM api_keys
+WHERE agency_id = $1 ORDER BY created_at
+"""
+TOUCH_KEY = """
+UPDATE api_keys SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+"""
+
+
+class Agency(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    code: str
+    name: str
+    language: str | None = None
+
+
+class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    key_id: int
+    key_hash: bytes
+    revoked: bool
+    agency: Agency
+
+
+def _agency(row: asyncpg.Record) -> Agency:
+    return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"])
+
+
+async def insert_agency(conn: asyncpg.Connection, *, code: str, name: str,
+                        language: str | None) -> Agency:
+    return _agency(await conn.fetchrow(INSERT_AGENCY, code, name, language))
+
+
+async def get_agency_by_code(conn: asyncpg.Connection, code: str) -> Agency | None:
+    row = await conn.fetchrow(SELECT_AGENCY_BY_CODE, code)
+    return _agency(row) if row else None
+
+
+async def insert_key(conn: asyncpg.Connection, agency_id: int, prefix: str,
+                     key_hash: bytes) -> None:
+    await conn.execute(INSERT_KEY, agency_id, prefix, key_hash)
+
+
+async def get_key(conn: asyncpg.Connection, prefix: str) -> KeyRecord | None:
+    row = await conn.fetchrow(SELECT_KEY, prefix)
+    if row is None:
+        return None
+    return KeyRecord(key_id=row["key_id"], key_hash=row["key_hash"],
+                     revoked=row["revoked_at"] is not None, agency=_agency(row))
+
+
+async def revoke_keys(conn: asyncpg.Connection, agency_id: int,
+                      prefix: str | None = None) -> list[str]:
+    return [r["prefix"] for r in await conn.fetch(REVOKE_KEYS, agency_id, prefix)]
+
+
+async def list_keys(conn: asyncpg.Connection, agency_id: int) -> list[dict]:
+    return [dict(r) for r in await conn.fetch(SELECT_KEYS, agency_id)]
+
+
+async def touch_key(conn: asyncpg.Connection, key_id: int) -> None:
+    await conn.execute(TOUCH_KEY, key_id)

@@ -1,0 +1,152 @@
+"""Agency webhooks: where state changes are pushed, signed, retried for a day, logged."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import msgspec
+
+from delivery.dispatch import Claimed, Done, GiveUp, Result, TryLater, backoff
+from delivery.errors import FieldError, InvalidInput
+from notifications.signing import new_webhook_secret, sign_webhook
+
+SIGNATURE_HEADER = "Tasheel-Signature"
+RETRY_FOR = timedelta(hours=24)
+TIMEOUT_S = 10.0
+
+SET_WEBHOOK = """
+UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now()
+WHERE id = $1
+"""
+SELECT_WEBHOOK = "SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1"
+INSERT_DELIVERY = """
+INSERT INTO webhook_deliveries (outbox_id, agency_id, attempt, url, status_code, error,
+    duration_ms, succeeded)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+SELECT_DELIVERIES = """
+SELECT d.id, d.outbox_id, o.payload->>'tracking_number' AS tracking_number,
+    o.payload->>'state' AS state, d.attempt, d.url, d.status_code, d.error, d.duration_ms,
+    d.succeeded, d.at, o.status AS outbox_status
+FROM webhook_deliveries d JOIN outbox o ON o.id = d.outbox_id
+WHERE d.agency_id = $1 AND ($2::bigint IS NULL OR d.id < $2)
+ORDER BY d.id DESC LIMIT $3
+"""
+
+
+class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    url: str
+
+
+class WebhookOut(msgspec.Struct, kw_only=True):
+    url: str
+    secret: str  # shown once: every later delivery is signed with it
+    signature_header: str = SIGNATURE_HEADER
+
+
+class DeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: int
+    event_id: int
+    tracking_number: str | None
+    state: str | None
+    attempt: int
+    url: str
+    succeeded: bool
+    duration_ms: int
+    at: datetime
+    outcome: str  # done, pending (will retry), failed
+    status_code: int | None = None
+    error: str | None = None
+
+
+async def configure(conn: asyncpg.Connection, agency_id: int, url: str,
+                    allow_hosts: tuple[str, ...]) -> WebhookOut:
+    """Set the agency's endpoint and a new signing secret."""
+    await check_destination(url, allow_hosts)
+    secret = new_webhook_secret()
+    await conn.execute(SET_WEBHOOK, agency_id, url, secret)
+    return WebhookOut(url=url, secret=secret)
+
+
+async def check_destination(url: str, allow_hosts: tuple[str, ...]) -> None:
+    """Refuse URLs that are not http(s) or that resolve into our own network (SSRF)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or len(url) > 2000:
+        raise _bad_url("must be an absolute http(s) URL")
+    if host in allow_hosts:
+        return
+    if parts.scheme != "https":
+        raise _bad_url("must use https")
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443,
+                                                             type=socket.SOCK_STREAM)
+    except OSError:
+        raise _bad_url(f"{host} does not resolve") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise _bad_url(f"{host} resolves to a private or reserved address")
+
+
+def _bad_url(message: str) -> InvalidInput:
+    return InvalidInput("webhook URL refused", errors=[FieldError(field="/url", message=message)])
+
+
+async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claimed) -> Result:
+    """POST one state change to the agency, signed; log the attempt; decide what next."""
+    target = await conn.fetchrow(SELECT_WEBHOOK, claimed.agency_id)
+    if target is None or not target["webhook_url"]:
+        return Done(note="no webhook configured")
+    url, secret = target["webhook_url"], target["webhook_secret"]
+    body = msgspec.json.encode({"id": claimed.id, **claimed.payload})
+    status, error, elapsed_ms = await _post(ctx, url, secret, claimed.id, body)
+    succeeded = status is not None and 200 <= status < 300
+    await conn.execute(INSERT_DELIVERY, claimed.id, claimed.agency_id, claimed.attempts, url,
+                       status, error, elapsed_ms, succeeded)
+    if succeeded:
+        return Done()
+    reason = error or f"HTTP {status}"
+    if datetime.now(UTC) - claimed.created_at > RETRY_FOR:
+        return GiveUp(error=reason, status="failed")
+    return TryLater(error=reason, after=backoff(claimed))
+
+
+async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,
+                body: bytes) -> tuple[int | None, str | None, int]:
+    settings = ctx["settings"]
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign_webhook(secret, body, int(time.time())),
+        "Tasheel-Event-Id": str(event_id),
+    }
+    started = time.monotonic()
+    try:
+        await check_destination(url, settings.webhook_allow_hosts)
+        client: httpx.AsyncClient = ctx["http"]
+        response = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
+        status, error = response.status_code, None
+    except InvalidInput as exc:
+        status, error = None, exc.errors[0].message
+    except httpx.HTTPError as exc:
+        status, error = None, type(exc).__name__
+    return status, error, int((time.monotonic() - started) * 1000)
+
+
+async def deliveries(conn: asyncpg.Connection, agency_id: int, *, before: int | None,
+                     limit: int) -> list[DeliveryOut]:
+    rows = await conn.fetch(SELECT_DELIVERIES, agency_id, before, limit)
+    return [DeliveryOut(
+        id=r["id"], event_id=r["outbox_id"], tracking_number=r["tracking_number"],
+        state=r["state"], attempt=r["attempt"], url=r["url"], succeeded=r["succeeded"],
+        duration_ms=r["duration_ms"], at=r["at"], status_code=r["status_code"],
+        error=r["error"], outcome={"done": "done", "failed": "failed", "dead": "failed"}.get(
+            r["outbox_status"], "pending")) for r in rows]

@@ -1,0 +1,139 @@
+"""The Litestar application: `create_app(settings)` assembles routes, state and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+from arq import create_pool as create_arq_pool
+from arq.connections import RedisSettings
+from litestar import Litestar, MediaType, Response, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from delivery import db, logs
+from delivery.problems import EXCEPTION_HANDLERS
+from delivery.settings import Settings
+
+READY_TIMEOUT_S = 1.0
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's connection settings for a redis:// or unix:// URL, failing fast when Redis is gone."""
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 1
+    settings.conn_retries = 0
+    return settings
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (the caller's `X-Request-Id` if sane) and echo it back."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _REQUEST_ID.match(given) else secrets.token_hex(8)
+        token = logs.request_id.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            logs.request_id.reset(token)
+
+    return middleware
+
+
+@get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """The process is up (it says nothing about its dependencies)."""
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["operations"])
+async def ready(state: State) -> Response[dict[str, Any]]:
+    """PostgreSQL and Redis both answer: 200; otherwise 503 naming what is down."""
+    checks = await asyncio.gather(_check_postgres(state), _check_redis(state))
+    body = {"postgres": checks[0], "redis": checks[1]}
+    ok = all(c == "ok" for c in checks)
+    return Response({"status": "ready" if ok else "unavailable", **body},
+                    status_code=200 if ok else 503, media_type=MediaType.JSON)
+
+
+async def _check_postgres(state: State) -> str:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S), state.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+        return "ok"
+    except Exception:
+        return "down"
+
+
+async def _check_redis(state: State) -> str:
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await state.redis.ping()
+        return "ok"
+    except Exception:
+        return "down"
+
+
+def _lifespan(settings: Settings):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not settings.database_url or not settings.redis_url:
+            raise RuntimeError("create_app needs DATABASE_URL and REDIS_URL (the CLI fills them)")
+        app.state.pool = await db.create_pool(settings.database_url)
+        try:
+            app.state.redis = await create_arq_pool(redis_settings(settings.redis_url))
+        except Exception:
+            await app.state.pool.close()
+            raise
+        try:
+            for start in app.state.on_start:
+                await start(app.state)
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.pool.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The whole HTTP service, configured by `settings` and nothing else."""
+    from delivery import routes
+
+    state = State({"settings": settings, "on_start": list(routes.STARTUP)})
+    prometheus = PrometheusConfig(app_name="tasheel", prefix="tasheel", group_path=True,
+                                  exclude=["/metrics"])
+    return Litestar(
+        route_handlers=[health, ready, PrometheusController, *routes.HANDLERS],
+        state=state,
+        lifespan=[_lifespan(settings)],
+        middleware=[request_id_middleware, prometheus.middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Tasheel", version="1", path="/schema",
+            description="Document delivery and postal tracking: agencies, postal staff, citizens.",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        logging_config=None,  # JSON logs are configured once per process (delivery.logs)
+        debug=False,
+    )

@@ -1,0 +1,182 @@
+"""Tamper-evident custody log: each event carries the SHA-256 of the previous event of its item.
+
+An event is a mapping with the keys in `CHAINED_FIELDS` (a missing key counts as null) plus
+`hash`. Hashes and `prev_hash` may be given as bytes or as hex text. The first event of an item
+(`seq` 1) chains to `GENESIS_HASH`.
+"""
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+GENESIS_HASH = bytes(32)
+FIRST_SEQ = 1
+
+CHAINED_FIELDS = (
+    "item_id",
+    "seq",
+    "action",
+    "from_state",
+    "to_state",
+    "actor_id",
+    "role",
+    "device_id",
+    "site",
+    "device_at",
+    "server_at",
+    "payload",
+    "prev_hash",
+)
+_TIMESTAMP_FIELDS = frozenset({"device_at", "server_at"})
+
+
+class BreakKind(StrEnum):
+    hash_mismatch = "hash_mismatch"
+    prev_hash_mismatch = "prev_hash_mismatch"
+    sequence_gap = "sequence_gap"
+    head_mismatch = "head_mismatch"
+
+
+class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
+    item_id: str
+    seq: int
+    kind: BreakKind
+    detail: str
+
+
+def canonical_event_bytes(event: Mapping[str, Any]) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, UTF-8) of the chained fields of `event`."""
+    fields = {name: _field_value(name, event.get(name)) for name in CHAINED_FIELDS}
+    text = json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return text.encode("utf-8")
+
+
+def event_hash(prev_hash: bytes | None, event: Mapping[str, Any]) -> bytes:
+    """SHA-256 of `event` chained to `prev_hash` (None: the genesis hash)."""
+    chained = {**event, "prev_hash": GENESIS_HASH if prev_hash is None else prev_hash}
+    return hashlib.sha256(canonical_event_bytes(chained)).digest()
+
+
+def verify_chain(
+    events: Sequence[Mapping[str, Any]], heads: Mapping[str, bytes | str] | None = None
+) -> list[ChainBreak]:
+    """The first break of each item's chain; events in append order, items may interleave.
+
+    `heads`, when given, maps an item id to the hash its row says is the latest: a chain whose
+    tail was cut off is otherwise indistinguishable from a shorter one.
+    """
+    breaks: dict[str, ChainBreak] = {}
+    last: dict[str, tuple[int, bytes]] = {}
+    for event in events:
+        item_id = str(event["item_id"])
+        if item_id in breaks:
+            continue
+        found = _check_link(event, last.get(item_id, (FIRST_SEQ - 1, GENESIS_HASH)))
+        if found is not None:
+            breaks[item_id] = found
+        else:
+            last[item_id] = (int(event["seq"]), _as_bytes(event["hash"]))
+    for item_id, head in (heads or {}).items():
+        if item_id not in breaks:
+            _check_head(item_id, last.get(item_id), _as_bytes(head), breaks)
+    return list(breaks.values())
+
+
+def _check_link(event: Mapping[str, Any], previous: tuple[int, bytes]) -> ChainBreak | None:
+    item_id, seq = str(event["item_id"]), int(event["seq"])
+    prev_seq, prev_hash = previous
+    if seq != prev_seq + 1:
+        found = (BreakKind.sequence_gap, f"expected sequence {prev_seq + 1}, found {seq}")
+    elif _as_bytes(event.get("prev_hash")) != prev_hash:
+        found = (BreakKind.prev_hash_mismatch, f"prev_hash is not the hash of event {prev_seq}")
+    elif event_hash(prev_hash, event) != _as_bytes(event.get("hash")):
+        found = (BreakKind.hash_mismatch, "stored hash does not match the event's content")
+    else:
+        return None
+    return ChainBreak(item_id=item_id, seq=seq, kind=found[0], detail=found[1])
+
+
+def _check_head(
+    item_id: str, last: tuple[int, bytes] | None, head: bytes, breaks: dict[str, ChainBreak]
+) -> None:
+    seq, tail_hash = last if last is not None else (FIRST_SEQ - 1, GENESIS_HASH)
+    if tail_hash != head:
+        detail = f"the item's recorded head is not the hash of its last event ({seq})"
+        breaks[item_id] = ChainBreak(
+            item_id=item_id, seq=seq, kind=BreakKind.head_mismatch, detail=detail
+        )
+
+
+def _field_value(name: str, value: Any) -> Any:
+    if name == "prev_hash":
+        return _as_bytes(value).hex() if value is not None else None
+    if name in _TIMESTAMP_FIELDS and isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return _normalize(value)
+
+
+def _normalize(value: Any) -> Any:
+    """Reduce a value to JSON types whose text is the same however the value was produced."""
+    if value is None or isinstance(value, bool | str):
+        return str(value) if isinstance(value, StrEnum) else value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("non-finite numbers cannot be chained")
+        return value
+    return _normalize_other(value)
+
+
+def _normalize_other(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _rfc3339_utc(value)
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {_key(k): _normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalize(v) for v in value]
+    raise TypeError(f"cannot chain a value of type {type(value).__name__}")
+
+
+def _rfc3339_utc(moment: datetime) -> str:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("custody timestamps must carry a time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _decimal_text(number: Decimal) -> str:
+    # As text, so that 1.50 and 1.5 hash alike and no JSON reader turns it into a float.
+    if not number.is_finite():
+        raise ValueError("non-finite numbers cannot be chained")
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError("payload keys must be text")
+    return str(key)
+
+
+def _as_bytes(value: bytes | str | None) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return bytes.fromhex(value)

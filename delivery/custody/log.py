@@ -1,0 +1,93 @@
+"""Writing the custody log: append-only, each event chained to its item's previous one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from delivery.custody import chain
+
+INSERT_EVENTS = """
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::timestamptz[],
+    $13::timestamptz[], $14::jsonb[], $15::bytea[], $16::bytea[])
+"""
+SELECT_LAST = """
+SELECT seq, hash FROM custody_events WHERE item_id = $1 ORDER BY seq DESC LIMIT 1
+"""
+SELECT_CHAIN = """
+SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
+    device_id, site_id, device_at, server_at, payload, prev_hash, hash
+FROM custody_events WHERE ($1::bigint IS NULL OR item_id = $1) ORDER BY item_id, seq
+"""
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """One custody event, before it is chained."""
+
+    item_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    event_code: str
+    emsevt: str | None
+    actor_role: str
+    actor_id: int | None = None
+    device_id: str | None = None
+    site_id: int | None = None
+    device_at: datetime | None = None
+    server_at: datetime
+    payload: dict = msgspec.field(default_factory=dict)
+
+
+def _chained(event: Event, seq: int, prev_hash: bytes) -> tuple:
+    digest = chain.event_hash(prev_hash, chain_fields(event, seq))
+    return (event.item_id, seq, event.action, event.from_state, event.to_state,
+            event.event_code, event.emsevt, event.actor_role, event.actor_id, event.device_id,
+            event.site_id, event.device_at, event.server_at, event.payload, prev_hash, digest)
+
+
+def chain_fields(event: Event | dict, seq: int | None = None) -> dict:
+    """The event under the names the hash chain covers."""
+    fields = msgspec.structs.asdict(event) if isinstance(event, Event) else dict(event)
+    fields["role"] = fields.pop("actor_role")
+    fields["site"] = fields.pop("site_id")
+    if seq is not None:
+        fields["seq"] = seq
+    return fields
+
+
+async def _insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
+    columns = [list(col) for col in zip(*rows, strict=True)]
+    await conn.execute(INSERT_EVENTS, *columns)
+
+
+async def append_first(conn: asyncpg.Connection, events: list[Event]) -> None:
+    """The first event of each of many new items, in one statement."""
+    if events:
+        await _insert(conn, [_chained(e, 1, chain.GENESIS_HASH) for e in events])
+
+
+async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
+    """Events of existing items, in order; the caller holds each item's row lock."""
+    last: dict[int, tuple[int, bytes]] = {}
+    rows = []
+    for event in events:
+        if event.item_id not in last:
+            row = await conn.fetchrow(SELECT_LAST, event.item_id)
+            last[event.item_id] = (row["seq"], row["hash"]) if row else (0, chain.GENESIS_HASH)
+        seq, prev = last[event.item_id]
+        chained = _chained(event, seq + 1, prev)
+        last[event.item_id] = (seq + 1, chained[-1])
+        rows.append(chained)
+    if rows:
+        await _insert(conn, rows)
+
+
+async def load_chain(conn: asyncpg.Connection, item_id: int | None = None) -> list[dict]:
+    """Stored events under the names the hash chain covers, for verification."""
+    return [chain_fields(dict(r)) for r in await conn.fetch(SELECT_CHAIN, item_id)]

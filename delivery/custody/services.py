@@ -1,0 +1,84 @@
+"""Moving items through their states: load → decide → save, one transaction per change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+
+from delivery import outbox
+from delivery.custody import log
+from delivery.custody.model import Action, Role, State, Transition, TransitionRefused, decide
+from delivery.errors import NotFound
+
+SELECT_AGENCY_ITEM = """
+SELECT id, state, agency_id, tracking_number, external_ref, branch_id
+FROM items WHERE agency_id = $1 AND tracking_number = $2
+"""
+# Optimistic: the change lands only if nobody moved the item since we read it.
+MOVE_ITEM = """
+UPDATE items SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2 RETURNING id
+"""
+TOUCH_ITEM = "UPDATE items SET updated_at = $2 WHERE id = $1"
+
+
+class ItemRef(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    state: str
+    agency_id: int
+    tracking_number: str
+    external_ref: str
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    role: Role
+    id: int | None = None
+    device_id: str | None = None
+    site_id: int | None = None
+
+
+class ChangedMeanwhile(TransitionRefused):
+    """Another scan moved the item between our read and our write."""
+
+
+async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition, action: Action,
+                 actor: Actor, *, now: datetime, device_at: datetime | None = None,
+                 payload: dict | None = None, extra_outbox: list[outbox.OutboxRow] = ()) -> None:
+    """Save a decided transition: conditional move, chained event, outbox rows.
+
+    The caller owns the transaction. A lost race raises ChangedMeanwhile and must roll back.
+    """
+    moved = transition.to != item.state
+    if moved:
+        if await conn.fetchval(MOVE_ITEM, item.id, item.state, transition.to, now) is None:
+            raise ChangedMeanwhile(
+                "wrong_state", f"{item.tracking_number} was changed by another scan just now",
+                {"tracking_number": item.tracking_number})
+    else:
+        await conn.execute(TOUCH_ITEM, item.id, now)
+    await log.append(conn, [log.Event(
+        item_id=item.id, action=str(action), from_state=item.state, to_state=transition.to,
+        event_code=transition.event_code, emsevt=transition.emsevt, actor_role=actor.role,
+        actor_id=actor.id, device_id=actor.device_id, site_id=actor.site_id,
+        device_at=device_at, server_at=now, payload=payload or {})])
+    rows = list(extra_outbox)
+    if moved:
+        rows.append(outbox.state_webhook(
+            agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
+            external_ref=item.external_ref, state=transition.to, previous=item.state, at=now))
+    await outbox.add(conn, rows, now=now)
+
+
+async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
+                           tracking_number: str) -> None:
+    """The agency recalls an item that has not left the sorting centre."""
+    async with conn.transaction():
+        row = await conn.fetchrow(SELECT_AGENCY_ITEM, agency_id, tracking_number)
+        if row is None:
+            raise NotFound(f"no item {tracking_number} for this agency")
+        item = ItemRef(id=row["id"], state=row["state"], agency_id=row["agency_id"],
+                       tracking_number=row["tracking_number"], external_ref=row["external_ref"])
+        transition = decide(State(item.state), Action.cancel, Role.agency)
+        await record(conn, item, transition, Action.cancel,
+                     Actor(role=Role.agency, id=agency_id), now=datetime.now(UTC))

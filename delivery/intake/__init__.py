@@ -1,0 +1,1 @@
+"""Agency intake: documents handed over by agencies, checked, normalised and numbered."""

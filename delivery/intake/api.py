@@ -1,0 +1,126 @@
+"""The agency API: hand documents over, read them back, recall them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from delivery.agencies.api import AGENCY_DEPENDENCIES
+from delivery.agencies.store import Agency
+from delivery.errors import FieldError, InvalidInput
+from delivery.intake import idempotency, readback, services
+from delivery.intake.context import IntakeContext
+from delivery.intake.schemas import BatchOut, DocumentOut
+from delivery.intake.validate import decode_batch, decode_single
+
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def _ctx(state: State) -> IntakeContext:
+    return state.intake
+
+
+class DocumentsController(Controller):
+    path = "/v1/documents"
+    tags = ["agencies"]
+    dependencies = AGENCY_DEPENDENCIES
+    security = [{"agencyKey": []}]
+
+    @post("/", status_code=201, summary="Hand over one document")
+    async def submit_one(self, request: Request[Any, Any, Any], state: State,
+                         agency: Agency) -> Response[DocumentOut]:
+        """201 with the new item; the same body again: 200 with the same item; else 409."""
+        body = await request.body()
+        key = request.headers.get("idempotency-key")
+        async with state.pool.acquire() as conn:
+            if key is not None:
+                return await idempotency.replay_or_run(
+                    conn, agency.id, _valid_idempotency_key(key), body,
+                    lambda: _submit_one(conn, _ctx(state), agency, body))
+            status, item = await _submit_one(conn, _ctx(state), agency, body)
+        return Response(item, status_code=status)
+
+    @post("/batch", status_code=200, summary="Hand over up to 10,000 documents")
+    async def submit_batch(self, request: Request[Any, Any, Any], state: State,
+                           agency: Agency) -> BatchOut:
+        """Good documents are accepted even when others are rejected; retrying is safe."""
+        ctx = _ctx(state)
+        good, bad = decode_batch(await request.body(), types=ctx.types,
+                                 governorates=ctx.governorates)
+        async with state.pool.acquire() as conn:
+            outcomes = await services.submit(conn, ctx, agency, good)
+        results = [o.out() for o in outcomes] + [
+            services.Outcome(index=i, external_ref=ref, status=services.REJECTED,
+                             errors=tuple(errs)).out() for i, ref, errs in bad]
+        return BatchOut(results=sorted(results, key=lambda r: r.index))
+
+    @get("/{tracking_number:str}", summary="One item with its custody events")
+    async def read_one(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
+        """Another agency's item answers 404, exactly like one that does not exist."""
+        async with state.pool.acquire() as conn:
+            return await readback.document(conn, agency.id, tracking_number, with_events=True)
+
+    @get("/", summary="The agency's items, newest change first")
+    async def list_all(
+        self, state: State, agency: Agency,
+        item_state: Annotated[str | None, Parameter(query="state")] = None,
+        updated_since: datetime | None = None, cursor: str | None = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """Keyset-paginated: pass `next_cursor` back as `cursor` for the next page."""
+        after = _decode_cursor(cursor) if cursor else None
+        async with state.pool.acquire() as conn:
+            items, next_after = await readback.page(conn, agency.id, state=item_state,
+                                                    updated_since=updated_since, after=after,
+                                                    limit=limit)
+        return {"items": items, "next_cursor": _encode_cursor(next_after) if next_after else None}
+
+    @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
+    async def cancel(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
+        """Only before it leaves the sorting centre; 409 afterwards."""
+        from delivery.custody import services as custody
+
+        async with state.pool.acquire() as conn:
+            await custody.cancel_by_agency(conn, agency_id=agency.id,
+                                           tracking_number=tracking_number)
+            return await readback.document(conn, agency.id, tracking_number, with_events=True)
+
+
+async def _submit_one(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
+                      body: bytes) -> tuple[int, DocumentOut]:
+    doc = decode_single(body, types=ctx.types, governorates=ctx.governorates)
+    outcome = (await services.submit(conn, ctx, agency, [(0, doc)]))[0]
+    services.raise_if_rejected(outcome)
+    item = await readback.document(conn, agency.id, outcome.tracking_number or "",
+                                   with_events=False)
+    return (201 if outcome.status == services.ACCEPTED else 200), item
+
+
+def _valid_idempotency_key(key: str) -> str:
+    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise InvalidInput("Idempotency-Key must be 1-255 printable characters",
+                           errors=[FieldError(field="header:Idempotency-Key", message="invalid")])
+    return key
+
+
+def _encode_cursor(after: tuple[datetime, int]) -> str:
+    raw = msgspec.json.encode([after[0].isoformat(), after[1]])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, item_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), int(item_id)
+    except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
+        raise InvalidInput("cursor is not one this API gave out",
+                           errors=[FieldError(field="query:cursor", message="invalid")]) from None
+

@@ -1,0 +1,38 @@
+"""What intake needs from configuration and reference data, built once per process."""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from delivery.geo import governorate_codes
+from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
+from delivery.settings import Settings
+from routing.index_cache import AreaIndexCache
+
+
+class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
+    types: DocumentTypes
+    governorates: frozenset[str]
+    national_id_key: bytes
+    service_indicator: str
+    max_nearest_km: float
+    areas: AreaIndexCache
+
+
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """A separate key per purpose, so one leaked hash key opens nothing else."""
+    return hashlib.sha256(b"tasheel:" + purpose.encode() + b":" + secret).digest()
+
+
+def intake_context(settings: Settings) -> IntakeContext:
+    types = DEFAULT_DOCUMENT_TYPES
+    if settings.hold_days:
+        types = types.with_hold_days(types.parse_hold_days(settings.hold_days))
+    return IntakeContext(
+        types=types, governorates=governorate_codes(),
+        national_id_key=derive_key(settings.secret_key, "national-id"),
+        service_indicator=settings.s10_service_indicator,
+        max_nearest_km=settings.assign_max_nearest_km, areas=AreaIndexCache(),
+    )

@@ -1,0 +1,48 @@
+"""`Idempotency-Key` on single submissions: the same key and body replay the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import msgspec
+from litestar import Response
+
+from delivery.errors import InvalidInput
+
+SELECT_KEY = """
+SELECT request_hash, status_code, response FROM idempotency_keys
+WHERE agency_id = $1 AND key = $2
+"""
+INSERT_KEY = """
+INSERT INTO idempotency_keys (agency_id, key, request_hash, status_code, response)
+VALUES ($1, $2, $3, $4, $5)
+"""
+
+
+async def replay_or_run(conn: asyncpg.Connection, agency_id: int, key: str, body: bytes,
+                        run: Callable[[], Awaitable[tuple[int, msgspec.Struct]]]) -> Response:
+    """Replay a stored answer for this key, or run and store a successful one.
+
+    Requests with the same key wait for each other (a transaction-scoped advisory lock), so two
+    racing retries get one answer between them. Failures are not stored: fixing the body and
+    retrying with the same key is allowed, as with Stripe.
+    """
+    request_hash = hashlib.sha256(body).digest()
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))", key,
+                           agency_id)
+        stored = await conn.fetchrow(SELECT_KEY, agency_id, key)
+        if stored is not None:
+            if stored["request_hash"] != request_hash:
+                raise InvalidInput(
+                    "this Idempotency-Key was used with a different request body",
+                    idempotency_key=key)
+            return Response(stored["response"], status_code=stored["status_code"],
+                            media_type="application/json",
+                            headers={"Idempotent-Replayed": "true"})
+        status, result = await run()
+        encoded = msgspec.json.encode(result)
+        await conn.execute(INSERT_KEY, agency_id, key, request_hash, status, encoded)
+    return Response(encoded, status_code=status, media_type="application/json")

@@ -1,0 +1,59 @@
+"""Items as their agency sees them: state, branch, events; personal data masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from delivery.errors import NotFound
+from delivery.intake import store
+from delivery.intake.masking import masked_citizen
+from delivery.intake.schemas import (
+    BranchRefOut,
+    CustodyEventOut,
+    DocumentOut,
+    MaskedDeliveryOut,
+)
+
+
+async def document(conn: asyncpg.Connection, agency_id: int, tracking_number: str, *,
+                   with_events: bool) -> DocumentOut:
+    """One of the agency's items; anything else is the same 404."""
+    row = await store.get_item(conn, agency_id, tracking_number)
+    if row is None:
+        raise NotFound(f"no item {tracking_number} for this agency")
+    events = await store.item_events(conn, row["id"]) if with_events else None
+    return to_out(row, events)
+
+
+async def page(conn: asyncpg.Connection, agency_id: int, *, state: str | None,
+               updated_since: datetime | None, after: tuple[datetime, int] | None,
+               limit: int) -> tuple[list[DocumentOut], tuple[datetime, int] | None]:
+    """One page, newest change first, and where the next one starts (None at the end)."""
+    rows = await store.list_items(conn, agency_id, state=state, updated_since=updated_since,
+                                  after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_after = (rows[-1]["updated_at"], rows[-1]["id"]) if more else None
+    return [to_out(r, None) for r in rows], next_after
+
+
+def to_out(row: asyncpg.Record, events: list[asyncpg.Record] | None) -> DocumentOut:
+    branch = (BranchRefOut(code=row["branch_code"], name=row["branch_name"])
+              if row["branch_code"] else None)
+    return DocumentOut(
+        tracking_number=row["tracking_number"], external_ref=row["external_ref"],
+        document_type=row["document_type"], state=row["state"], branch=branch,
+        assignment_rule=row["assignment_rule"],
+        citizen=masked_citizen(name=row["citizen_name"] or "", phone_e164=row["citizen_phone"] or "",
+                               language=row["language"]),
+        delivery=MaskedDeliveryOut(
+            governorate=row["governorate"], mode=row["delivery_mode"], district=row["district"],
+            branch_code=row["branch_code"] if row["delivery_mode"] == "pickup" else None,
+            has_address_text=row["has_address_text"], has_location=row["has_location"]),
+        created_at=row["created_at"], updated_at=row["updated_at"],
+        events=None if events is None else [
+            CustodyEventOut(at=e["server_at"], action=e["action"], state=e["to_state"],
+                            site=e["site"], reason=e["reason"]) for e in events],
+    )

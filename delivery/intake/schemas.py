@@ -1,0 +1,185 @@
+"""The agency API's shapes: what agencies send (`…In`) and what they are shown (`…Out`).
+
+Request Structs check types and lengths; the rules beyond that (Iraqi mobile numbers, national ID
+digits, known governorates and document types, Iraq's bounding box) live in `validate.py`.
+Response Structs carry masked personal data only: never a national ID, never a full phone
+number, never the address text or the citizen's location.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+import msgspec
+from msgspec import Meta
+
+from delivery.errors import FieldError
+
+Language = Literal["ar", "ckb", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+DeliveryMode = Literal["home", "pickup"]
+DELIVERY_MODES: tuple[str, ...] = get_args(DeliveryMode)
+BatchStatus = Literal["accepted", "duplicate", "rejected"]
+MAX_BATCH = 10_000
+NAME_LENGTH = (2, 100)
+MAX_DISTRICT, MAX_ADDRESS_TEXT, MAX_LANDMARK = 80, 300, 120
+
+ExternalRef = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:/-]+$",
+        description="The agency's own reference, unique per agency.",
+        examples=["MOI-PP-2026-000123"],
+    ),
+]
+DocumentTypeCode = Annotated[
+    str, Meta(min_length=1, max_length=40, examples=["passport"],
+              description="passport, national_id, driving_licence, vehicle_registration, "
+                          "degree_certificate, continuity_confirmation, "
+                          "non_conviction_certificate or other"),
+]
+PersonName = Annotated[str, Meta(min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1])]
+PhoneText = Annotated[
+    str, Meta(min_length=1, max_length=32, examples=["07701234567", "+9647701234567"],
+              description="An Iraqi mobile number, national or international form."),
+]
+NationalIdText = Annotated[
+    str, Meta(min_length=1, max_length=32, examples=["199012345678"],
+              description="The unified national ID number: 12 digits."),
+]
+GovernorateCode = Annotated[
+    str, Meta(min_length=1, max_length=16, examples=["IQ-BG"],
+              description="An ISO 3166-2:IQ code; IQ-HAL for Halabja, which has none yet."),
+]
+District = Annotated[str, Meta(max_length=MAX_DISTRICT)]
+AddressText = Annotated[str, Meta(max_length=MAX_ADDRESS_TEXT)]
+Landmark = Annotated[str, Meta(max_length=MAX_LANDMARK)]
+BranchCode = Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class CitizenIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The holder: name, mobile phone for the SMS, national ID for the hand-over check."""
+
+    name: PersonName
+    phone: PhoneText
+    national_id: NationalIdText
+    language: Language | None = None
+
+
+class LocationIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A point in WGS 84 degrees."""
+
+    lat: float
+    lon: float
+
+
+class DeliveryIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Where and how; without `mode` the citizen chooses by SMS."""
+
+    governorate: GovernorateCode
+    mode: DeliveryMode | None = None
+    district: District | None = None
+    address_text: AddressText | None = None
+    landmark: Landmark | None = None
+    location: LocationIn | None = None
+    branch_code: BranchCode | None = None
+
+
+class DocumentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One document handed over by an agency."""
+
+    external_ref: ExternalRef
+    document_type: DocumentTypeCode
+    citizen: CitizenIn
+    delivery: DeliveryIn
+
+
+class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Up to 10,000 documents; each is judged on its own (see `validate.decode_batch`)."""
+
+    documents: Annotated[list[DocumentIn], Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+class LocationOut(msgspec.Struct, kw_only=True):
+    """A point in WGS 84 degrees (for staff who need it, never in agency answers)."""
+
+    lat: float
+    lon: float
+
+
+class BranchRefOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The branch an item is assigned to."""
+
+    code: str
+    name: str | None = None
+
+
+class CustodyEventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One entry of the custody log as an agency sees it: no staff names, no codes."""
+
+    at: datetime
+    action: str
+    state: str
+    site: str | None = None
+    reason: str | None = None
+
+
+class MaskedCitizenOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The holder, masked: initials and the last three phone digits (see `masking.py`)."""
+
+    name: str
+    phone: str
+    language: Language | None = None
+
+
+class MaskedDeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Delivery wishes without the address text or point: only whether they were given."""
+
+    governorate: str
+    mode: DeliveryMode | None = None
+    district: str | None = None
+    branch_code: str | None = None
+    has_address_text: bool = False
+    has_location: bool = False
+
+
+class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An item as its agency sees it; `branch` is null until assigned, `events` only on request."""
+
+    tracking_number: str
+    external_ref: str
+    document_type: str
+    state: str
+    branch: BranchRefOut | None
+    assignment_rule: str | None
+    citizen: MaskedCitizenOut
+    delivery: MaskedDeliveryOut
+    created_at: datetime
+    updated_at: datetime
+    events: list[CustodyEventOut] | None = None
+
+
+class BatchResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The fate of the document at `index`; `errors` only when rejected."""
+
+    index: int
+    external_ref: str | None
+    status: BatchStatus
+    tracking_number: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class BatchOut(msgspec.Struct, kw_only=True):
+    """One result per submitted document, in submission order."""
+
+    results: list[BatchResultOut]
+
+
+__all__ = [
+    "DELIVERY_MODES", "LANGUAGES", "MAX_ADDRESS_TEXT", "MAX_BATCH", "MAX_DISTRICT",
+    "MAX_LANDMARK", "NAME_LENGTH", "BatchIn", "BatchOut", "BatchResultOut", "BatchStatus",
+    "BranchRefOut", "CitizenIn", "CustodyEventOut", "DeliveryIn", "DeliveryMode", "DocumentIn",
+    "DocumentOut", "ExternalRef", "FieldError", "Language", "LocationIn", "LocationOut",
+    "MaskedCitizenOut", "MaskedDeliveryOut",
+]

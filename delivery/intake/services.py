@@ -1,0 +1,202 @@
+"""Accepting documents from agencies: validate, deduplicate, assign, record — all or nothing per call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import msgspec
+import numpy as np
+
+from delivery import outbox
+from delivery.agencies.store import Agency
+from delivery.custody import log as custody_log
+from delivery.errors import Conflict, FieldError, InvalidInput
+from delivery.intake import fingerprint, s10, store
+from delivery.intake.context import IntakeContext
+from delivery.intake.schemas import BatchResultOut
+from delivery.intake.validate import NormalisedDocument
+from notifications.links import new_tracking_token, token_hash
+from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What became of one submitted document."""
+
+    index: int
+    external_ref: str | None
+    status: str
+    tracking_number: str | None = None
+    errors: tuple[FieldError, ...] = ()
+
+    def out(self) -> BatchResultOut:
+        return BatchResultOut(index=self.index, external_ref=self.external_ref,
+                              status=self.status, tracking_number=self.tracking_number,
+                              errors=list(self.errors) or None)
+
+
+class _Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    index: int
+    doc: NormalisedDocument
+    fingerprint: bytes
+    comparable: dict
+
+
+async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
+                 docs: list[tuple[int, NormalisedDocument]]) -> list[Outcome]:
+    """Record every new document once; report replays and conflicts. One transaction."""
+    index = await ctx.areas.current(conn)
+    unknown = [_unknown_branch(i, d) for i, d in docs
+               if d.branch_code and not index.has_branch(d.branch_code)]
+    skip = {o.index for o in unknown}
+    candidates = [_candidate(ctx, i, d) for i, d in docs if i not in skip]
+    first, repeats = _split_repeats(candidates)
+    async with conn.transaction():
+        existing = await store.existing_items(conn, agency.id, [c.doc.external_ref for c in first])
+        fresh = [c for c in first if c.doc.external_ref not in existing]
+        inserted = await _insert_new(conn, ctx, index, agency, fresh)
+        lost_race = [c.doc.external_ref for c in fresh if c.doc.external_ref not in inserted]
+        if lost_race:
+            existing |= await store.existing_items(conn, agency.id, lost_race)
+    outcomes = {c.index: _outcome(c, existing, inserted) for c in first}
+    by_ref = {c.doc.external_ref: c for c in first}
+    for c in repeats:
+        outcomes[c.index] = _repeat_outcome(c, by_ref[c.doc.external_ref], outcomes)
+    outcomes |= {o.index: o for o in unknown}
+    return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _unknown_branch(index: int, doc: NormalisedDocument) -> Outcome:
+    return Outcome(index=index, external_ref=doc.external_ref, status=REJECTED, errors=(
+        FieldError(field=f"/documents/{index}/delivery/branch_code",
+                   message=f"no branch {doc.branch_code}"),))
+
+
+def _candidate(ctx: IntakeContext, index: int, doc: NormalisedDocument) -> _Candidate:
+    return _Candidate(index=index, doc=doc, fingerprint=fingerprint.canonical_fingerprint(
+        doc, ctx.national_id_key), comparable=fingerprint.comparable_form(doc, ctx.national_id_key))
+
+
+def _split_repeats(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
+    """First occurrence of each reference, and the later ones (never inserted twice)."""
+    seen: set[str] = set()
+    first, repeats = [], []
+    for c in candidates:
+        (repeats if c.doc.external_ref in seen else first).append(c)
+        seen.add(c.doc.external_ref)
+    return first, repeats
+
+
+def _outcome(c: _Candidate, existing: dict[str, store.ExistingItem],
+             inserted: dict[str, tuple[int, str]]) -> Outcome:
+    ref = c.doc.external_ref
+    if ref in inserted:
+        return Outcome(index=c.index, external_ref=ref, status=ACCEPTED,
+                       tracking_number=inserted[ref][1])
+    known = existing[ref]
+    if known.fingerprint == c.fingerprint:
+        return Outcome(index=c.index, external_ref=ref, status=DUPLICATE,
+                       tracking_number=known.tracking_number)
+    return Outcome(index=c.index, external_ref=ref, status=REJECTED,
+                   tracking_number=known.tracking_number,
+                   errors=_differences(known.comparable, c.comparable, c.index))
+
+
+def _repeat_outcome(c: _Candidate, first: _Candidate, outcomes: dict[int, Outcome]) -> Outcome:
+    settled = outcomes[first.index]
+    if c.fingerprint == first.fingerprint and settled.status != REJECTED:
+        return Outcome(index=c.index, external_ref=c.doc.external_ref, status=DUPLICATE,
+                       tracking_number=settled.tracking_number)
+    message = f"external_ref repeats document {first.index} of this batch with different content"
+    return Outcome(index=c.index, external_ref=c.doc.external_ref, status=REJECTED,
+                   errors=(FieldError(field=f"/documents/{c.index}/external_ref",
+                                      message=message),))
+
+
+def _differences(stored: dict, submitted: dict, index: int) -> tuple[FieldError, ...]:
+    fields = fingerprint.differing_fields(stored, submitted)
+    return tuple(FieldError(field=f"/documents/{index}{f}",
+                            message="differs from the document already recorded under this "
+                                    "external_ref") for f in fields)
+
+
+async def _insert_new(conn: asyncpg.Connection, ctx: IntakeContext, index: AreaIndex,
+                      agency: Agency, fresh: list[_Candidate]) -> dict[str, tuple[int, str]]:
+    if not fresh:
+        return {}
+    now = datetime.now(UTC)
+    branches, rules = _assign(index, [c.doc for c in fresh], ctx.max_nearest_km)
+    serials = await store.next_serials(conn, len(fresh))
+    tokens = [new_tracking_token() for _ in fresh]
+    rows = [_row(ctx, c, serial, branch, rule, token)
+            for c, serial, branch, rule, token in zip(fresh, serials, branches, rules, tokens,
+                                                      strict=True)]
+    inserted = await store.insert_items(conn, agency.id, now, rows)
+    token_of = {c.doc.external_ref: t for c, t in zip(fresh, tokens, strict=True)}
+    await _record_registration(conn, agency, inserted, token_of, now)
+    return inserted
+
+
+def _assign(index: AreaIndex, docs: list[NormalisedDocument],
+            max_nearest_km: float) -> tuple[list[str | None], list[str]]:
+    """Branches for many documents in one vectorised pass; a requested pickup branch wins."""
+    lats = np.array([d.lat if d.lat is not None else np.nan for d in docs], dtype=float)
+    lons = np.array([d.lon if d.lon is not None else np.nan for d in docs], dtype=float)
+    codes, rules = index.assign_many(lats, lons, [d.governorate for d in docs],
+                                     max_nearest_km=max_nearest_km)
+    codes, rules = list(codes), list(rules)
+    for i, d in enumerate(docs):
+        if d.mode == "pickup" and d.branch_code:
+            codes[i], rules[i] = d.branch_code, RULE_PICKUP_CHOICE
+    return codes, rules
+
+
+def _row(ctx: IntakeContext, c: _Candidate, serial: int, branch: str | None, rule: str,
+         token: str) -> store.NewItemRow:
+    d = c.doc
+    return store.NewItemRow(
+        tracking_number=s10.make_tracking_number(serial, ctx.service_indicator),
+        external_ref=d.external_ref, fingerprint=c.fingerprint, comparable=c.comparable,
+        document_type=d.document_type, name=d.name, phone=d.phone_e164,
+        national_id_hash=fingerprint.national_id_hash(ctx.national_id_key, d.national_id),
+        national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
+        district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
+        lon=d.lon, mode=d.mode, branch_code=branch, assignment_rule=rule,
+        token_hash=token_hash(token),
+    )
+
+
+async def _record_registration(conn: asyncpg.Connection, agency: Agency,
+                               inserted: dict[str, tuple[int, str]], token_of: dict[str, str],
+                               now: datetime) -> None:
+    """The first custody event, the citizen's first SMS and the agency's webhook, per item."""
+    events, messages = [], []
+    for ref, (item_id, tn) in inserted.items():
+        events.append(custody_log.Event(
+            item_id=item_id, action="register", from_state=None, to_state="registered",
+            event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
+            server_at=now))
+        messages.append(outbox.citizen_sms(item_id=item_id, kind="accepted",
+                                           values={"token": token_of[ref]}))
+        messages.append(outbox.state_webhook(
+            agency_id=agency.id, item_id=item_id, tracking_number=tn, external_ref=ref,
+            state="registered", previous=None, at=now))
+    await custody_log.append_first(conn, events)
+    await outbox.add(conn, messages, now=now)
+
+
+def raise_if_rejected(outcome: Outcome) -> None:
+    """A single submission: an unknown branch is a 422; a reference taken by other content a 409."""
+    if outcome.status == REJECTED and outcome.tracking_number is None:
+        raise InvalidInput("the document breaks a rule", errors=[
+            FieldError(field=e.field.removeprefix(f"/documents/{outcome.index}"),
+                       message=e.message) for e in outcome.errors])
+    if outcome.status == REJECTED:
+        raise Conflict(
+            "a different document is already recorded under this external_ref",
+            errors=[FieldError(field=e.field.removeprefix(f"/documents/{outcome.index}"),
+                               message=e.message) for e in outcome.errors],
+            tracking_number=outcome.tracking_number,
+        )

@@ -1,0 +1,37 @@
+"""Every background job of the worker, and what each worker process sets up and tears down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+
+from delivery.agencies import webhooks
+from delivery.dispatch import deliver_outbox
+from delivery.relay import run_relay
+
+FUNCTIONS: list[Any] = [deliver_outbox]
+CRON_JOBS: list[Any] = []
+
+
+async def _start_outbox(ctx: dict[str, Any]) -> None:
+    ctx["http"] = httpx.AsyncClient(follow_redirects=False)
+    ctx["channels"] = {"webhook": webhooks.deliver}
+    ctx["relay_stop"] = asyncio.Event()
+    ctx["relay"] = asyncio.create_task(
+        run_relay(ctx["settings"].database_url, ctx["redis"], ctx["relay_stop"]))
+
+
+async def _stop_outbox(ctx: dict[str, Any]) -> None:
+    if "relay" in ctx:
+        ctx["relay_stop"].set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(ctx["relay"], timeout=5)
+    if "http" in ctx:
+        await ctx["http"].aclose()
+
+
+STARTUP = [_start_outbox]
+SHUTDOWN = [_stop_outbox]

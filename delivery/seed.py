@@ -1,0 +1,71 @@
+"""Reference data (governorates) and the demo world: branches, areas, a sorting centre, an agency."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from delivery.agencies import services as agencies
+from delivery.geo import HALABJA_CODE, load_governorates
+from delivery.settings import Settings
+from routing import store as sites
+
+UPSERT_GOVERNORATE = """
+INSERT INTO governorates (code, iso, name_en, name_ar, name_ckb, capital, lat, lon)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (code) DO UPDATE SET iso = EXCLUDED.iso, name_en = EXCLUDED.name_en,
+    name_ar = EXCLUDED.name_ar, name_ckb = EXCLUDED.name_ckb, capital = EXCLUDED.capital,
+    lat = EXCLUDED.lat, lon = EXCLUDED.lon
+"""
+IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM agencies) AND NOT EXISTS (SELECT 1 FROM sites)"
+
+DEMO_AGENCY_CODE = "DEMO-PASSPORTS"
+DEMO_AGENCY_NAME = "Passport Directorate (demo)"
+SORTING_CENTRE = {
+    "code": "SC-BG", "kind": "sorting_centre", "governorate": "IQ-BG",
+    "name_ar": "مركز فرز بغداد", "name_en": "Baghdad sorting centre", "name_ckb": "ناوەندی جیاکردنەوەی بەغدا",
+    "lat": 33.3128, "lon": 44.3615,
+    "opening_hours": [{"days": ["sun", "mon", "tue", "wed", "thu", "sat"],
+                       "open": "07:00", "close": "19:00"}],
+}
+
+
+async def load_reference_data(conn: asyncpg.Connection) -> None:
+    """Iraq's governorates (idempotent)."""
+    await conn.executemany(UPSERT_GOVERNORATE, [
+        (g.code, g.iso, g.name_en, g.name_ar, g.name_ku, g.capital, g.lat, g.lon)
+        for g in load_governorates()
+    ])
+
+
+async def seed_demo_sites(conn: asyncpg.Connection) -> None:
+    """One sorting centre in Baghdad feeding every demo branch, and the branches' service areas."""
+    from routing.areas import area_km2, geometry_to_wkb
+    from routing.demo_areas import demo_areas, demo_branches
+
+    centre = await sites.insert_site(conn, **SORTING_CENTRE)
+    branches = demo_branches(halabja_code=HALABJA_CODE)
+    ids = {}
+    for b in branches:
+        site = await sites.insert_site(
+            conn, code=b.code, kind="branch", governorate=b.governorate, name_ar=b.name_ar,
+            name_en=b.name_en, name_ckb=b.name_ckb, lat=b.lat, lon=b.lon,
+            opening_hours=list(b.opening_hours), is_main=b.is_main, sorting_centre=centre.id,
+        )
+        ids[b.code] = site.id
+    await sites.save_areas(conn, [
+        (ids[area.branch_code], geometry_to_wkb(area.polygon), area_km2(area.polygon))
+        for area in demo_areas(branches)
+    ])
+
+
+async def seed_if_empty(conn: asyncpg.Connection, settings: Settings) -> str | None:
+    """Load the demo world into an empty database; return the demo agency's new key, else None."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(7340021)")  # one seeder at a time
+        await load_reference_data(conn)
+        if not await conn.fetchval(IS_EMPTY):
+            return None
+        await seed_demo_sites(conn)
+        _, key = await agencies.create_agency(conn, code=DEMO_AGENCY_CODE, name=DEMO_AGENCY_NAME,
+                                              language="ar")
+    return key

@@ -1,0 +1,74 @@
+"""`tasheel serve`: migrations, demo data, then the API and a worker in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import click
+import uvicorn
+
+from delivery import db
+from delivery.app import create_app
+from delivery.migrate import migrate
+from delivery.seed import seed_if_empty
+from delivery.settings import Settings
+from delivery.worker import build_worker
+
+
+async def prepare_database(settings: Settings) -> str | None:
+    """Migrate, and seed demo data when the database is empty; return a new demo key if any."""
+    conn = await db.connect(settings.database_url or "")
+    try:
+        await migrate(conn)
+        return await seed_if_empty(conn, settings) if settings.demo_seed else None
+    finally:
+        await conn.close()
+
+
+async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
+    """Run until SIGINT/SIGTERM, then stop the worker and the server cleanly."""
+    demo_key = await prepare_database(settings)
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False,
+        lifespan="on", timeout_graceful_shutdown=5,
+    ))
+    worker = build_worker(settings, handle_signals=False) if with_worker else None
+    worker_task = asyncio.create_task(worker.async_run()) if worker else None
+    banner = asyncio.create_task(_announce_when_started(server, settings, host, port, demo_key))
+    try:
+        await server.serve()
+    finally:
+        banner.cancel()
+        if worker is not None and worker_task is not None:
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+            await worker.close()
+
+
+async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str,
+                                 port: int, demo_key: str | None) -> None:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+        await asyncio.sleep(0.05)
+    base = f"http://{host}:{port}"
+    lines = [
+        f"Tasheel is running at {base}",
+        f"  API schema (interactive): {base}/schema",
+        f"  readiness:                {base}/ready",
+        f"  database: {_where(settings.database_url)}   redis: {_where(settings.redis_url)}",
+    ]
+    if demo_key:
+        lines += [
+            "  demo agency API key (shown once, keep it):",
+            f"    {demo_key}",
+            "  try:",
+            f"    curl -H 'Authorization: Bearer {demo_key}' {base}/v1/documents",
+        ]
+    click.echo("\n".join(lines), err=False)
+
+
+def _where(url: str | None) -> str:
+    if url and ("/.data/" in url or "unix://" in url or "host=/" in url):
+        return "embedded"
+    return "configured"

@@ -1,0 +1,73 @@
+"""Per-sender SMS throughput, in segments per second, shared by every worker through Redis.
+
+A GCRA (generic cell rate algorithm) in one Lua script: Redis runs it atomically with its own
+clock, so concurrent workers on any machine can neither overshoot the rate nor lose capacity.
+A refused request reserves nothing: the caller defers the job and asks again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from redis.asyncio import Redis
+
+# KEYS[1]: the sender's key. ARGV: emission interval per segment (µs), burst tolerance (µs),
+# segments. Stores the theoretical arrival time (TAT) in µs; returns µs to wait, 0 if allowed.
+_GCRA = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + tonumber(ARGV[3]) * interval
+local allowed_at = new_tat - tolerance
+if allowed_at > now then
+  return math.max(1, math.ceil(allowed_at - now))
+end
+local ttl_ms = math.ceil((new_tat - now) / 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
+return 0
+"""
+
+DEFAULT_KEY_PREFIX = "tasheel:sms-rate:"
+
+
+class SmsRateLimiter:
+    """At most `segments_per_second` on average, and `burst` segments at once, per sender."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        segments_per_second: float,
+        burst: int,
+        key_prefix: str = DEFAULT_KEY_PREFIX,
+    ) -> None:
+        if segments_per_second <= 0 or burst < 1:
+            raise ValueError("segments_per_second must be positive and burst at least 1")
+        self._interval_us = max(1, round(1_000_000 / segments_per_second))
+        self._burst = burst
+        self._key_prefix = key_prefix
+        self._script = redis.register_script(_GCRA)
+
+    async def acquire(self, sender: str, segments: int) -> float:
+        """0 when the segments may be sent now (and are counted), else seconds to wait first."""
+        if not 1 <= segments <= self._burst:
+            raise ValueError(f"segments must be between 1 and the burst ({self._burst})")
+        wait_us = await self._script(
+            keys=[self._key_prefix + sender],
+            args=[self._interval_us, self._interval_us * self._burst, segments],
+        )
+        return int(wait_us) / 1_000_000
+
+    async def acquire_waiting(self, sender: str, segments: int, *, max_wait_s: float) -> bool:
+        """Wait as needed for the segments; False if that would take longer than max_wait_s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_wait_s
+        while (wait := await self.acquire(sender, segments)) > 0:
+            if loop.time() + wait > deadline:
+                return False
+            await asyncio.sleep(math.nextafter(wait, math.inf))
+        return True

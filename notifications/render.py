@@ -1,0 +1,327 @@
+"""What citizens read: SMS bodies rendered from jinja2 templates in Arabic, Sorani and English.
+
+Every value is sanitised and bounded before it reaches a template, so the longest possible
+message is known and measured (see the unit tests): at most two segments in every language.
+Values that must arrive intact (links, codes) are refused rather than cut.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import msgspec
+
+from notifications.links import MAX_TRACKING_URL_CHARS
+from notifications.segments import SegmentCount, count_segments, is_gsm7
+
+ACCEPTED = "accepted"
+READY_FOR_PICKUP = "ready_for_pickup"
+OUT_FOR_DELIVERY = "out_for_delivery"
+DELIVERED = "delivered"
+COLLECTED = "collected"
+DELIVERY_FAILED = "delivery_failed"
+RETURNING = "returning"
+BRIBE_QUESTION = "bribe_question"
+OTP_REISSUED = "otp_reissued"
+
+LANGUAGES = ("ar", "ckb", "en")
+DEFAULT_LANGUAGE = "ar"
+MAX_SEGMENTS = 2
+
+# Longest free-text values a template may receive; longer ones are cut with an ellipsis.
+MAX_BRANCH_CHARS = 40
+MAX_HOURS_CHARS = 16  # short form, e.g. "8:00-14:00" or "أحد-خميس 8-14"
+MAX_WINDOW_CHARS = 11  # e.g. "10:00-13:00"
+MAX_AGENCY_CHARS = 30
+MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 8
+
+# Kurdistan Region governorates (ISO 3166-2:IQ), where Sorani is the usual SMS language.
+# Halabja has no ISO code yet: this project-local code stands for it, or pass in_halabja=True.
+HALABJA_LOCAL_CODE = "IQ-HAL"
+KURDISTAN_GOVERNORATES = frozenset({"IQ-AR", "IQ-SU", "IQ-DA", HALABJA_LOCAL_CODE})
+
+DOCUMENT_TYPES = (
+    "passport",
+    "national_id",
+    "driving_licence",
+    "vehicle_registration",
+    "degree_certificate",
+    "continuity_confirmation",
+    "non_conviction_certificate",
+    "other",
+)
+FAILURE_REASONS = ("absent", "refused", "address_not_found", "unsafe", "wrong_person", "other")
+NEXT_STEPS = ("retry", "pickup")
+
+# Words from TERMS.md. Sorani takes them in the possessive form ("your passport"); Arabic
+# verbs agree with the noun, so the feminine ones are marked.
+DOCUMENT_WORDS: dict[str, dict[str, str]] = {
+    "ar": {
+        "passport": "جواز السفر",
+        "national_id": "البطاقة الوطنية الموحدة",
+        "driving_licence": "إجازة السوق",
+        "vehicle_registration": "سنوية المركبة",
+        "degree_certificate": "وثيقة التخرج",
+        "continuity_confirmation": "تأييد استمرارية",
+        "non_conviction_certificate": "شهادة عدم محكومية",
+        "other": "وثيقتك",
+    },
+    "ckb": {
+        "passport": "پاسپۆرتەکەت",
+        "national_id": "کارتی نیشتمانیی یەکگرتووەکەت",
+        "driving_licence": "مۆڵەتی شۆفێرییەکەت",
+        "vehicle_registration": "سەنەویی ئۆتۆمبێلەکەت",
+        "degree_certificate": "بەڵگەنامەی دەرچوونەکەت",
+        "continuity_confirmation": "پشتگیریی بەردەوامییەکەت",
+        "non_conviction_certificate": "بڕوانامەی بێ تاوانییەکەت",
+        "other": "بەڵگەنامەکەت",
+    },
+    "en": {
+        "passport": "passport",
+        "national_id": "unified national ID card",
+        "driving_licence": "driving licence",
+        "vehicle_registration": "vehicle annual registration",
+        "degree_certificate": "degree certificate",
+        "continuity_confirmation": "continuity confirmation",
+        "non_conviction_certificate": "non-conviction certificate",
+        "other": "document",
+    },
+}
+ARABIC_FEMININE = frozenset(
+    {
+        "national_id",
+        "driving_licence",
+        "vehicle_registration",
+        "degree_certificate",
+        "non_conviction_certificate",
+        "other",
+    }
+)
+
+REASON_WORDS: dict[str, dict[str, str]] = {
+    "ar": {
+        "absent": "لم نجد أحداً في العنوان",
+        "refused": "رُفض الاستلام",
+        "address_not_found": "لم نجد العنوان",
+        "unsafe": "تعذر الوصول بأمان",
+        "wrong_person": "المستلم ليس صاحب الوثيقة",
+        "other": "ظرف طارئ",
+    },
+    "ckb": {
+        "absent": "کەس لە ماڵ نەبوو",
+        "refused": "وەرگرتن ڕەتکرایەوە",
+        "address_not_found": "ناونیشانەکە نەدۆزرایەوە",
+        "unsafe": "گەیشتن سەلامەت نەبوو",
+        "wrong_person": "وەرگر خاوەنی نەبوو",
+        "other": "هۆیەکی لەناکاو",
+    },
+    "en": {
+        "absent": "nobody was at the address",
+        "refused": "it was refused",
+        "address_not_found": "we could not find the address",
+        "unsafe": "the address could not be reached safely",
+        "wrong_person": "the person there was not the holder",
+        "other": "an unexpected problem",
+    },
+}
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_KEPT_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})  # ZWNJ/ZWJ shape Kurdish words
+_WHITESPACE = re.compile(r"\s+")
+# Collapses a template's own spacing but keeps the one line break before a link.
+_SPACE_RUNS = re.compile(r"[ \t]+")
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+class RenderedSms(msgspec.Struct, frozen=True, kw_only=True):
+    """A message ready to send, with its measured size."""
+
+    body: str
+    language: str
+    kind: str
+    segments: SegmentCount
+
+
+def bounded(value: object, max_chars: int) -> str:
+    """Printable single-line text of at most max_chars characters, cut with an ellipsis."""
+    text = "".join(ch for ch in str(value) if _printable(ch))
+    text = _WHITESPACE.sub(" ", text).strip()
+    if len(text) <= max_chars:
+        return text
+    ellipsis = "..." if is_gsm7(text) else "…"  # keep Latin text in GSM-7
+    return text[: max_chars - len(ellipsis)].rstrip() + ellipsis
+
+
+def _printable(ch: str) -> bool:
+    # Control and format characters (bidi overrides included) could spoof or break a message.
+    category = unicodedata.category(ch)
+    if ch.isspace():
+        return True
+    return not category.startswith("C") or ch in _KEPT_FORMAT_CHARACTERS
+
+
+def western_digits(text: str) -> str:
+    """Arabic-Indic and Persian digits replaced by 0-9."""
+    return text.translate(_EASTERN_DIGITS)
+
+
+def _exact(value: object, max_chars: int, name: str) -> str:
+    text = bounded(value, max_chars + 1)
+    if text != str(value) or len(text) > max_chars:
+        raise ValueError(f"{name} must be at most {max_chars} printable characters, unchanged")
+    return text
+
+
+def _link(value: object) -> str:
+    link = _exact(value, MAX_TRACKING_URL_CHARS, "link")
+    if not link.isascii() or not link.startswith(("https://", "http://")):
+        raise ValueError("link must be an http(s) URL in ASCII")
+    return link
+
+
+def _code(value: object) -> str:
+    code = western_digits(bounded(value, MAX_CODE_DIGITS + 1))
+    if not (code.isascii() and code.isdigit()) or not (
+        MIN_CODE_DIGITS <= len(code) <= MAX_CODE_DIGITS
+    ):
+        raise ValueError(f"code must be {MIN_CODE_DIGITS} to {MAX_CODE_DIGITS} digits")
+    return code
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(bounded(value, 10))
+
+
+def _choice(options: tuple[str, ...], default: str | None = None) -> Callable[[object], str]:
+    def choose(value: object) -> str:
+        if value in options:
+            return str(value)
+        if default is not None:
+            return default
+        raise ValueError(f"expected one of {', '.join(options)}; got {value!r}")
+
+    return choose
+
+
+def _free_text(max_chars: int) -> Callable[[object], str]:
+    return lambda value: bounded(value, max_chars)
+
+
+# Every variable a template may see, and how its value is cleaned. Anything else is refused,
+# so personal data such as a national ID can never reach a message by accident.
+FIELDS: dict[str, Callable[[object], Any]] = {
+    "document_type": _choice(DOCUMENT_TYPES, default="other"),
+    "link": _link,
+    "code": _code,
+    "branch": _free_text(MAX_BRANCH_CHARS),
+    "hours": _free_text(MAX_HOURS_CHARS),
+    "hold_until": _date,
+    "window": _free_text(MAX_WINDOW_CHARS),
+    "reason": _choice(FAILURE_REASONS, default="other"),
+    "next_step": _choice(NEXT_STEPS),
+    "agency": _free_text(MAX_AGENCY_CHARS),
+}
+
+REQUIRED: dict[str, frozenset[str]] = {
+    ACCEPTED: frozenset({"document_type", "link"}),
+    READY_FOR_PICKUP: frozenset({"branch", "hours", "hold_until", "code"}),
+    OUT_FOR_DELIVERY: frozenset({"code"}),
+    DELIVERED: frozenset({"document_type"}),
+    COLLECTED: frozenset({"document_type"}),
+    DELIVERY_FAILED: frozenset({"reason", "next_step"}),
+    RETURNING: frozenset(),
+    BRIBE_QUESTION: frozenset({"link"}),
+    OTP_REISSUED: frozenset({"code"}),
+}
+OPTIONAL: dict[str, frozenset[str]] = {
+    OUT_FOR_DELIVERY: frozenset({"window"}),
+    RETURNING: frozenset({"agency"}),
+}
+KINDS = tuple(REQUIRED)
+
+
+def _environment() -> jinja2.Environment:
+    # Plain text for SMS: no HTML escaping; values are cleaned before rendering instead.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,  # noqa: S701
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+ENVIRONMENT = _environment()
+
+
+def supported_language(language: str | None) -> str:
+    """The language itself when templates exist for it, else Arabic."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def choose_language(
+    agency_language: str | None, governorate: str | None, *, in_halabja: bool = False
+) -> str:
+    """The agency's choice for the citizen if supported, else Sorani in the Kurdistan Region."""
+    if agency_language in LANGUAGES:
+        return agency_language
+    if in_halabja or (governorate or "").upper() in KURDISTAN_GOVERNORATES:
+        return "ckb"
+    return DEFAULT_LANGUAGE
+
+
+def clean_values(kind: str, values: Mapping[str, object]) -> dict[str, Any]:
+    """The values a kind needs, each cleaned and bounded; ValueError for missing or unknown."""
+    if kind not in REQUIRED:
+        raise ValueError(f"unknown message kind {kind!r}")
+    allowed = REQUIRED[kind] | OPTIONAL.get(kind, frozenset())
+    given = {name for name, value in values.items() if value is not None}
+    if missing := REQUIRED[kind] - given:
+        raise ValueError(f"{kind} needs {', '.join(sorted(missing))}")
+    if unknown := given - allowed:
+        raise ValueError(f"{kind} does not take {', '.join(sorted(unknown))}")
+    return {name: FIELDS[name](values[name]) for name in sorted(given)}
+
+
+def _format_date(day: dt.date, language: str) -> str:
+    if language == "en":
+        return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+def _words(language: str, cleaned: Mapping[str, Any]) -> dict[str, Any]:
+    document_type = cleaned.get("document_type", "other")
+    words: dict[str, Any] = {
+        "document": DOCUMENT_WORDS[language][document_type],
+        "feminine": document_type in ARABIC_FEMININE,
+    }
+    if "reason" in cleaned:
+        words["reason_words"] = REASON_WORDS[language][cleaned["reason"]]
+    if "hold_until" in cleaned:
+        words["hold_until"] = _format_date(cleaned["hold_until"], language)
+    return words
+
+
+def render_sms(kind: str, language: str | None, values: Mapping[str, object]) -> RenderedSms:
+    """Render one SMS of the given kind in the language (Arabic when unsupported)."""
+    language = supported_language(language)
+    cleaned = clean_values(kind, values)
+    context = {**cleaned, **_words(language, cleaned)}
+    template = ENVIRONMENT.get_template(f"{language}/{kind}.txt.j2")
+    body = _SPACE_RUNS.sub(" ", template.render(context)).strip()
+    return RenderedSms(body=body, language=language, kind=kind, segments=count_segments(body))
+

@@ -1,0 +1,125 @@
+"""Real PostgreSQL and Redis for every test that needs them.
+
+With DATABASE_URL / REDIS_URL set, tests use those servers: a database named `tasheel_test_<n>`
+is created fresh on that PostgreSQL, and Redis database 15 is flushed between tests. Without
+them, embedded servers are started in a temporary folder for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import msgspec
+import pytest
+import redis.asyncio as aioredis
+
+from delivery import db
+from delivery.migrate import migrate
+from delivery.settings import Settings
+
+TEST_REDIS_DB = 15
+KEEP_TABLES = {"schema_migrations", "governorates", "service_area_version"}
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _redis_db(url: str, index: int) -> str:
+    if url.startswith("unix://"):
+        return f"{url.split('?')[0]}?db={index}"
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[tuple[str, str]]:
+    """Base URLs of a PostgreSQL server and a Redis server."""
+    pg, rd = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if pg and rd:
+        yield pg, rd
+        return
+    from delivery.embedded import EmbeddedServers
+
+    with tempfile.TemporaryDirectory(prefix="tasheel-test-") as tmp:
+        embedded = EmbeddedServers(Path(tmp), postgres=not pg, redis=not rd)
+        pg_url, rd_url = embedded.start()
+        try:
+            yield pg or pg_url or "", rd or rd_url or ""
+        finally:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
+    """A freshly created, migrated database for this test session."""
+    name = f"tasheel_test_{os.getpid()}"
+    admin = await asyncpg.connect(_with_database(servers[0], "postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(servers[0], name)
+    conn = await db.connect(url)
+    await migrate(conn)
+    from delivery.seed import load_reference_data
+
+    await load_reference_data(conn)
+    await conn.close()
+    yield url
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers: tuple[str, str]) -> str:
+    return _redis_db(servers[1], TEST_REDIS_DB)
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str, redis_url: str, tmp_path_factory) -> Settings:
+    data = tmp_path_factory.mktemp("data")
+    return msgspec.structs.replace(
+        Settings.from_env({"TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(data)}),
+        database_url=database_url, redis_url=redis_url, data_dir=data,
+        webhook_allow_hosts=("127.0.0.1",), sms_quiet_hours="",
+    )
+
+
+@pytest.fixture
+async def settings(base_settings: Settings) -> Settings:
+    """Settings of a clean world: empty tables (reference data kept) and an empty Redis."""
+    conn = await asyncpg.connect(base_settings.database_url)
+    tables = [r["tablename"] for r in await conn.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+    wipe = [f'"{t}"' for t in tables if t not in KEEP_TABLES]
+    if wipe:
+        await conn.execute(f"TRUNCATE {', '.join(wipe)} RESTART IDENTITY CASCADE")
+    await conn.close()
+    client = aioredis.from_url(base_settings.redis_url or "")
+    await client.flushdb()
+    await client.aclose()
+    return base_settings
+
+
+@pytest.fixture
+async def conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the clean test database."""
+    connection = await db.connect(settings.database_url or "")
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator:
+    """An HTTP client talking to the whole app, lifespan included."""
+    from litestar.testing import AsyncTestClient
+
+    from delivery.app import create_app
+
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client

@@ -1,0 +1,41 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from delivery.agencies import services as agencies
+
+
+async def create_agency(conn, code: str, *, name: str | None = None) -> str:
+    """A new agency; returns its API key."""
+    _, key = await agencies.create_agency(conn, code=code, name=name or f"Agency {code}")
+    return key
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def document(ref: str, **changes: Any) -> dict[str, Any]:
+    """A valid document in Baghdad; keyword arguments replace citizen or delivery fields."""
+    doc: dict[str, Any] = {
+        "external_ref": ref,
+        "document_type": "passport",
+        "citizen": {"name": "Ahmed Ali Hassan", "phone": "07701234567",
+                    "national_id": "199012345678"},
+        "delivery": {"mode": "home", "governorate": "IQ-BG", "district": "Karkh",
+                     "address_text": "mahalla 314, zuqaq 7, house 12",
+                     "location": {"lat": 33.312, "lon": 44.361}},
+    }
+    doc = copy.deepcopy(doc)
+    for key, value in changes.items():
+        section = "citizen" if key in doc["citizen"] or key == "language" else "delivery"
+        if key == "document_type":
+            doc["document_type"] = value
+        elif value is None:
+            doc[section].pop(key, None)
+        else:
+            doc[section][key] = value
+    return doc
