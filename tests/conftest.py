@@ -22,7 +22,7 @@ from delivery import db
 from delivery.migrate import migrate
 from delivery.settings import Settings
 
-TEST_REDIS_DB = 15
+TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 KEEP_TABLES = {"schema_migrations", "governorates", "service_area_version"}
 
 
