@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_quiet_hours: str = "22:00-08:00"
     jwt_ttl_s: int = 8 * 3600
     demo_seed: bool = True
+    outbox_retry_base_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sms_quiet_hours=env.get("SMS_QUIET_HOURS", "22:00-08:00"),
             jwt_ttl_s=int(env.get("JWT_TTL_SECONDS", 8 * 3600)),
             demo_seed=env.get("TASHEEL_DEMO_SEED", "1") not in ("0", "false", "no"),
+            outbox_retry_base_s=float(env.get("OUTBOX_RETRY_BASE_SECONDS", 10.0)),
         )
 
 

@@ -85,10 +85,13 @@ async def save_areas(conn: asyncpg.Connection, areas: list[tuple[int, bytes, flo
 
 
 async def load_areas(conn: asyncpg.Connection) -> tuple[int, list[tuple[str, bytes]]]:
-    """The current area version and every branch's (code, WKB), read consistently."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        version = await conn.fetchval(SELECT_AREA_VERSION)
-        rows = await conn.fetch(SELECT_AREAS)
+    """The area version and every branch's (code, WKB).
+
+    The version is read first: if areas change in between, the areas read are newer than the
+    version, and the next version check simply rebuilds once more.
+    """
+    version = await conn.fetchval(SELECT_AREA_VERSION)
+    rows = await conn.fetch(SELECT_AREAS)
     return version, [(r["code"], r["geometry"]) for r in rows]
 
 

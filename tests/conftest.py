@@ -123,3 +123,11 @@ async def client(settings: Settings) -> AsyncIterator:
 
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def demo_sites(conn: asyncpg.Connection) -> None:
+    """The demo branches, their service areas and the Baghdad sorting centre."""
+    from delivery.seed import seed_demo_sites
+
+    await seed_demo_sites(conn)

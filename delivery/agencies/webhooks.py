@@ -117,7 +117,7 @@ async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claime
     reason = error or f"HTTP {status}"
     if datetime.now(UTC) - claimed.created_at > RETRY_FOR:
         return GiveUp(error=reason, status="failed")
-    return TryLater(error=reason, after=backoff(claimed))
+    return TryLater(error=reason, after=backoff(claimed, base_s=ctx["settings"].outbox_retry_base_s))
 
 
 async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,

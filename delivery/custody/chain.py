@@ -6,7 +6,6 @@ An event is a mapping with the keys in `CHAINED_FIELDS` (a missing key counts as
 """
 
 import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -55,10 +54,7 @@ class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
 def canonical_event_bytes(event: Mapping[str, Any]) -> bytes:
     """Canonical JSON (sorted keys, no spaces, UTF-8) of the chained fields of `event`."""
     fields = {name: _field_value(name, event.get(name)) for name in CHAINED_FIELDS}
-    text = json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return text.encode("utf-8")
+    return msgspec.json.encode(fields, order="sorted")
 
 
 def event_hash(prev_hash: bytes | None, event: Mapping[str, Any]) -> bytes:

@@ -75,8 +75,9 @@ def _unknown_branch(index: int, doc: NormalisedDocument) -> Outcome:
 
 
 def _candidate(ctx: IntakeContext, index: int, doc: NormalisedDocument) -> _Candidate:
-    return _Candidate(index=index, doc=doc, fingerprint=fingerprint.canonical_fingerprint(
-        doc, ctx.national_id_key), comparable=fingerprint.comparable_form(doc, ctx.national_id_key))
+    form = fingerprint.comparable_form(doc, ctx.national_id_key)
+    return _Candidate(index=index, doc=doc, fingerprint=fingerprint.fingerprint_of_form(form),
+                      comparable=form)
 
 
 def _split_repeats(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
