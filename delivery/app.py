@@ -15,6 +15,7 @@ from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -133,6 +134,14 @@ def create_app(settings: Settings) -> Litestar:
             title="Tasheel", version="1", path="/schema",
             description="Document delivery and postal tracking: agencies, postal staff, citizens.",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "agencyKey": SecurityScheme(type="http", scheme="bearer",
+                                                description="An agency API key"),
+                    "staffToken": SecurityScheme(type="http", scheme="bearer",
+                                                 bearer_format="JWT",
+                                                 description="A staff access token"),
+                }),
         ),
         logging_config=None,  # JSON logs are configured once per process (delivery.logs)
         debug=False,

@@ -18,8 +18,9 @@ from delivery.agencies.store import Agency
 from delivery.errors import FieldError, InvalidInput
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
-from delivery.intake.schemas import BatchOut, DocumentOut
+from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut
 from delivery.intake.validate import decode_batch, decode_single
+from delivery.openapi import with_json_body
 
 IDEMPOTENCY_KEY_MAX = 255
 
@@ -34,7 +35,8 @@ class DocumentsController(Controller):
     dependencies = AGENCY_DEPENDENCIES
     security = [{"agencyKey": []}]
 
-    @post("/", status_code=201, summary="Hand over one document")
+    @post("/", status_code=201, summary="Hand over one document",
+          operation_class=with_json_body(DocumentIn, "One document (see DocumentIn)."))
     async def submit_one(self, request: Request[Any, Any, Any], state: State,
                          agency: Agency) -> Response[DocumentOut]:
         """201 with the new item; the same body again: 200 with the same item; else 409."""
@@ -48,7 +50,8 @@ class DocumentsController(Controller):
             status, item = await _submit_one(conn, _ctx(state), agency, body)
         return Response(item, status_code=status)
 
-    @post("/batch", status_code=200, summary="Hand over up to 10,000 documents")
+    @post("/batch", status_code=200, summary="Hand over up to 10,000 documents",
+          operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
     async def submit_batch(self, request: Request[Any, Any, Any], state: State,
                            agency: Agency) -> BatchOut:
         """Good documents are accepted even when others are rejected; retrying is safe."""

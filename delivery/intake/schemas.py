@@ -96,7 +96,7 @@ class DocumentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Up to 10,000 documents; each is judged on its own (see `validate.decode_batch`)."""
+    """Up to 10,000 documents; each is judged on its own."""
 
     documents: Annotated[list[DocumentIn], Meta(min_length=1, max_length=MAX_BATCH)]
 
