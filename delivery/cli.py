@@ -137,6 +137,15 @@ def _register_feature_commands() -> None:
     from delivery.agencies import cli as agency_cli
 
     agency_cli.register(main, _run_db)
+    from delivery.staff import cli as staff_cli
+
+    staff_cli.register(main, _run_db)
+    from delivery.custody import cli as custody_cli
+
+    custody_cli.register(main, _run_db)
+    from delivery.messaging import cli as messaging_cli
+
+    messaging_cli.register(main, _run_db)
 
 
 def _ignore_signals_until_handled() -> None:

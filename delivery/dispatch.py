@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,12 @@ WHERE id = $1 AND status = 'sending'
 RETRY = """
 UPDATE outbox SET status = 'pending', last_error = $2, available_at = now() + $3,
     updated_at = now()
+WHERE id = $1 AND status = 'sending'
+"""
+# Waiting is not failing: the claim's attempt is given back.
+DEFER = """
+UPDATE outbox SET status = 'pending', attempts = attempts - 1, last_error = $2,
+    available_at = $3, payload = $4, updated_at = now()
 WHERE id = $1 AND status = 'sending'
 """
 
@@ -59,7 +65,15 @@ class GiveUp(msgspec.Struct, frozen=True):
     payload: dict | None = None
 
 
-Result = Done | TryLater | GiveUp
+class Defer(msgspec.Struct, frozen=True):
+    """Not yet (quiet hours, a busy sender): try again at `until` without spending a retry."""
+
+    until: datetime
+    reason: str
+    payload: dict | None = None
+
+
+Result = Done | TryLater | GiveUp | Defer
 Handler = Callable[[dict[str, Any], asyncpg.Connection, Claimed], Awaitable[Result]]
 
 
@@ -88,6 +102,10 @@ async def _settle(conn: asyncpg.Connection, claimed: Claimed, result: Result) ->
     if isinstance(result, TryLater):
         await conn.execute(RETRY, claimed.id, result.error, result.after)
         return f"retry in {result.after}"
+    if isinstance(result, Defer):
+        await conn.execute(DEFER, claimed.id, result.reason, result.until,
+                           result.payload if result.payload is not None else claimed.payload)
+        return f"deferred until {result.until.isoformat()}"
     await conn.execute(FINISH, claimed.id, result.status, result.error,
                        result.payload if result.payload is not None else claimed.payload)
     return result.status

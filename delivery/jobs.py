@@ -9,11 +9,14 @@ from typing import Any
 import httpx
 
 from delivery.agencies import webhooks
+from delivery.custody import tasks as custody_tasks
 from delivery.dispatch import deliver_outbox
+from delivery.messaging.tasks import start_sms, stop_sms
 from delivery.relay import run_relay
 
 FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []
+CRON_JOBS += custody_tasks.CRON_JOBS
 
 
 async def _start_outbox(ctx: dict[str, Any]) -> None:
@@ -33,5 +36,5 @@ async def _stop_outbox(ctx: dict[str, Any]) -> None:
         await ctx["http"].aclose()
 
 
-STARTUP = [_start_outbox]
-SHUTDOWN = [_stop_outbox]
+STARTUP = [_start_outbox, start_sms]
+SHUTDOWN = [stop_sms, _stop_outbox]

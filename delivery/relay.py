@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -20,22 +21,23 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 POLL_S = 1.0
-STALE_AFTER = "10 minutes"  # longer than any job may run (the worker's job_timeout is 300 s)
+STALE_AFTER = timedelta(minutes=10)  # longer than any job may run (job_timeout is 300 s)
 JOB = "deliver_outbox"
 
 CLAIM_READY = f"""
-SELECT id, attempts FROM outbox
+SELECT id, enqueues FROM outbox
 WHERE status = 'pending' AND available_at <= now()
 ORDER BY available_at, id
 LIMIT {BATCH}
 FOR UPDATE SKIP LOCKED
 """
 MARK_ENQUEUED = """
-UPDATE outbox SET status = 'enqueued', updated_at = now() WHERE id = ANY($1::bigint[])
+UPDATE outbox SET status = 'enqueued', enqueues = enqueues + 1, updated_at = now()
+WHERE id = ANY($1::bigint[])
 """
-REQUEUE_STALE = f"""
+REQUEUE_STALE = """
 UPDATE outbox SET status = 'pending', updated_at = now()
-WHERE status IN ('enqueued', 'sending') AND updated_at < now() - interval '{STALE_AFTER}'
+WHERE status IN ('enqueued', 'sending') AND updated_at < now() - $1::interval
 RETURNING id
 """
 
@@ -45,16 +47,16 @@ async def relay_once(conn: asyncpg.Connection, redis: Any) -> int:
     async with conn.transaction():
         rows = await conn.fetch(CLAIM_READY)
         for row in rows:
-            # The job id includes the attempt, so a retry is a new job and a replay is not.
-            await redis.enqueue_job(JOB, row["id"], _job_id=f"outbox:{row['id']}:{row['attempts']}")
+            # Each hand-over is a new job; a replay (this transaction rolled back) is not.
+            await redis.enqueue_job(JOB, row["id"], _job_id=f"outbox:{row['id']}:{row['enqueues']}")
         if rows:
             await conn.execute(MARK_ENQUEUED, [r["id"] for r in rows])
     return len(rows)
 
 
-async def requeue_stale(conn: asyncpg.Connection) -> int:
+async def requeue_stale(conn: asyncpg.Connection, *, older_than: timedelta = STALE_AFTER) -> int:
     """Hand back rows whose job vanished (Redis lost its data, a worker died mid-job)."""
-    return len(await conn.fetch(REQUEUE_STALE))
+    return len(await conn.fetch(REQUEUE_STALE, older_than))
 
 
 async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:

@@ -32,9 +32,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twilio_from: str | None = None
     twilio_api_base_url: str | None = None
     sms_quiet_hours: str = "22:00-08:00"
+    sms_rate_segments_per_s: float = 10.0
+    sms_rate_burst: int = 20
+    sms_price_per_segment: str = "0"
+    sms_max_attempts: int = 8
+    sms_validity_period_s: int = 4 * 3600
     jwt_ttl_s: int = 8 * 3600
     demo_seed: bool = True
+    holidays: tuple[str, ...] = ()  # ISO dates, no deliveries offered (TASHEEL_HOLIDAYS)
+    tracking_page_limit: str = "60/60"  # citizen page views per IP: count/seconds
+    tracking_form_limit: str = "20/600"  # citizen form posts per IP: count/seconds
     outbox_retry_base_s: float = 10.0
+    delivery_max_attempts: int = 2  # failed home deliveries before pickup is offered
+    handover_alert_seconds: int = 3600  # an unconfirmed hand-over older than this is an alert
+    manifest_alert_seconds: int = 4 * 3600  # a bagged item not scanned at its branch by then
+    route_plan_hour: int = 6  # Asia/Baghdad hour at which every branch's day is planned
+    route_plan_seconds: float = 10.0  # solver time per branch plan
+    route_service_s: int = 300  # hand-over time at a stop (code and ID check)
+    route_delivery_hours: str = "08:00-16:00"  # when a branch's opening hours do not say
+    route_morning: str = "08:00-12:00"  # the citizen's "morning" window
+    route_afternoon: str = "12:00-16:00"  # the citizen's "afternoon" window
+    route_circuity: float = 1.3  # road distance over straight-line distance
+    route_speeds_kmh: str = "foot=5,motorcycle=25,car=20"
+    osrm_url: str | None = None  # an OSRM-compatible /table service; haversine when unset
+    osrm_timeout_s: float = 10.0
+    courier_default_vehicle: str = "motorcycle"  # couriers without a profile
+    courier_default_capacity: int = 40
+    courier_default_shift: str = "08:30-15:30"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,9 +83,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             twilio_from=env.get("TWILIO_FROM") or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
             sms_quiet_hours=env.get("SMS_QUIET_HOURS", "22:00-08:00"),
+            sms_rate_segments_per_s=float(env.get("SMS_RATE_SEGMENTS_PER_SECOND", 10.0)),
+            sms_rate_burst=int(env.get("SMS_RATE_BURST", 20)),
+            sms_price_per_segment=env.get("SMS_PRICE_PER_SEGMENT", "0"),
+            sms_max_attempts=int(env.get("SMS_MAX_ATTEMPTS", 8)),
+            sms_validity_period_s=int(env.get("SMS_VALIDITY_PERIOD_SECONDS", 4 * 3600)),
             jwt_ttl_s=int(env.get("JWT_TTL_SECONDS", 8 * 3600)),
             demo_seed=env.get("TASHEEL_DEMO_SEED", "1") not in ("0", "false", "no"),
+            holidays=_csv(env.get("TASHEEL_HOLIDAYS", "")),
+            tracking_page_limit=env.get("TRACKING_PAGE_LIMIT", "60/60"),
+            tracking_form_limit=env.get("TRACKING_FORM_LIMIT", "20/600"),
             outbox_retry_base_s=float(env.get("OUTBOX_RETRY_BASE_SECONDS", 10.0)),
+            delivery_max_attempts=int(env.get("DELIVERY_MAX_ATTEMPTS", 2)),
+            handover_alert_seconds=int(env.get("HANDOVER_ALERT_SECONDS", 3600)),
+            manifest_alert_seconds=int(env.get("MANIFEST_ALERT_SECONDS", 4 * 3600)),
+            route_plan_hour=int(env.get("ROUTE_PLAN_HOUR", 6)),
+            route_plan_seconds=float(env.get("ROUTE_PLAN_SECONDS", 10.0)),
+            route_service_s=int(env.get("ROUTE_SERVICE_SECONDS", 300)),
+            route_delivery_hours=env.get("ROUTE_DELIVERY_HOURS", "08:00-16:00"),
+            route_morning=env.get("ROUTE_MORNING", "08:00-12:00"),
+            route_afternoon=env.get("ROUTE_AFTERNOON", "12:00-16:00"),
+            route_circuity=float(env.get("ROUTE_CIRCUITY", 1.3)),
+            route_speeds_kmh=env.get("ROUTE_SPEEDS_KMH", "foot=5,motorcycle=25,car=20"),
+            osrm_url=env.get("OSRM_URL") or None,
+            osrm_timeout_s=float(env.get("OSRM_TIMEOUT_SECONDS", 10.0)),
+            courier_default_vehicle=env.get("COURIER_DEFAULT_VEHICLE", "motorcycle"),
+            courier_default_capacity=int(env.get("COURIER_DEFAULT_CAPACITY", 40)),
+            courier_default_shift=env.get("COURIER_DEFAULT_SHIFT", "08:30-15:30"),
         )
 
 

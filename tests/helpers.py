@@ -39,3 +39,17 @@ def document(ref: str, **changes: Any) -> dict[str, Any]:
         else:
             doc[section][key] = value
     return doc
+
+
+async def staff_token(client, conn, *, username: str, role: str, site_code: str | None,
+                      password: str = "correct horse battery",
+                      device_id: str = "dev-1") -> dict[str, str]:
+    """Create a staff member, log them in from `device_id`; returns the headers to send."""
+    from delivery.staff import services as staff
+
+    await staff.create_staff(conn, username=username, password=password, role=role,
+                             site_code=site_code)
+    response = await client.post("/v1/auth/login", json={
+        "username": username, "password": password, "device_id": device_id})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "X-Device-Id": device_id}

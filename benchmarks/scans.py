@@ -1,0 +1,213 @@
+"""Applied scans per second through `POST /v1/scans`, and single-scan latency at a fixed rate,
+against a bare UPDATE + INSERT loop in PostgreSQL doing the same writes, in the same run.
+
+    uv run python benchmarks/scans.py [--batches-100 20] [--batches-500 6] [--single-s 10]
+
+Needs DATABASE_URL and REDIS_URL (a server on which it may create `tasheel_bench_scans`).
+It starts `tasheel serve --no-worker` in a subprocess. Every measured scan is a `receive` of a
+registered item by a sorting clerk: a conditional UPDATE of the item, a chained custody event,
+a webhook outbox row and the stored scan result. The baseline runs, per item, the UPDATE and
+the INSERTs of the event and outbox row (hash computed the same way), one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.intake import _database, _documents, _serve  # noqa: E402
+from delivery import db  # noqa: E402
+from delivery.agencies.services import create_agency  # noqa: E402
+from delivery.custody import chain  # noqa: E402
+from delivery.migrate import migrate  # noqa: E402
+from delivery.seed import load_reference_data, seed_demo_sites  # noqa: E402
+from delivery.staff.services import create_staff  # noqa: E402
+
+BENCH_DB = "tasheel_bench_scans"
+PASSWORD = "benchmark password"
+
+
+async def _fresh_database(base_url: str) -> tuple[str, str]:
+    import asyncpg
+
+    admin = await asyncpg.connect(_database(base_url, "postgres"))
+    await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    await admin.close()
+    url = _database(base_url, BENCH_DB)
+    conn = await db.connect(url)
+    await migrate(conn)
+    await load_reference_data(conn)
+    await seed_demo_sites(conn)
+    _, key = await create_agency(conn, code="BENCH", name="Benchmark agency")
+    await create_staff(conn, username="sorter", password=PASSWORD, role="sorting_clerk",
+                       site_code="SC-BG")
+    await conn.close()
+    return url, key
+
+
+def _register(client: httpx.Client, key: str, n: int, prefix: str) -> list[str]:
+    tns: list[str] = []
+    for start in range(0, n, 5_000):
+        body = msgspec.json.encode({"documents": _documents(f"{prefix}{start}",
+                                                            min(5_000, n - start))})
+        response = client.post("/v1/documents/batch", content=body, headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+        tns += [r["tracking_number"] for r in response.json()["results"]]
+    return tns
+
+
+def _login(client: httpx.Client) -> dict[str, str]:
+    token = client.post("/v1/auth/login", json={"username": "sorter", "password": PASSWORD,
+                                                "device_id": "bench"}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}", "X-Device-Id": "bench"}
+
+
+def _scans(tns: list[str], tag: str) -> list[dict]:
+    at = datetime.now(UTC).isoformat()
+    return [{"scan_id": f"{tag}-{tn}", "code": tn, "action": "receive", "at": at} for tn in tns]
+
+
+def _batched(client: httpx.Client, headers: dict, tns: list[str], size: int) -> float:
+    """Applied scans per second over sequential batches of `size`."""
+    bodies = [msgspec.json.encode({"scans": _scans(tns[i:i + size], "b")})
+              for i in range(0, len(tns), size)]
+    started = time.perf_counter()
+    for body in bodies:
+        response = client.post("/v1/scans", content=body,
+                               headers={**headers, "Content-Type": "application/json"})
+        results = response.json()["results"]
+        assert all(r["status"] == "applied" for r in results), results[:2]
+    return len(tns) / (time.perf_counter() - started)
+
+
+async def _single(port: int, headers: dict, tns: list[str], rate: float) -> list[float]:
+    """Latencies (ms) of one-scan requests sent open-loop at `rate` per second."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                 limits=httpx.Limits(max_connections=64)) as client:
+        async def one(tn: str) -> None:
+            body = msgspec.json.encode({"scans": _scans([tn], "s")})
+            started = time.perf_counter()
+            try:
+                response = await client.post("/v1/scans", content=body, headers={
+                    **headers, "Content-Type": "application/json"})
+            except httpx.HTTPError as exc:
+                failures.append(repr(exc))
+                return
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.json()["results"][0]["status"] != "applied":
+                failures.append(response.text)
+
+        t0 = time.perf_counter()
+        tasks = []
+        for i, tn in enumerate(tns):
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(tn)))
+        await asyncio.gather(*tasks)
+    if failures:
+        print(f"{len(failures)} single scans failed, e.g. {failures[0][:200]}")
+    return latencies
+
+
+BARE_UPDATE = "UPDATE items SET state = 'received', updated_at = $2 WHERE id = $1 " \
+    "AND state = 'registered'"
+BARE_LAST = "SELECT seq, hash FROM custody_events WHERE item_id = $1 ORDER BY seq DESC LIMIT 1"
+BARE_EVENT = """
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+VALUES ($1, $2, 'receive', 'registered', 'received', 'received', 'EDD', 'sorting_clerk', 1,
+    'bench', NULL, $3, $3, $4, $5, $6)
+"""
+BARE_OUTBOX = """
+INSERT INTO outbox (channel, topic, item_id, agency_id, payload) VALUES ('webhook',
+    'item.state_changed', $1, $2, $3)
+"""
+
+
+async def _bare(url: str, size: int, batches: int) -> float:
+    """The same writes, per item, from a plain loop: rows per second."""
+    conn = await db.connect(url)
+    await conn.execute("UPDATE items SET state = 'registered' WHERE state = 'received'")
+    rows = await conn.fetch("SELECT id, agency_id FROM items WHERE state = 'registered' "
+                            "ORDER BY id LIMIT $1", size * batches)
+    started = time.perf_counter()
+    for b in range(batches):
+        async with conn.transaction():
+            for row in rows[b * size:(b + 1) * size]:
+                await _bare_one(conn, row["id"], row["agency_id"])
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return len(rows) / elapsed
+
+
+async def _bare_one(conn, item_id: int, agency_id: int) -> None:
+    now = datetime.now(UTC)
+    await conn.execute(BARE_UPDATE, item_id, now)
+    last = await conn.fetchrow(BARE_LAST, item_id)
+    payload = {"scan_id": f"bare-{item_id}"}
+    event = {"item_id": item_id, "seq": last["seq"] + 1, "action": "receive",
+             "from_state": "registered", "to_state": "received", "actor_id": 1,
+             "role": "sorting_clerk", "device_id": "bench", "site": None, "device_at": now,
+             "server_at": now, "payload": payload}
+    digest = chain.event_hash(last["hash"], event)
+    await conn.execute(BARE_EVENT, item_id, last["seq"] + 1, now, payload, last["hash"], digest)
+    await conn.execute(BARE_OUTBOX, item_id, agency_id, {"state": "received"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches-100", type=int, default=20)
+    parser.add_argument("--batches-500", type=int, default=6)
+    parser.add_argument("--single-s", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=200.0)
+    args = parser.parse_args()
+    base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    url, key = asyncio.run(_fresh_database(base))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    n100, n500 = 100 * args.batches_100, 500 * args.batches_500
+    n_single = int(args.single_s * args.rate)
+    server = _serve(url, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
+            tns = _register(client, key, n100 + n500 + n_single + 200, "bench")
+            headers = _login(client)
+            _batched(client, headers, tns[:200], 100)  # warm-up
+            rate_100 = _batched(client, headers, tns[200:200 + n100], 100)
+            rate_500 = _batched(client, headers, tns[200 + n100:200 + n100 + n500], 500)
+            print(f"batched: {rate_100:,.0f}/s (100), {rate_500:,.0f}/s (500)", flush=True)
+        latencies = asyncio.run(_single(port, headers, tns[200 + n100 + n500:], args.rate))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    bare = asyncio.run(_bare(url, 500, max(1, (n100 + n500) // 500)))
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"{'path':<48}{'scans/s':>10}{'vs bare':>10}")
+    print(f"{'bare UPDATE+INSERT loop (baseline, same writes)':<48}{bare:>10,.0f}{1:>10.2f}")
+    for label, rate in (("POST /v1/scans, batches of 100", rate_100),
+                        ("POST /v1/scans, batches of 500", rate_500)):
+        print(f"{label:<48}{rate:>10,.0f}{rate / bare:>10.2f}")
+    print(f"single scan at {args.rate:.0f} req/s over {len(latencies)} requests: "
+          f"p50 {cuts[49]:.1f} ms, p99 {cuts[98]:.1f} ms")
+    print("target: >= 3,000 applied scans/s batched; single-scan p99 <= 20 ms at 200 req/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""What custody needs from configuration, built once per process."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import msgspec
+
+from delivery.intake.context import derive_key
+from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
+from delivery.settings import Settings
+
+
+class CustodyContext(msgspec.Struct, frozen=True, kw_only=True):
+    otp_key: bytes
+    id_key: bytes  # the national-ID hash key: a proxy's ID is hashed like the holder's
+    types: DocumentTypes
+    max_attempts: int = 2
+    handover_alert_after: timedelta = timedelta(hours=1)
+    manifest_alert_after: timedelta = timedelta(hours=4)
+
+
+def custody_context(settings: Settings) -> CustodyContext:
+    """The custody context for `settings`."""
+    types = DEFAULT_DOCUMENT_TYPES
+    if settings.hold_days:
+        types = types.with_hold_days(types.parse_hold_days(settings.hold_days))
+    return CustodyContext(
+        otp_key=derive_key(settings.secret_key, "otp"),
+        id_key=derive_key(settings.secret_key, "national-id"),
+        types=types,
+        max_attempts=settings.delivery_max_attempts,
+        handover_alert_after=timedelta(seconds=settings.handover_alert_seconds),
+        manifest_alert_after=timedelta(seconds=settings.manifest_alert_seconds),
+    )

@@ -1,0 +1,148 @@
+"""SQL of the handheld side of custody: items as scanners see them, scans, bags, alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from delivery.custody.services import ItemRef
+
+
+class ScanItem(msgspec.Struct, frozen=True, kw_only=True):
+    """An item with what the custody rules need to judge a scan of it."""
+
+    id: int
+    state: str
+    agency_id: int
+    tracking_number: str
+    external_ref: str
+    document_type: str
+    branch_id: int | None
+    branch_code: str | None
+    centre_id: int | None
+    centre_code: str | None
+    courier_id: int | None
+    national_id_last4: str | None
+    otp_mac: bytes | None
+    otp_generation: int
+    otp_wrong: int
+    otp_locked: bool
+    failed_attempts: int
+    handover_action: str | None
+
+    def ref(self) -> ItemRef:
+        return ItemRef(id=self.id, state=self.state, agency_id=self.agency_id,
+                       tracking_number=self.tracking_number, external_ref=self.external_ref)
+
+
+_SCAN_ITEM = """
+SELECT i.id, i.state, i.agency_id, i.tracking_number, i.external_ref, i.document_type,
+    i.branch_id, b.code AS branch_code, c.id AS centre_id, c.code AS centre_code, i.courier_id,
+    i.national_id_last4, i.otp_mac, i.otp_generation, i.otp_wrong, i.otp_locked,
+    i.failed_attempts, i.handover_action
+FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id = b.sorting_centre
+"""
+SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1"
+SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
+
+CLAIM_SCANS = """
+INSERT INTO scans (scan_id, staff_id, device_id, code, action, device_at, server_at, status)
+SELECT s, $2, $3, c, a, d, $4, 'rejected'
+FROM unnest($1::text[], $5::text[], $6::text[], $7::timestamptz[]) AS u (s, c, a, d)
+ORDER BY s
+ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
+"""
+SAVE_RESULTS = """
+UPDATE scans SET status = u.st, state = u.state, error = u.error, clock_flags = u.flags::text[]
+FROM (SELECT unnest($1::text[]) AS id, unnest($2::text[]) AS st, unnest($3::text[]) AS state,
+             unnest($4::text[]) AS error, unnest($5::text[]) AS flags) AS u
+WHERE scans.scan_id = u.id
+"""
+SELECT_SCANS = "SELECT scan_id, status, state, error FROM scans WHERE scan_id = ANY($1::text[])"
+SELECT_DEVICE_TIME = "SELECT last_device_at FROM devices WHERE device_id = $1"
+SAVE_DEVICE_TIME = """
+INSERT INTO devices (device_id, last_staff_id, last_device_at, last_seen_at)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (device_id) DO UPDATE SET last_staff_id = EXCLUDED.last_staff_id,
+    last_device_at = EXCLUDED.last_device_at, last_seen_at = EXCLUDED.last_seen_at
+"""
+SELECT_COURIER = """
+SELECT id, site_id FROM staff WHERE username = $1 AND role = 'courier' AND active
+"""
+SET_COURIER = "UPDATE items SET courier_id = $2 WHERE id = $1"
+SET_HANDOVER = "UPDATE items SET handover_action = $2, handover_since = $3 WHERE id = $1"
+CLEAR_HANDOVER = """
+UPDATE items SET handover_action = NULL, handover_since = NULL
+WHERE id = $1 AND handover_action = $2 RETURNING id
+"""
+COUNT_FAILURE = "UPDATE items SET failed_attempts = failed_attempts + 1 WHERE id = $1"
+NEW_OTP = """
+UPDATE items SET otp_mac = $2, otp_generation = $3, otp_wrong = 0, otp_locked = false,
+    hold_until = COALESCE($4, hold_until)
+WHERE id = $1
+"""
+# Counted atomically and only against the code it was meant for, whatever runs at the same time.
+WRONG_OTP = """
+UPDATE items SET otp_wrong = otp_wrong + 1, otp_locked = otp_wrong + 1 >= $3
+WHERE id = $1 AND otp_generation = $2 RETURNING otp_wrong, otp_locked
+"""
+UNLOCK_OTP = "UPDATE items SET otp_wrong = 0, otp_locked = false WHERE id = $1"
+INSERT_ALERT = """
+INSERT INTO custody_alerts (kind, item_id, site_id, staff_id, device_id, detail, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
+
+NEXT_BAG_SERIAL = "SELECT nextval('bag_serial')"
+INSERT_BAG = """
+INSERT INTO bags (bag_id, origin_id, destination_id, opened_by, opened_at)
+VALUES ($1, $2, $3, $4, $5)
+"""
+SELECT_BAG = """
+SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_code
+FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = $1
+"""
+LOCK_BAG = SELECT_BAG + " FOR UPDATE OF g"
+SELECT_BRANCH = "SELECT id, code, kind, sorting_centre FROM sites WHERE code = $1"
+SELECT_OPEN_BAG_OF_ITEM = """
+SELECT bag_id FROM bag_items WHERE item_id = $1 AND removed_at IS NULL AND confirmed_at IS NULL
+"""
+ADD_TO_BAG = "INSERT INTO bag_items (bag_id, item_id, added_at) VALUES ($1, $2, $3)"
+REMOVE_FROM_BAG = """
+UPDATE bag_items SET removed_at = $3 WHERE bag_id = $1 AND item_id = $2 AND removed_at IS NULL
+RETURNING item_id
+"""
+BAG_ITEMS = """
+SELECT item_id FROM bag_items WHERE bag_id = $1 AND removed_at IS NULL ORDER BY item_id
+"""
+MARK_BAG = "UPDATE bags SET status = $2, dispatched_at = COALESCE($3, dispatched_at), " \
+    "arrived_at = COALESCE($4, arrived_at) WHERE bag_id = $1"
+CONFIRM_IN_BAG = """
+UPDATE bag_items SET confirmed_at = $2
+WHERE item_id = $1 AND removed_at IS NULL AND confirmed_at IS NULL
+  AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
+RETURNING bag_id
+"""
+WAS_BAGGED_FOR = """
+SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+               WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND g.destination_id = $2)
+"""
+
+
+async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem | None:
+    """The item with this tracking number, as the custody rules see it."""
+    row = await conn.fetchrow(SELECT_ITEM_BY_TN, tracking_number)
+    return ScanItem(**dict(row)) if row else None
+
+
+async def scan_item_by_id(conn: asyncpg.Connection, item_id: int) -> ScanItem:
+    """The item with this id (which exists)."""
+    return ScanItem(**dict(await conn.fetchrow(SELECT_ITEM_BY_ID, item_id)))
+
+
+async def add_alert(conn: asyncpg.Connection, *, kind: str, detail: str, now: datetime,
+                    item_id: int | None = None, site_id: int | None = None,
+                    staff_id: int | None = None, device_id: str | None = None) -> None:
+    """Record something a supervisor must look at."""
+    await conn.execute(INSERT_ALERT, kind, item_id, site_id, staff_id, device_id, detail, now)

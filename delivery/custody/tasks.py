@@ -1,0 +1,92 @@
+"""Scheduled custody work: holds that expire, delivery attempts used up. Safe on many workers.
+
+Each run claims due items with `FOR UPDATE SKIP LOCKED` and moves them through the conditional
+update of `services.record`, so two workers never move the same item twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from arq.cron import cron
+
+from delivery.custody import proof, store
+from delivery.custody.context import CustodyContext, custody_context
+from delivery.custody.model import Action, Role, State, decide
+from delivery.custody.services import Actor, record
+
+BATCH = 200
+SCHEDULER = Actor(role=Role.scheduler)
+
+CLAIM_EXPIRED_HOLDS = """
+SELECT id FROM items WHERE state IN ('at_branch', 'ready_for_pickup') AND hold_until <= $1
+ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+CLAIM_EXHAUSTED = """
+SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
+    AND handover_action IS NULL
+ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+"""
+
+
+async def expire_holds(conn: asyncpg.Connection, ctx: CustodyContext, *, now: datetime) -> int:
+    """Items whose hold ran out go back towards their agency; returns how many moved."""
+    return await _drain(conn, CLAIM_EXPIRED_HOLDS, (now,), Action.expire_hold, ctx, now)
+
+
+async def exhaust_attempts(conn: asyncpg.Connection, ctx: CustodyContext, *,
+                           now: datetime) -> int:
+    """Items back at the branch after the last allowed attempt are offered for pickup."""
+    return await _drain(conn, CLAIM_EXHAUSTED, (ctx.max_attempts,), Action.max_attempts, ctx, now)
+
+
+async def _drain(conn: asyncpg.Connection, claim: str, args: tuple, action: Action,
+                 ctx: CustodyContext, now: datetime) -> int:
+    moved = 0
+    while True:
+        async with conn.transaction():
+            ids = [r["id"] for r in await conn.fetch(claim, *args, BATCH)]
+            for item_id in ids:
+                await _move(conn, item_id, action, ctx, now)
+        moved += len(ids)
+        if len(ids) < BATCH:
+            return moved
+
+
+async def _move(conn: asyncpg.Connection, item_id: int, action: Action, ctx: CustodyContext,
+                now: datetime) -> None:
+    item = await store.scan_item_by_id(conn, item_id)
+    transition = decide(State(item.state), action, Role.scheduler)
+    await record(conn, item.ref(), transition, action, SCHEDULER, now=now)
+    if transition.to == State.ready_for_pickup:
+        doc_type = ctx.types.get(item.document_type)
+        await proof.issue_code(conn, ctx, item, kind="ready_for_pickup", now=now,
+                               hold_days=doc_type.hold_days if doc_type else 14)
+
+
+async def expire_holds_job(ctx: dict[str, Any]) -> int:
+    """arq cron job: expire holds."""
+    async with ctx["pool"].acquire() as conn:
+        return await expire_holds(conn, _custody(ctx), now=datetime.now(UTC))
+
+
+async def exhaust_attempts_job(ctx: dict[str, Any]) -> int:
+    """arq cron job: offer pickup after the last failed attempt."""
+    async with ctx["pool"].acquire() as conn:
+        return await exhaust_attempts(conn, _custody(ctx), now=datetime.now(UTC))
+
+
+def _custody(ctx: dict[str, Any]) -> CustodyContext:
+    if "custody" not in ctx:
+        ctx["custody"] = custody_context(ctx["settings"])
+    return ctx["custody"]
+
+
+# Every few minutes, at different seconds so the two jobs do not start together.
+CRON_JOBS = [
+    cron(expire_holds_job, minute=set(range(0, 60, 5)), second=7, unique=True,
+         run_at_startup=False),
+    cron(exhaust_attempts_job, minute=set(range(0, 60, 5)), second=37, unique=True),
+]

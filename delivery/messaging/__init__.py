@@ -1,0 +1,1 @@
+"""Citizens' SMS: the outbox channel that sends them, receipts and replies, dead letters."""

@@ -1,0 +1,80 @@
+"""Twilio's webhooks (receipts, replies) and the supervisors' dead-letter routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+from twilio.request_validator import RequestValidator
+
+from delivery.errors import NotAllowed
+from delivery.messaging import services
+from delivery.messaging.store import DeadLetter
+from delivery.settings import Settings
+from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+async def signed_form(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
+    """The form Twilio posted, if its signature holds for our public URL (403 otherwise)."""
+    form = await request.form()
+    params = {key: str(value) for key, value in form.items()}
+    # Behind a proxy the URL Twilio signed is the public one, never the one we were reached at.
+    url = settings.public_base_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    signature = request.headers.get("x-twilio-signature", "")
+    token = settings.twilio_auth_token
+    if not token or not signature or not RequestValidator(token).validate(url, params, signature):
+        raise NotAllowed("the X-Twilio-Signature header is missing or does not match")
+    return params
+
+
+class TwilioHooksController(Controller):
+    path = "/hooks/twilio"
+    tags = ["twilio"]
+
+    @post("/status", status_code=204, summary="Delivery receipts (signed by Twilio)")
+    async def status(self, request: Request[Any, Any, Any], state: State) -> None:
+        """Moves the message forward; repeated or late receipts change nothing."""
+        params = await signed_form(request, state.settings)
+        error = params.get("ErrorCode", "")
+        async with state.pool.acquire() as conn:
+            await services.record_receipt(
+                conn, sid=params.get("MessageSid", ""), status=params.get("MessageStatus", ""),
+                error_code=int(error) if error.isdigit() else None)
+
+    @post("/inbound", status_code=200, summary="Citizens' replies (signed by Twilio)")
+    async def inbound(self, request: Request[Any, Any, Any], state: State) -> Response[str]:
+        """STOP/START in Arabic, Sorani or English; 1 (home) or 2 (pickup). Replies nothing."""
+        params = await signed_form(request, state.settings)
+        async with state.pool.acquire() as conn:
+            await services.handle_inbound(conn, phone=params.get("From", ""),
+                                          body=params.get("Body", ""), now=dt.datetime.now(dt.UTC))
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+class DeadLettersController(Controller):
+    path = "/v1/ops/outbox"
+    tags = ["operations"]
+    dependencies = STAFF_DEPENDENCIES
+    guards = [require_roles("supervisor", "admin")]
+
+    @get("/dead", summary="Messages and webhooks that stopped, newest first")
+    async def dead(self, state: State, staff: StaffUser, before: int | None = None,
+                   limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[DeadLetter]:
+        async with state.pool.acquire() as conn:
+            return await services.dead_letters(conn, before=before, limit=limit)
+
+    @post("/{outbox_id:int}/retry", status_code=202, summary="Send a stopped row again")
+    async def retry(self, state: State, staff: StaffUser, outbox_id: int) -> dict[str, Any]:
+        async with state.pool.acquire() as conn:
+            await services.retry_dead_letter(conn, outbox_id)
+        return {"id": outbox_id, "status": "pending"}
+
+
+HANDLERS = [TwilioHooksController, DeadLettersController]

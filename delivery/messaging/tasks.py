@@ -1,0 +1,69 @@
+"""What each worker process sets up for SMS: the gateway, the shared rate limit, the channel."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from delivery.messaging.channel import SmsRuntime, send_sms
+from delivery.settings import Settings
+from notifications.quiet_hours import parse_quiet_hours
+from notifications.ratelimit import SmsRateLimiter
+from notifications.sms import SmsGateway, gateway_from_settings
+
+STATUS_HOOK_PATH = "/hooks/twilio/status"
+INBOUND_HOOK_PATH = "/hooks/twilio/inbound"
+
+
+def console_path(settings: Settings) -> Path:
+    """Where the console gateway keeps the messages it would have sent."""
+    return settings.data_dir / "sms" / "console.jsonl"
+
+
+def gateway(settings: Settings) -> SmsGateway:
+    """Twilio when configured, else the console gateway (a choice of configuration)."""
+    path = console_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return gateway_from_settings(
+        twilio_account_sid=settings.twilio_account_sid,
+        twilio_auth_token=settings.twilio_auth_token,
+        twilio_messaging_service_sid=settings.twilio_messaging_service_sid,
+        twilio_from=settings.twilio_from,
+        twilio_api_base_url=settings.twilio_api_base_url,
+        status_callback_url=settings.public_base_url + STATUS_HOOK_PATH,
+        validity_period_s=settings.sms_validity_period_s,
+        console_path=path,
+    )
+
+
+def sender_key(settings: Settings) -> str:
+    """The rate limit is per sender: the Messaging Service, the From number, or the console."""
+    return settings.twilio_messaging_service_sid or settings.twilio_from or "console"
+
+
+def runtime(settings: Settings, redis: Any) -> SmsRuntime:
+    """The channel's per-process context."""
+    return SmsRuntime(
+        gateway=gateway(settings),
+        limiter=SmsRateLimiter(redis, segments_per_second=settings.sms_rate_segments_per_s,
+                               burst=settings.sms_rate_burst),
+        sender=sender_key(settings),
+        quiet=parse_quiet_hours(settings.sms_quiet_hours),
+        public_base_url=settings.public_base_url,
+        price_per_segment=Decimal(settings.sms_price_per_segment),
+        max_attempts=settings.sms_max_attempts,
+        retry_base_s=settings.outbox_retry_base_s,
+    )
+
+
+async def start_sms(ctx: dict[str, Any]) -> None:
+    """Worker start-up: the SMS channel joins the outbox's channels."""
+    ctx["sms"] = runtime(ctx["settings"], ctx["redis"])
+    ctx.setdefault("channels", {})["sms"] = send_sms
+
+
+async def stop_sms(ctx: dict[str, Any]) -> None:
+    """Worker shut-down: close the gateway's HTTP session."""
+    if "sms" in ctx and hasattr(ctx["sms"].gateway, "aclose"):
+        await ctx["sms"].gateway.aclose()

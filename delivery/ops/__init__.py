@@ -1,0 +1,1 @@
+"""Supervisors' pages: the queue of citizens' complaints and "asked for money" answers."""

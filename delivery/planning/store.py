@@ -1,0 +1,217 @@
+"""SQL for couriers' shifts and route plans, and the planned window an SMS may quote."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from delivery.planning.model import DayPlan, PlanItem, local_day, moment, window_text
+
+# Both keys of the advisory lock taken while a branch's day is planned (namespace, branch+day).
+PLAN_LOCK_NAMESPACE = 7340062
+
+SELECT_BRANCH = """
+SELECT id, code, kind, lat, lon, opening_hours FROM sites WHERE code = $1
+"""
+SELECT_BRANCH_AREA = "SELECT geometry FROM service_areas WHERE site_id = $1"
+# At the branch for home delivery on this day (or any day), or already out with a courier.
+SELECT_CANDIDATES = """
+SELECT id, coalesce(citizen_phone, '') AS phone, lat, lon, delivery_window AS window,
+    CASE WHEN state = 'out_for_delivery' THEN courier_id END AS courier_id
+FROM items
+WHERE branch_id = $1 AND delivery_mode = 'home' AND (
+    (state = 'at_branch' AND (delivery_day IS NULL OR delivery_day = $2))
+    OR (state = 'out_for_delivery' AND courier_id IS NOT NULL AND $3))
+ORDER BY id
+"""
+SELECT_BRANCHES_TO_PLAN = """
+SELECT DISTINCT s.code FROM items i JOIN sites s ON s.id = i.branch_id
+WHERE s.kind = 'branch' AND i.delivery_mode = 'home' AND i.state = 'at_branch'
+    AND (i.delivery_day IS NULL OR i.delivery_day = $1)
+ORDER BY s.code
+"""
+LOCK_PLAN = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+SELECT_LATEST_PLAN = """
+SELECT id, version, inputs_digest, created_at FROM route_plans
+WHERE branch_id = $1 AND day = $2 ORDER BY version DESC LIMIT 1
+"""
+SELECT_PLAN_VERSION = """
+SELECT p.id, p.version, p.day, p.trigger, p.travel_source, p.total_distance_m,
+    p.total_duration_s, p.items_routed, p.items_left_out, p.created_at
+FROM route_plans p WHERE p.branch_id = $1 AND p.day = $2 AND ($3::int IS NULL OR p.version = $3)
+ORDER BY p.version DESC LIMIT 1
+"""
+INSERT_PLAN = """
+INSERT INTO route_plans (branch_id, day, version, trigger, inputs_digest, travel_source,
+    total_distance_m, total_duration_s, items_routed, items_left_out)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id, created_at
+"""
+INSERT_COURIER = """
+INSERT INTO route_couriers (plan_id, courier_id, vehicle, capacity_items, shift_start, shift_end,
+    distance_m, duration_s)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+INSERT_STOP = """
+INSERT INTO route_stops (plan_id, courier_id, seq, item_ids, lat, lon, window_start, window_end,
+    service_s, arrival_at, departure_at, fixed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+"""
+INSERT_LEFT_OUT = "INSERT INTO route_left_out (plan_id, item_id, reason) VALUES ($1, $2, $3)"
+INSERT_NOTICE = """
+INSERT INTO route_notices (courier_id, plan_id, day, plan_version, detail, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+"""
+SELECT_STOP_ITEMS = """
+SELECT courier_id, item_ids FROM route_stops WHERE plan_id = $1 ORDER BY courier_id, seq
+"""
+SELECT_PLAN_COURIERS = """
+SELECT c.courier_id, s.username, c.vehicle, c.capacity_items, c.shift_start, c.shift_end,
+    c.distance_m, c.duration_s
+FROM route_couriers c JOIN staff s ON s.id = c.courier_id
+WHERE c.plan_id = $1 ORDER BY c.courier_id
+"""
+SELECT_STOPS = """
+SELECT courier_id, seq, item_ids, lat, lon, window_start, window_end, service_s, arrival_at,
+    departure_at, fixed
+FROM route_stops WHERE plan_id = $1 AND ($2::bigint IS NULL OR courier_id = $2)
+ORDER BY courier_id, seq
+"""
+SELECT_LEFT_OUT = """
+SELECT l.item_id, i.tracking_number, l.reason FROM route_left_out l JOIN items i ON i.id = l.item_id
+WHERE l.plan_id = $1 ORDER BY l.item_id
+"""
+SELECT_STOP_DETAILS = """
+SELECT id, tracking_number, state, document_type, citizen_name, citizen_phone, district,
+    address_text, landmark, mahalla, zuqaq, house
+FROM items WHERE id = ANY($1::bigint[])
+"""
+SELECT_NOTICES = """
+SELECT plan_version, detail, changed_at FROM route_notices
+WHERE courier_id = $1 AND day = $2 ORDER BY id DESC LIMIT 20
+"""
+# The newest plan of the item's branch for the day, and the item's stop in it if it has one.
+SELECT_PLANNED_ARRIVAL = """
+WITH latest AS (
+    SELECT p.id FROM route_plans p JOIN items i ON i.branch_id = p.branch_id
+    WHERE i.id = $1 AND p.day = $2 ORDER BY p.version DESC LIMIT 1
+)
+SELECT r.arrival_at FROM latest JOIN route_stops r ON r.plan_id = latest.id
+WHERE $1 = ANY(r.item_ids)
+"""
+
+
+async def get_branch(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    """A site's id, kind, point and opening hours."""
+    return await conn.fetchrow(SELECT_BRANCH, code)
+
+
+async def branch_area_wkb(conn: asyncpg.Connection, site_id: int) -> bytes | None:
+    """The branch's service area as WKB, if it has one."""
+    return await conn.fetchval(SELECT_BRANCH_AREA, site_id)
+
+
+async def lock_plan(conn: asyncpg.Connection, branch_id: int, day: dt.date) -> None:
+    """Wait for, then hold until commit, the right to plan this branch's day (one planner)."""
+    await conn.execute(LOCK_PLAN, PLAN_LOCK_NAMESPACE, f"{branch_id}:{day.isoformat()}")
+
+
+async def candidates(conn: asyncpg.Connection, branch_id: int, day: dt.date, *,
+                     with_carried: bool) -> list[PlanItem]:
+    """Items the day's plan must consider; carried ones only when planning the current day."""
+    rows = await conn.fetch(SELECT_CANDIDATES, branch_id, day, with_carried)
+    return [PlanItem(item_id=r["id"], phone=r["phone"], lat=r["lat"], lon=r["lon"],
+                     window=r["window"], courier_id=r["courier_id"]) for r in rows]
+
+
+async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[str]:
+    """Codes of branches with items waiting for home delivery on `day`."""
+    return [r["code"] for r in await conn.fetch(SELECT_BRANCHES_TO_PLAN, day)]
+
+
+async def latest_plan(conn: asyncpg.Connection, branch_id: int,
+                      day: dt.date) -> asyncpg.Record | None:
+    """The version in force: id, version, inputs_digest, created_at."""
+    return await conn.fetchrow(SELECT_LATEST_PLAN, branch_id, day)
+
+
+async def plan_version(conn: asyncpg.Connection, branch_id: int, day: dt.date,
+                       version: int | None = None) -> asyncpg.Record | None:
+    """One version's header (the newest when `version` is None)."""
+    return await conn.fetchrow(SELECT_PLAN_VERSION, branch_id, day, version)
+
+
+async def stop_items(conn: asyncpg.Connection, plan_id: int) -> dict[int, list[tuple[int, ...]]]:
+    """Each courier's ordered stops as tuples of item ids."""
+    routes: dict[int, list[tuple[int, ...]]] = {}
+    for row in await conn.fetch(SELECT_STOP_ITEMS, plan_id):
+        routes.setdefault(row["courier_id"], []).append(tuple(row["item_ids"]))
+    return routes
+
+
+async def insert_plan(conn: asyncpg.Connection, *, branch_id: int, day: dt.date, version: int,
+                      trigger: str, digest: bytes, travel_source: str,
+                      plan: DayPlan) -> asyncpg.Record:
+    """Write a whole plan version; returns its id and creation time."""
+    header = await conn.fetchrow(
+        INSERT_PLAN, branch_id, day, version, trigger, digest, travel_source,
+        sum(c.distance_m for c in plan.couriers), sum(c.duration_s for c in plan.couriers),
+        plan.items_routed, len(plan.left_out))
+    plan_id = header["id"]
+    await conn.executemany(INSERT_COURIER, [
+        (plan_id, c.shift.courier_id, c.shift.vehicle, c.shift.capacity_items,
+         moment(day, c.shift.start_s), moment(day, c.shift.end_s), c.distance_m, c.duration_s)
+        for c in plan.couriers])
+    await conn.executemany(INSERT_STOP, [
+        (plan_id, c.shift.courier_id, seq, [int(i) for i in p.stop.item_ids], p.stop.lat,
+         p.stop.lon, moment(day, p.stop.window_start_s), moment(day, p.stop.window_end_s),
+         p.stop.service_s, moment(day, p.visit.arrival_s), moment(day, p.visit.departure_s),
+         p.fixed)
+        for c in plan.couriers for seq, p in enumerate(c.stops, start=1)])
+    await conn.executemany(INSERT_LEFT_OUT, [
+        (plan_id, item_id, reason) for item_id, reason in sorted(plan.left_out.items())])
+    return header
+
+
+async def insert_notices(conn: asyncpg.Connection, *, plan_id: int, day: dt.date, version: int,
+                         couriers: list[int], detail: str, at: dt.datetime) -> None:
+    """Tell each of `couriers` that their route changed in this version."""
+    await conn.executemany(INSERT_NOTICE, [
+        (courier_id, plan_id, day, version, detail, at) for courier_id in couriers])
+
+
+async def plan_couriers(conn: asyncpg.Connection, plan_id: int) -> list[asyncpg.Record]:
+    """The couriers of a version with their usernames, totals and shifts."""
+    return await conn.fetch(SELECT_PLAN_COURIERS, plan_id)
+
+
+async def plan_stops(conn: asyncpg.Connection, plan_id: int,
+                     courier_id: int | None = None) -> list[asyncpg.Record]:
+    """A version's stops in route order, for one courier or all."""
+    return await conn.fetch(SELECT_STOPS, plan_id, courier_id)
+
+
+async def left_out(conn: asyncpg.Connection, plan_id: int) -> list[asyncpg.Record]:
+    """A version's left-out items with tracking numbers and reasons."""
+    return await conn.fetch(SELECT_LEFT_OUT, plan_id)
+
+
+async def stop_details(conn: asyncpg.Connection, item_ids: list[int]) -> dict[int, asyncpg.Record]:
+    """What a courier needs about the items at their stops, by item id (PII: mask before use)."""
+    return {r["id"]: r for r in await conn.fetch(SELECT_STOP_DETAILS, item_ids)}
+
+
+async def notices(conn: asyncpg.Connection, courier_id: int,
+                  day: dt.date) -> list[asyncpg.Record]:
+    """The newest route-change notices of a courier for a day."""
+    return await conn.fetch(SELECT_NOTICES, courier_id, day)
+
+
+async def planned_window(conn: asyncpg.Connection, item_id: int, *,
+                         now: dt.datetime | None = None) -> str | None:
+    """The hour window of the item's planned arrival today ('10:00-11:00', Asia/Baghdad), or
+    None when today's plan in force has no stop for it."""
+    today = local_day(now or dt.datetime.now(dt.UTC))
+    arrival = await conn.fetchval(SELECT_PLANNED_ARRIVAL, item_id, today)
+    return window_text(arrival) if arrival is not None else None

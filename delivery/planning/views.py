@@ -1,0 +1,239 @@
+"""Plans read back: a courier's own stops (contacts masked), a branch's plan as JSON and as SVG."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+import msgspec
+
+from delivery.errors import NotFound
+from delivery.intake.masking import mask_name, mask_phone
+from delivery.planning import store
+from delivery.planning.model import window_text
+from routing.areas import geometry_from_wkb
+from routing.plans import CourierRoute, Plan, Stop, Visit
+from routing.svg import render_plan_svg
+
+
+class StopItemOut(msgspec.Struct, frozen=True, kw_only=True):
+    tracking_number: str
+    document_type: str
+    state: str
+    citizen: str  # initials
+    phone: str | None  # the last three digits
+    district: str | None
+    mahalla: str | None
+    zuqaq: str | None
+    house: str | None
+    address_text: str | None
+    landmark: str | None
+
+
+class CourierStopOut(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    planned_arrival: dt.datetime
+    planned_window: str  # the hour window the citizen is told, Asia/Baghdad
+    window_start: dt.datetime  # the citizen's (or the branch's) window
+    window_end: dt.datetime
+    lat: float
+    lon: float
+    carried: bool  # the courier already has these items
+    items: list[StopItemOut]
+
+
+class NoticeOut(msgspec.Struct, frozen=True, kw_only=True):
+    plan_version: int
+    detail: str
+    changed_at: dt.datetime
+
+
+class MyRouteOut(msgspec.Struct, frozen=True, kw_only=True):
+    date: dt.date
+    branch: str | None
+    plan_version: int | None
+    planned_at: dt.datetime | None
+    changed_at: dt.datetime | None  # the newest change to this courier's route that day
+    notices: list[NoticeOut]
+    distance_m: int
+    duration_s: int
+    stops: list[CourierStopOut]
+
+
+class PlanStopOut(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    tracking_numbers: list[str]
+    planned_arrival: dt.datetime
+    window_start: dt.datetime
+    window_end: dt.datetime
+    lat: float
+    lon: float
+    carried: bool
+
+
+class PlanCourierOut(msgspec.Struct, frozen=True, kw_only=True):
+    username: str
+    vehicle: str
+    capacity_items: int
+    shift_start: dt.datetime
+    shift_end: dt.datetime
+    distance_m: int
+    duration_s: int
+    stops: list[PlanStopOut]
+
+
+class LeftOutOut(msgspec.Struct, frozen=True, kw_only=True):
+    tracking_number: str
+    reason: str
+
+
+class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
+    branch: str
+    date: dt.date
+    version: int
+    planned_at: dt.datetime
+    trigger: str
+    travel_source: str
+    total_distance_m: int
+    total_duration_s: int
+    items_routed: int
+    items_left_out: int
+    couriers: list[PlanCourierOut]
+    left_out: list[LeftOutOut]
+
+
+# ---------------------------------------------------------------------------------------------
+# A courier's own route
+
+
+async def my_route(conn: asyncpg.Connection, *, courier_id: int, branch_code: str | None,
+                   day: dt.date) -> MyRouteOut:
+    """The courier's stops in the plan in force for their branch and day (none when unplanned)."""
+    branch = await store.get_branch(conn, branch_code) if branch_code else None
+    header = await store.plan_version(conn, branch["id"], day) if branch else None
+    notices = [NoticeOut(**dict(r)) for r in await store.notices(conn, courier_id, day)]
+    if header is None:
+        return MyRouteOut(date=day, branch=branch_code, plan_version=None, planned_at=None,
+                          changed_at=None, notices=notices, distance_m=0, duration_s=0, stops=[])
+    rows = await store.plan_stops(conn, header["id"], courier_id)
+    details = await store.stop_details(conn, [i for r in rows for i in r["item_ids"]])
+    mine = [c for c in await store.plan_couriers(conn, header["id"]) if c["courier_id"] ==
+            courier_id]
+    return MyRouteOut(
+        date=day, branch=branch_code, plan_version=header["version"],
+        planned_at=header["created_at"],
+        changed_at=notices[0].changed_at if notices else None, notices=notices,
+        distance_m=mine[0]["distance_m"] if mine else 0,
+        duration_s=mine[0]["duration_s"] if mine else 0,
+        stops=[_courier_stop(row, details) for row in rows])
+
+
+def _courier_stop(row: asyncpg.Record, details: dict[int, asyncpg.Record]) -> CourierStopOut:
+    return CourierStopOut(
+        seq=row["seq"], planned_arrival=row["arrival_at"],
+        planned_window=window_text(row["arrival_at"]), window_start=row["window_start"],
+        window_end=row["window_end"], lat=row["lat"], lon=row["lon"], carried=row["fixed"],
+        items=[_stop_item(details[i]) for i in row["item_ids"] if i in details])
+
+
+def _stop_item(row: asyncpg.Record) -> StopItemOut:
+    return StopItemOut(
+        tracking_number=row["tracking_number"], document_type=row["document_type"],
+        state=row["state"], citizen=mask_name(row["citizen_name"] or ""),
+        phone=mask_phone(row["citizen_phone"]) if row["citizen_phone"] else None,
+        district=row["district"], mahalla=row["mahalla"], zuqaq=row["zuqaq"],
+        house=row["house"], address_text=row["address_text"], landmark=row["landmark"])
+
+
+# ---------------------------------------------------------------------------------------------
+# A branch's plan for supervisors
+
+
+class StoredPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored version with everything needed to show it."""
+
+    branch: asyncpg.Record
+    header: asyncpg.Record
+    couriers: list[asyncpg.Record]
+    stops: list[asyncpg.Record]
+    left_out: list[asyncpg.Record]
+
+
+async def stored_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
+                      version: int | None = None) -> StoredPlan:
+    """A branch's plan for a day (the version in force unless `version`), or NotFound."""
+    branch = await store.get_branch(conn, branch_code)
+    header = await store.plan_version(conn, branch["id"], day, version) if branch else None
+    if branch is None or header is None:
+        raise NotFound(f"no route plan for {branch_code} on {day.isoformat()}")
+    return StoredPlan(branch=branch, header=header,
+                      couriers=await store.plan_couriers(conn, header["id"]),
+                      stops=await store.plan_stops(conn, header["id"]),
+                      left_out=await store.left_out(conn, header["id"]))
+
+
+async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
+                      version: int | None = None) -> BranchPlanOut:
+    """The plan as data for supervisors: tracking numbers and times, no personal data."""
+    plan = await stored_plan(conn, branch_code, day, version)
+    numbers = await _tracking_numbers(conn, plan.stops)
+    h = plan.header
+    return BranchPlanOut(
+        branch=branch_code, date=day, version=h["version"], planned_at=h["created_at"],
+        trigger=h["trigger"], travel_source=h["travel_source"],
+        total_distance_m=h["total_distance_m"], total_duration_s=h["total_duration_s"],
+        items_routed=h["items_routed"], items_left_out=h["items_left_out"],
+        couriers=[_plan_courier(c, plan.stops, numbers) for c in plan.couriers],
+        left_out=[LeftOutOut(tracking_number=r["tracking_number"], reason=r["reason"])
+                  for r in plan.left_out])
+
+
+async def _tracking_numbers(conn: asyncpg.Connection,
+                            stops: list[asyncpg.Record]) -> dict[int, str]:
+    details = await store.stop_details(conn, [i for r in stops for i in r["item_ids"]])
+    return {item_id: row["tracking_number"] for item_id, row in details.items()}
+
+
+def _plan_courier(courier: asyncpg.Record, stops: list[asyncpg.Record],
+                  numbers: dict[int, str]) -> PlanCourierOut:
+    own = [s for s in stops if s["courier_id"] == courier["courier_id"]]
+    return PlanCourierOut(
+        username=courier["username"], vehicle=courier["vehicle"],
+        capacity_items=courier["capacity_items"], shift_start=courier["shift_start"],
+        shift_end=courier["shift_end"], distance_m=courier["distance_m"],
+        duration_s=courier["duration_s"],
+        stops=[PlanStopOut(seq=s["seq"], tracking_numbers=[numbers.get(i, "") for i in
+                                                           s["item_ids"]],
+                           planned_arrival=s["arrival_at"], window_start=s["window_start"],
+                           window_end=s["window_end"], lat=s["lat"], lon=s["lon"],
+                           carried=s["fixed"]) for s in own])
+
+
+async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.date,
+                          version: int | None = None) -> str:
+    """The plan drawn over the branch's service area: one coloured path per courier."""
+    plan = await stored_plan(conn, branch_code, day, version)
+    wkb = await store.branch_area_wkb(conn, plan.branch["id"])
+    area = geometry_from_wkb(wkb) if wkb else None
+    routes, stops = _drawable(plan)
+    labels = {str(c["courier_id"]): f"{c['username']} ({c['vehicle']})" for c in plan.couriers}
+    return render_plan_svg(area, (plan.branch["lat"], plan.branch["lon"]), routes, stops, labels)
+
+
+def _drawable(plan: StoredPlan) -> tuple[Plan, dict[str, Stop]]:
+    stops: dict[str, Stop] = {}
+    routes = []
+    for courier in plan.couriers:
+        visits = []
+        for row in (s for s in plan.stops if s["courier_id"] == courier["courier_id"]):
+            stop_id = f"{courier['courier_id']}:{row['seq']}"
+            stops[stop_id] = Stop(stop_id=stop_id, item_ids=tuple(map(str, row["item_ids"])),
+                                  lat=row["lat"], lon=row["lon"], window_start_s=0,
+                                  window_end_s=0, service_s=row["service_s"])
+            visits.append(Visit(stop_id=stop_id, item_ids=stops[stop_id].item_ids,
+                                arrival_s=0, departure_s=0))
+        routes.append(CourierRoute(courier_id=str(courier["courier_id"]), visits=tuple(visits),
+                                   distance_m=courier["distance_m"],
+                                   duration_s=courier["duration_s"]))
+    return Plan(routes=tuple(routes), left_out=(), total_distance_m=plan.header[
+        "total_distance_m"], total_duration_s=plan.header["total_duration_s"]), stops

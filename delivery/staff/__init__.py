@@ -1,0 +1,1 @@
+"""Postal staff: accounts, roles, their sites, logging in from a handheld."""

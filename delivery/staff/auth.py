@@ -1,0 +1,111 @@
+"""Staff tokens: short-lived JWTs bound to one handheld, the request dependency and role guards."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+import msgspec
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+
+from delivery.errors import NotAllowed, Unauthenticated
+from delivery.intake.context import derive_key
+from delivery.settings import Settings
+from delivery.staff import store
+from delivery.staff.model import StaffMember
+
+ALGORITHM = "HS256"
+ISSUER = "tasheel"
+AUDIENCE = "tasheel-staff"
+_SCOPE_KEY = "tasheel_staff"
+
+
+class StaffUser(msgspec.Struct, frozen=True, kw_only=True):
+    """The staff member behind a request, and the handheld they use."""
+
+    id: int
+    username: str
+    role: str
+    site_id: int | None
+    site_code: str | None
+    site_kind: str | None
+    device_id: str
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The JWT key, derived from the server secret so it opens nothing else."""
+    return derive_key(settings.secret_key, "staff-jwt")
+
+
+def issue_token(settings: Settings, member: StaffMember, device_id: str, now: datetime) -> str:
+    """A signed token for `member` on `device_id`, valid `settings.jwt_ttl_s` seconds."""
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": str(member.id), "usr": member.username,
+        "role": member.role, "site": member.site_id, "site_code": member.site_code,
+        "site_kind": member.site_kind, "dev": device_id, "iat": now,
+        "exp": now + timedelta(seconds=settings.jwt_ttl_s),
+    }
+    return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
+
+
+def read_token(settings: Settings, token: str, device_id: str | None) -> StaffUser:
+    """The staff user a token names, if it is genuine, current and used from its own device."""
+    try:
+        claims = jwt.decode(token, signing_key(settings), algorithms=[ALGORITHM],
+                            audience=AUDIENCE, issuer=ISSUER,
+                            options={"require": ["exp", "sub", "dev"]})
+    except jwt.PyJWTError:
+        raise Unauthenticated("the staff token is invalid or has expired; log in again") from None
+    if not device_id or device_id != claims["dev"]:
+        raise Unauthenticated("this token belongs to another device (X-Device-Id)")
+    return StaffUser(id=int(claims["sub"]), username=claims["usr"], role=claims["role"],
+                     site_id=claims["site"], site_code=claims["site_code"],
+                     site_kind=claims["site_kind"], device_id=claims["dev"])
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a staff token is required (Authorization: Bearer …)")
+    return token.strip()
+
+
+def token_user(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
+    """The request's staff user from its token and `X-Device-Id` (cached on the request)."""
+    cached = connection.scope.get(_SCOPE_KEY)  # type: ignore[typeddict-item]
+    if cached is None:
+        settings = connection.app.state.settings
+        cached = read_token(settings, _bearer(connection), connection.headers.get("x-device-id"))
+        connection.scope[_SCOPE_KEY] = cached  # type: ignore[literal-required]
+    return cached
+
+
+async def current_staff(request: Request[Any, Any, Any], state: State) -> StaffUser:
+    """The authenticated staff member; a deactivated account is refused at once."""
+    user = token_user(request)
+    async with state.pool.acquire() as conn:
+        member = await store.get_by_id(conn, user.id)
+    if member is None or not member.active:
+        raise Unauthenticated("this staff account is no longer active")
+    return user
+
+
+STAFF_DEPENDENCIES = {"staff": Provide(current_staff)}
+
+
+def require_roles(*roles: str):
+    """A guard refusing (403) every role but `roles`."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = token_user(connection)
+        if user.role not in allowed:
+            raise NotAllowed(f"{user.role.replace('_', ' ')}s may not do this",
+                             allowed_roles=sorted(allowed))
+
+    return guard

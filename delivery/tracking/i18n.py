@@ -1,0 +1,242 @@
+"""The words of the citizen's page in Arabic, Sorani Kurdish and English, and how dates read.
+
+Kurdish wording follows `reference/TERMS.md` and is to be checked by a native speaker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+LANGUAGES = ("ar", "ckb", "en")
+DEFAULT_LANGUAGE = "ar"
+BAGHDAD = ZoneInfo("Asia/Baghdad")
+RTL = frozenset({"ar", "ckb"})
+# Arabic and Kurdish text in Iraq commonly uses Arabic-Indic digits; codes stay Western.
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+# key: (Arabic, Sorani Kurdish, English)
+WORDS: Mapping[str, tuple[str, str, str]] = {
+    "title": ("تتبع وثيقتك", "بەدواداچوونی بەڵگەنامەکەت", "Track your document"),
+    "brand": ("تسهيل · البريد العراقي", "تەسهیل · پۆستی عێراق", "Tasheel · Iraqi Post"),
+    "tracking_number": ("رقم التتبع", "ژمارەی بەدواداچوون", "Tracking number"),
+    "document": ("الوثيقة", "بەڵگەنامە", "Document"),
+    "status": ("الحالة", "دۆخ", "Status"),
+    "holder": ("صاحب الوثيقة", "خاوەنی بەڵگەنامە", "Holder"),
+    "phone": ("الهاتف", "تەلەفۆن", "Phone"),
+    "mode": ("طريقة الاستلام", "شێوازی وەرگرتن", "How you get it"),
+    "mode_home": ("التوصيل إلى المنزل", "گەیاندن بۆ ماڵەوە", "Home delivery"),
+    "mode_pickup": ("الاستلام من الفرع", "وەرگرتن لە لقەکە", "Pickup at a branch"),
+    "mode_none": ("لم تختر بعد", "هێشتا هەڵت نەبژاردووە", "Not chosen yet"),
+    "branch": ("فرع البريد", "لقی پۆست", "Post office branch"),
+    "hours": ("أوقات الدوام", "کاتی کارکردن", "Opening hours"),
+    "map": ("افتح في الخريطة", "لە نەخشە بیکەرەوە", "Open in maps"),
+    "deadline": ("آخر موعد للاستلام", "دوا وادەی وەرگرتن", "Collect by"),
+    "bring": ("ماذا تحضر معك", "چی لەگەڵ خۆت بهێنیت", "What to bring"),
+    "bring_id": ("بطاقتك الوطنية الموحدة (أو جواز سفرك)",
+                 "کارتی نیشتمانیی یەکگرتووت (یان پاسپۆرتەکەت)",
+                 "Your unified national ID card (or passport)"),
+    "bring_code": ("رمز التحقق الذي يصلك برسالة نصية على هاتفك",
+                   "ئەو کۆدەی بە نامە بۆ تەلەفۆنەکەت دێت",
+                   "The one-time code we send by SMS to your phone"),
+    "bring_proxy": ("يمكن لشخص آخر استلامها ببطاقته الوطنية ورمز التحقق",
+                    "کەسێکی تر دەتوانێت بە کارتی نیشتمانیی خۆی و کۆدەکە وەریبگرێت",
+                    "Someone else may collect it with their own ID card and the code"),
+    "bring_self": ("لا يسلّم إلا لصاحب الوثيقة شخصياً", "تەنها بە خاوەنەکەی دەدرێت",
+                   "Handed only to the holder in person"),
+    "timeline": ("مسار الوثيقة", "ڕێڕەوی بەڵگەنامە", "History"),
+    "choose": ("كيف تريد استلامها؟", "چۆن دەتەوێت وەریبگریت؟", "How do you want to get it?"),
+    "choose_home": ("أريد التوصيل إلى المنزل", "دەمەوێت بگەیەندرێتە ماڵەوە",
+                    "Deliver it to my home"),
+    "choose_pickup": ("أريد استلامها من هذا الفرع", "دەمەوێت لەم لقە وەریبگرم",
+                      "I will collect it at this branch"),
+    "pickup_branch": ("اختر الفرع", "لقەکە هەڵبژێرە", "Choose the branch"),
+    "km": ("كم", "کم", "km"),
+    "location": ("موقع منزلك", "شوێنی ماڵەکەت", "Where you live"),
+    "use_location": ("استخدم موقعي الحالي", "شوێنی ئێستام بەکاربهێنە", "Use my current location"),
+    "locating": ("جارٍ تحديد الموقع…", "شوێن دیاری دەکرێت…", "Finding your location…"),
+    "no_geo": ("تعذّر تحديد الموقع، املأ الحقول أدناه", "شوێن نەدۆزرایەوە، خانەکان پڕبکەرەوە",
+               "Location unavailable; fill in the fields below"),
+    "district": ("القضاء / المنطقة", "قەزا / ناوچە", "District"),
+    "mahalla": ("المحلة", "گەڕەک", "Mahalla"),
+    "zuqaq": ("الزقاق", "کۆڵان", "Zuqaq (alley)"),
+    "house": ("رقم الدار", "ژمارەی خانوو", "House number"),
+    "landmark": ("أقرب نقطة دالة", "نزیکترین نیشانە", "Nearby landmark"),
+    "save_address": ("احفظ العنوان", "ناونیشان پاشەکەوت بکە", "Save the address"),
+    "reschedule": ("موعد التوصيل", "کاتی گەیاندن", "Delivery day"),
+    "day": ("اليوم", "ڕۆژ", "Day"),
+    "window": ("الفترة", "ماوە", "Time of day"),
+    "morning": ("صباحاً (٨–١٢)", "بەیانی (٨–١٢)", "Morning (8–12)"),
+    "afternoon": ("بعد الظهر (١٢–٤)", "دوانیوەڕۆ (١٢–٤)", "Afternoon (12–4)"),
+    "save_day": ("احفظ الموعد", "کاتەکە پاشەکەوت بکە", "Save the day"),
+    "scheduled": ("الموعد المختار", "کاتی هەڵبژێردراو", "Chosen day"),
+    "report": ("هل طلب منك أحد مالاً؟", "کەس داوای پارەی لێکردیت؟",
+               "Did anyone ask you for money?"),
+    "yes": ("نعم", "بەڵێ", "Yes"),
+    "no": ("لا", "نەخێر", "No"),
+    "complaint": ("ملاحظات أو شكوى (اختياري)", "تێبینی یان سکاڵا (ئارەزوومەندانە)",
+                  "Anything else to tell us (optional)"),
+    "send": ("إرسال", "ناردن", "Send"),
+    "reported": ("شكراً، وصلنا جوابك وسيطّلع عليه مشرف.",
+                 "سوپاس، وەڵامەکەت گەیشت و سەرپەرشتیارێک سەیری دەکات.",
+                 "Thank you: a supervisor will read your answer."),
+    "language": ("اللغة", "زمان", "Language"),
+    "address_saved": ("عنوان مسجّل", "ناونیشانی تۆمارکراو", "Address on record"),
+    "location_shared": ("تم استلام موقعك", "شوێنەکەت وەرگیرا", "Your location was received"),
+    "nearest": ("أقرب الفروع", "نزیکترین لقەکان", "Nearest branches"),
+    "not_found_title": ("الصفحة غير موجودة", "پەڕەکە نییە", "Page not found"),
+    "not_found": ("هذا الرابط غير صحيح أو انتهت صلاحيته. تحقق من الرابط في الرسالة النصية.",
+                  "ئەم بەستەرە هەڵەیە یان بەسەرچووە. بەستەرەکەی نامەکە بپشکنە.",
+                  "This link is wrong or has expired. Check the link in your SMS."),
+    "too_many": ("طلبات كثيرة، حاول بعد قليل.", "داواکاری زۆرە، دواتر هەوڵ بدەرەوە.",
+                 "Too many requests; please try again shortly."),
+    "expired_form": ("انتهت صلاحية النموذج، أعد تحميل الصفحة وحاول مجدداً.",
+                     "فۆرمەکە بەسەرچوو، پەڕەکە نوێ بکەرەوە و دووبارە هەوڵ بدەرەوە.",
+                     "The form has expired: reload the page and try again."),
+    "m_saved": ("تم حفظ اختيارك.", "هەڵبژاردنەکەت پاشەکەوت کرا.", "Your choice was saved."),
+    "m_invalid": ("لم نتمكن من قراءة ما أدخلته، تحقق وحاول مجدداً.",
+                  "نەمانتوانی ئەوەی نووسیت بخوێنینەوە، بیپشکنە.",
+                  "We could not read that; please check and try again."),
+    "m_too_late": ("لم يعد هذا الاختيار ممكناً في هذه المرحلة.",
+                   "ئەم هەڵبژاردنە لەم قۆناغەدا ئیتر ناکرێت.",
+                   "That choice is no longer possible at this stage."),
+    "m_outside": ("الموقع خارج العراق، تحقق منه.", "شوێنەکە دەرەوەی عێراقە.",
+                  "That location is outside Iraq."),
+}
+
+STATES: Mapping[str, tuple[str, str, str]] = {
+    "registered": ("سُجّلت لدى البريد وستصل قريباً إلى مركز الفرز",
+                   "لە پۆست تۆمارکرا و بەم زووانە دەگاتە ناوەندی جیاکردنەوە",
+                   "Registered with the post; on its way to the sorting centre"),
+    "received": ("في مركز الفرز", "لە ناوەندی جیاکردنەوەیە", "At the sorting centre"),
+    "in_transit": ("في الطريق إلى فرع البريد", "لە ڕێگایە بۆ لقی پۆست",
+                   "On its way to the post office branch"),
+    "at_branch": ("وصلت إلى فرع البريد", "گەیشتە لقی پۆست", "At the post office branch"),
+    "out_for_delivery": ("مع موزع البريد في الطريق إليك", "لای گەیەنەرە و لە ڕێگایە بۆ لات",
+                         "With the courier, on its way to you"),
+    "delivery_failed": ("تعذّر التوصيل، ستعود إلى الفرع", "گەیاندن سەرنەکەوت، دەگەڕێتەوە لق",
+                        "Delivery did not succeed; going back to the branch"),
+    "ready_for_pickup": ("جاهزة للاستلام من الفرع", "ئامادەیە بۆ وەرگرتن لە لق",
+                         "Ready for you to collect at the branch"),
+    "delivered": ("سُلّمت إليك", "ڕادەستت کرا", "Delivered to you"),
+    "collected": ("استلمتها من الفرع", "لە لق وەرتگرت", "Collected at the branch"),
+    "returning": ("تعود إلى الجهة المُصدِرة", "دەگەڕێتەوە بۆ دەزگای دەرچوێنەر",
+                  "Going back to the issuing office"),
+    "returned_to_agency": ("أُعيدت إلى الجهة المُصدِرة", "گەڕێندرایەوە بۆ دەزگای دەرچوێنەر",
+                           "Returned to the issuing office"),
+    "cancelled": ("ألغتها الجهة المُصدِرة", "دەزگای دەرچوێنەر هەڵیوەشاندەوە",
+                  "Cancelled by the issuing office"),
+    "lost": ("قيد التحقيق، سنتواصل معك", "لە لێکۆڵینەوەدایە، پەیوەندیت پێوە دەکەین",
+             "Under investigation; we will contact you"),
+    "damaged": ("قيد التحقيق، سنتواصل معك", "لە لێکۆڵینەوەدایە، پەیوەندیت پێوە دەکەین",
+                "Under investigation; we will contact you"),
+}
+
+# Custody events a citizen is shown (counter-scans and bagging say nothing to them).
+EVENTS: Mapping[str, tuple[str, str, str]] = {
+    "registered": ("سُجّلت لدى البريد", "لە پۆست تۆمارکرا", "Registered"),
+    "received": ("وصلت إلى مركز الفرز", "گەیشتە ناوەندی جیاکردنەوە", "Reached the sorting centre"),
+    "dispatched": ("أُرسلت إلى الفرع", "نێردرا بۆ لق", "Sent to the branch"),
+    "arrived": ("وصلت إلى الفرع", "گەیشتە لق", "Arrived at the branch"),
+    "handed_to_courier": ("سُلّمت لموزع البريد", "درا بە گەیەنەر", "Handed to the courier"),
+    "delivered": ("سُلّمت", "ڕادەست کرا", "Delivered"),
+    "delivery_failed": ("تعذّر التوصيل", "گەیاندن سەرنەکەوت", "Delivery attempt failed"),
+    "returned_to_branch": ("أُعيدت إلى الفرع", "گەڕێندرایەوە لق", "Back at the branch"),
+    "shelved": ("جاهزة للاستلام", "ئامادەیە بۆ وەرگرتن", "Ready for pickup"),
+    "attempts_exhausted": ("جاهزة للاستلام", "ئامادەیە بۆ وەرگرتن", "Ready for pickup"),
+    "collected": ("استُلمت من الفرع", "لە لق وەرگیرا", "Collected"),
+    "hold_expired": ("انتهت مدة الحفظ", "ماوەی هەڵگرتن تەواو بوو", "Holding period ended"),
+    "sent_back": ("أُعيدت نحو مركز الفرز", "نێردرایەوە بۆ ناوەندی جیاکردنەوە",
+                  "Sent back towards the sorting centre"),
+    "returned_to_agency": ("أُعيدت إلى الجهة المُصدِرة", "گەڕێندرایەوە بۆ دەزگا",
+                           "Returned to the issuing office"),
+    "cancelled": ("أُلغيت", "هەڵوەشێندرایەوە", "Cancelled"),
+    "lost": ("قيد التحقيق", "لە لێکۆڵینەوەدایە", "Under investigation"),
+    "damaged": ("قيد التحقيق", "لە لێکۆڵینەوەدایە", "Under investigation"),
+    "found": ("عُثر عليها", "دۆزرایەوە", "Found"),
+    "chose_home": ("اخترت التوصيل إلى المنزل", "گەیاندن بۆ ماڵەوەت هەڵبژارد",
+                   "You chose home delivery"),
+    "chose_pickup": ("اخترت الاستلام من الفرع", "وەرگرتن لە لقت هەڵبژارد",
+                     "You chose pickup at a branch"),
+    "shared_location": ("أرسلت عنوانك", "ناونیشانەکەت نارد", "You shared your address"),
+    "rescheduled": ("اخترت موعد التوصيل", "کاتی گەیاندنت هەڵبژارد", "You chose a delivery day"),
+    "reported": ("أرسلت جوابك", "وەڵامەکەت نارد", "You sent your answer"),
+}
+
+DAYS: Mapping[str, tuple[str, str, str]] = {
+    "sunday": ("الأحد", "یەکشەممە", "Sunday"),
+    "monday": ("الاثنين", "دووشەممە", "Monday"),
+    "tuesday": ("الثلاثاء", "سێشەممە", "Tuesday"),
+    "wednesday": ("الأربعاء", "چوارشەممە", "Wednesday"),
+    "thursday": ("الخميس", "پێنجشەممە", "Thursday"),
+    "friday": ("الجمعة", "هەینی", "Friday"),
+    "saturday": ("السبت", "شەممە", "Saturday"),
+}
+_WEEKDAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_SHORT_DAYS = {k[:3]: k for k in _WEEKDAY_KEYS}
+
+# Iraq names the months in Arabic by their Syriac names; Sorani follows the same calendar.
+MONTHS: Mapping[str, tuple[str, ...]] = {
+    "ar": ("كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول",
+           "تشرين الأول", "تشرين الثاني", "كانون الأول"),
+    "ckb": ("کانوونی دووەم", "شوبات", "ئازار", "نیسان", "ئایار", "حوزەیران", "تەممووز", "ئاب",
+            "ئەیلوول", "تشرینی یەکەم", "تشرینی دووەم", "کانوونی یەکەم"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+
+def language_of(*candidates: str | None) -> str:
+    """The first supported language among the candidates, else Arabic."""
+    return next((c for c in candidates if c in LANGUAGES), DEFAULT_LANGUAGE)
+
+
+def direction(language: str) -> str:
+    """'rtl' for Arabic and Kurdish, 'ltr' for English."""
+    return "rtl" if language in RTL else "ltr"
+
+
+def _pick(entry: tuple[str, ...], language: str) -> str:
+    return entry[LANGUAGES.index(language)]
+
+
+def word(language: str, key: str) -> str:
+    """One word or sentence of the page."""
+    return _pick(WORDS[key], language)
+
+
+def state_phrase(language: str, state: str) -> str:
+    """The item's state in plain words."""
+    return _pick(STATES.get(state, STATES["registered"]), language)
+
+
+def event_phrase(language: str, event_code: str) -> str | None:
+    """A custody event in plain words, or None when citizens are not shown it."""
+    entry = EVENTS.get(event_code)
+    return _pick(entry, language) if entry else None
+
+
+def numerals(language: str, text: str) -> str:
+    """Arabic-Indic digits for Arabic and Kurdish text, Western for English."""
+    return text.translate(ARABIC_INDIC) if language in RTL else text
+
+
+def day_name(language: str, day: str) -> str:
+    """A weekday name ('sunday' or 'sun') in the language."""
+    key = _SHORT_DAYS.get(day.lower()[:3], day.lower())
+    return _pick(DAYS[key], language) if key in DAYS else day
+
+
+def format_date(language: str, day: date) -> str:
+    """'الخميس ٥ آذار ٢٠٢٦' / 'Thursday 5 March 2026'."""
+    weekday = day_name(language, _WEEKDAY_KEYS[day.weekday()])
+    text = f"{weekday} {day.day} {MONTHS[language][day.month - 1]} {day.year}"
+    return numerals(language, text)
+
+
+def format_moment(language: str, moment: datetime) -> str:
+    """A timestamp as a date and a 24-hour time in Asia/Baghdad."""
+    local = moment.astimezone(BAGHDAD)
+    return f"{format_date(language, local.date())}، {numerals(language, local.strftime('%H:%M'))}" \
+        if language in RTL else f"{format_date(language, local.date())}, {local:%H:%M}"

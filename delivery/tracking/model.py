@@ -1,0 +1,119 @@
+"""What a citizen may do on the tracking page, and when: pure rules, no I/O.
+
+Delivery vs pickup follows the custody table (`CHOICE_STATES`). The other choices are ours:
+- the branch itself may change only while the item is still at the sorting centre
+  (`BRANCH_CHANGE_STATES`): once bagged and dispatched it is physically at one branch;
+- a location or a new day is useful only for a home delivery, and only until a courier has the
+  item for the day's route, so they follow the same states as the delivery choice;
+- the "did anyone ask you for money?" question comes after the hand-over, once per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from enum import StrEnum
+
+import msgspec
+
+from delivery.custody.model import (
+    CHOICE_STATES,
+    Action,
+    Role,
+    State,
+    Transition,
+    allowed_actions,
+)
+
+BRANCH_CHANGE_STATES = frozenset({State.registered, State.received})
+REPORT_STATES = frozenset({State.delivered, State.collected})
+WINDOWS = ("morning", "afternoon")
+# Sunday–Thursday; Python counts Monday as 0.
+WORKING_WEEKDAYS = frozenset({6, 0, 1, 2, 3})
+RESCHEDULE_DAYS_OFFERED = 5
+MAX_LOOKAHEAD_DAYS = 60
+# A generous box around Iraq: a point outside it is a mistake, not an address.
+IRAQ_BOUNDS = (29.0, 38.7, 37.5, 48.8)  # min lat, min lon, max lat, max lon
+
+
+class CitizenAction(StrEnum):
+    """Citizen events that change no state: recorded in the custody log all the same."""
+
+    share_location = "share_location"
+    reschedule = "reschedule"
+    report = "report"
+
+
+_EVENT_CODES = {
+    CitizenAction.share_location: "shared_location",
+    CitizenAction.reschedule: "rescheduled",
+    CitizenAction.report: "reported",
+}
+
+
+class Offers(msgspec.Struct, frozen=True, kw_only=True):
+    """Which forms the page shows for an item."""
+
+    choose_home: bool
+    choose_pickup: bool
+    change_branch: bool
+    share_location: bool
+    reschedule: bool
+    report: bool
+
+
+def offers(state: State, mode: str | None, *, reported: bool) -> Offers:
+    """The choices open to the citizen for an item in `state` with delivery `mode`."""
+    allowed = allowed_actions(state, Role.citizen)
+    home_open = state in CHOICE_STATES and mode != "pickup"
+    return Offers(
+        choose_home=Action.choose_home in allowed and mode != "home",
+        choose_pickup=Action.choose_pickup in allowed,
+        change_branch=Action.choose_pickup in allowed and state in BRANCH_CHANGE_STATES,
+        share_location=home_open,
+        reschedule=home_open,
+        report=state in REPORT_STATES and not reported,
+    )
+
+
+def note_transition(state: State, action: CitizenAction) -> Transition:
+    """The custody-log row of a citizen event that leaves the item where it is."""
+    return Transition(to=state, roles=frozenset({Role.citizen}), event_code=_EVENT_CODES[action])
+
+
+def working_days(after: date, holidays: Iterable[date], count: int = RESCHEDULE_DAYS_OFFERED,
+                 ) -> list[date]:
+    """The next `count` working days after `after` (Sunday–Thursday, holidays skipped)."""
+    closed = frozenset(holidays)
+    days: list[date] = []
+    day = after
+    for _ in range(MAX_LOOKAHEAD_DAYS):
+        day += timedelta(days=1)
+        if day.weekday() in WORKING_WEEKDAYS and day not in closed:
+            days.append(day)
+            if len(days) == count:
+                break
+    return days
+
+
+def parse_holidays(values: Iterable[str]) -> frozenset[date]:
+    """ISO dates from configuration; ValueError names the first bad one."""
+    try:
+        return frozenset(date.fromisoformat(v) for v in values)
+    except ValueError as exc:
+        raise ValueError(f"TASHEEL_HOLIDAYS holds ISO dates (YYYY-MM-DD): {exc}") from None
+
+
+def parse_limit(text: str) -> tuple[int, int]:
+    """'60/60' → (60 requests, per 60 seconds)."""
+    count, _, seconds = text.partition("/")
+    limit = (int(count), int(seconds or 60))
+    if limit[0] < 1 or limit[1] < 1:
+        raise ValueError(f"a rate limit is count/seconds, both positive: {text!r}")
+    return limit
+
+
+def in_iraq(lat: float, lon: float) -> bool:
+    """Whether a point lies in the box around Iraq."""
+    min_lat, min_lon, max_lat, max_lon = IRAQ_BOUNDS
+    return min_lat <= lat <= max_lat and min_lon <= lon <= max_lon

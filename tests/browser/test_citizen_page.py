@@ -1,0 +1,204 @@
+"""The citizen's page in a real headless Chromium (Debian's), served by a real uvicorn."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright
+
+from delivery.app import create_app
+from delivery.settings import PROJECT_ROOT, Settings
+from tests.api.tracking_support import DORA, KARKH, new_item
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+PHONE = {"width": 360, "height": 740}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    """The whole app under uvicorn in a background thread; yields its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def chromium() -> str:
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (.ci/run does)"
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium,
+                                                    args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()
+
+
+def _watch_csp(page: Page) -> list[str]:
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    return violations
+
+
+async def item_branch(conn, item_id: int):
+    return await conn.fetchrow(
+        "SELECT i.delivery_mode, i.mahalla, i.zuqaq, i.house, i.landmark, i.district, "
+        "s.code, s.name_ar FROM items i JOIN sites s ON s.id = i.branch_id WHERE i.id = $1",
+        item_id)
+
+
+async def test_arabic_page_choose_pickup_at_the_second_branch(server, browser, conn):
+    token, item_id = await new_item(conn, state="registered", mode="home", point=KARKH)
+    context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
+    page = await context.new_page()
+    violations = _watch_csp(page)
+    response = await page.goto(f"{server}/t/{token}")
+    assert response.status == 200
+    assert await page.get_attribute("html", "dir") == "rtl"
+    assert await page.get_attribute("html", "lang") == "ar"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "citizen-page-ar.png"))
+    second = page.locator("#branch-2")
+    second_code = await second.get_attribute("value")
+    assert second_code != "BG-002"
+    await second.check()
+    async with page.expect_navigation():
+        await page.locator("#form-pickup button[type=submit]").click()
+    assert "?m=saved" in page.url, await page.content()
+    row = await item_branch(conn, item_id)
+    assert (row["delivery_mode"], row["code"]) == ("pickup", second_code)
+    assert await page.locator("#mode").inner_text() == "الاستلام من الفرع"
+    assert row["name_ar"] in await page.locator("#branch").inner_text()
+    assert await page.locator("#branch-2").is_checked()
+    assert violations == []
+    await context.close()
+
+
+async def test_shared_geolocation_moves_the_item_to_the_branch_serving_it(server, browser,
+                                                                          conn):
+    token, item_id = await new_item(conn, state="registered", mode="home", point=KARKH)
+    context = await browser.new_context(
+        viewport=PHONE, geolocation={"latitude": DORA[0], "longitude": DORA[1]},
+        permissions=["geolocation"])
+    page = await context.new_page()
+    violations = _watch_csp(page)
+    await page.goto(f"{server}/t/{token}")
+    before = await page.locator("#branch").inner_text()
+    button = page.locator("#geo-button")
+    assert await button.is_visible()
+    async with page.expect_navigation():
+        await button.click()
+    row = await item_branch(conn, item_id)
+    assert row["code"] == "BG-009"
+    after = await page.locator("#branch").inner_text()
+    assert after != before and row["name_ar"] in after
+    assert "تم استلام موقعك" in await page.locator("#address").inner_text()
+    assert violations == []
+    await context.close()
+
+
+async def test_without_javascript_the_manual_address_fields_work(server, browser, conn):
+    token, item_id = await new_item(conn, state="registered", mode="home")
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}/t/{token}")
+    assert not await page.locator("#geo-button").is_visible()
+    await page.fill("#f-district", "المنصور")
+    await page.fill("#f-mahalla", "605")
+    await page.fill("#f-zuqaq", "11")
+    await page.fill("#f-house", "3")
+    await page.fill("#f-landmark", "قرب مدرسة الحرية")
+    async with page.expect_navigation():
+        await page.locator("#form-location button[type=submit]").click()
+    row = await item_branch(conn, item_id)
+    assert (row["district"], row["mahalla"], row["zuqaq"], row["house"], row["landmark"]) == (
+        "المنصور", "605", "11", "3", "قرب مدرسة الحرية")
+    assert "المنصور" in await page.locator("#address").inner_text()
+    assert "تم حفظ اختيارك" in await page.locator("#message").inner_text()
+    await context.close()
+
+
+# --- accessibility of the basics, checked against the DOM ----------------------------------
+
+UNLABELLED_FIELDS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML)"""
+COLOURS = """(selectors) => selectors.flatMap(sel => [...document.querySelectorAll(sel)].map(el => {
+  const style = getComputedStyle(el);
+  let bg = 'rgba(0, 0, 0, 0)', node = el;
+  while (node && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+    bg = getComputedStyle(node).backgroundColor; node = node.parentElement;
+  }
+  return {sel, fg: style.color, bg: bg === 'rgba(0, 0, 0, 0)' ? 'rgb(255, 255, 255)' : bg};
+}))"""
+TEXT_SELECTORS = ["body", "h1", "h2", "p", "dt", "dd", "label", "legend", "button", "header",
+                  "header a", ".small", ".state", "time", "li", "input", "select", "textarea"]
+
+
+def _luminance(css: str) -> float:
+    parts = css[css.index("(") + 1:css.index(")")].split(",")
+    channels = [int(float(p)) / 255 for p in parts[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2 contrast ratio of two computed `rgb(...)` colours."""
+    light, dark = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_formula_matches_wcag_reference_values():
+    assert round(contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)"), 1) == 21.0
+    assert round(contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)"), 2) == 4.54
+
+
+@pytest.mark.parametrize(("state", "mode"), [("registered", None), ("delivered", "home")])
+async def test_page_passes_basic_accessibility_checks(server, browser, conn, state, mode):
+    token, _ = await new_item(conn, state=state, mode=mode)
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    for lang, direction in (("ar", "rtl"), ("ckb", "rtl"), ("en", "ltr")):
+        await page.goto(f"{server}/t/{token}?lang={lang}")
+        assert await page.get_attribute("html", "lang") == lang
+        assert await page.get_attribute("html", "dir") == direction
+        assert await page.title()
+        assert await page.evaluate(UNLABELLED_FIELDS) == []
+        assert await page.locator("h1").count() == 1
+        for sample in await page.evaluate(COLOURS, TEXT_SELECTORS):
+            ratio = contrast(sample["fg"], sample["bg"])
+            assert ratio >= 4.5, f"{sample} has contrast {ratio:.2f}"
+    await context.close()

@@ -1,0 +1,120 @@
+"""Redis stops while agencies hand documents over, then comes back: every SMS goes, once."""
+
+import collections
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import msgspec
+import pytest
+from arq import create_pool
+from litestar.testing import AsyncTestClient
+from redis.exceptions import RedisError
+
+from delivery.app import create_app, redis_settings
+from delivery.embedded import redis_server_bin
+from delivery.relay import relay_once, requeue_stale
+from tests.fakes.twilio import FakeTwilio
+from tests.helpers import auth, create_agency, document
+from tests.integration.sms_support import drain, twilio_settings
+
+pytestmark = pytest.mark.usefixtures("demo_sites")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test's own, to stop and start at will (no persistence)."""
+
+    def __init__(self, folder):
+        self.port, self.folder, self.process = _free_port(), folder, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL)
+        for _ in range(250):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake():
+    with FakeTwilio() as server:
+        yield server
+
+
+async def _accept(client, key, refs):
+    for n in refs:
+        doc = document(f"OUT-{n}", phone=f"0770{n:07d}")
+        response = await client.post("/v1/documents", json=doc, headers=auth(key))
+        assert response.status_code == 201, response.text
+
+
+async def _pending_sms(conn) -> int:
+    return await conn.fetchval("SELECT count(*) FROM outbox WHERE channel = 'sms' AND "
+                               "status = 'pending'")
+
+
+async def test_messages_accepted_while_redis_is_down_are_each_sent_once(settings, conn, fake,
+                                                                        own_redis):
+    settings = twilio_settings(msgspec.structs.replace(settings, redis_url=own_redis.url), fake)
+    key = await create_agency(conn, "MOI-OUTAGE")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        redis = await create_pool(redis_settings(own_redis.url))
+        own_redis.stop()
+        await _accept(client, key, range(1, 6))
+        with pytest.raises((RedisError, OSError)):
+            await relay_once(conn, redis)
+        assert await _pending_sms(conn) == 5  # the failed hand-over rolled back: nothing lost
+        own_redis.start()
+        await drain(settings, conn)
+        await redis.aclose()
+    per_phone = collections.Counter(m.to for m in fake.messages)
+    assert per_phone == {f"+964770{n:07d}": 1 for n in range(1, 6)}
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status <> 'done'") == 0
+
+
+async def test_jobs_lost_with_redis_are_handed_over_again_and_sent_once(settings, conn, fake,
+                                                                        own_redis):
+    settings = twilio_settings(msgspec.structs.replace(settings, redis_url=own_redis.url), fake)
+    key = await create_agency(conn, "MOI-LOSS")
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await _accept(client, key, range(1, 4))
+        redis = await create_pool(redis_settings(own_redis.url))
+        assert await relay_once(conn, redis) == 6  # three SMS, three webhooks
+        await redis.aclose()
+        own_redis.stop()  # the queued jobs vanish with it
+        own_redis.start()
+        assert await requeue_stale(conn, older_than=timedelta(0)) == 6
+        await drain(settings, conn)
+        await drain(settings, conn)  # a second pass finds nothing more to send
+    assert collections.Counter(m.to for m in fake.messages) == {
+        f"+964770{n:07d}": 1 for n in range(1, 4)}
