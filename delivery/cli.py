@@ -146,6 +146,9 @@ def _register_feature_commands() -> None:
     from delivery.messaging import cli as messaging_cli
 
     messaging_cli.register(main, _run_db)
+    from delivery.planning import cli as planning_cli
+
+    planning_cli.register(main, _run_db)
 
 
 def _ignore_signals_until_handled() -> None:

@@ -12,11 +12,13 @@ from delivery.agencies import webhooks
 from delivery.custody import tasks as custody_tasks
 from delivery.dispatch import deliver_outbox
 from delivery.messaging.tasks import start_sms, stop_sms
+from delivery.planning import tasks as planning_tasks
 from delivery.relay import run_relay
 
 FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []
 CRON_JOBS += custody_tasks.CRON_JOBS
+CRON_JOBS += planning_tasks.CRON_JOBS
 
 
 async def _start_outbox(ctx: dict[str, Any]) -> None:

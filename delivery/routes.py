@@ -35,3 +35,7 @@ from delivery.tracking.api import TrackingController, start_tracking  # noqa: E4
 
 HANDLERS += [TrackingController, *OPS_HANDLERS]
 STARTUP += [start_tracking]
+
+from delivery.planning.api import HANDLERS as PLANNING_HANDLERS  # noqa: E402
+
+HANDLERS += PLANNING_HANDLERS

@@ -1,0 +1,1 @@
+"""Daily courier route plans: shifts, planning runs, stored versions, views."""
