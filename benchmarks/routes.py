@@ -1,12 +1,13 @@
 """Route planner quality on the Solomon VRPTW benchmark and a generated Baghdad day.
 
-    uv run python benchmarks/routes.py [--quick] [--only solomon|baghdad] [--reference DIR]
-                                       [--seed N]
+    uv run python benchmarks/routes.py [--quick] [--only solomon|baghdad|assignment]
+                                       [--reference DIR] [--seed N] [--assignment-points N]
 
 Every plan goes through `routing.plans.plan_routes` (Solomon via `routing.solomon.plan_solomon`)
 and is re-checked by `routing.evaluate.evaluate_plan`. The baseline in the same run is PyVRP 0.14
 called directly, with default parameters, on a problem built here independently of the planner.
-PyVRP's search is single-threaded.
+PyVRP's search is single-threaded. The report ends with the intake's assignment throughput
+(points per second into branch service areas, `benchmarks/assignment.py`, with its baselines).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ QUICK_INSTANCES = ("C101", "C105", "R101", "R105", "R109", "RC101", "RC105")
 BAGHDAD_BEST_KM = 395.96
 BAGHDAD_COURIERS, BAGHDAD_CAPACITY = 6, 40
 BAGHDAD_SHIFT = (8 * 3600 + 1800, 17 * 3600 + 1800)
+ASSIGNMENT_AREAS = 300
 
 
 def main() -> None:
@@ -49,7 +51,26 @@ def main() -> None:
         _solomon(args.reference, args.quick, runtimes, args.seed)
     if args.only in (None, "baghdad"):
         _baghdad(args.reference / "baghdad-150.csv", runtimes, args.seed)
+    if args.only in (None, "assignment"):
+        points = args.assignment_points or (100_000 if args.quick else 1_000_000)
+        _assignment(points, ASSIGNMENT_AREAS)
     _print_load("end")
+
+
+def _assignment(n_points: int, n_areas: int) -> None:
+    try:
+        from benchmarks.assignment import measure
+    except ImportError:  # run as a script: its own folder is on the path, not the project's
+        from assignment import measure  # type: ignore[no-redef]
+
+    print(f"Assignment throughput: {n_points} random points into {n_areas} service areas")
+    report = measure(n_points, n_areas)
+    for name, rate in report["points_per_s"].items():
+        speedup = report["assign_many_speedup"].get(name)
+        versus = f"  (assign_many is {speedup}x faster)" if speedup else ""
+        print(f"  {name:<28} {rate:>12,} points/s{versus}")
+    print(f"  index build {report['index_build_s']} s; answers agree: {report['answers_agree']}")
+    print()
 
 
 def _print_load(when: str) -> None:
@@ -73,7 +94,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a few instances, 1 s only")
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", choices=("solomon", "baghdad"), help="run one part only")
+    parser.add_argument("--only", choices=("solomon", "baghdad", "assignment"),
+                        help="run one part only")
+    parser.add_argument("--assignment-points", type=int, default=None,
+                        help="points to assign (default 1,000,000; 100,000 with --quick)")
     return parser.parse_args()
 
 
