@@ -133,10 +133,14 @@ class EmbeddedPostgres:
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
         if user is not None:
             env["HOME"] = pwd.getpwnam(user).pw_dir
-        subprocess.run(  # noqa: S603 - fixed executable from the wheel, no shell
-            [str(pg_bin_dir() / program), *args], check=True, user=user, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/",
+        done = subprocess.run(  # noqa: S603 - fixed executable from the wheel, no shell
+            [str(pg_bin_dir() / program), *args], user=user, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/", text=True,
         )
+        if done.returncode != 0:
+            log = self.data_dir / "postgres.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{program} failed ({done.returncode}): {done.stderr.strip()}\n{tail}")
 
     def _ensure_database(self) -> None:
         psql = [str(pg_bin_dir() / "psql"), "-h", str(self.socket_dir), "-p", str(PG_PORT),

@@ -1,5 +1,6 @@
 """The embedded path, for real: packaged PostgreSQL and Redis in a temporary folder."""
 
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,13 @@ from delivery.serve import prepare_database
 from delivery.settings import Settings
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tmp_path():
+    """A folder of our own: pytest prunes old base folders, even those of a session still running."""
+    with tempfile.TemporaryDirectory(prefix="tasheel-embedded-") as folder:
+        yield Path(folder)
 
 
 def _live_servers_under(folder: Path) -> list[psutil.Process]:
