@@ -6,6 +6,8 @@ messages to the same fake from two processes with the same concurrency.
         [--messages 4000] [--redis-db 12]
 
 Rates are measured where Twilio would see them: first to last message accepted by the fake.
+Both sides are warmed up first (the workers with 40 messages, the bare processes with one call
+per concurrent sender) and the bare processes start sending together.
 Overhead = bare rate / pipeline rate − 1.
 """
 
@@ -29,6 +31,7 @@ import asyncpg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
 from delivery import db, outbox  # noqa: E402
+from delivery.messaging.channel import SEND_CONCURRENCY  # noqa: E402
 from delivery.migrate import migrate  # noqa: E402
 from delivery.seed import load_reference_data  # noqa: E402
 from notifications.links import tracking_url  # noqa: E402
@@ -36,7 +39,7 @@ from notifications.render import render_sms  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
 
 WORKERS = 2
-CONCURRENCY = 20  # each worker runs up to 20 jobs at once (delivery.worker.build_worker)
+CONCURRENCY = SEND_CONCURRENCY  # provider calls under way at once in each worker process
 PUBLIC_BASE_URL = "https://tasheel.gov.iq"
 SERVICE_SID = "MG" + "2" * 32
 DATABASE = "tasheel_bench_sms"
@@ -66,10 +69,15 @@ async def main(account, token, base, first, count, concurrency, bodies):
             await gateway.send(f"+96478{{n:08d}}", bodies[n % len(bodies)], kind="accepted",
                                reference=str(n))
 
+    # Warm up like the pipeline's workers (client built, connections open), then wait for go.
+    await asyncio.gather(*(gateway.send("+9647900000000", bodies[0], kind="accepted",
+                                        reference="warm-up") for _ in range(concurrency)))
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     await asyncio.gather(*(sender() for _ in range(concurrency)))
     await gateway.aclose()
 
-args = json.loads(sys.stdin.read())
+args = json.loads(sys.stdin.readline())
 asyncio.run(main(*args))
 """
 
@@ -132,12 +140,19 @@ def _bare_loop(fake: FakeTwilio, count: int) -> tuple[float, float, float]:
     script = BARE_PROCESS.format(sid=SERVICE_SID, public=PUBLIC_BASE_URL)
     share = count // WORKERS
     processes = [subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
-                                  cwd=ROOT, text=True) for _ in range(WORKERS)]
+                                  stdout=subprocess.PIPE, cwd=ROOT, text=True)
+                 for _ in range(WORKERS)]
     for i, process in enumerate(processes):
         assert process.stdin is not None
         process.stdin.write(json.dumps([fake.account_sid, fake.auth_token, fake.base_url,
-                                        i * share, share, CONCURRENCY, bodies]))
-        process.stdin.close()
+                                        i * share, share, CONCURRENCY, bodies]) + "\n")
+        process.stdin.flush()
+    for process in processes:  # both warmed up: start them together, as the workers run
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    fake.reset()
+    for process in processes:
+        process.stdin.write("go\n")  # type: ignore[union-attr]
+        process.stdin.close()  # type: ignore[union-attr]
     for process in processes:
         process.wait(timeout=600)
     assert all(p.returncode == 0 for p in processes)

@@ -1,9 +1,16 @@
-"""The job behind every outbox row: claim it, hand it to its channel, record what happened."""
+"""The job behind outbox rows: claim a batch, hand it to its channels, record what happened.
+
+One job carries a few dozen rows of one channel (`relay.JOB_ROWS`). The claim lets each row through to
+one job only, so a job replayed or duplicated by the relay does nothing twice. Each row keeps its
+own fate: a batch settles row by row (done, retry, deferral, dead letter), in one statement.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,26 +19,26 @@ import msgspec
 
 log = logging.getLogger(__name__)
 
+# A row comes back ready (`enqueued`), or still `pending` when the relay's transaction rolled
+# back after the job reached Redis; a pending row waiting for its time is not taken early.
 CLAIM = """
 UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
-WHERE id = $1 AND status IN ('pending', 'enqueued')
+WHERE id = ANY($1::bigint[])
+    AND (status = 'enqueued' OR (status = 'pending' AND available_at <= now()))
 RETURNING id, channel, topic, item_id, agency_id, payload, attempts, created_at
 """
-FINISH = """
-UPDATE outbox SET status = $2, last_error = $3, payload = $4, updated_at = now()
-WHERE id = $1 AND status = 'sending'
+# Waiting (a deferral) is not failing: its claim's attempt is given back (`refund` -1).
+SETTLE = """
+UPDATE outbox o SET status = v.status, attempts = o.attempts + v.refund, last_error = v.error,
+    payload = coalesce(v.payload, o.payload),
+    available_at = coalesce(now() + v.delay, v.until, o.available_at), updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::interval[],
+            $7::timestamptz[]) AS v(id, status, refund, error, payload, delay, until)
+WHERE o.id = v.id AND o.status = 'sending'
 """
-RETRY = """
-UPDATE outbox SET status = 'pending', last_error = $2, available_at = now() + $3,
-    updated_at = now()
-WHERE id = $1 AND status = 'sending'
-"""
-# Waiting is not failing: the claim's attempt is given back.
-DEFER = """
-UPDATE outbox SET status = 'pending', attempts = attempts - 1, last_error = $2,
-    available_at = $3, payload = $4, updated_at = now()
-WHERE id = $1 AND status = 'sending'
-"""
+# Rows of a channel without a batch handler delivered at once in one worker process, each on a
+# pooled connection: the rest of the pool stays free for the batch channels.
+PER_ROW_CONCURRENCY = 6
 
 
 class Claimed(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,41 +81,103 @@ class Defer(msgspec.Struct, frozen=True):
 
 
 Result = Done | TryLater | GiveUp | Defer
+# One row at a time, on a connection of the job's (agency webhooks).
 Handler = Callable[[dict[str, Any], asyncpg.Connection, Claimed], Awaitable[Result]]
+# A whole batch, one result per row in order; takes connections from ctx["pool"] as it needs.
+BatchHandler = Callable[[dict[str, Any], list[Claimed]], Awaitable[list[Result]]]
 
 
-async def deliver_outbox(ctx: dict[str, Any], outbox_id: int) -> str:
-    """Deliver one outbox row; safe to run twice (the claim lets only one through)."""
+async def deliver_outbox(ctx: dict[str, Any], outbox_ids: int | list[int]) -> str:
+    """Deliver a batch of outbox rows (or one); safe to run twice (the claim lets one through)."""
+    ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(CLAIM, outbox_id)
-        if row is None:
-            return "not pending"
-        claimed = Claimed(**dict(row))
-        handler: Handler = ctx["channels"][claimed.channel]
-        try:
-            result = await handler(ctx, conn, claimed)
-        except Exception as exc:
-            log.exception("outbox delivery crashed", extra={"outbox_id": outbox_id})
-            result = TryLater(error=f"internal: {type(exc).__name__}", after=backoff(claimed))
-        return await _settle(conn, claimed, result)
+        rows = await conn.fetch(CLAIM, ids)
+    if not rows:
+        return "not pending"
+    claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
+    results = await _deliver(ctx, claimed)
+    async with pool.acquire() as conn:
+        await settle(conn, claimed, results)
+    return summary(results)
 
 
-async def _settle(conn: asyncpg.Connection, claimed: Claimed, result: Result) -> str:
+async def _deliver(ctx: dict[str, Any], claimed: list[Claimed]) -> list[Result]:
+    by_channel: dict[str, list[int]] = collections.defaultdict(list)
+    for index, row in enumerate(claimed):
+        by_channel[row.channel].append(index)
+    results: list[Result | None] = [None] * len(claimed)
+    for channel, indexes in by_channel.items():
+        rows = [claimed[i] for i in indexes]
+        for i, result in zip(indexes, await _deliver_channel(ctx, channel, rows), strict=True):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+async def _deliver_channel(ctx: dict[str, Any], channel: str,
+                           rows: list[Claimed]) -> list[Result]:
+    batch: BatchHandler | None = ctx.get("batch_channels", {}).get(channel)
+    if batch is None:
+        return await _one_by_one(ctx, ctx["channels"][channel], rows)
+    try:
+        return await batch(ctx, rows)
+    except Exception as exc:
+        log.exception("outbox batch crashed", extra={"outbox_ids": [r.id for r in rows]})
+        return [crashed(row, exc) for row in rows]
+
+
+async def _one_by_one(ctx: dict[str, Any], handler: Handler,
+                      rows: list[Claimed]) -> list[Result]:
+    limit: asyncio.Semaphore = ctx.setdefault("row_slots",
+                                              asyncio.Semaphore(PER_ROW_CONCURRENCY))
+
+    async def one(row: Claimed) -> Result:
+        async with limit, ctx["pool"].acquire() as conn:
+            try:
+                return await handler(ctx, conn, row)
+            except Exception as exc:
+                log.exception("outbox delivery crashed", extra={"outbox_id": row.id})
+                return crashed(row, exc)
+
+    return list(await asyncio.gather(*(one(row) for row in rows)))
+
+
+def crashed(claimed: Claimed, exc: BaseException) -> TryLater:
+    """A delivery that failed on our side: try again after the usual backoff."""
+    return TryLater(error=f"internal: {type(exc).__name__}", after=backoff(claimed))
+
+
+async def settle(conn: asyncpg.Connection, claimed: Sequence[Claimed],
+                 results: Sequence[Result]) -> None:
+    """Record every row's result in one statement; rows no longer `sending` are left alone."""
+    columns: list[list[Any]] = [[] for _ in range(7)]
+    for row, result in zip(claimed, results, strict=True):
+        for column, value in zip(columns, (row.id, *_settlement(row, result)), strict=True):
+            column.append(value)
+    await conn.execute(SETTLE, *columns)
+
+
+def _settlement(claimed: Claimed, result: Result) -> tuple[Any, ...]:
+    """(status, attempts refund, last_error, payload, delay, until) for one row."""
     if isinstance(result, Done):
-        await conn.execute(FINISH, claimed.id, "done", result.note,
-                           result.payload if result.payload is not None else claimed.payload)
-        return "done"
+        return "done", 0, result.note, _payload(claimed, result.payload), None, None
     if isinstance(result, TryLater):
-        await conn.execute(RETRY, claimed.id, result.error, result.after)
-        return f"retry in {result.after}"
+        return "pending", 0, result.error, None, result.after, None
     if isinstance(result, Defer):
-        await conn.execute(DEFER, claimed.id, result.reason, result.until,
-                           result.payload if result.payload is not None else claimed.payload)
-        return f"deferred until {result.until.isoformat()}"
-    await conn.execute(FINISH, claimed.id, result.status, result.error,
-                       result.payload if result.payload is not None else claimed.payload)
-    return result.status
+        return "pending", -1, result.reason, _payload(claimed, result.payload), None, result.until
+    return result.status, 0, result.error, _payload(claimed, result.payload), None, None
+
+
+def _payload(claimed: Claimed, given: dict | None) -> dict:
+    return given if given is not None else claimed.payload
+
+
+def summary(results: Sequence[Result]) -> str:
+    """How a batch ended, e.g. `done 48, deferred 2`."""
+    names = {Done: "done", TryLater: "retry", Defer: "deferred"}
+    counts = collections.Counter(
+        names.get(type(r)) or getattr(r, "status", "dead") for r in results)
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
 
 
 # Exponential, capped: 10 s, 20 s, 40 s … up to an hour between attempts.

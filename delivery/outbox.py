@@ -30,11 +30,14 @@ async def add(conn: asyncpg.Connection, rows: list[OutboxRow], *, now: datetime)
     """Queue rows in the caller's transaction (one statement, whatever their number)."""
     if not rows:
         return
-    await conn.execute(
-        INSERT_OUTBOX, [r.channel for r in rows], [r.topic for r in rows],
-        [r.item_id for r in rows], [r.agency_id for r in rows], [r.payload for r in rows],
-        [r.available_at or now for r in rows],
-    )
+    await conn.execute(INSERT_OUTBOX, *columns_of(rows, now=now))
+
+
+def columns_of(rows: list[OutboxRow], *, now: datetime) -> list[list]:
+    """The rows as the column arrays INSERT_OUTBOX takes."""
+    return [[r.channel for r in rows], [r.topic for r in rows], [r.item_id for r in rows],
+            [r.agency_id for r in rows], [r.payload for r in rows],
+            [r.available_at or now for r in rows]]
 
 
 def state_webhook(*, agency_id: int, item_id: int, tracking_number: str, external_ref: str,

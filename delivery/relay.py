@@ -4,13 +4,21 @@ PostgreSQL keeps every row's fate (pending → enqueued → sending → done | p
 Redis only carries the wake-up call. If Redis is down, enqueuing fails, the claiming transaction
 rolls back and the rows wait. If Redis loses its data, rows stuck in `enqueued` or `sending` are
 handed back to `pending` after `STALE_AFTER` and go out again.
+
+Rows travel in batches: one job for up to `JOB_ROWS` ready rows of one channel (fewer, so that
+a small backlog is still shared among workers), named after its first row and that row's
+hand-over count.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import math
+import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +31,14 @@ BATCH = 500
 POLL_S = 1.0
 STALE_AFTER = timedelta(minutes=10)  # longer than any job may run (job_timeout is 300 s)
 JOB = "deliver_outbox"
+# Most rows per job: SMS go out concurrently within a job; other channels (agency webhooks, one
+# endpoint's slowness at a time) take fewer, so that one slow endpoint holds back few others.
+JOB_ROWS = {"sms": 50}
+OTHER_JOB_ROWS = 10
+SPREAD = 8  # a small backlog still becomes this many jobs: more than one worker takes at once
 
 CLAIM_READY = f"""
-SELECT id, enqueues FROM outbox
+SELECT id, channel, enqueues FROM outbox
 WHERE status = 'pending' AND available_at <= now()
 ORDER BY available_at, id
 LIMIT {BATCH}
@@ -46,12 +59,46 @@ async def relay_once(conn: asyncpg.Connection, redis: Any) -> int:
     """Enqueue one batch of ready rows; return how many. Several relays may run at once."""
     async with conn.transaction():
         rows = await conn.fetch(CLAIM_READY)
-        for row in rows:
-            # Each hand-over is a new job; a replay (this transaction rolled back) is not.
-            await redis.enqueue_job(JOB, row["id"], _job_id=f"outbox:{row['id']}:{row['enqueues']}")
+        await _enqueue(redis, job_batches(rows))
         if rows:
             await conn.execute(MARK_ENQUEUED, [r["id"] for r in rows])
     return len(rows)
+
+
+def job_batches(rows: Sequence[Any]) -> list[list[Any]]:
+    """Ready rows (with `id`, `channel`) cut into jobs of one channel each, in order."""
+    by_channel: dict[str, list[Any]] = collections.defaultdict(list)
+    for row in rows:
+        by_channel[row["channel"]].append(row)
+    batches = []
+    for channel, same in by_channel.items():
+        size = min(JOB_ROWS.get(channel, OTHER_JOB_ROWS), math.ceil(len(same) / SPREAD))
+        batches += [same[i:i + size] for i in range(0, len(same), size)]
+    return batches
+
+
+def job_id(batch: Sequence[Any]) -> str:
+    # Each hand-over is a new job; a replay (the relay's transaction rolled back) is not.
+    return f"outbox:{batch[0]['id']}:{batch[0]['enqueues']}"
+
+
+async def _enqueue(redis: Any, batches: list[list[Any]]) -> None:
+    queued = await _gather(*(redis.enqueue_job(JOB, [r["id"] for r in batch],
+                                                _job_id=job_id(batch)) for batch in batches))
+    # arq refuses an id it still knows: a replayed hand-over whose job may hold other rows.
+    # A fresh job is safe, since the claim lets each row through to one job only.
+    await _gather(*(redis.enqueue_job(JOB, [r["id"] for r in batch],
+                                      _job_id=f"{job_id(batch)}:{secrets.token_hex(4)}")
+                    for batch, job in zip(batches, queued, strict=True) if job is None))
+
+
+async def _gather(*calls: Any) -> list[Any]:
+    """Run the calls at once; raise the first failure once all have ended."""
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes
 
 
 async def requeue_stale(conn: asyncpg.Connection, *, older_than: timedelta = STALE_AFTER) -> int:

@@ -39,3 +39,7 @@ STARTUP += [start_tracking]
 from delivery.planning.api import HANDLERS as PLANNING_HANDLERS  # noqa: E402
 
 HANDLERS += PLANNING_HANDLERS
+
+from delivery.staff.api import start_staff  # noqa: E402
+
+STARTUP += [start_staff]

@@ -59,6 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     courier_default_vehicle: str = "motorcycle"  # couriers without a profile
     courier_default_capacity: int = 40
     courier_default_shift: str = "08:30-15:30"
+    argon2_memory_kib: int = 65536  # staff password hashing (RFC 9106 low-memory profile)
+    argon2_time_cost: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +112,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             courier_default_vehicle=env.get("COURIER_DEFAULT_VEHICLE", "motorcycle"),
             courier_default_capacity=int(env.get("COURIER_DEFAULT_CAPACITY", 40)),
             courier_default_shift=env.get("COURIER_DEFAULT_SHIFT", "08:30-15:30"),
+            argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", 65536)),
+            argon2_time_cost=int(env.get("ARGON2_TIME_COST", 3)),
         )
 
 

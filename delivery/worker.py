@@ -27,7 +27,7 @@ async def _startup(ctx: dict[str, Any]) -> None:
     from delivery import jobs
 
     settings: Settings = ctx["settings"]
-    ctx["pool"] = await db.create_pool(settings.database_url or "", min_size=1, max_size=8)
+    ctx["pool"] = await db.create_pool(settings.database_url or "", min_size=1, max_size=12)
     for start in jobs.STARTUP:
         await start(ctx)
 
@@ -53,9 +53,9 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         on_startup=_startup,
         on_shutdown=_shutdown,
         burst=burst,
-        poll_delay=0.2 if not burst else 0,
+        poll_delay=0.05 if not burst else 0,
         handle_signals=handle_signals,
-        max_jobs=20,
+        max_jobs=6,  # batches of rows: two or three keep the sends busy; the rest for other jobs
         keep_result=3600,
         job_timeout=300,
         **kwargs,

@@ -84,7 +84,9 @@ def redis_url(servers: tuple[str, str]) -> str:
 def base_settings(database_url: str, redis_url: str, tmp_path_factory) -> Settings:
     data = tmp_path_factory.mktemp("data")
     return msgspec.structs.replace(
-        Settings.from_env({"TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(data)}),
+        Settings.from_env({"TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(data),
+                           # cheap staff password hashing; test_passwords keeps the real costs
+                           "ARGON2_MEMORY_KIB": "1024", "ARGON2_TIME_COST": "1"}),
         database_url=database_url, redis_url=redis_url, data_dir=data,
         webhook_allow_hosts=("127.0.0.1",), sms_quiet_hours="",
     )

@@ -14,7 +14,12 @@ from delivery.custody.bagging import BagOut
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import Action
 from delivery.custody.supervisor import AlertOut, ItemStateOut
-from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
+from delivery.staff.auth import (
+    STAFF_DEPENDENCIES,
+    TOKEN_STAFF_DEPENDENCIES,
+    StaffUser,
+    require_roles,
+)
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Digits4 = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
@@ -70,7 +75,8 @@ def _scan(scan: ScanIn) -> scans.Scan:
 class ScansController(Controller):
     path = "/v1/scans"
     tags = ["staff"]
-    dependencies = STAFF_DEPENDENCIES
+    # `apply_scans` refuses a deactivated account in its own transaction.
+    dependencies = TOKEN_STAFF_DEPENDENCIES
     guards = [require_roles("sorting_clerk", "branch_clerk", "courier")]
     security = [{"staffToken": []}]
 

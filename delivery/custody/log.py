@@ -16,8 +16,11 @@ SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[]
     $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::timestamptz[],
     $13::timestamptz[], $14::jsonb[], $15::bytea[], $16::bytea[])
 """
-SELECT_LAST = """
-SELECT seq, hash FROM custody_events WHERE item_id = $1 ORDER BY seq DESC LIMIT 1
+# The newest event of each item, each found by a backward scan of the (item_id, seq) index.
+SELECT_HEADS = """
+SELECT u.id AS item_id, e.seq, e.hash FROM unnest($1::bigint[]) AS u (id)
+JOIN LATERAL (SELECT seq, hash FROM custody_events WHERE item_id = u.id
+              ORDER BY seq DESC LIMIT 1) AS e ON true
 """
 SELECT_CHAIN = """
 SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
@@ -61,9 +64,13 @@ def chain_fields(event: Event | dict, seq: int | None = None) -> dict:
     return fields
 
 
+def columns_of(rows: list[tuple]) -> list[list]:
+    """Chained rows as the column arrays INSERT_EVENTS takes."""
+    return [list(col) for col in zip(*rows, strict=True)]
+
+
 async def _insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
-    columns = [list(col) for col in zip(*rows, strict=True)]
-    await conn.execute(INSERT_EVENTS, *columns)
+    await conn.execute(INSERT_EVENTS, *columns_of(rows))
 
 
 async def append_first(conn: asyncpg.Connection, events: list[Event]) -> None:
@@ -74,18 +81,25 @@ async def append_first(conn: asyncpg.Connection, events: list[Event]) -> None:
 
 async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
     """Events of existing items, in order; the caller holds each item's row lock."""
-    last: dict[int, tuple[int, bytes]] = {}
+    if events:
+        await _insert(conn, await chained_rows(conn, events))
+
+
+async def chained_rows(conn: asyncpg.Connection, events: list[Event]) -> list[tuple]:
+    """The rows that append `events` to their items' chains (the caller holds the row locks)."""
+    last = await _heads(conn, list(dict.fromkeys(e.item_id for e in events)))
     rows = []
     for event in events:
-        if event.item_id not in last:
-            row = await conn.fetchrow(SELECT_LAST, event.item_id)
-            last[event.item_id] = (row["seq"], row["hash"]) if row else (0, chain.GENESIS_HASH)
-        seq, prev = last[event.item_id]
+        seq, prev = last.get(event.item_id, (0, chain.GENESIS_HASH))
         chained = _chained(event, seq + 1, prev)
         last[event.item_id] = (seq + 1, chained[-1])
         rows.append(chained)
-    if rows:
-        await _insert(conn, rows)
+    return rows
+
+
+async def _heads(conn: asyncpg.Connection, item_ids: list[int]) -> dict[int, tuple[int, bytes]]:
+    rows = await conn.fetch(SELECT_HEADS, item_ids)
+    return {r["item_id"]: (r["seq"], r["hash"]) for r in rows}
 
 
 async def load_chain(conn: asyncpg.Connection, item_id: int | None = None) -> list[dict]:

@@ -1,24 +1,25 @@
 """Handheld scans: each one applied, reported duplicate, or rejected with a reason a clerk reads.
 
-A batch is one transaction; each scan runs in its own savepoint, so a refused scan undoes only
-itself. Scans run in the order sent, which keeps each item's scans in order.
+A batch is one transaction. The common scans are judged in memory and written set-based
+(`fastscan`); the others run one by one, each in its own savepoint, so a refused scan undoes only
+itself. Either way each item's scans take effect in the order sent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
 import msgspec
 
-from delivery.custody import bagging, proof, store
+from delivery.custody import bagging, fastscan, proof, rules, store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.clock import check_device_time
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import (
-    CONFIRMED_BY,
     Action,
     Handover,
     Need,
@@ -27,24 +28,18 @@ from delivery.custody.model import (
     Transition,
     TransitionRefused,
     decide,
-    parse_action,
-    required_proof,
 )
 from delivery.custody.proof import ScanRefused
+from delivery.custody.rules import CODE_ON_ENTRY, HANDHELD_ACTIONS
 from delivery.custody.services import Actor, ChangedMeanwhile, record
 from delivery.custody.store import ScanItem
+from delivery.errors import Unauthenticated
 from delivery.staff.auth import StaffUser
 
 A = Action
-HANDHELD_ACTIONS = frozenset({
-    A.receive, A.bag, A.unbag, A.dispatch, A.arrive, A.to_courier, A.take, A.deliver, A.fail,
-    A.return_, A.accept, A.shelve, A.collect, A.send_back, A.returned,
-})
 FAIL_REASONS = ("absent", "refused", "address_not_found", "unsafe", "wrong_person", "other")
 APPLIED, DUPLICATE, REJECTED = "applied", "duplicate", "rejected"
-# States entered with a fresh one-time code, and the SMS that carries it.
-CODE_ON_ENTRY = {State.out_for_delivery: "out_for_delivery",
-                 State.ready_for_pickup: "ready_for_pickup"}
+__all__ = ["CODE_ON_ENTRY", "HANDHELD_ACTIONS", "Scan", "ScanResult", "apply_scans", "scan_item"]
 
 
 class Proxy(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,25 +85,76 @@ class _Applied(msgspec.Struct, frozen=True):
 
 
 async def apply_scans(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
-                      scans: list[Scan], *, now: datetime) -> list[ScanResult]:
-    """Apply a handheld's batch; returns one result per scan, in the order sent."""
+                      scans: list[Scan], *, now: datetime,
+                      set_based: bool = True) -> list[ScanResult]:
+    """Apply a handheld's batch; returns one result per scan, in the order sent.
+
+    `set_based=False` sends every scan through the per-scan path (the reference behaviour).
+    """
     async with conn.transaction():
-        fresh = await _claim(conn, staff, scans, now)
-        flags = await _clock_flags(conn, staff, [s for s in scans if s.scan_id in fresh], now)
-        results: dict[str, ScanResult] = {}
-        for scan in scans:
-            if scan.scan_id in fresh and scan.scan_id not in results:
-                results[scan.scan_id] = await _apply_one(
-                    conn, ctx, staff, scan, now, flags[scan.scan_id])
-        await _save_results(conn, list(results.values()))
+        claim = await _claim(conn, staff, scans, now)
+        fresh = set(claim["fresh"])
+        claimed = [s for s in scans if s.scan_id in fresh]
+        flags = _clock_flags(claimed, now, claim["last_device_at"])
+        # Read before a wait for a concurrent upload of the same scans, if any: read again then.
+        items = store.scan_items_of(claim["items"]) if len(claimed) == len(scans) else None
+        results, pending = await _apply_all(conn, ctx, staff, _first_of_each(claimed), now,
+                                            flags, set_based, items)
+        if claimed:
+            await _save_results(conn, staff, list(results.values()), claimed[-1].at, now,
+                                pending)
     earlier = await _earlier_results(conn, [s.scan_id for s in scans if s.scan_id not in fresh])
-    return [_result_for(scan, results, earlier, index, scans) for index, scan in enumerate(scans)]
+    seen: set[str] = set()
+    return [_result_for(scan, results, earlier, seen) for scan in scans]
+
+
+def _first_of_each(scans: list[Scan]) -> list[Scan]:
+    """Each scan id once, where it first appears: a repeat in the batch is a duplicate."""
+    first: dict[str, Scan] = {}
+    for scan in scans:
+        first.setdefault(scan.scan_id, scan)
+    return list(first.values())
+
+
+async def _apply_all(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
+                     scans: list[Scan], now: datetime, flags: dict[str, list[str]],
+                     set_based: bool, items: dict[str, ScanItem] | None,
+                     ) -> tuple[dict[str, ScanResult], fastscan.Pending | None]:
+    """Results by scan id, and the set-based rows still to insert (with the results)."""
+    plan = (await fastscan.plan_batch(conn, ctx, staff, scans, now=now, items=items)
+            if set_based else fastscan.Plan())
+    changed, pending = await fastscan.write(conn, staff, plan, now=now)
+    if pending is not None and any(_per_scan(plan.verdicts.get(s.scan_id), changed)
+                                   for s in scans):  # the per-scan path reads the chains: insert first
+        await pending.insert(conn)
+        pending = None
+    results: dict[str, ScanResult] = {}
+    for scan in scans:
+        verdict = plan.verdicts.get(scan.scan_id)
+        if _per_scan(verdict, changed):
+            results[scan.scan_id] = await _apply_one(conn, ctx, staff, scan, now,
+                                                     flags[scan.scan_id])
+        else:
+            results[scan.scan_id] = _judged(scan, verdict, flags[scan.scan_id])
+    return results, pending
+
+
+def _per_scan(verdict: fastscan.Verdict | None, changed: set[int]) -> bool:
+    return verdict is None or verdict.item_id in changed
+
+
+def _judged(scan: Scan, verdict: fastscan.Verdict, flags: list[str]) -> ScanResult:
+    if verdict.state is None:
+        return _rejected(scan, verdict.error or "", verdict.reason or "refused", flags)
+    return ScanResult(scan_id=scan.scan_id, status=APPLIED, state=verdict.state,
+                      clock_flags=flags)
 
 
 def _result_for(scan: Scan, results: dict[str, ScanResult], earlier: dict[str, str | None],
-                index: int, scans: list[Scan]) -> ScanResult:
+                seen: set[str]) -> ScanResult:
     first = results.get(scan.scan_id)
-    repeated = any(s.scan_id == scan.scan_id for s in scans[:index])
+    repeated = scan.scan_id in seen
+    seen.add(scan.scan_id)
     if first is not None and not repeated:
         return first
     state = first.state if first is not None else earlier.get(scan.scan_id)
@@ -116,32 +162,46 @@ def _result_for(scan: Scan, results: dict[str, ScanResult], earlier: dict[str, s
 
 
 async def _claim(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan],
-                 now: datetime) -> set[str]:
+                 now: datetime) -> asyncpg.Record:
+    """The scan ids seen for the first time, the device time the handheld last reported and the
+    items the scans name."""
     # A concurrent upload of the same scan waits here for the other to commit, then sees it.
-    rows = await conn.fetch(store.CLAIM_SCANS, [s.scan_id for s in scans], staff.id,
-                            staff.device_id, now, [s.code for s in scans],
-                            [s.action for s in scans], [s.at for s in scans])
-    return {r["scan_id"] for r in rows}
+    row = await conn.fetchrow(store.CLAIM_SCANS, [s.scan_id for s in scans], staff.id,
+                              staff.device_id, now, [s.code for s in scans],
+                              [s.action for s in scans], [s.at for s in scans],
+                              list({normalize_code(s.code) for s in scans}))
+    if not row["active"]:
+        raise Unauthenticated("this staff account is no longer active")
+    return row
 
 
-async def _clock_flags(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan],
-                       now: datetime) -> dict[str, list[str]]:
-    previous = await conn.fetchval(store.SELECT_DEVICE_TIME, staff.device_id)
+def _clock_flags(scans: list[Scan], now: datetime,
+                 previous: datetime | None) -> dict[str, list[str]]:
     flags = {}
     for scan in scans:
         check = check_device_time(scan.at, now, previous)
         flags[scan.scan_id] = sorted(check.flags)
         previous = scan.at
-    if scans:
-        await conn.execute(store.SAVE_DEVICE_TIME, staff.device_id, staff.id, previous, now)
     return flags
 
 
-async def _save_results(conn: asyncpg.Connection, results: list[ScanResult]) -> None:
-    await conn.execute(store.SAVE_RESULTS, [r.scan_id for r in results],
-                       [r.status for r in results], [r.state for r in results],
-                       [r.error for r in results],
-                       ["{" + ",".join(r.clock_flags) + "}" for r in results])
+async def _save_results(conn: asyncpg.Connection, staff: StaffUser, results: list[ScanResult],
+                        device_at: datetime, now: datetime,
+                        pending: fastscan.Pending | None) -> None:
+    """The results and the device time, with the set-based rows not inserted yet if any."""
+    sql, extra = store.SAVE_RESULTS, []
+    if pending is not None:
+        ctes, extra = pending.ctes(store.SAVE_RESULTS_PARAMS + 1)
+        sql = _with_results(ctes)
+    await conn.execute(sql, [r.scan_id for r in results], [r.status for r in results],
+                       [r.state for r in results], [r.error for r in results],
+                       ["{" + ",".join(r.clock_flags) + "}" for r in results],
+                       staff.device_id, staff.id, device_at, now, *extra)
+
+
+@lru_cache(maxsize=8)
+def _with_results(ctes: str) -> str:
+    return f"WITH {ctes}, {store.SAVE_RESULTS_WITH}{store.SAVE_RESULTS_UPDATE}"
 
 
 async def _earlier_results(conn: asyncpg.Connection, scan_ids: list[str]) -> dict[str, str | None]:
@@ -172,18 +232,15 @@ def _rejected(scan: Scan, message: str, code: str, flags: list[str]) -> ScanResu
 
 async def _route(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
                  now: datetime) -> _Applied:
-    action = parse_action(scan.action)
-    if action not in HANDHELD_ACTIONS:
-        raise ScanRefused(f"{scan.action} cannot be scanned on a handheld", code="unknown_action")
+    action = rules.handheld_action(scan.action)
     code = normalize_code(scan.code)
     if looks_like_bag(code):
         return await _scan_bag(conn, ctx, staff, scan, bagging.bag_code(code), action, now)
     if action == A.dispatch:
-        raise ScanRefused("dispatch a bag, not a single item: scan the bag's id",
-                          code="bag_required")
+        rules.refuse_item_dispatch()
     item = await store.scan_item(conn, code)
     if item is None:
-        raise ScanRefused(f"no item {code}", code="not_found")
+        rules.refuse_unknown(code)
     return _Applied(await scan_item(conn, ctx, staff, scan, item, action, now))
 
 
@@ -194,17 +251,12 @@ async def scan_item(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffU
                     bag_id: str | None = None) -> str:
     """Judge and record one scan of one item; returns the item's new state."""
     transition = decide(State(item.state), action, Role(staff.role))
-    await _guard_site(conn, staff, item, action, now)
-    _guard_pending(item, action)
-    doc_type = ctx.types.get(item.document_type)
-    if scan.proxy is not None and not (doc_type and doc_type.proxy_allowed
-                                       and action == A.collect):
-        raise ScanRefused(f"{item.tracking_number} must be handed to the holder in person",
-                          code="proxy_not_allowed")
+    rules.guard_site(staff, item, action, now)
+    rules.guard_pending(item, action)
+    rules.guard_proxy(ctx, item, action, scan.proxy is not None)
     payload: dict[str, Any] = {"scan_id": scan.scan_id, "bag": bag_id}
     after: list[Callable[[], Awaitable[Any]]] = []
-    needs_id = doc_type.needs_id_check if doc_type else True
-    for need in sorted(required_proof(transition, needs_id)):
+    for need in sorted(rules.needs_for(ctx, item, transition)):
         await _NEEDS[need](conn, ctx, staff, scan, item, now, payload, after)
     await _handover(conn, item, action, transition, now)
     await record(conn, item.ref(), transition, action, _actor(staff), now=now,
@@ -220,39 +272,6 @@ def _actor(staff: StaffUser) -> Actor:
                  site_id=staff.site_id)
 
 
-async def _guard_site(conn: asyncpg.Connection, staff: StaffUser, item: ScanItem,
-                      action: Action, now: datetime) -> None:
-    tn = item.tracking_number
-    if staff.role == Role.branch_clerk and item.branch_id != staff.site_id:
-        effects = (_missort(staff, item, now),) if action == A.arrive else ()
-        raise ScanRefused(f"{tn} belongs to branch {item.branch_code}, not {staff.site_code}",
-                          code="wrong_branch", effects=effects)
-    if staff.role == Role.sorting_clerk and item.centre_id not in (None, staff.site_id):
-        raise ScanRefused(f"{tn} is sorted at {item.centre_code}, not {staff.site_code}",
-                          code="wrong_site")
-    if staff.role == Role.courier and item.courier_id != staff.id:
-        raise ScanRefused(f"{tn} is not assigned to you", code="not_assigned")
-
-
-def _guard_pending(item: ScanItem, action: Action) -> None:
-    if item.handover_action is None:
-        return
-    confirm = CONFIRMED_BY[Action(item.handover_action)]
-    if action != confirm:
-        raise ScanRefused(f"{item.tracking_number} awaits the `{confirm}` scan that confirms its "
-                          "hand-over first", code="handover_unconfirmed")
-
-
-def _missort(staff: StaffUser, item: ScanItem, now: datetime):
-    async def alert(conn: asyncpg.Connection) -> None:
-        await store.add_alert(conn, kind="missort", item_id=item.id, site_id=staff.site_id,
-                              staff_id=staff.id, device_id=staff.device_id, now=now,
-                              detail=f"{item.tracking_number} for {item.branch_code} arrived at "
-                                     f"{staff.site_code}")
-
-    return alert
-
-
 async def _handover(conn: asyncpg.Connection, item: ScanItem, action: Action,
                     transition: Transition, now: datetime) -> None:
     if transition.handover is Handover.give:
@@ -263,14 +282,12 @@ async def _handover(conn: asyncpg.Connection, item: ScanItem, action: Action,
 
 async def _confirm(conn: asyncpg.Connection, item: ScanItem, action: Action,
                    transition: Transition) -> None:
-    givers = [str(give) for give, confirm in CONFIRMED_BY.items() if confirm == action]
     if transition.to != item.state:  # a state-moving counter-scan closes whatever was open
         if item.handover_action is not None:
             await conn.execute(store.SET_HANDOVER, item.id, None, None)
         return
-    if item.handover_action not in givers:
-        raise ScanRefused(f"no hand-over of {item.tracking_number} is waiting for you",
-                          code="already_done")
+    if item.handover_action not in rules.givers_confirmed_by(action):
+        rules.refuse_nothing_to_confirm(item)
     if await conn.fetchval(store.CLEAR_HANDOVER, item.id, item.handover_action) is None:
         raise ChangedMeanwhile("wrong_state", f"{item.tracking_number} was confirmed by another "
                                "scan just now", {"tracking_number": item.tracking_number})

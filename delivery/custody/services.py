@@ -57,17 +57,30 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
                 {"tracking_number": item.tracking_number})
     else:
         await conn.execute(TOUCH_ITEM, item.id, now)
-    await log.append(conn, [log.Event(
+    await log.append(conn, [event_of(item, transition, action, actor, now=now,
+                                     device_at=device_at, payload=payload)])
+    rows = list(extra_outbox)
+    if moved:
+        rows.append(webhook_of(item, transition, now=now))
+    await outbox.add(conn, rows, now=now)
+
+
+def event_of(item: ItemRef, transition: Transition, action: Action, actor: Actor, *,
+             now: datetime, device_at: datetime | None = None,
+             payload: dict | None = None) -> log.Event:
+    """The custody event that records `transition` of `item`."""
+    return log.Event(
         item_id=item.id, action=str(action), from_state=item.state, to_state=transition.to,
         event_code=transition.event_code, emsevt=transition.emsevt, actor_role=actor.role,
         actor_id=actor.id, device_id=actor.device_id, site_id=actor.site_id,
-        device_at=device_at, server_at=now, payload=payload or {})])
-    rows = list(extra_outbox)
-    if moved:
-        rows.append(outbox.state_webhook(
-            agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
-            external_ref=item.external_ref, state=transition.to, previous=item.state, at=now))
-    await outbox.add(conn, rows, now=now)
+        device_at=device_at, server_at=now, payload=payload or {})
+
+
+def webhook_of(item: ItemRef, transition: Transition, *, now: datetime) -> outbox.OutboxRow:
+    """The agency's notice that `transition` moved `item`."""
+    return outbox.state_webhook(
+        agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
+        external_ref=item.external_ref, state=transition.to, previous=item.state, at=now)
 
 
 async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,

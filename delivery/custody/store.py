@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import asyncpg
@@ -37,37 +38,65 @@ class ScanItem(msgspec.Struct, frozen=True, kw_only=True):
                        tracking_number=self.tracking_number, external_ref=self.external_ref)
 
 
-_SCAN_ITEM = """
-SELECT i.id, i.state, i.agency_id, i.tracking_number, i.external_ref, i.document_type,
+# In the order of ScanItem's fields.
+_SCAN_ITEM_COLUMNS = """
+    i.id, i.state, i.agency_id, i.tracking_number, i.external_ref, i.document_type,
     i.branch_id, b.code AS branch_code, c.id AS centre_id, c.code AS centre_code, i.courier_id,
     i.national_id_last4, i.otp_mac, i.otp_generation, i.otp_wrong, i.otp_locked,
     i.failed_attempts, i.handover_action
+"""
+_SCAN_ITEM = "SELECT" + _SCAN_ITEM_COLUMNS + """
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id = b.sorting_centre
 """
 SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1"
 SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
+SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
 
+# Claims the scans no upload has claimed before, if the account is still active: deactivation
+# takes effect for the very next upload, checked in the same transaction as its writes. Also
+# reads the device time the handheld last reported (without locking its row: see SAVE_RESULTS)
+# and the items the scans name ($8), as they were when the statement began.
 CLAIM_SCANS = """
-INSERT INTO scans (scan_id, staff_id, device_id, code, action, device_at, server_at, status)
-SELECT s, $2, $3, c, a, d, $4, 'rejected'
-FROM unnest($1::text[], $5::text[], $6::text[], $7::timestamptz[]) AS u (s, c, a, d)
-ORDER BY s
-ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
+WITH member AS (SELECT EXISTS (SELECT 1 FROM staff WHERE id = $2 AND active) AS active),
+claimed AS (
+    INSERT INTO scans (scan_id, staff_id, device_id, code, action, device_at, server_at, status)
+    SELECT s, $2, $3, c, a, d, $4, 'rejected'
+    FROM unnest($1::text[], $5::text[], $6::text[], $7::timestamptz[]) AS u (s, c, a, d), member
+    WHERE member.active
+    ORDER BY s
+    ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
+)
+SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed) AS fresh,
+    (SELECT last_device_at FROM devices WHERE device_id = $3) AS last_device_at,
+    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """)
+          FROM items i LEFT JOIN sites b ON b.id = i.branch_id
+          LEFT JOIN sites c ON c.id = b.sorting_centre
+          WHERE i.tracking_number = ANY($8::text[])) AS items
 """
-SAVE_RESULTS = """
+# The results, and the device's latest time. A handheld uploads its queue one batch at a time;
+# should two uploads of one handheld overlap, the later to get here leaves the time to the other
+# rather than wait for its commit (so uploads never queue behind each other on this row).
+SAVE_RESULTS_WITH = """
+new_device AS (
+    INSERT INTO devices (device_id, last_staff_id, last_device_at, last_seen_at)
+    SELECT $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $6)
+    ON CONFLICT (device_id) DO NOTHING
+),
+known_device AS (
+    UPDATE devices SET last_staff_id = $7, last_device_at = $8, last_seen_at = $9
+    WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $6
+                       FOR UPDATE SKIP LOCKED)
+)
+"""
+SAVE_RESULTS_UPDATE = """
 UPDATE scans SET status = u.st, state = u.state, error = u.error, clock_flags = u.flags::text[]
 FROM (SELECT unnest($1::text[]) AS id, unnest($2::text[]) AS st, unnest($3::text[]) AS state,
              unnest($4::text[]) AS error, unnest($5::text[]) AS flags) AS u
 WHERE scans.scan_id = u.id
 """
+SAVE_RESULTS = "WITH" + SAVE_RESULTS_WITH + SAVE_RESULTS_UPDATE
+SAVE_RESULTS_PARAMS = 9
 SELECT_SCANS = "SELECT scan_id, status, state, error FROM scans WHERE scan_id = ANY($1::text[])"
-SELECT_DEVICE_TIME = "SELECT last_device_at FROM devices WHERE device_id = $1"
-SAVE_DEVICE_TIME = """
-INSERT INTO devices (device_id, last_staff_id, last_device_at, last_seen_at)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (device_id) DO UPDATE SET last_staff_id = EXCLUDED.last_staff_id,
-    last_device_at = EXCLUDED.last_device_at, last_seen_at = EXCLUDED.last_seen_at
-"""
 SELECT_COURIER = """
 SELECT id, site_id FROM staff WHERE username = $1 AND role = 'courier' AND active
 """
@@ -76,6 +105,18 @@ SET_HANDOVER = "UPDATE items SET handover_action = $2, handover_since = $3 WHERE
 CLEAR_HANDOVER = """
 UPDATE items SET handover_action = NULL, handover_since = NULL
 WHERE id = $1 AND handover_action = $2 RETURNING id
+"""
+# Many items at once, each only if nobody changed its state or hand-over since it was read.
+MOVE_ITEMS = """
+UPDATE items SET state = u.to_state, updated_at = $7,
+    handover_action = CASE WHEN u.handover_set THEN u.to_handover ELSE items.handover_action END,
+    handover_since = CASE WHEN NOT u.handover_set THEN items.handover_since
+                          WHEN u.to_handover IS NULL THEN NULL ELSE $7 END
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])
+    AS u (id, from_state, from_handover, to_state, to_handover, handover_set)
+WHERE items.id = u.id AND items.state = u.from_state
+  AND items.handover_action IS NOT DISTINCT FROM u.from_handover
+RETURNING items.id
 """
 COUNT_FAILURE = "UPDATE items SET failed_attempts = failed_attempts + 1 WHERE id = $1"
 NEW_OTP = """
@@ -134,6 +175,19 @@ async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem 
     """The item with this tracking number, as the custody rules see it."""
     row = await conn.fetchrow(SELECT_ITEM_BY_TN, tracking_number)
     return ScanItem(**dict(row)) if row else None
+
+
+async def scan_items(conn: asyncpg.Connection,
+                     tracking_numbers: list[str]) -> dict[str, ScanItem]:
+    """The items with these tracking numbers (those that exist), by tracking number."""
+    rows = await conn.fetch(SELECT_ITEMS_BY_TN, tracking_numbers)
+    return {r["tracking_number"]: ScanItem(**dict(r)) for r in rows}
+
+
+def scan_items_of(rows: list[tuple]) -> dict[str, ScanItem]:
+    """Items read as rows of ScanItem's fields, by tracking number."""
+    items = (ScanItem(**dict(zip(ScanItem.__struct_fields__, row, strict=True))) for row in rows)
+    return {item.tracking_number: item for item in items}
 
 
 async def scan_item_by_id(conn: asyncpg.Connection, item_id: int) -> ScanItem:

@@ -1,15 +1,23 @@
-"""The SMS outbox channel: one outbox row becomes one message, and the record says which.
+"""The SMS outbox channel: each outbox row becomes one message, and the record says which.
 
-Exactly once, as far as it goes (README, "SMS: exactly once"): an `sms_messages` row in status
-`sending` is committed before the provider is called and updated right after it answers. Only a
-crash between those two commits leaves the outcome unknown. The next attempt then sees `sending`:
-a one-time code is sent again (the citizen needs it; at least once), any other message is not
-(at most once) and goes to the dead letters as `unknown` for a supervisor to retry or not.
+A job hands the channel a batch of rows. What they need is read in one query each (previous
+records, items, opt-outs); the messages then go out concurrently, at most `SEND_CONCURRENCY` at
+once per worker process, each under the shared rate limit.
+
+Exactly once, as far as it goes (README, "SMS: exactly once"): each message's `sms_messages` row
+in status `sending` is committed before its provider call and updated right after the call
+answers (group commit: `store.MessageRecords`, so a busy worker writes many in one statement,
+while every message still waits for its own commit). Only a crash between the call and that
+commit leaves the outcome unknown. The next attempt then sees `sending`: a one-time code is sent
+again (the citizen needs it; at least once), any other message is not (at most once) and goes to
+the dead letters as `unknown` for a supervisor to retry or not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +25,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from delivery.dispatch import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff
+from delivery.coalesce import Coalescer
+from delivery.dispatch import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
 from delivery.messaging import store
 from delivery.messaging.model import (
     LINK_KINDS,
@@ -32,16 +41,20 @@ from delivery.messaging.model import (
     message_values,
     scrubbed,
 )
+from delivery.planning.store import planned_window
 from notifications.links import tracking_url
 from notifications.quiet_hours import QuietHours, next_send_time
-from notifications.ratelimit import SmsRateLimiter
+from notifications.ratelimit import SmsRateLimiter, wait_for_capacity
 from notifications.render import RenderedSms, render_sms
 from notifications.segments import cost
 from notifications.sms import PermanentSmsError, SmsGateway, TransientSmsError
 
+log = logging.getLogger(__name__)
+
 UNKNOWN_OUTCOME = "outcome unknown: the worker stopped during the provider call; not resent"
 INLINE_RATE_WAIT_S = 1.0  # a busy sender is waited for this long in the job, then deferred
 BUSY_DEFER = dt.timedelta(seconds=1)
+SEND_CONCURRENCY = 20  # provider calls under way at once in one worker process
 
 
 class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,30 +68,97 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     price_per_segment: Decimal
     max_attempts: int
     retry_base_s: float
+    sends: asyncio.Semaphore
+    # The limiter asked for many messages in one round trip (see `sender_rate`).
+    rate: Coalescer[int, float]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
-async def send_sms(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claimed) -> Result:
-    """Send the citizen the message an outbox row asks for, at most once unless it is a code."""
+class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
+    """A row whose message should go now, rendered."""
+
+    claimed: Claimed
+    item: ItemForSms
+    sms: RenderedSms
+
+
+async def deliver_batch(ctx: dict[str, Any], batch: list[Claimed]) -> list[Result]:
+    """Send the citizens the messages a batch of outbox rows asks for; one result per row."""
     runtime: SmsRuntime = ctx["sms"]
-    kind = claimed.payload.get("kind") or claimed.topic
-    previous = await store.get_message(conn, claimed.id)
+    async with ctx["pool"].acquire() as conn:
+        plans = await _plan(runtime, conn, batch)
+    return list(await asyncio.gather(*(
+        _send_guarded(ctx, runtime, plan) if isinstance(plan, Outgoing) else _as_is(plan)
+        for plan in plans)))
+
+
+async def _as_is(result: Result) -> Result:
+    return result
+
+
+async def _plan(runtime: SmsRuntime, conn: asyncpg.Connection,
+                batch: list[Claimed]) -> list[Result | Outgoing]:
+    """What each row needs: a result at once, or a message to send."""
+    previous = await store.get_messages(conn, [c.id for c in batch])
+    interrupted = [m.id for c in batch if (m := previous.get(c.id)) and _interrupted(c, m)]
+    if interrupted:
+        await store.mark_unknown(conn, interrupted, status=UNKNOWN, error=UNKNOWN_OUTCOME)
+    batch = await _with_planned_windows(conn, batch, runtime.clock())
+    items = await store.get_items(conn, [c.item_id for c in batch if c.item_id is not None])
+    phones = [i.phone for c in batch if not carries_code(_kind(c))
+              and (i := items.get(c.item_id or 0)) and i.phone]
+    opted_out = await store.opted_out_among(conn, phones) if phones else set()
+    return [_decide(runtime, c, previous.get(c.id), items.get(c.item_id or 0), opted_out)
+            for c in batch]
+
+
+async def _with_planned_windows(conn: asyncpg.Connection, batch: list[Claimed],
+                                now: dt.datetime) -> list[Claimed]:
+    """Out-for-delivery messages quote the window of the route plan in force, when on it."""
+    return [await _with_window(conn, c, now) for c in batch]
+
+
+async def _with_window(conn: asyncpg.Connection, claimed: Claimed, now: dt.datetime) -> Claimed:
+    values = claimed.payload.get("values") or {}
+    if _kind(claimed) != "out_for_delivery" or "window" in values or claimed.item_id is None:
+        return claimed
+    window = await planned_window(conn, claimed.item_id, now=now)
+    if window is None:
+        return claimed
+    payload = {**claimed.payload, "values": {**values, "window": window}}
+    return msgspec.structs.replace(claimed, payload=payload)
+
+
+def _kind(claimed: Claimed) -> str:
+    return claimed.payload.get("kind") or claimed.topic
+
+
+def _interrupted(claimed: Claimed, previous: store.SentMessage) -> bool:
+    """A call that began and never answered, for a message that must not go twice."""
+    return (not previous.provider_sid and previous.status == SENDING
+            and not carries_code(_kind(claimed)))
+
+
+def _decide(runtime: SmsRuntime, claimed: Claimed, previous: store.SentMessage | None,
+            item: ItemForSms | None, opted_out: set[str]) -> Result | Outgoing:
+    kind = _kind(claimed)
     if previous is not None and previous.provider_sid:
         return Done(payload=scrubbed(claimed.payload), note="already sent")
-    if previous is not None and previous.status == SENDING and not carries_code(kind):
-        await store.mark_failed_call(conn, previous.id, status=UNKNOWN, code=None,
-                                     error=UNKNOWN_OUTCOME)
+    if previous is not None and _interrupted(claimed, previous):
         return GiveUp(error=UNKNOWN_OUTCOME)
-    item = await store.get_item(conn, claimed.item_id)
     if item is None or not item.phone:
         return Done(payload=scrubbed(claimed.payload), note="no phone number to send to")
     try:
         sms = _render(runtime, kind, item, claimed.payload.get("values") or {})
     except ValueError as exc:
         return GiveUp(error=f"cannot render {kind}: {exc}", status="failed")
-    if waiting := await _not_now(runtime, conn, kind, item, sms):
-        return waiting
-    return await _call(ctx, runtime, conn, claimed, item, sms)
+    if not carries_code(kind):
+        if item.phone in opted_out:
+            return Done(note="the citizen opted out")
+        now = runtime.clock()
+        if (until := next_send_time(now, runtime.quiet)) > now:
+            return Defer(until=until, reason="quiet hours")
+    return Outgoing(claimed=claimed, item=item, sms=sms)
 
 
 def _render(runtime: SmsRuntime, kind: str, item: ItemForSms,
@@ -93,44 +173,65 @@ def _render(runtime: SmsRuntime, kind: str, item: ItemForSms,
     return render_sms(kind, language, values)
 
 
-async def _not_now(runtime: SmsRuntime, conn: asyncpg.Connection, kind: str, item: ItemForSms,
-                   sms: RenderedSms) -> Result | None:
-    """Why the message must not go now (opted out, night, busy sender), or None to send it."""
-    if not carries_code(kind):
-        if await store.is_opted_out(conn, item.phone or ""):
-            return Done(note="the citizen opted out")
-        now = runtime.clock()
-        if (until := next_send_time(now, runtime.quiet)) > now:
-            return Defer(until=until, reason="quiet hours")
-    segments = sms.segments.segments
-    if not await runtime.limiter.acquire_waiting(runtime.sender, segments,
-                                                 max_wait_s=INLINE_RATE_WAIT_S):
-        return Defer(until=runtime.clock() + BUSY_DEFER, reason="sender rate limit")
-    return None
-
-
-async def _call(ctx: dict[str, Any], runtime: SmsRuntime, conn: asyncpg.Connection,
-                claimed: Claimed, item: ItemForSms, sms: RenderedSms) -> Result:
-    message_id = await store.begin_sending(
-        conn, outbox_id=claimed.id, item_id=item.id, kind=sms.kind, language=sms.language,
-        encoding=sms.segments.encoding, segments=sms.segments.segments,
-        cost=cost(sms.segments.segments, runtime.price_per_segment))
+async def _send_guarded(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Result:
+    """One message; a failure on our side is this row's alone (tried again after a backoff)."""
     try:
-        sent = await runtime.gateway.send(item.phone or "", sms.body, kind=sms.kind,
-                                          reference=f"outbox:{claimed.id}")
+        return await _send(ctx, runtime, out)
+    except Exception as exc:
+        log.exception("SMS delivery crashed", extra={"outbox_id": out.claimed.id})
+        return crashed(out.claimed, exc)
+
+
+async def _send(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Result:
+    records: store.MessageRecords = ctx["sms_records"]
+    async with runtime.sends:
+        if not await _rate_allows(runtime, out.sms.segments.segments):
+            return Defer(until=runtime.clock() + BUSY_DEFER, reason="sender rate limit")
+        message_id = await records.begin(_sending(runtime, out))
+        outcome, result = await _call(runtime, out, message_id)
+        if hook := ctx.get("after_sms_call"):
+            hook()  # tests stop the process here: the window the guarantee is about
+    await records.finish(outcome)
+    return result
+
+
+async def _rate_allows(runtime: SmsRuntime, segments: int) -> bool:
+    """Wait (briefly) for the sender's rate limit to let these segments through."""
+    runtime.limiter.check(segments)
+    return await wait_for_capacity(lambda: runtime.rate.submit(segments),
+                                   max_wait_s=INLINE_RATE_WAIT_S)
+
+
+def sender_rate(limiter: SmsRateLimiter, sender: str) -> Coalescer[int, float]:
+    """The limiter for one sender, asked for whatever messages are waiting in one go."""
+    return Coalescer(lambda group: limiter.acquire_many(sender, group))
+
+
+def _sending(runtime: SmsRuntime, out: Outgoing) -> store.Sending:
+    segments = out.sms.segments
+    return store.Sending(
+        outbox_id=out.claimed.id, item_id=out.item.id, kind=out.sms.kind,
+        language=out.sms.language, encoding=segments.encoding, segments=segments.segments,
+        cost=cost(segments.segments, runtime.price_per_segment))
+
+
+async def _call(runtime: SmsRuntime, out: Outgoing,
+                message_id: int) -> tuple[store.CallOutcome, Result]:
+    """The provider call, and what to record and decide from its answer."""
+    try:
+        sent = await runtime.gateway.send(out.item.phone or "", out.sms.body, kind=out.sms.kind,
+                                          reference=f"outbox:{out.claimed.id}")
     except PermanentSmsError as exc:
-        await store.mark_failed_call(conn, message_id, status=REJECTED, code=exc.code,
-                                     error=exc.message)
-        return GiveUp(error=f"refused by the provider: {exc}", status="failed")
+        return (store.CallOutcome(message_id=message_id, status=REJECTED, code=exc.code,
+                                  error=exc.message),
+                GiveUp(error=f"refused by the provider: {exc}", status="failed"))
     except TransientSmsError as exc:
-        await store.mark_failed_call(conn, message_id, status=RETRY, code=exc.code,
-                                     error=str(exc))
-        return _retry_or_dead(runtime, claimed, exc)
-    if hook := ctx.get("after_sms_call"):
-        hook()  # tests stop the process here: the window the guarantee is about
-    await store.mark_sent(conn, message_id, status=PROVIDER_STATUS.get(sent.status, "sent"),
-                          sid=sent.provider_sid)
-    return Done(payload=scrubbed(claimed.payload))
+        return (store.CallOutcome(message_id=message_id, status=RETRY, code=exc.code,
+                                  error=str(exc)),
+                _retry_or_dead(runtime, out.claimed, exc))
+    return (store.CallOutcome(message_id=message_id, sid=sent.provider_sid,
+                              status=PROVIDER_STATUS.get(sent.status, "sent")),
+            Done(payload=scrubbed(out.claimed.payload)))
 
 
 def _retry_or_dead(runtime: SmsRuntime, claimed: Claimed, exc: TransientSmsError) -> Result:

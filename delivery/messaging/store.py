@@ -3,41 +3,53 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 import asyncpg
 import msgspec
 
+from delivery.coalesce import Coalescer
 from delivery.messaging.model import STATUS_RANK, ItemForSms, opening_hours_text
 
-SELECT_ITEM = """
+ITEM_COLUMNS = """
 SELECT i.id, i.citizen_phone, i.language, a.language AS agency_language, a.name AS agency_name,
     i.governorate, i.document_type, i.hold_until,
     s.name_ar, s.name_en, s.name_ckb, s.opening_hours
 FROM items i JOIN agencies a ON a.id = i.agency_id LEFT JOIN sites s ON s.id = i.branch_id
-WHERE i.id = $1
 """
-SELECT_MESSAGE = """
-SELECT id, status, provider_sid, calls FROM sms_messages WHERE outbox_id = $1
+SELECT_ITEMS = ITEM_COLUMNS + "WHERE i.id = ANY($1::bigint[])"
+SELECT_MESSAGES = """
+SELECT outbox_id, id, status, provider_sid, calls FROM sms_messages
+WHERE outbox_id = ANY($1::bigint[])
 """
-# Committed before the provider is called: the record that a call may be under way.
-BEGIN_SENDING = """
+# One statement per group: the outcomes of calls that ended, and (committed before their calls)
+# the messages about to be handed to the provider.
+WRITE_RECORDS = """
+WITH finished AS (
+    UPDATE sms_messages m SET status = v.status, provider_sid = coalesce(v.sid, m.provider_sid),
+        error_code = v.code, error = v.error,
+        sent_at = CASE WHEN v.sid IS NULL THEN m.sent_at ELSE now() END, updated_at = now()
+    FROM unnest($8::bigint[], $9::text[], $10::text[], $11::int[], $12::text[])
+        AS v(id, status, sid, code, error)
+    WHERE m.id = v.id
+    RETURNING m.id
+)
 INSERT INTO sms_messages (outbox_id, item_id, kind, language, encoding, segments, cost, status,
     calls)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending', 1)
+SELECT v.*, 'sending', 1
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],
+            $7::numeric[]) AS v
 ON CONFLICT (outbox_id) DO UPDATE SET status = 'sending', calls = sms_messages.calls + 1,
     language = EXCLUDED.language, encoding = EXCLUDED.encoding, segments = EXCLUDED.segments,
     cost = EXCLUDED.cost, error_code = NULL, error = NULL, updated_at = now()
-RETURNING id
+RETURNING outbox_id, id
 """
-MARK_SENT = """
-UPDATE sms_messages SET status = $2, provider_sid = $3, sent_at = now(), updated_at = now()
-WHERE id = $1
+MARK_UNKNOWN = """
+UPDATE sms_messages SET status = $2, error_code = NULL, error = $3, updated_at = now()
+WHERE id = ANY($1::bigint[])
 """
-MARK_FAILED_CALL = """
-UPDATE sms_messages SET status = $2, error_code = $3, error = $4, updated_at = now()
-WHERE id = $1
-"""
+OPTED_OUT_AMONG = "SELECT phone FROM sms_opt_outs WHERE phone = ANY($1::text[])"
 # Only forward: a row moves when the incoming status outranks the one it has (atomic under races).
 APPLY_RECEIPT = """
 UPDATE sms_messages SET status = $2, error_code = coalesce($3, error_code), updated_at = now()
@@ -50,7 +62,6 @@ INSERT INTO sms_opt_outs (phone, keyword, opted_out_at) VALUES ($1, $2, $3)
 ON CONFLICT (phone) DO NOTHING
 """
 OPT_IN = "DELETE FROM sms_opt_outs WHERE phone = $1"
-IS_OPTED_OUT = "SELECT EXISTS (SELECT 1 FROM sms_opt_outs WHERE phone = $1)"
 SELECT_CHOICE_ITEM = """
 SELECT id, state, agency_id, tracking_number, external_ref FROM items
 WHERE citizen_phone = $1 AND state = ANY($2::text[])
@@ -81,6 +92,82 @@ class SentMessage(msgspec.Struct, frozen=True, kw_only=True):
     calls: int
 
 
+class Sending(msgspec.Struct, frozen=True, kw_only=True):
+    """A message about to be handed to the provider."""
+
+    outbox_id: int
+    item_id: int | None
+    kind: str
+    language: str
+    encoding: str
+    segments: int
+    cost: Decimal
+
+
+class CallOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """How one provider call ended: a sid when accepted, else an error."""
+
+    message_id: int
+    status: str
+    sid: str | None = None
+    code: int | None = None
+    error: str | None = None
+
+
+class MessageRecords:
+    """The exactly-once record of a worker process, written by group commit.
+
+    `begin` returns once the message is committed as `sending`; `finish` once its outcome is.
+    Whatever both kinds of callers ask while a statement runs goes into the next one, together.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._conn: asyncpg.Connection | None = None
+        self._writes: Coalescer[Sending | CallOutcome, int | None] = Coalescer(self._write)
+
+    async def begin(self, sending: Sending) -> int:
+        """Commit that a provider call is about to happen; the message's id."""
+        message_id = await self._writes.submit(sending)
+        assert message_id is not None
+        return message_id
+
+    async def finish(self, outcome: CallOutcome) -> None:
+        """Commit what the provider call ended with."""
+        await self._writes.submit(outcome)
+
+    async def close(self) -> None:
+        """Give the connection back to the pool."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self._pool.release(conn)
+
+    async def _write(self, group: Sequence[Sending | CallOutcome]) -> list[int | None]:
+        begins = [r for r in group if isinstance(r, Sending)]
+        outcomes = [r for r in group if isinstance(r, CallOutcome)]
+        ids = dict(await self._fetch(WRITE_RECORDS, *_columns(begins, Sending),
+                                     *_columns(outcomes, CallOutcome)))
+        return [ids[r.outbox_id] if isinstance(r, Sending) else None for r in group]
+
+    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        # A connection of its own: the pool would add a round trip (its reset) to every group.
+        if self._conn is None:
+            self._conn = await self._pool.acquire()
+        try:
+            return await self._conn.fetch(query, *args)
+        except Exception:
+            if self._conn.is_closed():
+                await self.close()
+            raise
+
+
+def _columns(rows: Sequence[msgspec.Struct], kind: type[msgspec.Struct]) -> list[list[object]]:
+    columns = [[getattr(row, field) for row in rows] for field in kind.__struct_fields__]
+    if kind is CallOutcome:
+        columns[-1] = [error[:500] if isinstance(error, str) else error for error in columns[-1]]
+    return columns
+
+
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     """An outbox row that stopped: out of retries (`dead`) or refused for good (`failed`)."""
 
@@ -96,11 +183,12 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     sms_status: str | None
 
 
-async def get_item(conn: asyncpg.Connection, item_id: int | None) -> ItemForSms | None:
-    """The item an SMS is about, with its agency and branch; None when it is gone."""
-    row = await conn.fetchrow(SELECT_ITEM, item_id) if item_id is not None else None
-    if row is None:
-        return None
+async def get_items(conn: asyncpg.Connection, item_ids: Sequence[int]) -> dict[int, ItemForSms]:
+    """The items a batch of SMS is about, by id; gone ones are missing."""
+    return {row["id"]: _item(row) for row in await conn.fetch(SELECT_ITEMS, list(item_ids))}
+
+
+def _item(row: asyncpg.Record) -> ItemForSms:
     names = ({"ar": row["name_ar"], "en": row["name_en"], "ckb": row["name_ckb"]}
              if row["name_ar"] else None)
     return ItemForSms(
@@ -111,29 +199,24 @@ async def get_item(conn: asyncpg.Connection, item_id: int | None) -> ItemForSms 
         branch_hours=opening_hours_text(row["opening_hours"]))
 
 
-async def get_message(conn: asyncpg.Connection, outbox_id: int) -> SentMessage | None:
-    """The message recorded for an outbox row, if any call was ever begun."""
-    row = await conn.fetchrow(SELECT_MESSAGE, outbox_id)
-    return SentMessage(**dict(row)) if row else None
+async def get_messages(conn: asyncpg.Connection,
+                       outbox_ids: Sequence[int]) -> dict[int, SentMessage]:
+    """The messages recorded for a batch of outbox rows, by outbox id."""
+    rows = await conn.fetch(SELECT_MESSAGES, list(outbox_ids))
+    return {r["outbox_id"]: SentMessage(id=r["id"], status=r["status"],
+                                        provider_sid=r["provider_sid"], calls=r["calls"])
+            for r in rows}
 
 
-async def begin_sending(conn: asyncpg.Connection, *, outbox_id: int, item_id: int | None,
-                        kind: str, language: str, encoding: str, segments: int,
-                        cost: Decimal) -> int:
-    """Record (and commit: call outside a transaction) that a provider call is about to happen."""
-    return await conn.fetchval(BEGIN_SENDING, outbox_id, item_id, kind, language, encoding,
-                               segments, cost)
+async def mark_unknown(conn: asyncpg.Connection, message_ids: Sequence[int], *, status: str,
+                       error: str) -> None:
+    """Calls a crash interrupted: nobody knows whether the provider took them."""
+    await conn.execute(MARK_UNKNOWN, list(message_ids), status, error[:500])
 
 
-async def mark_sent(conn: asyncpg.Connection, message_id: int, *, status: str, sid: str) -> None:
-    """The provider accepted the message."""
-    await conn.execute(MARK_SENT, message_id, status, sid)
-
-
-async def mark_failed_call(conn: asyncpg.Connection, message_id: int, *, status: str,
-                           code: int | None, error: str) -> None:
-    """The call ended without a message (`retry`, `rejected`) or with an unknown outcome."""
-    await conn.execute(MARK_FAILED_CALL, message_id, status, code, error[:500])
+async def opted_out_among(conn: asyncpg.Connection, phones: Sequence[str]) -> set[str]:
+    """Which of these numbers opted out."""
+    return {r["phone"] for r in await conn.fetch(OPTED_OUT_AMONG, list(set(phones)))}
 
 
 async def apply_receipt(conn: asyncpg.Connection, *, sid: str, status: str,
@@ -150,10 +233,6 @@ async def opt_out(conn: asyncpg.Connection, phone: str, keyword: str, now: dt.da
 
 async def opt_in(conn: asyncpg.Connection, phone: str) -> None:
     await conn.execute(OPT_IN, phone)
-
-
-async def is_opted_out(conn: asyncpg.Connection, phone: str) -> bool:
-    return await conn.fetchval(IS_OPTED_OUT, phone)
 
 
 async def latest_choice_item(conn: asyncpg.Connection, phone: str,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from delivery.messaging.channel import SmsRuntime, send_sms
+from delivery.messaging.channel import (
+    SEND_CONCURRENCY,
+    SmsRuntime,
+    deliver_batch,
+    sender_rate,
+)
+from delivery.messaging.store import MessageRecords
 from delivery.settings import Settings
 from notifications.quiet_hours import parse_quiet_hours
 from notifications.ratelimit import SmsRateLimiter
@@ -44,26 +51,32 @@ def sender_key(settings: Settings) -> str:
 
 def runtime(settings: Settings, redis: Any) -> SmsRuntime:
     """The channel's per-process context."""
+    limiter = SmsRateLimiter(redis, segments_per_second=settings.sms_rate_segments_per_s,
+                             burst=settings.sms_rate_burst)
     return SmsRuntime(
         gateway=gateway(settings),
-        limiter=SmsRateLimiter(redis, segments_per_second=settings.sms_rate_segments_per_s,
-                               burst=settings.sms_rate_burst),
+        limiter=limiter,
         sender=sender_key(settings),
         quiet=parse_quiet_hours(settings.sms_quiet_hours),
         public_base_url=settings.public_base_url,
         price_per_segment=Decimal(settings.sms_price_per_segment),
         max_attempts=settings.sms_max_attempts,
         retry_base_s=settings.outbox_retry_base_s,
+        sends=asyncio.Semaphore(SEND_CONCURRENCY),
+        rate=sender_rate(limiter, sender_key(settings)),
     )
 
 
 async def start_sms(ctx: dict[str, Any]) -> None:
     """Worker start-up: the SMS channel joins the outbox's channels."""
     ctx["sms"] = runtime(ctx["settings"], ctx["redis"])
-    ctx.setdefault("channels", {})["sms"] = send_sms
+    ctx["sms_records"] = MessageRecords(ctx["pool"])
+    ctx.setdefault("batch_channels", {})["sms"] = deliver_batch
 
 
 async def stop_sms(ctx: dict[str, Any]) -> None:
-    """Worker shut-down: close the gateway's HTTP session."""
+    """Worker shut-down: give back the records connection, close the gateway's HTTP session."""
+    if "sms_records" in ctx:
+        await ctx["sms_records"].close()
     if "sms" in ctx and hasattr(ctx["sms"].gateway, "aclose"):
         await ctx["sms"].gateway.aclose()

@@ -14,6 +14,11 @@ from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 from delivery.staff.services import TokenOut
 
 
+async def start_staff(state: State) -> None:
+    """Hash new passwords with the configured argon2 costs."""
+    services.configure_hashing(state.settings)
+
+
 class LoginIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]

@@ -98,6 +98,18 @@ async def current_staff(request: Request[Any, Any, Any], state: State) -> StaffU
 STAFF_DEPENDENCIES = {"staff": Provide(current_staff)}
 
 
+def token_staff(request: Request[Any, Any, Any]) -> StaffUser:
+    """The token's staff user, unchecked against the database.
+
+    Only for routes that refuse a deactivated account themselves, inside the transaction that
+    does their work (so deactivation still takes effect at once, without a read of its own).
+    """
+    return token_user(request)
+
+
+TOKEN_STAFF_DEPENDENCIES = {"staff": Provide(token_staff, sync_to_thread=False)}
+
+
 def require_roles(*roles: str):
     """A guard refusing (403) every role but `roles`."""
     allowed = frozenset(roles)

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from delivery.settings import Settings
 from delivery.staff import services, store
 from delivery.staff.model import StaffRole
 
@@ -25,6 +26,7 @@ def register(main: click.Group, run) -> None:
     def create(username: str, role: str, site: str | None) -> None:
         """Create an account; the password is read from standard input (one line)."""
         password = _read_password()
+        services.configure_hashing(Settings.from_env())
         member = run(lambda conn: services.create_staff(conn, username=username, password=password,
                                                         role=role, site_code=site))
         click.echo(f"staff {member.username} created: {member.role} at {member.site_code or '-'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 import msgspec
 from argon2 import PasswordHasher
@@ -14,10 +15,30 @@ DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 256
 
-# argon2id with the library's RFC 9106 "low memory" profile: 64 MiB, 3 passes.
-_HASHER = PasswordHasher()
-# Verified against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _HASHER.hash("tasheel: no such user")
+# argon2id with the RFC 9106 "low memory" profile by default: 64 MiB, 3 passes, 4 lanes.
+PRODUCTION_MEMORY_KIB = 65536
+PRODUCTION_TIME_COST = 3
+
+
+@lru_cache
+def password_hasher(memory_kib: int = PRODUCTION_MEMORY_KIB,
+                    time_cost: int = PRODUCTION_TIME_COST) -> PasswordHasher:
+    """The argon2id hasher with these costs."""
+    return PasswordHasher(memory_cost=memory_kib, time_cost=time_cost)
+
+
+@lru_cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Verified against when the username is unknown, so both cases take the same time.
+    return hasher.hash("tasheel: no such user")
+
+
+_active = [password_hasher()]
+
+
+def configure_hashing(*, memory_kib: int, time_cost: int) -> None:
+    """Hash new passwords of this process with these costs (settings ARGON2_*)."""
+    _active[0] = password_hasher(memory_kib, time_cost)
 
 
 class StaffRole(StrEnum):
@@ -50,13 +71,14 @@ class StaffMember(msgspec.Struct, frozen=True, kw_only=True):
 
 def hash_password(password: str) -> str:
     """An argon2id hash (PHC string with its salt and parameters)."""
-    return _HASHER.hash(password)
+    return _active[0].hash(password)
 
 
 def password_matches(stored_hash: str | None, password: str) -> bool:
     """Whether `password` is the one hashed; None (no such user) costs the same and fails."""
+    hasher = _active[0]  # a stored hash names its own costs; the dummy uses the current ones
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return hasher.verify(stored_hash or _dummy_hash(hasher), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

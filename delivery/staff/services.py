@@ -29,6 +29,12 @@ class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
     site: str | None
 
 
+def configure_hashing(settings: Settings) -> None:
+    """Hash this process's new passwords with the argon2 costs of `settings`."""
+    model.configure_hashing(memory_kib=settings.argon2_memory_kib,
+                            time_cost=settings.argon2_time_cost)
+
+
 async def create_staff(conn: asyncpg.Connection, *, username: str, password: str, role: str,
                        site_code: str | None) -> StaffMember:
     """A new active account; the password is kept only as an argon2id hash."""

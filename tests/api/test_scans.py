@@ -19,6 +19,7 @@ from tests.custody_world import (
     to_branch,
     upload,
 )
+from tests.helpers import staff_token
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
@@ -254,3 +255,49 @@ async def test_supervisors_do_not_scan(world):
     response = await world.client.post("/v1/scans", json={"scans": [scan_body("X", "receive")]},
                                        headers=world.supervisor)
     assert response.status_code == 403
+
+
+async def test_two_handhelds_uploading_the_same_items_at_once_each_item_moves_once(world, conn):
+    tns = [await submit(world.client, world.key, f"PP-{i}") for i in range(12)]
+    second = await staff_token(world.client, conn, username="sorter2", role="sorting_clerk",
+                               site_code="SC-BG", device_id="dev-sorter2")
+    batches = await asyncio.gather(
+        upload(world.client, world.sorter, [scan_body(tn, "receive") for tn in tns]),
+        upload(world.client, second, [scan_body(tn, "receive") for tn in reversed(tns)]))
+    by_item = list(zip(batches[0], reversed(batches[1]), strict=True))
+    assert all(sorted(r["status"] for r in pair) == ["applied", "rejected"] for pair in by_item)
+    losers = [r for pair in by_item for r in pair if r["status"] == "rejected"]
+    assert all(r["error"] == "already in the sorting centre" or "another scan" in r["error"]
+               for r in losers)
+    receives = await conn.fetchval("SELECT count(*) FROM custody_events WHERE action = 'receive'")
+    webhooks = await conn.fetchval("SELECT count(*) FROM outbox WHERE channel = 'webhook' "
+                                   "AND payload->>'state' = 'received'")
+    assert receives == webhooks == len(tns)
+
+
+async def test_a_deactivated_handheld_user_is_refused_at_once_and_nothing_changes(world, conn):
+    tn = await submit(world.client, world.key, "PP-1")
+    await conn.execute("UPDATE staff SET active = false WHERE username = 'sorter'")
+    response = await world.client.post("/v1/scans", json={"scans": [scan_body(tn, "receive")]},
+                                       headers=world.sorter)
+    assert response.status_code == 401
+    assert "no longer active" in response.json()["detail"]
+    assert await state_of(conn, tn) == "registered"
+    assert await conn.fetchval("SELECT count(*) FROM scans") == 0
+
+
+async def test_a_batch_keeps_each_items_order_across_both_paths(world, conn):
+    tn = await submit(world.client, world.key, "PP-1")
+    other = await submit(world.client, world.key, "PP-2")
+    bag = await open_bag(world)
+    results = await upload(world.client, world.sorter, [
+        scan_body(tn, "receive"), scan_body(other, "receive"), scan_body(tn, "bag", bag=bag),
+        scan_body(other, "receive"), scan_body(tn, "unbag", bag=bag), scan_body(tn, "receive"),
+        scan_body(bag, "dispatch"), scan_body(other, "bag", bag=bag)])
+    assert [r["status"] for r in results] == ["applied", "applied", "applied", "rejected",
+                                              "applied", "rejected", "rejected", "applied"]
+    assert results[6]["reason"] == "bag_empty"
+    actions = [r["action"] for r in await conn.fetch(
+        "SELECT e.action FROM custody_events e JOIN items i ON i.id = e.item_id "
+        "WHERE i.tracking_number = $1 ORDER BY e.seq", tn)]
+    assert actions == ["register", "receive", "bag", "unbag"]

@@ -5,6 +5,7 @@ message is not resent (at most once) and waits as a dead letter marked `unknown`
 """
 
 import asyncio
+import collections
 import os
 import sys
 from datetime import timedelta
@@ -128,3 +129,35 @@ async def test_a_crash_after_the_record_but_before_the_outbox_is_settled_sends_n
     row = await outbox_row(conn, outbox_id)
     assert row["status"] == "done" and row["payload"]["values"] == {}
 
+
+
+async def test_a_worker_killed_in_the_middle_of_a_batch_sends_nothing_twice_and_loses_nothing(
+        settings, conn, fake):
+    settings = twilio_settings(settings, fake)
+    phones = [phone(30 + n) for n in range(8)]
+    ids = [await add_sms(conn, await add_item(conn, phone=p, language="en"), "delivered")
+           for p in phones]
+    assert await relay(settings, conn) == len(ids)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASHING_WORKER, env=_environment(settings),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    assert await asyncio.wait_for(process.wait(), timeout=60) == CRASH_EXIT
+    left_sending = set(await conn.fetchval(
+        "SELECT coalesce(array_agg(outbox_id), '{}') FROM sms_messages WHERE status = 'sending'"))
+    assert left_sending and len(fake.messages) >= 1
+    client = aioredis.from_url(settings.redis_url)
+    for key in await client.keys("arq:in-progress:*"):
+        await client.delete(key)
+    await client.aclose()
+    await requeue_stale(conn, older_than=timedelta(0))
+    await drain(settings, conn)
+    per_phone = collections.Counter(m.to for m in fake.messages)
+    assert max(per_phone.values()) == 1  # nothing sent twice
+    rows = {r["id"]: r for r in await conn.fetch("SELECT * FROM outbox WHERE id = ANY($1)", ids)}
+    for outbox_id, number in zip(ids, phones, strict=True):
+        if outbox_id in left_sending:  # its call may have gone: a dead letter, not resent
+            assert (rows[outbox_id]["status"], rows[outbox_id]["last_error"]) == (
+                "dead", UNKNOWN_OUTCOME)
+            assert (await message_row(conn, outbox_id))["status"] == "unknown"
+        else:  # never begun: sent now, once
+            assert rows[outbox_id]["status"] == "done" and per_phone[number] == 1

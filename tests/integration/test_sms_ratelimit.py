@@ -98,3 +98,24 @@ async def test_more_segments_than_the_burst_can_never_pass_and_are_refused(clien
     limiter = SmsRateLimiter(clients[0], segments_per_second=1, burst=2, key_prefix=prefix)
     with pytest.raises(ValueError, match="burst"):
         await limiter.acquire("TASHEEL", 3)
+
+
+async def test_many_requests_in_one_round_trip_pass_exactly_as_one_by_one(clients, prefix):
+    together = SmsRateLimiter(clients[0], segments_per_second=1, burst=10, key_prefix=prefix)
+    alone = SmsRateLimiter(clients[1], segments_per_second=1, burst=10,
+                           key_prefix=prefix + "alone:")
+    asked = [2, 1, 2, 2, 1, 2, 2, 1, 2]
+    waits = await together.acquire_many("TASHEEL", asked)
+    one_by_one = [await alone.acquire("TASHEEL", n) for n in asked]
+    assert [w == 0 for w in waits] == [w == 0 for w in one_by_one]
+    assert sum(n for n, w in zip(asked, waits, strict=True) if w == 0) <= 10
+    assert all(0 < w <= 2 for w in waits if w)
+    assert await together.acquire("TASHEEL", 1) > 0  # the passed ones were counted
+
+
+async def test_a_refused_request_among_many_reserves_nothing(clients, prefix):
+    limiter = SmsRateLimiter(clients[0], segments_per_second=10, burst=2, key_prefix=prefix)
+    waits = await limiter.acquire_many("TASHEEL", [2, 1, 1, 1])
+    assert waits[0] == 0 and all(0 < w <= 0.1 for w in waits[1:])
+    await asyncio.sleep(max(waits) + 0.005)
+    assert await limiter.acquire("TASHEEL", 1) == 0

@@ -1,0 +1,220 @@
+"""The common scans of a batch judged in memory and written with a few set-based statements.
+
+A scan whose transition needs nothing but the item's row (no code, ID, bag, courier or reason,
+no alert, no new one-time code) is judged against an in-memory copy of its item, by the same
+rules as the per-scan path. Every accepted change is then written at once: one conditional
+UPDATE of all the items (each only if its state and hand-over are still the ones read), one
+INSERT of the chained events, one of the webhook outbox rows, all in the batch's transaction.
+
+Everything else goes through the per-scan path, in the order sent: so does every later scan of an
+item once one of its scans needed that path, every scan after a bag scan (a bag moves items the
+batch may name later), and every scan of an item whose conditional UPDATE found it changed by
+another upload meanwhile, so that those are judged again against what is really there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import asyncpg
+import msgspec
+
+from delivery import outbox
+from delivery.custody import log, rules, store
+from delivery.custody.bags import looks_like_bag, normalize_code
+from delivery.custody.context import CustodyContext
+from delivery.custody.model import (
+    Action,
+    Handover,
+    Role,
+    State,
+    Transition,
+    TransitionRefused,
+    decide,
+)
+from delivery.custody.proof import ScanRefused
+from delivery.custody.services import Actor, event_of, webhook_of
+from delivery.custody.store import ScanItem
+from delivery.staff.auth import StaffUser
+
+if TYPE_CHECKING:
+    from delivery.custody.scans import Scan
+
+
+def _shifted(sql: str, by: int) -> str:
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + by}", sql)
+
+
+@lru_cache
+def _insert_ctes(first_param: int, with_webhooks: bool) -> str:
+    events = f"events AS ({_shifted(log.INSERT_EVENTS, first_param - 1)})"
+    if not with_webhooks:
+        return events
+    return f"{events}, webhooks AS ({_shifted(outbox.INSERT_OUTBOX, first_param + 15)})"
+
+
+class Verdict(msgspec.Struct, frozen=True, kw_only=True):
+    """A scan judged in memory: applied (`state` set) or rejected (`error`, `reason`)."""
+
+    item_id: int | None = None
+    state: str | None = None
+    error: str | None = None
+    reason: str | None = None
+
+
+class _Change(msgspec.Struct, frozen=True, kw_only=True):
+    item: ScanItem  # as it was just before this scan
+    transition: Transition
+    action: Action
+    scan_id: str
+    device_at: datetime
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    """A batch judged in memory: verdicts by scan id (none: the per-scan path) and changes."""
+
+    verdicts: dict[str, Verdict] = msgspec.field(default_factory=dict)
+    read: dict[int, ScanItem] = msgspec.field(default_factory=dict)  # as loaded
+    current: dict[int, ScanItem] = msgspec.field(default_factory=dict)  # after the changes
+    handover_set: set[int] = msgspec.field(default_factory=set)
+    changes: list[_Change] = msgspec.field(default_factory=list)
+
+
+async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
+                     scans: list[Scan], *, now: datetime,
+                     items: dict[str, ScanItem] | None = None) -> Plan:
+    """Judge in memory, in order, every scan that needs nothing but its item's row.
+
+    `items` are the scanned items by tracking number, when already read in this transaction.
+    """
+    plan = Plan()
+    codes = [normalize_code(s.code) for s in scans]
+    if items is None:
+        items = await store.scan_items(conn, list(dict.fromkeys(codes)))
+    per_scan: set[str] = set()  # items whose later scans go the per-scan path too
+    for scan, code in zip(scans, codes, strict=True):
+        if looks_like_bag(code):
+            break
+        if code in per_scan:
+            continue
+        verdict = _judge(ctx, staff, scan, code, items.get(code), plan, now)
+        if verdict is None:
+            per_scan.add(code)
+        else:
+            plan.verdicts[scan.scan_id] = verdict
+    return plan
+
+
+def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, code: str, item: ScanItem | None,
+           plan: Plan, now: datetime) -> Verdict | None:
+    item_id = item.id if item is not None else None
+    try:
+        return _judge_item(ctx, staff, scan, code, item, plan, now)
+    except ScanRefused as refused:
+        return Verdict(item_id=item_id, error=refused.message, reason=refused.code)
+    except TransitionRefused as refused:
+        return Verdict(item_id=item_id, error=refused.message, reason=str(refused.code))
+
+
+def _judge_item(ctx: CustodyContext, staff: StaffUser, scan: Scan, code: str,
+                item: ScanItem | None, plan: Plan, now: datetime) -> Verdict | None:
+    action = rules.handheld_action(scan.action)
+    if action == Action.dispatch:
+        rules.refuse_item_dispatch()
+    if item is None:
+        rules.refuse_unknown(code)
+    if action == Action.arrive:  # checks the bag and may raise a missort alert
+        return None
+    item = plan.current.get(item.id, item)
+    transition = decide(State(item.state), action, Role(staff.role))
+    rules.guard_site(staff, item, action, now)
+    rules.guard_pending(item, action)
+    rules.guard_proxy(ctx, item, action, scan.proxy is not None)
+    if rules.needs_for(ctx, item, transition) or _issues_code(item, transition):
+        return None
+    handover = _handover_after(item, action, transition)
+    _remember(plan, item, transition, action, scan, handover)
+    return Verdict(item_id=item.id, state=transition.to)
+
+
+def _issues_code(item: ScanItem, transition: Transition) -> bool:
+    return transition.to in rules.CODE_ON_ENTRY and transition.to != item.state
+
+
+def _handover_after(item: ScanItem, action: Action, transition: Transition) -> str | None:
+    """The item's open hand-over once this scan is applied."""
+    if transition.handover is Handover.give:
+        return str(action)
+    if transition.handover is not Handover.confirm:
+        return item.handover_action
+    # A state-moving counter-scan closes whatever was open; one that stays must close its own.
+    if transition.to == item.state and item.handover_action not in rules.givers_confirmed_by(
+            action):
+        rules.refuse_nothing_to_confirm(item)
+    return None
+
+
+def _remember(plan: Plan, item: ScanItem, transition: Transition, action: Action, scan: Scan,
+              handover: str | None) -> None:
+    plan.read.setdefault(item.id, item)
+    plan.current[item.id] = msgspec.structs.replace(item, state=str(transition.to),
+                                                    handover_action=handover)
+    if transition.handover is not None:
+        plan.handover_set.add(item.id)
+    plan.changes.append(_Change(item=item, transition=transition, action=action,
+                                scan_id=scan.scan_id, device_at=scan.at))
+
+
+class Pending(msgspec.Struct, frozen=True, kw_only=True):
+    """Chained events and webhook rows computed but not yet inserted (column arrays)."""
+
+    events: list[list]
+    webhooks: list[list] | None = None  # none: no outbox statement, it would wake the relay
+
+    def ctes(self, first_param: int) -> tuple[str, list]:
+        """WITH-clauses inserting the rows, parameters numbered from `first_param`; their args."""
+        sql = _insert_ctes(first_param, self.webhooks is not None)
+        return sql, [*self.events, *(self.webhooks or ())]
+
+    async def insert(self, conn: asyncpg.Connection) -> None:
+        """Insert the rows now."""
+        sql, args = self.ctes(1)
+        await conn.execute(f"WITH {sql} SELECT 1", *args)
+
+
+async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
+                now: datetime) -> tuple[set[int], Pending | None]:
+    """Move the plan's items and chain their events: the items another upload changed
+    meanwhile (left alone), and the rows to insert in this transaction (see `Pending`)."""
+    if not plan.read:
+        return set(), None
+    ids = sorted(plan.read)  # one lock order for every batch
+    read = [plan.read[i] for i in ids]
+    after = [plan.current[i] for i in ids]
+    saved = {r["id"] for r in await conn.fetch(
+        store.MOVE_ITEMS, ids, [i.state for i in read], [i.handover_action for i in read],
+        [i.state for i in after], [i.handover_action for i in after],
+        [i in plan.handover_set for i in ids], now)}
+    changes = [c for c in plan.changes if c.item.id in saved]
+    pending = await _pending(conn, staff, changes, now) if changes else None
+    return set(ids) - saved, pending
+
+
+async def _pending(conn: asyncpg.Connection, staff: StaffUser, changes: list[_Change],
+                   now: datetime) -> Pending:
+    actor = Actor(role=Role(staff.role), id=staff.id, device_id=staff.device_id,
+                  site_id=staff.site_id)
+    events = log.columns_of(await log.chained_rows(conn, [_event(c, actor, now)
+                                                          for c in changes]))
+    webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
+                if c.transition.to != c.item.state]
+    return Pending(events=events,
+                   webhooks=outbox.columns_of(webhooks, now=now) if webhooks else None)
+
+
+def _event(change: _Change, actor: Actor, now: datetime) -> log.Event:
+    return event_of(change.item.ref(), change.transition, change.action, actor, now=now,
+                    device_at=change.device_at, payload={"scan_id": change.scan_id})
