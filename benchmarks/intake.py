@@ -15,32 +15,22 @@ import asyncio
 import hashlib
 import os
 import secrets
-import socket
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import msgspec
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from delivery import db  # noqa: E402
-from delivery.agencies.services import create_agency  # noqa: E402
-from delivery.intake.s10 import make_tracking_number  # noqa: E402
-from delivery.migrate import migrate  # noqa: E402
-from delivery.seed import load_reference_data, seed_demo_sites  # noqa: E402
+from benchmarks.support import database_url, free_port, fresh_database, serve
+from delivery.agencies.services import create_agency
+from delivery.intake.s10 import make_tracking_number
 
 BENCH_DB = "tasheel_bench_intake"
-
-
-def _database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def _documents(prefix: str, n: int) -> list[dict]:
@@ -56,35 +46,10 @@ def _documents(prefix: str, n: int) -> list[dict]:
 
 
 async def _fresh_database(base_url: str) -> tuple[str, str]:
-    admin = await asyncpg.connect(_database(base_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    await admin.close()
-    url = _database(base_url, BENCH_DB)
-    conn = await db.connect(url)
-    await migrate(conn)
-    await load_reference_data(conn)
-    await seed_demo_sites(conn)
+    conn = await fresh_database(base_url, BENCH_DB)
     _, key = await create_agency(conn, code="BENCH", name="Benchmark agency")
     await conn.close()
-    return url, key
-
-
-def _serve(url: str, port: int) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": url, "TASHEEL_DEMO_SEED": "0", "LOG_LEVEL": "WARNING",
-                        "TASHEEL_SECRET_KEY": "bench"}
-    proc = subprocess.Popen([sys.executable, "-m", "delivery.cli", "serve", "--no-worker",
-                             "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
+    return database_url(base_url, BENCH_DB), key
 
 
 def _post_batches(port: int, key: str, prefix: str, size: int, count: int) -> float:
@@ -136,10 +101,8 @@ def main() -> None:
     base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     url, key = asyncio.run(_fresh_database(base))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = _serve(url, port)
+    port = free_port()
+    server = serve(url, port)
     try:
         _post_batches(port, key, "warm", 100, 3)
         rate_1k = _post_batches(port, key, "k", 1_000, args.batches_1k)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import time
@@ -28,12 +27,11 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.intake import _database, _documents, _serve  # noqa: E402
+from benchmarks.intake import _documents  # noqa: E402
+from benchmarks.support import database_url, free_port, fresh_database, serve  # noqa: E402
 from delivery import db  # noqa: E402
 from delivery.agencies.services import create_agency  # noqa: E402
 from delivery.custody import chain  # noqa: E402
-from delivery.migrate import migrate  # noqa: E402
-from delivery.seed import load_reference_data, seed_demo_sites  # noqa: E402
 from delivery.staff.services import create_staff  # noqa: E402
 
 BENCH_DB = "tasheel_bench_scans"
@@ -41,17 +39,8 @@ PASSWORD = "benchmark password"
 
 
 async def _fresh_database(base_url: str) -> tuple[str, str]:
-    import asyncpg
-
-    admin = await asyncpg.connect(_database(base_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    await admin.close()
-    url = _database(base_url, BENCH_DB)
-    conn = await db.connect(url)
-    await migrate(conn)
-    await load_reference_data(conn)
-    await seed_demo_sites(conn)
+    conn = await fresh_database(base_url, BENCH_DB)
+    url = database_url(base_url, BENCH_DB)
     _, key = await create_agency(conn, code="BENCH", name="Benchmark agency")
     await create_staff(conn, username="sorter", password=PASSWORD, role="sorting_clerk",
                        site_code="SC-BG")
@@ -179,12 +168,10 @@ def main() -> None:
     base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     url, key = asyncio.run(_fresh_database(base))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     n100, n500 = 100 * args.batches_100, 500 * args.batches_500
     n_single = int(args.single_s * args.rate)
-    server = _serve(url, port)
+    server = serve(url, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
             tns = _register(client, key, n100 + n500 + n_single + 200, "bench")

@@ -18,13 +18,10 @@ import asyncio
 import multiprocessing
 import os
 import random
-import socket
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -32,12 +29,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from delivery import db  # noqa: E402
+from benchmarks.support import database_url, free_port, fresh_database, serve  # noqa: E402
 from delivery.agencies.services import create_agency  # noqa: E402
 from delivery.custody import log  # noqa: E402
 from delivery.intake.s10 import make_tracking_number  # noqa: E402
-from delivery.migrate import migrate  # noqa: E402
-from delivery.seed import load_reference_data, seed_demo_sites  # noqa: E402
 from notifications.links import new_tracking_token, token_hash  # noqa: E402
 
 BENCH_DB = "tasheel_bench_tracking"
@@ -57,20 +52,9 @@ RETURNING id, state
 """
 
 
-def _database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
 async def _fresh_database(base_url: str, n_items: int) -> tuple[str, list[str]]:
-    admin = await asyncpg.connect(_database(base_url, "postgres"))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    await admin.close()
-    url = _database(base_url, BENCH_DB)
-    conn = await db.connect(url)
-    await migrate(conn)
-    await load_reference_data(conn)
-    await seed_demo_sites(conn)
+    conn = await fresh_database(base_url, BENCH_DB)
+    url = database_url(base_url, BENCH_DB)
     agency, _ = await create_agency(conn, code="BENCH", name="Benchmark agency")
     tokens = await _items(conn, agency.id, n_items)
     await conn.close()
@@ -99,23 +83,6 @@ async def _items(conn: asyncpg.Connection, agency_id: int, n: int) -> list[str]:
                                             ("arrive", "arrived")), start=1)]
     await log.append(conn, later)
     return tokens
-
-
-def _serve(url: str, port: int) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": url, "TASHEEL_DEMO_SEED": "0", "LOG_LEVEL": "WARNING",
-                        "TASHEEL_SECRET_KEY": "bench", "TRACKING_PAGE_LIMIT": "1000000000/60"}
-    proc = subprocess.Popen([sys.executable, "-m", "delivery.cli", "serve", "--no-worker",
-                             "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not become ready")
 
 
 # --- the load generator (runs in its own process) ------------------------------------------
@@ -192,10 +159,8 @@ def main() -> None:
     base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/13")
     url, tokens = asyncio.run(_fresh_database(base, args.items))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = _serve(url, port)
+    port = free_port()
+    server = serve(url, port, TRACKING_PAGE_LIMIT="1000000000/60")
     try:
         _report(port, tokens, [int(x) for x in args.levels.split(",")], args.seconds)
     finally:

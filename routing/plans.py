@@ -248,6 +248,15 @@ def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: floa
         return _nothing_to_route(request)
     fleets = group_couriers(request.couriers)
     matrices = travel_matrices(request.points, fleets, times)
+    if request.skip_penalty is not None and _everything_may_fit(request):
+        # With every stop required the search spends itself on distance alone; with prizes it also
+        # weighs stops against kilometres and, on days where all fits, ends with longer routes
+        # (Baghdad-150 at 5 s: +0.45 % required, +2.1 % optional). Optional stops are the fallback.
+        everything = msgspec.structs.replace(request, skip_penalty=None)
+        best = solve_problem(build_problem(everything, fleets, matrices),
+                             max_runtime_s=max_runtime_s, seed=seed)
+        if best.is_feasible():
+            return plan_from_solution(request, fleets, best)
     problem = build_problem(request, fleets, matrices)
     best = solve_problem(problem, max_runtime_s=max_runtime_s, seed=seed)
     if not best.is_feasible() and request.skip_penalty is not None:
@@ -255,6 +264,11 @@ def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: floa
     if not best.is_feasible():
         raise NoFeasiblePlan(len(request.stops), len(request.couriers))
     return plan_from_solution(request, fleets, best)
+
+
+def _everything_may_fit(request: PlanRequest) -> bool:
+    """Whether the couriers' bags can hold every item at all (windows may still say no)."""
+    return sum(s.demand for s in request.stops) <= sum(c.capacity_items for c in request.couriers)
 
 
 def _require_unique_ids(request: PlanRequest) -> None:
