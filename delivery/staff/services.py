@@ -79,9 +79,11 @@ async def login(conn: asyncpg.Connection, redis: Redis, settings: Settings, *, u
 
 
 async def _count(redis: Redis, key: str) -> None:
+    # SET NX then INCR: the window starts at the first attempt, as EXPIRE NX would do, but this
+    # also runs on Redis 6.2 (the embedded one), which has no EXPIRE NX.
     async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(key, 0, ex=WINDOW_S, nx=True)
         pipe.incr(key)
-        pipe.expire(key, WINDOW_S, nx=True)
         await pipe.execute()
 
 
