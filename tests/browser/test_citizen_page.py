@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -52,7 +53,11 @@ def server(settings: Settings) -> Iterator[str]:
 
 @pytest.fixture
 def chromium() -> str:
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (.ci/run does)"
+    if not Path(CHROMIUM).exists():
+        # CI always has it (.ci/run installs it), so there the browser tests never go missing.
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run installs it")
+        pytest.skip("needs Debian's chromium: apt-get install chromium")
     return CHROMIUM
 
 
