@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -102,10 +103,19 @@ def on_refused_transition(request: Request[Any, Any, Any],
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error", extra={"path": request.url.path})
+    log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem_response(request, status=HTTP_500_INTERNAL_SERVER_ERROR, slug="internal-error",
                             title="Internal error",
                             detail="Something failed on our side; the request id identifies it.")
+
+
+# A citizen's tracking token opens their page: it is a secret and stays out of the logs.
+_TOKEN_IN_PATH = re.compile(r"^(/t/|/v1/track/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """The request path with any citizen tracking token replaced."""
+    return _TOKEN_IN_PATH.sub(r"\1[token]", path)
 
 
 def _reason(status: int) -> str:

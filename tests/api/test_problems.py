@@ -96,3 +96,11 @@ async def test_every_domain_error_maps_to_its_own_problem(error_class):
         assert response.headers["retry-after"] == "7"
     else:
         assert body["errors"] == [{"field": "/x", "message": "bad"}]
+
+
+def test_citizen_tokens_never_reach_the_logs_in_a_path():
+    from delivery.problems import loggable_path
+
+    assert loggable_path("/t/abcDEF123_-xyz/mode") == "/t/[token]/mode"
+    assert loggable_path("/v1/track/abcDEF123_-xyz") == "/v1/track/[token]"
+    assert loggable_path("/v1/documents/RR000000014IQ") == "/v1/documents/RR000000014IQ"
