@@ -15,27 +15,10 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
 
-# KEYS[1]: the sender's key. ARGV: emission interval per segment (µs), burst tolerance (µs),
-# segments. Stores the theoretical arrival time (TAT) in µs; returns µs to wait, 0 if allowed.
+# KEYS[1]: the sender's key. ARGV: emission interval per segment (µs), burst tolerance (µs), then
+# the segments of each request in turn. Stores the theoretical arrival time (TAT) in µs; returns,
+# per request, µs to wait (0 if allowed and counted).
 _GCRA = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + tonumber(ARGV[3]) * interval
-local allowed_at = new_tat - tolerance
-if allowed_at > now then
-  return math.max(1, math.ceil(allowed_at - now))
-end
-local ttl_ms = math.ceil((new_tat - now) / 1000) + 1000
-redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
-return 0
-"""
-
-# The same, for several requests (ARGV[3], ARGV[4] …): returns µs to wait for each, 0 if allowed.
-_GCRA_MANY = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local interval = tonumber(ARGV[1])
@@ -82,7 +65,6 @@ class SmsRateLimiter:
         self._burst = burst
         self._key_prefix = key_prefix
         self._script = redis.register_script(_GCRA)
-        self._script_many = redis.register_script(_GCRA_MANY)
 
     def check(self, segments: int) -> None:
         """Refuse a request that could never pass (more segments than the burst)."""
@@ -91,18 +73,13 @@ class SmsRateLimiter:
 
     async def acquire(self, sender: str, segments: int) -> float:
         """0 when the segments may be sent now (and are counted), else seconds to wait first."""
-        self.check(segments)
-        wait_us = await self._script(
-            keys=[self._key_prefix + sender],
-            args=[self._interval_us, self._interval_us * self._burst, segments],
-        )
-        return int(wait_us) / 1_000_000
+        return (await self.acquire_many(sender, [segments]))[0]
 
     async def acquire_many(self, sender: str, segments: Sequence[int]) -> list[float]:
         """`acquire` for each request in turn, in one round trip: seconds to wait for each."""
         for count in segments:
             self.check(count)
-        waits_us = await self._script_many(
+        waits_us = await self._script(
             keys=[self._key_prefix + sender],
             args=[self._interval_us, self._interval_us * self._burst, *segments],
         )

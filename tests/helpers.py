@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import socket
 from typing import Any
 
 from delivery.agencies import services as agencies
@@ -53,3 +54,10 @@ async def staff_token(client, conn, *, username: str, role: str, site_code: str 
         "username": username, "password": password, "device_id": device_id})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}", "X-Device-Id": device_id}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

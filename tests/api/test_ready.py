@@ -11,12 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from delivery.app import create_app
 from delivery.embedded import redis_server_bin
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import free_port
 
 
 def _start_redis(port: int, folder: Path) -> subprocess.Popen:
@@ -34,7 +29,7 @@ def _start_redis(port: int, folder: Path) -> subprocess.Popen:
 
 @pytest.fixture
 def own_redis(tmp_path):
-    port = _free_port()
+    port = free_port()
     state = {"proc": _start_redis(port, tmp_path)}
     yield port, state, tmp_path
     state["proc"].terminate()

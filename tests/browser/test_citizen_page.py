@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +15,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from delivery.app import create_app
 from delivery.settings import PROJECT_ROOT, Settings
 from tests.api.tracking_support import DORA, KARKH, new_item
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
 
@@ -27,16 +27,12 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 PHONE = {"width": 360, "height": 740}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
     """The whole app under uvicorn in a background thread; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     instance = uvicorn.Server(config)

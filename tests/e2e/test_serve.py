@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,12 @@ import httpx
 import psutil
 import pytest
 
+from tests.helpers import free_port
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_key(proc: subprocess.Popen, deadline: float) -> str:
@@ -36,7 +33,7 @@ def _wait_for_key(proc: subprocess.Popen, deadline: float) -> str:
 
 
 def test_serve_becomes_ready_prints_a_working_key_and_stops_on_sigterm(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {"TASHEEL_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "delivery.cli", "serve", "--port", str(port)],

@@ -16,23 +16,19 @@ from delivery.app import create_app, redis_settings
 from delivery.embedded import redis_server_bin
 from delivery.relay import relay_once, requeue_stale
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import auth, create_agency, document
+from tests.helpers import auth, create_agency, document, free_port
 from tests.integration.sms_support import drain, twilio_settings
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class OwnRedis:
     """A redis-server of this test's own, to stop and start at will (no persistence)."""
 
     def __init__(self, folder):
-        self.port, self.folder, self.process = _free_port(), folder, None
+        self.port, self.folder, self.process = free_port(), folder, None
 
     @property
     def url(self) -> str:
