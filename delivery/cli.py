@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
+import uvloop
 
 from delivery import db, logs, runtime
 from delivery.settings import Settings
@@ -19,7 +19,8 @@ def _run_with_servers(work: Callable[[Settings], Awaitable[Any]]) -> Any:
     settings = Settings.from_env()
     logs.configure(settings.log_level)
     with runtime.servers(settings) as ready:
-        return asyncio.run(work(ready))
+        # libuv's loop: the same asyncio, with a fraction of the per-request overhead.
+        return uvloop.run(work(ready))
 
 
 async def _with_conn(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:

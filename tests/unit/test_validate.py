@@ -3,6 +3,7 @@ import math
 import unicodedata
 
 import msgspec
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from delivery.intake.validate import (
     decode_errors_to_field_errors,
     decode_single,
     msgspec_path_to_pointer,
+    normalise_phone,
     validate_document,
 )
 
@@ -116,6 +118,27 @@ def test_numbers_that_are_not_iraqi_mobiles_are_refused_at_citizen_phone(phone):
     errors = errors_of(body(citizen__phone=phone))
     assert [e.field for e in errors] == ["/citizen/phone"]
     assert phone not in errors[0].message
+
+
+def _full_parse_verdict(text: str) -> str | None:
+    number = phonenumbers.parse(text, "IQ")
+    mobile = (number.country_code == 964 and phonenumbers.is_valid_number(number)
+              and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if mobile else None
+
+
+@given(prefix=st.sampled_from(["0", "+964"]),
+       digits=st.from_regex(r"7[0-9]{9}", fullmatch=True) | st.from_regex(r"[0-9]{10}",
+                                                                            fullmatch=True))
+def test_plainly_written_numbers_get_the_verdict_of_a_full_parse(prefix, digits):
+    # Numbers written 07XXXXXXXXX or +9647XXXXXXXXX skip the full parse: same answer required.
+    text = prefix + digits
+    expected = _full_parse_verdict(text)
+    if expected is None:
+        with pytest.raises(ValueError):
+            normalise_phone(text)
+    else:
+        assert normalise_phone(text) == expected
 
 
 @pytest.mark.parametrize("nid", ["19901234567", "1990123456789", "19901234567X", "1990-1234-5678"])
