@@ -5,6 +5,7 @@ An event is a mapping with the keys in `CHAINED_FIELDS` (a missing key counts as
 (`seq` 1) chains to `GENESIS_HASH`.
 """
 
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,9 @@ CHAINED_FIELDS = (
     "prev_hash",
 )
 _TIMESTAMP_FIELDS = frozenset({"device_at", "server_at"})
+# Fields whose text form is rewritten (hex case, time zone) even when given as text.
+_NORMALISED_TEXT_FIELDS = _TIMESTAMP_FIELDS | {"prev_hash"}
+_PLAIN_TYPES = (str, int, type(None))
 
 
 class BreakKind(StrEnum):
@@ -53,7 +57,12 @@ class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
 
 def canonical_event_bytes(event: Mapping[str, Any]) -> bytes:
     """Canonical JSON (sorted keys, no spaces, UTF-8) of the chained fields of `event`."""
-    fields = {name: _field_value(name, event.get(name)) for name in CHAINED_FIELDS}
+    fields = {}
+    for name in CHAINED_FIELDS:
+        value = event.get(name)
+        # Text, whole numbers and null are already canonical (the common case, taken cheaply).
+        plain = type(value) in _PLAIN_TYPES and name not in _NORMALISED_TEXT_FIELDS
+        fields[name] = value if plain else _field_value(name, value)
     return msgspec.json.encode(fields, order="sorted")
 
 
@@ -150,6 +159,7 @@ def _normalize_other(value: Any) -> Any:
     raise TypeError(f"cannot chain a value of type {type(value).__name__}")
 
 
+@functools.lru_cache(maxsize=256)  # a batch stamps all its events with one server time
 def _rfc3339_utc(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("custody timestamps must carry a time zone")

@@ -76,7 +76,12 @@ async def _insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
 async def append_first(conn: asyncpg.Connection, events: list[Event]) -> None:
     """The first event of each of many new items, in one statement."""
     if events:
-        await _insert(conn, [_chained(e, 1, chain.GENESIS_HASH) for e in events])
+        await _insert(conn, first_rows(events))
+
+
+def first_rows(events: list[Event]) -> list[tuple]:
+    """Rows (in INSERT_EVENTS' column order) that start the chains of new items."""
+    return [_chained(e, chain.FIRST_SEQ, chain.GENESIS_HASH) for e in events]
 
 
 async def append(conn: asyncpg.Connection, events: list[Event]) -> None:

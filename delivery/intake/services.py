@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import asyncpg
@@ -16,6 +17,7 @@ from delivery.intake import fingerprint, s10, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchResultOut
 from delivery.intake.validate import NormalisedDocument
+from delivery.overlap import write_while_preparing
 from notifications.links import new_tracking_token, token_hash
 from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
 
@@ -37,11 +39,20 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
                               errors=list(self.errors) or None)
 
 
-class _Candidate(msgspec.Struct, frozen=True, kw_only=True):
-    index: int
-    doc: NormalisedDocument
-    fingerprint: bytes
-    comparable: dict
+class _Candidate:
+    """A submitted document. Its comparable form and fingerprint are worked out on first use:
+    for a new document that is while its chunk is prepared, in the shadow of the database."""
+
+    def __init__(self, index: int, doc: NormalisedDocument, key: bytes) -> None:
+        self.index, self.doc, self._key = index, doc, key
+
+    @functools.cached_property
+    def comparable(self) -> dict[str, str]:
+        return fingerprint.comparable_form(self.doc, self._key)
+
+    @functools.cached_property
+    def fingerprint(self) -> bytes:
+        return fingerprint.fingerprint_of_form(self.comparable)
 
 
 async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
@@ -51,7 +62,7 @@ async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
     unknown = [_unknown_branch(i, d) for i, d in docs
                if d.branch_code and not index.has_branch(d.branch_code)]
     skip = {o.index for o in unknown}
-    candidates = [_candidate(ctx, i, d) for i, d in docs if i not in skip]
+    candidates = [_Candidate(i, d, ctx.national_id_key) for i, d in docs if i not in skip]
     first, repeats = _split_repeats(candidates)
     async with conn.transaction():
         existing = await store.existing_items(conn, agency.id, [c.doc.external_ref for c in first])
@@ -72,12 +83,6 @@ def _unknown_branch(index: int, doc: NormalisedDocument) -> Outcome:
     return Outcome(index=index, external_ref=doc.external_ref, status=REJECTED, errors=(
         FieldError(field=f"/documents/{index}/delivery/branch_code",
                    message=f"no branch {doc.branch_code}"),))
-
-
-def _candidate(ctx: IntakeContext, index: int, doc: NormalisedDocument) -> _Candidate:
-    form = fingerprint.comparable_form(doc, ctx.national_id_key)
-    return _Candidate(index=index, doc=doc, fingerprint=fingerprint.fingerprint_of_form(form),
-                      comparable=form)
 
 
 def _split_repeats(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
@@ -123,21 +128,44 @@ def _differences(stored: dict, submitted: dict, index: int) -> tuple[FieldError,
                                     "external_ref") for f in fields)
 
 
+# Documents per statement: big enough that round trips do not count, small enough that the
+# next chunk is ready by the time PostgreSQL has written this one.
+WRITE_CHUNK = 500
+
+
+class _Fresh(msgspec.Struct, frozen=True):
+    """A new document with everything decided before its rows are built."""
+
+    candidate: _Candidate
+    item_id: int
+    serial: int
+    branch: str | None
+    rule: str
+
+
+class _Registration(msgspec.Struct, frozen=True):
+    """The rows that register a chunk of new documents."""
+
+    items: list[store.NewItemRow]
+    event_columns: list[list]
+    outbox_columns: list[list]
+
+
 async def _insert_new(conn: asyncpg.Connection, ctx: IntakeContext, index: AreaIndex,
                       agency: Agency, fresh: list[_Candidate]) -> dict[str, tuple[int, str]]:
     if not fresh:
         return {}
     now = datetime.now(UTC)
     branches, rules = _assign(index, [c.doc for c in fresh], ctx.max_nearest_km)
-    serials = await store.next_serials(conn, len(fresh))
-    tokens = [new_tracking_token() for _ in fresh]
-    rows = [_row(ctx, c, serial, branch, rule, token)
-            for c, serial, branch, rule, token in zip(fresh, serials, branches, rules, tokens,
-                                                      strict=True)]
-    inserted = await store.insert_items(conn, agency.id, now, rows)
-    token_of = {c.doc.external_ref: t for c, t in zip(fresh, tokens, strict=True)}
-    await _record_registration(conn, agency, inserted, token_of, now)
-    return inserted
+    numbers = await store.allocate(conn, len(fresh))
+    decided = [_Fresh(c, item_id, serial, branch, rule) for c, (item_id, serial), branch, rule
+               in zip(fresh, numbers, branches, rules, strict=True)]
+    chunks = (decided[i:i + WRITE_CHUNK] for i in range(0, len(decided), WRITE_CHUNK))
+    written = await write_while_preparing(
+        chunks, prepare=lambda chunk: _registration(ctx, agency, now, chunk),
+        write=lambda r: store.register(conn, agency.id, now, r.items, r.event_columns,
+                                       r.outbox_columns))
+    return {ref: item for chunk in written for ref, item in chunk.items()}
 
 
 def _assign(index: AreaIndex, docs: list[NormalisedDocument],
@@ -154,38 +182,41 @@ def _assign(index: AreaIndex, docs: list[NormalisedDocument],
     return codes, rules
 
 
-def _row(ctx: IntakeContext, c: _Candidate, serial: int, branch: str | None, rule: str,
-         token: str) -> store.NewItemRow:
-    d = c.doc
+def _registration(ctx: IntakeContext, agency: Agency, now: datetime,
+                  chunk: list[_Fresh]) -> _Registration:
+    """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
+    items, events, messages = [], [], []
+    for f in chunk:
+        token = new_tracking_token()
+        item = _row(ctx, f, token)
+        items.append(item)
+        events.append(custody_log.Event(
+            item_id=f.item_id, action="register", from_state=None, to_state="registered",
+            event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
+            server_at=now))
+        messages.append(outbox.citizen_sms(item_id=f.item_id, kind="accepted",
+                                           values={"token": token}))
+        messages.append(outbox.state_webhook(
+            agency_id=agency.id, item_id=f.item_id, tracking_number=item.tracking_number,
+            external_ref=item.external_ref, state="registered", previous=None, at=now))
+    return _Registration(items=items,
+                         event_columns=custody_log.columns_of(custody_log.first_rows(events)),
+                         outbox_columns=outbox.columns_of(messages, now=now))
+
+
+def _row(ctx: IntakeContext, f: _Fresh, token: str) -> store.NewItemRow:
+    d = f.candidate.doc
     return store.NewItemRow(
-        tracking_number=s10.make_tracking_number(serial, ctx.service_indicator),
-        external_ref=d.external_ref, fingerprint=c.fingerprint, comparable=c.comparable,
-        document_type=d.document_type, name=d.name, phone=d.phone_e164,
+        id=f.item_id, tracking_number=s10.make_tracking_number(f.serial, ctx.service_indicator),
+        external_ref=d.external_ref, fingerprint=f.candidate.fingerprint,
+        comparable=f.candidate.comparable, document_type=d.document_type, name=d.name,
+        phone=d.phone_e164,
         national_id_hash=fingerprint.national_id_hash(ctx.national_id_key, d.national_id),
         national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
         district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
-        lon=d.lon, mode=d.mode, branch_code=branch, assignment_rule=rule,
+        lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,
         token_hash=token_hash(token),
     )
-
-
-async def _record_registration(conn: asyncpg.Connection, agency: Agency,
-                               inserted: dict[str, tuple[int, str]], token_of: dict[str, str],
-                               now: datetime) -> None:
-    """The first custody event, the citizen's first SMS and the agency's webhook, per item."""
-    events, messages = [], []
-    for ref, (item_id, tn) in inserted.items():
-        events.append(custody_log.Event(
-            item_id=item_id, action="register", from_state=None, to_state="registered",
-            event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
-            server_at=now))
-        messages.append(outbox.citizen_sms(item_id=item_id, kind="accepted",
-                                           values={"token": token_of[ref]}))
-        messages.append(outbox.state_webhook(
-            agency_id=agency.id, item_id=item_id, tracking_number=tn, external_ref=ref,
-            state="registered", previous=None, at=now))
-    await custody_log.append_first(conn, events)
-    await outbox.add(conn, messages, now=now)
 
 
 def raise_if_rejected(outcome: Outcome) -> None:

@@ -11,26 +11,49 @@ SELECT_EXISTING = """
 SELECT external_ref, tracking_number, fingerprint, comparable
 FROM items WHERE agency_id = $1 AND external_ref = ANY($2::text[])
 """
-NEXT_SERIALS = "SELECT nextval('item_serial') FROM generate_series(1, $1)"
-# ON CONFLICT: a concurrent request may have taken the same reference since we looked.
-INSERT_ITEMS = """
-INSERT INTO items (tracking_number, agency_id, external_ref, fingerprint, comparable,
-    document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
-    language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
-    branch_id, assignment_rule, token_hash, created_at, updated_at)
-SELECT t.tn, $1, t.ref, t.fp, t.cmp, t.dtype, 'registered', t.name, t.phone, t.nid_hash,
-    t.nid4, t.lang, t.gov, t.district, t.addr, t.landmark, t.lat, t.lon, t.mode,
-    s.id, t.rule, t.token_hash, $2, $2
-FROM unnest($3::text[], $4::text[], $5::bytea[], $6::jsonb[], $7::text[], $8::text[],
-            $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[],
-            $15::text[], $16::text[], $17::float8[], $18::float8[], $19::text[], $20::text[],
-            $21::text[], $22::bytea[])
-    WITH ORDINALITY AS t(tn, ref, fp, cmp, dtype, name, phone, nid_hash, nid4, lang, gov,
-                         district, addr, landmark, lat, lon, mode, branch, rule, token_hash, n)
-LEFT JOIN sites s ON s.code = t.branch
-ORDER BY t.n
-ON CONFLICT (agency_id, external_ref) DO NOTHING
-RETURNING id, external_ref, tracking_number
+# Ids come first so that the custody events, whose hashes cover the item id, can be chained
+# before anything is sent, and all three tables written by one statement per chunk.
+ALLOCATE = """
+SELECT nextval(pg_get_serial_sequence('items', 'id')), nextval('item_serial')
+FROM generate_series(1, $1)
+"""
+# The items, their first custody events and their outbox rows (outbox.columns_of's arrays).
+# ON CONFLICT: a concurrent request may have taken a reference since we looked; that item's
+# events and messages are then dropped with it.
+REGISTER = """
+WITH new_items AS (
+    INSERT INTO items (id, tracking_number, agency_id, external_ref, fingerprint, comparable,
+        document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
+        language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
+        branch_id, assignment_rule, token_hash, created_at, updated_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT t.id, t.tn, $1, t.ref, t.fp, t.cmp::jsonb, t.dtype, 'registered', t.name, t.phone,
+        t.nid_hash, t.nid4, t.lang, t.gov, t.district, t.addr, t.landmark, t.lat, t.lon, t.mode,
+        s.id, t.rule, t.token_hash, $2, $2
+    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::text[],
+                $9::text[], $10::text[], $11::bytea[], $12::text[], $13::text[], $14::text[],
+                $15::text[], $16::text[], $17::text[], $18::float8[], $19::float8[],
+                $20::text[], $21::text[], $22::text[], $23::bytea[])
+        AS t(id, tn, ref, fp, cmp, dtype, name, phone, nid_hash, nid4, lang, gov, district,
+             addr, landmark, lat, lon, mode, branch, rule, token_hash)
+    LEFT JOIN sites s ON s.code = t.branch
+    ON CONFLICT (agency_id, external_ref) DO NOTHING
+    RETURNING id, external_ref, tracking_number
+), first_events AS (
+    INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+        actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+    SELECT * FROM unnest($24::bigint[], $25::int[], $26::text[], $27::text[], $28::text[],
+        $29::text[], $30::text[], $31::text[], $32::bigint[], $33::text[], $34::bigint[],
+        $35::timestamptz[], $36::timestamptz[], $37::jsonb[], $38::bytea[], $39::bytea[]) AS e (item_id)
+    WHERE e.item_id IN (SELECT id FROM new_items)
+), messages AS (
+    INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
+    SELECT channel, topic, item_id, agency_id, payload::jsonb, available_at
+    FROM unnest($40::text[], $41::text[], $42::bigint[], $43::bigint[], $44::text[],
+                $45::timestamptz[]) AS o (channel, topic, item_id, agency_id, payload, available_at)
+    WHERE o.item_id IN (SELECT id FROM new_items)
+)
+SELECT id, external_ref, tracking_number FROM new_items
 """
 ITEM_OUT_COLUMNS = """
 i.id, i.tracking_number, i.external_ref, i.document_type, i.state, i.citizen_name,
@@ -73,6 +96,7 @@ class ExistingItem(msgspec.Struct, frozen=True, kw_only=True):
 class NewItemRow(msgspec.Struct, frozen=True, kw_only=True):
     """A row ready for insertion: every value already validated, hashed and assigned."""
 
+    id: int
     tracking_number: str
     external_ref: str
     fingerprint: bytes
@@ -103,20 +127,30 @@ async def existing_items(conn: asyncpg.Connection, agency_id: int,
                                             comparable=r["comparable"]) for r in rows}
 
 
-async def next_serials(conn: asyncpg.Connection, count: int) -> list[int]:
-    return [r[0] for r in await conn.fetch(NEXT_SERIALS, count)]
+async def allocate(conn: asyncpg.Connection, count: int) -> list[tuple[int, int]]:
+    """(item id, tracking serial) for `count` new items."""
+    return [(r[0], r[1]) for r in await conn.fetch(ALLOCATE, count)]
 
 
-async def insert_items(conn: asyncpg.Connection, agency_id: int, at: datetime,
-                       rows: list[NewItemRow]) -> dict[str, tuple[int, str]]:
-    """Insert in one statement; return external_ref → (id, tracking number) of rows inserted."""
-    columns = [[getattr(r, f) for r in rows] for f in (
-        "tracking_number", "external_ref", "fingerprint", "comparable", "document_type", "name",
-        "phone", "national_id_hash", "national_id_last4", "language", "governorate", "district",
-        "address_text", "landmark", "lat", "lon", "mode", "branch_code", "assignment_rule",
-        "token_hash")]
-    inserted = await conn.fetch(INSERT_ITEMS, agency_id, at, *columns)
-    return {r["external_ref"]: (r["id"], r["tracking_number"]) for r in inserted}
+_ITEM_COLUMNS = ("id", "tracking_number", "external_ref", "fingerprint", "comparable",
+                 "document_type", "name", "phone", "national_id_hash", "national_id_last4",
+                 "language", "governorate", "district", "address_text", "landmark", "lat", "lon",
+                 "mode", "branch_code", "assignment_rule", "token_hash")
+
+
+async def register(conn: asyncpg.Connection, agency_id: int, at: datetime,
+                   items: list[NewItemRow], event_columns: list[list],
+                   outbox_columns: list[list]) -> dict[str, tuple[int, str]]:
+    """Write new items with their first events and outbox rows in one statement; return
+    external_ref → (id, tracking number) of the items written (a reference taken meanwhile by
+    a concurrent request is left out, with its events and messages)."""
+    item_columns = [[getattr(r, f) for r in items] for f in _ITEM_COLUMNS]
+    # As JSON text, cast on the server (outbox.INSERT_OUTBOX says why).
+    item_columns[_ITEM_COLUMNS.index("comparable")] = [
+        msgspec.json.encode(r.comparable).decode() for r in items]
+    written = await conn.fetch(REGISTER, agency_id, at, *item_columns, *event_columns,
+                               *outbox_columns)
+    return {r["external_ref"]: (r["id"], r["tracking_number"]) for r in written}
 
 
 async def get_item(conn: asyncpg.Connection, agency_id: int,
