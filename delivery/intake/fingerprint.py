@@ -9,9 +9,11 @@ so adding a new optional field later does not change the fingerprint of document
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 import msgspec
 
@@ -46,10 +48,12 @@ def national_id_hash(key: bytes, nid: str) -> bytes:
 def comparable_form(doc: NormalisedDocument, key: bytes) -> dict[str, str]:
     """Pointer → keyed hex digest of each present field; store it as JSON beside the row."""
     form: dict[str, str] = {}
-    for name, pointer in FIELD_POINTERS.items():
+    for name, pointer, started in _field_hashers(key):
         value = getattr(doc, name)
         if value is not None:
-            form[pointer] = _field_digest(key, pointer, value)
+            digest = started.copy()
+            digest.update(_text(value).encode())
+            form[pointer] = digest.hexdigest()
     return form
 
 
@@ -70,10 +74,19 @@ def differing_fields(a: Mapping[str, str], b: Mapping[str, str]) -> list[str]:
     return sorted(differing, key=lambda p: (order.get(p, len(order)), p))
 
 
-def _field_digest(key: bytes, pointer: str, value: str | float) -> str:
+@functools.lru_cache(maxsize=4)
+def _field_hashers(key: bytes) -> tuple[tuple[str, str, Any], ...]:
+    """Per field: its name, its pointer and a keyed BLAKE2b that has already read the pointer.
+
+    Keyed BLAKE2b is a MAC in its own right and three times cheaper than HMAC-SHA256 here,
+    which matters at eleven fields per document and ten thousand documents per batch; a
+    started hash is copied per value rather than keyed afresh, which halves it again.
+    """
+    return tuple((name, pointer, hashlib.blake2b(pointer.encode() + b"\x00", key=key[:64],
+                                                 digest_size=DIGEST_BYTES))
+                 for name, pointer in FIELD_POINTERS.items())
+
+
+def _text(value: str | float) -> str:
     # repr() of a float is its shortest exact form: 33.312 and 33.3120 give the same text.
-    text = repr(float(value)) if isinstance(value, float | int) else value
-    # Keyed BLAKE2b is a MAC in its own right and three times cheaper than HMAC-SHA256 here,
-    # which matters at eleven fields per document and ten thousand documents per batch.
-    message = pointer.encode() + b"\x00" + text.encode()
-    return hashlib.blake2b(message, key=key[:64], digest_size=DIGEST_BYTES).hexdigest()
+    return value if type(value) is str else repr(float(value))
