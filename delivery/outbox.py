@@ -43,6 +43,44 @@ def columns_of(rows: list[OutboxRow], *, now: datetime) -> list[list]:
             [r.available_at or now for r in rows]]
 
 
+class SameKind(msgspec.Struct, frozen=True, kw_only=True):
+    """Outbox rows that differ only in their item and payload: what is shared, once."""
+
+    channel: str
+    topic: str
+    agency_id: int | None
+    available_at: datetime
+    item_ids: list[int | None]
+    payloads: list[str]  # JSON text
+
+
+def same_kind(rows: list[OutboxRow], *, now: datetime) -> SameKind:
+    """`rows` (at least one) as SameKind; ValueError if they differ in more than item and
+    payload."""
+    first = rows[0]
+    kind = (first.channel, first.topic, first.agency_id, first.available_at)
+    if any((r.channel, r.topic, r.agency_id, r.available_at) != kind for r in rows):
+        raise ValueError("outbox rows of different kinds")
+    return SameKind(channel=first.channel, topic=first.topic, agency_id=first.agency_id,
+                    available_at=first.available_at or now, item_ids=[r.item_id for r in rows],
+                    payloads=[_json_text(r.payload) for r in rows])
+
+
+# SameKind rows in one statement: $1-$4 what they share, $5 the items, $6 the payloads (see
+# same_kind_args). Ends with its FROM clause (alias m) so that a caller may add a WHERE.
+INSERT_SAME_KIND = """
+INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
+SELECT $1::text, $2::text, m.item_id, $3::bigint, m.payload::jsonb, $4::timestamptz
+FROM unnest($5::bigint[], $6::text[]) AS m (item_id, payload)
+"""
+
+
+def same_kind_args(rows: SameKind) -> list:
+    """INSERT_SAME_KIND's arguments, in order."""
+    return [rows.channel, rows.topic, rows.agency_id, rows.available_at, rows.item_ids,
+            rows.payloads]
+
+
 def _json_text(value: dict) -> str:
     return msgspec.json.encode(value).decode()
 

@@ -8,7 +8,7 @@ An event is a mapping with the keys in `CHAINED_FIELDS` (a missing key counts as
 import functools
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -57,19 +57,34 @@ class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
 
 def canonical_event_bytes(event: Mapping[str, Any]) -> bytes:
     """Canonical JSON (sorted keys, no spaces, UTF-8) of the chained fields of `event`."""
-    fields = {}
-    for name in CHAINED_FIELDS:
-        value = event.get(name)
-        # Text, whole numbers and null are already canonical (the common case, taken cheaply).
-        plain = type(value) in _PLAIN_TYPES and name not in _NORMALISED_TEXT_FIELDS
-        fields[name] = value if plain else _field_value(name, value)
-    return msgspec.json.encode(fields, order="sorted")
+    return msgspec.json.encode(_canonical_fields(event), order="sorted")
 
 
 def event_hash(prev_hash: bytes | None, event: Mapping[str, Any]) -> bytes:
     """SHA-256 of `event` chained to `prev_hash` (None: the genesis hash)."""
     chained = {**event, "prev_hash": GENESIS_HASH if prev_hash is None else prev_hash}
     return hashlib.sha256(canonical_event_bytes(chained)).digest()
+
+
+def first_event_hashes(event: Mapping[str, Any], item_ids: Iterable[int]) -> list[bytes]:
+    """The hashes of copies of `event` that differ only in their item, each the first of its
+    item's chain: `event_hash(None, {**event, "item_id": i})` for each i, normalised once."""
+    fields = _canonical_fields({**event, "prev_hash": GENESIS_HASH})
+    hashes = []
+    for item_id in item_ids:
+        fields["item_id"] = int(item_id)
+        hashes.append(hashlib.sha256(msgspec.json.encode(fields, order="sorted")).digest())
+    return hashes
+
+
+def _canonical_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {}
+    for name in CHAINED_FIELDS:
+        value = event.get(name)
+        # Text, whole numbers and null are already canonical (the common case, taken cheaply).
+        plain = type(value) in _PLAIN_TYPES and name not in _NORMALISED_TEXT_FIELDS
+        fields[name] = value if plain else _field_value(name, value)
+    return fields
 
 
 def verify_chain(

@@ -128,9 +128,11 @@ def _differences(stored: dict, submitted: dict, index: int) -> tuple[FieldError,
                                     "external_ref") for f in fields)
 
 
-# Documents per statement: big enough that round trips do not count, small enough that the
-# next chunk is ready by the time PostgreSQL has written this one.
-WRITE_CHUNK = 500
+# Documents per statement: enough that round trips do not count, few enough that the
+# next chunk is ready by the time PostgreSQL has written this one, and that a batch of a
+# thousand still comes in several chunks (the first and last cannot overlap anything).
+WRITE_CHUNK = (100, 500)
+CHUNKS_PER_BATCH = 8
 
 
 class _Fresh(msgspec.Struct, frozen=True):
@@ -147,8 +149,9 @@ class _Registration(msgspec.Struct, frozen=True):
     """The rows that register a chunk of new documents."""
 
     items: list[store.NewItemRow]
-    event_columns: list[list]
-    outbox_columns: list[list]
+    events: custody_log.FirstEvents
+    sms: outbox.SameKind
+    webhooks: outbox.SameKind
 
 
 async def _insert_new(conn: asyncpg.Connection, ctx: IntakeContext, index: AreaIndex,
@@ -160,11 +163,13 @@ async def _insert_new(conn: asyncpg.Connection, ctx: IntakeContext, index: AreaI
     numbers = await store.allocate(conn, len(fresh))
     decided = [_Fresh(c, item_id, serial, branch, rule) for c, (item_id, serial), branch, rule
                in zip(fresh, numbers, branches, rules, strict=True)]
-    chunks = (decided[i:i + WRITE_CHUNK] for i in range(0, len(decided), WRITE_CHUNK))
+    low, high = WRITE_CHUNK
+    size = min(max(low, -(-len(decided) // CHUNKS_PER_BATCH)), high)
+    chunks = (decided[i:i + size] for i in range(0, len(decided), size))
     written = await write_while_preparing(
         chunks, prepare=lambda chunk: _registration(ctx, agency, now, chunk),
-        write=lambda r: store.register(conn, agency.id, now, r.items, r.event_columns,
-                                       r.outbox_columns))
+        write=lambda r: store.register(conn, agency.id, now, r.items, r.events, r.sms,
+                                       r.webhooks))
     return {ref: item for chunk in written for ref, item in chunk.items()}
 
 
@@ -185,23 +190,24 @@ def _assign(index: AreaIndex, docs: list[NormalisedDocument],
 def _registration(ctx: IntakeContext, agency: Agency, now: datetime,
                   chunk: list[_Fresh]) -> _Registration:
     """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
-    items, events, messages = [], [], []
+    items, sms, webhooks = [], [], []
     for f in chunk:
         token = new_tracking_token()
         item = _row(ctx, f, token)
         items.append(item)
-        events.append(custody_log.Event(
-            item_id=f.item_id, action="register", from_state=None, to_state="registered",
-            event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
-            server_at=now))
-        messages.append(outbox.citizen_sms(item_id=f.item_id, kind="accepted",
-                                           values={"token": token}))
-        messages.append(outbox.state_webhook(
+        sms.append(outbox.citizen_sms(item_id=f.item_id, kind="accepted",
+                                      values={"token": token}))
+        webhooks.append(outbox.state_webhook(
             agency_id=agency.id, item_id=f.item_id, tracking_number=item.tracking_number,
             external_ref=item.external_ref, state="registered", previous=None, at=now))
+    registered = custody_log.Event(
+        item_id=0, action="register", from_state=None, to_state="registered",
+        event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
+        server_at=now)
     return _Registration(items=items,
-                         event_columns=custody_log.columns_of(custody_log.first_rows(events)),
-                         outbox_columns=outbox.columns_of(messages, now=now))
+                         events=custody_log.first_events(registered, [f.item_id for f in chunk]),
+                         sms=outbox.same_kind(sms, now=now),
+                         webhooks=outbox.same_kind(webhooks, now=now))
 
 
 def _row(ctx: IntakeContext, f: _Fresh, token: str) -> store.NewItemRow:

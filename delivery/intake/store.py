@@ -7,6 +7,10 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from delivery import outbox
+from delivery.custody import log as custody_log
+from delivery.db import renumbered
+
 SELECT_EXISTING = """
 SELECT external_ref, tracking_number, fingerprint, comparable
 FROM items WHERE agency_id = $1 AND external_ref = ANY($2::text[])
@@ -17,10 +21,11 @@ ALLOCATE = """
 SELECT nextval(pg_get_serial_sequence('items', 'id')), nextval('item_serial')
 FROM generate_series(1, $1)
 """
-# The items, their first custody events and their outbox rows (outbox.columns_of's arrays).
-# ON CONFLICT: a concurrent request may have taken a reference since we looked; that item's
-# events and messages are then dropped with it.
-REGISTER = """
+# The items, their first custody events, their citizens' first SMS and their agency's
+# webhooks. ON CONFLICT: a concurrent request may have taken a reference since we looked;
+# that item's event and messages are then dropped with it.
+_IS_NEW = "IN (SELECT id FROM new_items)"
+REGISTER = f"""
 WITH new_items AS (
     INSERT INTO items (id, tracking_number, agency_id, external_ref, fingerprint, comparable,
         document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
@@ -39,20 +44,10 @@ WITH new_items AS (
     LEFT JOIN sites s ON s.code = t.branch
     ON CONFLICT (agency_id, external_ref) DO NOTHING
     RETURNING id, external_ref, tracking_number
-), first_events AS (
-    INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
-        actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
-    SELECT * FROM unnest($24::bigint[], $25::int[], $26::text[], $27::text[], $28::text[],
-        $29::text[], $30::text[], $31::text[], $32::bigint[], $33::text[], $34::bigint[],
-        $35::timestamptz[], $36::timestamptz[], $37::jsonb[], $38::bytea[], $39::bytea[]) AS e (item_id)
-    WHERE e.item_id IN (SELECT id FROM new_items)
-), messages AS (
-    INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
-    SELECT channel, topic, item_id, agency_id, payload::jsonb, available_at
-    FROM unnest($40::text[], $41::text[], $42::bigint[], $43::bigint[], $44::text[],
-                $45::timestamptz[]) AS o (channel, topic, item_id, agency_id, payload, available_at)
-    WHERE o.item_id IN (SELECT id FROM new_items)
-)
+),
+first_events AS ({renumbered(custody_log.INSERT_FIRST_EVENTS, 24)} WHERE e.item_id {_IS_NEW}),
+sms AS ({renumbered(outbox.INSERT_SAME_KIND, 40)} WHERE m.item_id {_IS_NEW}),
+webhooks AS ({renumbered(outbox.INSERT_SAME_KIND, 46)} WHERE m.item_id {_IS_NEW})
 SELECT id, external_ref, tracking_number FROM new_items
 """
 ITEM_OUT_COLUMNS = """
@@ -139,17 +134,18 @@ _ITEM_COLUMNS = ("id", "tracking_number", "external_ref", "fingerprint", "compar
 
 
 async def register(conn: asyncpg.Connection, agency_id: int, at: datetime,
-                   items: list[NewItemRow], event_columns: list[list],
-                   outbox_columns: list[list]) -> dict[str, tuple[int, str]]:
+                   items: list[NewItemRow], events: custody_log.FirstEvents,
+                   sms: outbox.SameKind, webhooks: outbox.SameKind) -> dict[str, tuple[int, str]]:
     """Write new items with their first events and outbox rows in one statement; return
     external_ref → (id, tracking number) of the items written (a reference taken meanwhile by
-    a concurrent request is left out, with its events and messages)."""
+    a concurrent request is left out, with its event and messages)."""
     item_columns = [[getattr(r, f) for r in items] for f in _ITEM_COLUMNS]
     # As JSON text, cast on the server (outbox.INSERT_OUTBOX says why).
     item_columns[_ITEM_COLUMNS.index("comparable")] = [
         msgspec.json.encode(r.comparable).decode() for r in items]
-    written = await conn.fetch(REGISTER, agency_id, at, *item_columns, *event_columns,
-                               *outbox_columns)
+    written = await conn.fetch(REGISTER, agency_id, at, *item_columns,
+                               *custody_log.first_events_args(events),
+                               *outbox.same_kind_args(sms), *outbox.same_kind_args(webhooks))
     return {r["external_ref"]: (r["id"], r["tracking_number"]) for r in written}
 
 

@@ -12,6 +12,7 @@ from delivery.custody.chain import (
     BreakKind,
     canonical_event_bytes,
     event_hash,
+    first_event_hashes,
     verify_chain,
 )
 
@@ -188,3 +189,13 @@ def test_a_cut_off_tail_is_caught_by_the_recorded_head():
 def test_a_chain_that_does_not_start_at_genesis_is_reported():
     log = _two_item_log()[2:]
     assert {(b.seq, b.kind) for b in verify_chain(log)} == {(2, BreakKind.sequence_gap)}
+
+
+@given(item_ids=st.lists(st.integers(min_value=1, max_value=2**62), min_size=1, max_size=20),
+       payload=st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5),
+                               max_size=3))
+def test_first_events_hashed_together_hash_as_each_alone(item_ids, payload):
+    # Intake hashes a batch's first events in one pass; each must verify as if made alone.
+    shared = {**_event(0, 1, "register", payload=payload), "server_at": T0.astimezone(BAGHDAD)}
+    assert first_event_hashes(shared, item_ids) == [
+        event_hash(None, {**shared, "item_id": item_id}) for item_id in item_ids]
