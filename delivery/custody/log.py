@@ -84,6 +84,42 @@ def first_rows(events: list[Event]) -> list[tuple]:
     return [_chained(e, chain.FIRST_SEQ, chain.GENESIS_HASH) for e in events]
 
 
+class FirstEvents(msgspec.Struct, frozen=True, kw_only=True):
+    """The first events of new items that differ only in their item: the shared event once,
+    and per item its id and hash, which is all a bulk insert needs to send per row."""
+
+    shared: Event
+    item_ids: list[int]
+    hashes: list[bytes]
+
+
+def first_events(shared: Event, item_ids: list[int]) -> FirstEvents:
+    """`shared` (its item_id is ignored) as the first event of each of `item_ids`."""
+    hashes = chain.first_event_hashes(chain_fields(shared, chain.FIRST_SEQ), item_ids)
+    return FirstEvents(shared=shared, item_ids=item_ids, hashes=hashes)
+
+
+# FirstEvents in one statement: $1-$14 the shared values, $15 the items, $16 their hashes (see
+# first_events_args). Ends with its FROM clause (alias e) so that a caller may add a WHERE.
+INSERT_FIRST_EVENTS = """
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+SELECT e.item_id, $1::int, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
+    $8::bigint, $9::text, $10::bigint, $11::timestamptz, $12::timestamptz, $13::text::jsonb,
+    $14::bytea, e.hash
+FROM unnest($15::bigint[], $16::bytea[]) AS e (item_id, hash)
+"""
+
+
+def first_events_args(first: FirstEvents) -> list:
+    """INSERT_FIRST_EVENTS' arguments, in order."""
+    e = first.shared
+    return [chain.FIRST_SEQ, e.action, e.from_state, e.to_state, e.event_code, e.emsevt,
+            e.actor_role, e.actor_id, e.device_id, e.site_id, e.device_at, e.server_at,
+            msgspec.json.encode(e.payload).decode(), chain.GENESIS_HASH, first.item_ids,
+            first.hashes]
+
+
 async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
     """Events of existing items, in order; the caller holds each item's row lock."""
     if events:
@@ -93,6 +129,19 @@ async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
 async def chained_rows(conn: asyncpg.Connection, events: list[Event]) -> list[tuple]:
     """The rows that append `events` to their items' chains (the caller holds the row locks)."""
     last = await _heads(conn, list(dict.fromkeys(e.item_id for e in events)))
+    rows = []
+    for event in events:
+        seq, prev = last.get(event.item_id, (0, chain.GENESIS_HASH))
+        chained = _chained(event, seq + 1, prev)
+        last[event.item_id] = (seq + 1, chained[-1])
+        rows.append(chained)
+    return rows
+
+
+def chained_onto(heads: dict[int, tuple[int, bytes]], events: list[Event]) -> list[tuple]:
+    """The rows that append `events` to their items' chains, given each chain's head as
+    (seq, hash) by item (a missing item: a chain not started yet). `heads` is not changed."""
+    last = dict(heads)
     rows = []
     for event in events:
         seq, prev = last.get(event.item_id, (0, chain.GENESIS_HASH))
