@@ -19,7 +19,7 @@ from delivery.errors import FieldError, InvalidInput
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut
-from delivery.intake.validate import decode_batch, decode_single
+from delivery.intake.validate import Judged, batch_elements, decode_single
 from delivery.openapi import with_json_body
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -56,14 +56,11 @@ class DocumentsController(Controller):
                            agency: Agency) -> BatchOut:
         """Good documents are accepted even when others are rejected; retrying is safe."""
         ctx = _ctx(state)
-        good, bad = decode_batch(await request.body(), types=ctx.types,
-                                 governorates=ctx.governorates)
+        elements = batch_elements(await request.body(), types=ctx.types,
+                                  governorates=ctx.governorates)
         async with state.pool.acquire() as conn:
-            outcomes = await services.submit(conn, ctx, agency, good)
-        results = [o.out() for o in outcomes] + [
-            services.Outcome(index=i, external_ref=ref, status=services.REJECTED,
-                             errors=tuple(errs)).out() for i, ref, errs in bad]
-        return BatchOut(results=sorted(results, key=lambda r: r.index))
+            outcomes = await services.submit(conn, ctx, agency, elements)
+        return BatchOut(results=[o.out() for o in outcomes])
 
     @get("/{tracking_number:str}", summary="One item with its custody events")
     async def read_one(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
@@ -100,7 +97,7 @@ class DocumentsController(Controller):
 async def _submit_one(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
                       body: bytes) -> tuple[int, DocumentOut]:
     doc = decode_single(body, types=ctx.types, governorates=ctx.governorates)
-    outcome = (await services.submit(conn, ctx, agency, [(0, doc)]))[0]
+    outcome = (await services.submit(conn, ctx, agency, [Judged(doc)]))[0]
     services.raise_if_rejected(outcome)
     item = await readback.document(conn, agency.id, outcome.tracking_number or "",
                                    with_events=False)

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
 import msgspec
-import numpy as np
 
-from delivery import outbox
 from delivery.agencies.store import Agency
-from delivery.custody import log as custody_log
 from delivery.errors import Conflict, FieldError, InvalidInput
-from delivery.intake import fingerprint, s10, store
+from delivery.intake import fingerprint, store
 from delivery.intake.context import IntakeContext
+from delivery.intake.registration import Candidate, Fresh, Registration, assign, registration
 from delivery.intake.schemas import BatchResultOut
-from delivery.intake.validate import NormalisedDocument
+from delivery.intake.validate import BatchElement, Judged, NormalisedDocument
 from delivery.overlap import write_while_preparing
-from notifications.links import new_tracking_token, token_hash
-from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
+from routing.assign import AreaIndex
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+# Documents per statement: enough that round trips do not count, few enough that the next
+# chunk is judged and prepared by the time PostgreSQL has written this one, and that a batch
+# of a thousand still comes in several chunks (the first and last cannot overlap anything).
+WRITE_CHUNK = (100, 500)
+CHUNKS_PER_BATCH = 8
 
 
 class Outcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,63 +41,93 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
                               errors=list(self.errors) or None)
 
 
-class _Candidate:
-    """A submitted document. Its comparable form and fingerprint are worked out on first use:
-    for a new document that is while its chunk is prepared, in the shadow of the database."""
-
-    def __init__(self, index: int, doc: NormalisedDocument, key: bytes) -> None:
-        self.index, self.doc, self._key = index, doc, key
-
-    @functools.cached_property
-    def comparable(self) -> dict[str, str]:
-        return fingerprint.comparable_form(self.doc, self._key)
-
-    @functools.cached_property
-    def fingerprint(self) -> bytes:
-        return fingerprint.fingerprint_of_form(self.comparable)
-
-
 async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
-                 docs: list[tuple[int, NormalisedDocument]]) -> list[Outcome]:
-    """Record every new document once; report replays and conflicts. One transaction."""
+                 docs: Sequence[BatchElement | Judged]) -> list[Outcome]:
+    """Judge each document, record every new one once, report replays and conflicts; one
+    transaction. Documents are judged chunk by chunk while earlier chunks are written."""
     index = await ctx.areas.current(conn)
-    unknown = [_unknown_branch(i, d) for i, d in docs
-               if d.branch_code and not index.has_branch(d.branch_code)]
-    skip = {o.index for o in unknown}
-    candidates = [_Candidate(i, d, ctx.national_id_key) for i, d in docs if i not in skip]
-    first, repeats = _split_repeats(candidates)
+    refs = {d.external_ref for d in docs if d.external_ref is not None}
+    now = datetime.now(UTC)
     async with conn.transaction():
-        existing = await store.existing_items(conn, agency.id, [c.doc.external_ref for c in first])
-        fresh = [c for c in first if c.doc.external_ref not in existing]
-        inserted = await _insert_new(conn, ctx, index, agency, fresh)
-        lost_race = [c.doc.external_ref for c in fresh if c.doc.external_ref not in inserted]
+        existing = await store.existing_items(conn, agency.id, list(refs))
+        # One id per reference that may be new; the few that turn out invalid are skipped.
+        numbers = iter(await store.allocate(conn, len(refs - existing.keys())))
+        judgement = _Judgement(ctx, agency, index, existing, numbers, now)
+
+        async def write(rows: Registration | None) -> dict[str, tuple[int, str]]:
+            if rows is None:
+                return {}
+            return await store.register(conn, agency.id, now, rows.items, rows.events,
+                                        rows.sms, rows.webhooks)
+
+        written = await write_while_preparing(_chunks(docs), judgement.chunk, write)
+        inserted = {ref: item for chunk in written for ref, item in chunk.items()}
+        lost_race = [ref for ref in judgement.first if ref not in existing and ref not in inserted]
         if lost_race:
             existing |= await store.existing_items(conn, agency.id, lost_race)
-    outcomes = {c.index: _outcome(c, existing, inserted) for c in first}
-    by_ref = {c.doc.external_ref: c for c in first}
-    for c in repeats:
-        outcomes[c.index] = _repeat_outcome(c, by_ref[c.doc.external_ref], outcomes)
-    outcomes |= {o.index: o for o in unknown}
-    return [outcomes[i] for i in sorted(outcomes)]
+    return judgement.outcomes(existing, inserted)
 
 
-def _unknown_branch(index: int, doc: NormalisedDocument) -> Outcome:
-    return Outcome(index=index, external_ref=doc.external_ref, status=REJECTED, errors=(
-        FieldError(field=f"/documents/{index}/delivery/branch_code",
-                   message=f"no branch {doc.branch_code}"),))
+def _chunks(docs: Sequence[BatchElement | Judged]) -> Iterator[Sequence[BatchElement | Judged]]:
+    low, high = WRITE_CHUNK
+    size = min(max(low, -(-len(docs) // CHUNKS_PER_BATCH)), high)
+    return (docs[i:i + size] for i in range(0, len(docs), size))
 
 
-def _split_repeats(candidates: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
-    """First occurrence of each reference, and the later ones (never inserted twice)."""
-    seen: set[str] = set()
-    first, repeats = [], []
-    for c in candidates:
-        (repeats if c.doc.external_ref in seen else first).append(c)
-        seen.add(c.doc.external_ref)
-    return first, repeats
+class _Judgement:
+    """The documents of one call, judged chunk by chunk in their order."""
+
+    def __init__(self, ctx: IntakeContext, agency: Agency, index: AreaIndex,
+                 existing: dict[str, store.ExistingItem], numbers: Iterator[tuple[int, int]],
+                 now: datetime) -> None:
+        self._ctx, self._agency, self._index, self._now = ctx, agency, index, now
+        self._existing, self._numbers = existing, numbers
+        self._rejected: dict[int, Outcome] = {}
+        self.first: dict[str, Candidate] = {}  # the first valid document of each reference
+        self._repeats: list[Candidate] = []  # later ones: never inserted twice
+
+    def chunk(self, docs: Sequence[BatchElement | Judged]) -> Registration | None:
+        """The rows for this chunk's new documents (None if it has none)."""
+        new = []
+        for pending in docs:
+            doc, errors = pending.judged()
+            if doc is None:
+                self._reject(pending.index, pending.external_ref, errors)
+            elif doc.branch_code and not self._index.has_branch(doc.branch_code):
+                self._reject(pending.index, doc.external_ref, [FieldError(
+                    field=f"/documents/{pending.index}/delivery/branch_code",
+                    message=f"no branch {doc.branch_code}")])
+            elif doc.external_ref in self.first:
+                self._repeats.append(self._candidate(pending.index, doc))
+            else:
+                candidate = self.first[doc.external_ref] = self._candidate(pending.index, doc)
+                if doc.external_ref not in self._existing:
+                    new.append(candidate)
+        if not new:
+            return None
+        branches, rules = assign(self._index, [c.doc for c in new], self._ctx.max_nearest_km)
+        decided = [Fresh(c, *next(self._numbers), branch, rule)
+                   for c, branch, rule in zip(new, branches, rules, strict=True)]
+        return registration(self._ctx, self._agency, self._now, decided)
+
+    def outcomes(self, existing: dict[str, store.ExistingItem],
+                 inserted: dict[str, tuple[int, str]]) -> list[Outcome]:
+        """Every document's outcome, in submission order."""
+        outcomes = dict(self._rejected)
+        outcomes |= {c.index: _outcome(c, existing, inserted) for c in self.first.values()}
+        for c in self._repeats:
+            outcomes[c.index] = _repeat_outcome(c, self.first[c.doc.external_ref], outcomes)
+        return [outcomes[i] for i in sorted(outcomes)]
+
+    def _candidate(self, index: int, doc: NormalisedDocument) -> Candidate:
+        return Candidate(index, doc, self._ctx.national_id_key)
+
+    def _reject(self, index: int, ref: str | None, errors: list[FieldError]) -> None:
+        self._rejected[index] = Outcome(index=index, external_ref=ref, status=REJECTED,
+                                        errors=tuple(errors))
 
 
-def _outcome(c: _Candidate, existing: dict[str, store.ExistingItem],
+def _outcome(c: Candidate, existing: dict[str, store.ExistingItem],
              inserted: dict[str, tuple[int, str]]) -> Outcome:
     ref = c.doc.external_ref
     if ref in inserted:
@@ -110,7 +142,7 @@ def _outcome(c: _Candidate, existing: dict[str, store.ExistingItem],
                    errors=_differences(known.comparable, c.comparable, c.index))
 
 
-def _repeat_outcome(c: _Candidate, first: _Candidate, outcomes: dict[int, Outcome]) -> Outcome:
+def _repeat_outcome(c: Candidate, first: Candidate, outcomes: dict[int, Outcome]) -> Outcome:
     settled = outcomes[first.index]
     if c.fingerprint == first.fingerprint and settled.status != REJECTED:
         return Outcome(index=c.index, external_ref=c.doc.external_ref, status=DUPLICATE,
@@ -126,103 +158,6 @@ def _differences(stored: dict, submitted: dict, index: int) -> tuple[FieldError,
     return tuple(FieldError(field=f"/documents/{index}{f}",
                             message="differs from the document already recorded under this "
                                     "external_ref") for f in fields)
-
-
-# Documents per statement: enough that round trips do not count, few enough that the
-# next chunk is ready by the time PostgreSQL has written this one, and that a batch of a
-# thousand still comes in several chunks (the first and last cannot overlap anything).
-WRITE_CHUNK = (100, 500)
-CHUNKS_PER_BATCH = 8
-
-
-class _Fresh(msgspec.Struct, frozen=True):
-    """A new document with everything decided before its rows are built."""
-
-    candidate: _Candidate
-    item_id: int
-    serial: int
-    branch: str | None
-    rule: str
-
-
-class _Registration(msgspec.Struct, frozen=True):
-    """The rows that register a chunk of new documents."""
-
-    items: list[store.NewItemRow]
-    events: custody_log.FirstEvents
-    sms: outbox.SameKind
-    webhooks: outbox.SameKind
-
-
-async def _insert_new(conn: asyncpg.Connection, ctx: IntakeContext, index: AreaIndex,
-                      agency: Agency, fresh: list[_Candidate]) -> dict[str, tuple[int, str]]:
-    if not fresh:
-        return {}
-    now = datetime.now(UTC)
-    branches, rules = _assign(index, [c.doc for c in fresh], ctx.max_nearest_km)
-    numbers = await store.allocate(conn, len(fresh))
-    decided = [_Fresh(c, item_id, serial, branch, rule) for c, (item_id, serial), branch, rule
-               in zip(fresh, numbers, branches, rules, strict=True)]
-    low, high = WRITE_CHUNK
-    size = min(max(low, -(-len(decided) // CHUNKS_PER_BATCH)), high)
-    chunks = (decided[i:i + size] for i in range(0, len(decided), size))
-    written = await write_while_preparing(
-        chunks, prepare=lambda chunk: _registration(ctx, agency, now, chunk),
-        write=lambda r: store.register(conn, agency.id, now, r.items, r.events, r.sms,
-                                       r.webhooks))
-    return {ref: item for chunk in written for ref, item in chunk.items()}
-
-
-def _assign(index: AreaIndex, docs: list[NormalisedDocument],
-            max_nearest_km: float) -> tuple[list[str | None], list[str]]:
-    """Branches for many documents in one vectorised pass; a requested pickup branch wins."""
-    lats = np.array([d.lat if d.lat is not None else np.nan for d in docs], dtype=float)
-    lons = np.array([d.lon if d.lon is not None else np.nan for d in docs], dtype=float)
-    codes, rules = index.assign_many(lats, lons, [d.governorate for d in docs],
-                                     max_nearest_km=max_nearest_km)
-    codes, rules = list(codes), list(rules)
-    for i, d in enumerate(docs):
-        if d.mode == "pickup" and d.branch_code:
-            codes[i], rules[i] = d.branch_code, RULE_PICKUP_CHOICE
-    return codes, rules
-
-
-def _registration(ctx: IntakeContext, agency: Agency, now: datetime,
-                  chunk: list[_Fresh]) -> _Registration:
-    """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
-    items, sms, webhooks = [], [], []
-    for f in chunk:
-        token = new_tracking_token()
-        item = _row(ctx, f, token)
-        items.append(item)
-        sms.append(outbox.citizen_sms(item_id=f.item_id, kind="accepted",
-                                      values={"token": token}))
-        webhooks.append(outbox.state_webhook(
-            agency_id=agency.id, item_id=f.item_id, tracking_number=item.tracking_number,
-            external_ref=item.external_ref, state="registered", previous=None, at=now))
-    registered = custody_log.Event(
-        item_id=0, action="register", from_state=None, to_state="registered",
-        event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
-        server_at=now)
-    return _Registration(items=items,
-                         events=custody_log.first_events(registered, [f.item_id for f in chunk]),
-                         sms=outbox.same_kind(sms, now=now),
-                         webhooks=outbox.same_kind(webhooks, now=now))
-
-
-def _row(ctx: IntakeContext, f: _Fresh, token: str) -> store.NewItemRow:
-    d = f.candidate.doc
-    return store.NewItemRow(
-        id=f.item_id, tracking_number=s10.make_tracking_number(f.serial, ctx.service_indicator),
-        external_ref=d.external_ref, fingerprint=f.candidate.fingerprint,
-        comparable=f.candidate.comparable, document_type=d.document_type, name=d.name,
-        phone=d.phone_e164,
-        national_id_hash=fingerprint.national_id_hash(ctx.national_id_key, d.national_id),
-        national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
-        district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
-        lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,
-        token_hash=token_hash(token),
-    )
 
 
 def raise_if_rejected(outcome: Outcome) -> None:

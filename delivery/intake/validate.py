@@ -242,16 +242,59 @@ def decode_batch(
     Rejects are (index, external_ref if readable, errors). A body that is not such an envelope
     raises MalformedRequest; more than `max_documents` raises PayloadTooLarge.
     """
-    raws = _envelope_documents(body, max_documents)
     accepted: list[tuple[int, NormalisedDocument]] = []
     rejected: list[Rejected] = []
-    for index, raw in enumerate(raws):
-        doc, ref, errors = _decode_element(raw, f"/documents/{index}", types, governorates)
+    for element in batch_elements(body, types=types, governorates=governorates,
+                                  max_documents=max_documents):
+        doc, errors = element.judged()
         if doc is None:
-            rejected.append((index, ref, errors))
+            rejected.append((element.index, element.external_ref, errors))
         else:
-            accepted.append((index, doc))
+            accepted.append((element.index, doc))
     return accepted, rejected
+
+
+class BatchElement:
+    """One document of a batch, judged only when asked: a batch's later documents can then be
+    judged while its earlier ones are being written. Its external_ref is read at once (None if
+    unreadable), since the whole batch's references are looked up before anything is written."""
+
+    def __init__(self, index: int, raw: msgspec.Raw, types: DocumentTypes,
+                 governorates: Collection[str]) -> None:
+        self.index, self._raw = index, raw
+        self._rules = (types, governorates)
+        self.external_ref = _readable_external_ref(raw)
+
+    def judged(self) -> tuple[NormalisedDocument | None, list[FieldError]]:
+        doc, _, errors = _decode_element(self._raw, f"/documents/{self.index}", *self._rules)
+        return doc, errors
+
+
+class Judged(msgspec.Struct, frozen=True):
+    """A document already judged valid (the single submission), as a batch of one."""
+
+    doc: NormalisedDocument
+    index: int = 0
+
+    @property
+    def external_ref(self) -> str:
+        return self.doc.external_ref
+
+    def judged(self) -> tuple[NormalisedDocument | None, list[FieldError]]:
+        return self.doc, []
+
+
+def batch_elements(
+    body: bytes, *, types: DocumentTypes, governorates: Collection[str],
+    max_documents: int = MAX_BATCH,
+) -> list[BatchElement]:
+    """The documents of `{"documents": [...]}`, each to be judged alone.
+
+    A body that is not such an envelope raises MalformedRequest; more than `max_documents`
+    raises PayloadTooLarge.
+    """
+    raws = _envelope_documents(body, max_documents)
+    return [BatchElement(i, raw, types, governorates) for i, raw in enumerate(raws)]
 
 
 def _envelope_documents(body: bytes, max_documents: int) -> list[msgspec.Raw]:
