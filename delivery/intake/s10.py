@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 import re
 
 import msgspec
 
 WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+_SPECIAL_REMAINDERS = {10: 0, 11: 5}
 MAX_SERIAL = 99_999_999
 # Explicit ASCII classes: `\d` would also accept Arabic-Indic digits, which S10 does not.
 _TWO_LETTERS = re.compile(r"[A-Z]{2}")
@@ -30,8 +32,12 @@ def check_digit(serial8: str) -> int:
     """The S10 check digit of eight serial digits."""
     if not _EIGHT_DIGITS.fullmatch(serial8):
         raise ValueError(f"an S10 serial is eight digits 0-9, got {serial8!r}")
-    remainder = 11 - sum(w * int(d) for w, d in zip(WEIGHTS, serial8, strict=True)) % 11
-    return {10: 0, 11: 5}.get(remainder, remainder)
+    return _check_digit_of(serial8)
+
+
+def _check_digit_of(serial8: str) -> int:
+    remainder = 11 - sum(map(operator.mul, WEIGHTS, map(int, serial8))) % 11
+    return _SPECIAL_REMAINDERS.get(remainder, remainder)
 
 
 def make_tracking_number(serial: int, service_indicator: str = "RR", country: str = "IQ") -> str:
@@ -40,8 +46,8 @@ def make_tracking_number(serial: int, service_indicator: str = "RR", country: st
         raise ValueError(f"an S10 serial is an integer from 0 to {MAX_SERIAL}, got {serial!r}")
     _require_two_letters(service_indicator, "service indicator")
     _require_two_letters(country, "country code")
-    serial8 = f"{serial:08d}"
-    return f"{service_indicator}{serial8}{check_digit(serial8)}{country}"
+    serial8 = f"{serial:08d}"  # eight ASCII digits by construction
+    return f"{service_indicator}{serial8}{_check_digit_of(serial8)}{country}"
 
 
 def parse(tn: str) -> S10:
