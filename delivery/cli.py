@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -60,7 +61,9 @@ def worker() -> None:
     from delivery.worker import build_worker
 
     async def work(settings: Settings) -> None:
-        await build_worker(settings).async_run()
+        worker = build_worker(settings)
+        gc.freeze()  # what startup built stays out of full collections (see delivery.serve)
+        await worker.async_run()
 
     _run_with_servers(work)
 
