@@ -22,8 +22,8 @@ SELECT nextval(pg_get_serial_sequence('items', 'id')), nextval('item_serial')
 FROM generate_series(1, $1)
 """
 # The items, their first custody events, their citizens' first SMS and their agency's
-# webhooks. The items travel as one JSON array of NewItemRow (bytes in base64): per value,
-# parsing JSON costs the server about what binary arrays do, and the client far less.
+# webhooks. The items travel as one jsonb array of NewItemRow (bytes in base64): the server
+# reads it about as fast as binary arrays, and the client encodes it far faster.
 # ON CONFLICT: a concurrent request may have taken a reference since we looked; that item's
 # event and messages are then dropped with it.
 _IS_NEW = "IN (SELECT id FROM new_items)"
@@ -39,7 +39,7 @@ WITH new_items AS (
         decode(t.national_id_hash, 'base64'), t.national_id_last4, t.language, t.governorate,
         t.district, t.address_text, t.landmark, t.lat, t.lon, t.mode, s.id, t.assignment_rule,
         decode(t.token_hash, 'base64'), $2, $2
-    FROM json_to_recordset($3::json) AS t (id bigint, tracking_number text,
+    FROM jsonb_to_recordset($3::jsonb) AS t (id bigint, tracking_number text,
         external_ref text, fingerprint text, comparable jsonb, document_type text, name text,
         phone text, national_id_hash text, national_id_last4 text, language text,
         governorate text, district text, address_text text, landmark text, lat float8,
