@@ -17,8 +17,10 @@ FROM items WHERE agency_id = $1 AND external_ref = ANY($2::text[])
 """
 # Ids come first so that the custody events, whose hashes cover the item id, can be chained
 # before anything is sent, and all three tables written by one statement per chunk.
+# The identity's sequence is looked up once (a scalar subquery), not per row, where it cost
+# several times the nextval itself.
 ALLOCATE = """
-SELECT nextval(pg_get_serial_sequence('items', 'id')), nextval('item_serial')
+SELECT nextval((SELECT pg_get_serial_sequence('items', 'id'))::regclass), nextval('item_serial')
 FROM generate_series(1, $1)
 """
 # The items, their first custody events, their citizens' first SMS and their agency's
