@@ -99,7 +99,10 @@ def _lifespan(settings: Settings):
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not settings.database_url or not settings.redis_url:
             raise RuntimeError("create_app needs DATABASE_URL and REDIS_URL (the CLI fills them)")
-        app.state.pool = await db.create_pool(settings.database_url)
+        # No route changes session state on a pooled connection (no SET, LISTEN, session-level
+        # advisory lock or held cursor: the relay and migrations keep connections of their own),
+        # so resetting each one on release would cost every request a round trip for nothing.
+        app.state.pool = await db.create_pool(settings.database_url, reset_sessions=False)
         try:
             app.state.redis = await create_arq_pool(redis_settings(settings.redis_url))
         except Exception:

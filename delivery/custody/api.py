@@ -69,7 +69,7 @@ def _ctx(state: State) -> CustodyContext:
 
 
 def _scan(scan: ScanIn) -> scans.Scan:
-    return msgspec.convert(msgspec.to_builtins(scan), scans.Scan)
+    return msgspec.convert(scan, scans.Scan, from_attributes=True)
 
 
 class ScansController(Controller):

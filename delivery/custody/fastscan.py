@@ -14,7 +14,6 @@ another upload meanwhile, so that those are judged again against what is really 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import msgspec
 
-from delivery import outbox
+from delivery import db, outbox
 from delivery.custody import log, rules, store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
@@ -44,16 +43,13 @@ if TYPE_CHECKING:
     from delivery.custody.scans import Scan
 
 
-def _shifted(sql: str, by: int) -> str:
-    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + by}", sql)
-
-
 @lru_cache
 def _insert_ctes(first_param: int, with_webhooks: bool) -> str:
-    events = f"events AS ({_shifted(log.INSERT_EVENTS, first_param - 1)})"
+    """WITH-clauses inserting events (and webhooks), parameters numbered from `first_param`."""
+    events = f"events AS ({db.renumbered(log.INSERT_EVENTS_JSON, first_param)})"
     if not with_webhooks:
         return events
-    return f"{events}, webhooks AS ({_shifted(outbox.INSERT_OUTBOX, first_param + 15)})"
+    return f"{events}, webhooks AS ({db.renumbered(outbox.INSERT_OUTBOX, first_param + 1)})"
 
 
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
@@ -169,15 +165,16 @@ def _remember(plan: Plan, item: ScanItem, transition: Transition, action: Action
 
 
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
-    """Chained events and webhook rows computed but not yet inserted (column arrays)."""
+    """Chained events (INSERT_EVENTS_JSON's rows) and webhook rows (column arrays) computed but
+    not yet inserted."""
 
-    events: list[list]
+    events: list[dict]
     webhooks: list[list] | None = None  # none: no outbox statement, it would wake the relay
 
     def ctes(self, first_param: int) -> tuple[str, list]:
         """WITH-clauses inserting the rows, parameters numbered from `first_param`; their args."""
         sql = _insert_ctes(first_param, self.webhooks is not None)
-        return sql, [*self.events, *(self.webhooks or ())]
+        return sql, [self.events, *(self.webhooks or ())]
 
     async def insert(self, conn: asyncpg.Connection) -> None:
         """Insert the rows now."""
@@ -191,28 +188,51 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
     meanwhile (left alone), and the rows to insert in this transaction (see `Pending`)."""
     if not plan.read:
         return set(), None
-    ids = sorted(plan.read)  # one lock order for every batch
-    read = [plan.read[i] for i in ids]
-    after = [plan.current[i] for i in ids]
-    saved = {r["id"] for r in await conn.fetch(
-        store.MOVE_ITEMS, ids, [i.state for i in read], [i.handover_action for i in read],
-        [i.state for i in after], [i.handover_action for i in after],
-        [i in plan.handover_set for i in ids], now)}
+    saved = {r["id"] for r in await conn.fetch(store.MOVE_ITEMS, moves_of(plan), now)}
     changes = [c for c in plan.changes if c.item.id in saved]
-    pending = await _pending(conn, staff, changes, now) if changes else None
-    return set(ids) - saved, pending
+    pending = None
+    if changes:  # the rows are locked now: their chains' heads cannot move
+        actor = _actor(staff)
+        events = await log.chained_rows(conn, [_event(c, actor, now) for c in changes])
+        pending = _pending(changes, events, now)
+    return set(plan.read) - saved, pending
 
 
-async def _pending(conn: asyncpg.Connection, staff: StaffUser, changes: list[_Change],
-                   now: datetime) -> Pending:
-    actor = Actor(role=Role(staff.role), id=staff.id, device_id=staff.device_id,
-                  site_id=staff.site_id)
-    events = log.columns_of(await log.chained_rows(conn, [_event(c, actor, now)
-                                                          for c in changes]))
+class _Move(msgspec.Struct, frozen=True):
+    id: int
+    from_state: str
+    from_handover: str | None
+    to_state: str
+    to_handover: str | None
+    handover_set: bool
+
+
+def moves_of(plan: Plan) -> list[_Move]:
+    """MOVE_ITEMS' $1 for the plan's items, in one lock order for every batch."""
+    return [_Move(id=i, from_state=plan.read[i].state, from_handover=plan.read[i].handover_action,
+                  to_state=plan.current[i].state, to_handover=plan.current[i].handover_action,
+                  handover_set=i in plan.handover_set)
+            for i in sorted(plan.read)]
+
+
+def pending_onto(staff: StaffUser, changes: list[_Change], heads: dict[int, tuple[int, bytes]],
+                 *, now: datetime) -> Pending:
+    """The events of `changes` chained onto `heads` ((seq, hash) by item), and their webhooks."""
+    actor = _actor(staff)
+    return _pending(changes, log.chained_onto(heads, [_event(c, actor, now) for c in changes]),
+                    now)
+
+
+def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pending:
     webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
                 if c.transition.to != c.item.state]
-    return Pending(events=events,
+    return Pending(events=log.json_rows(events),
                    webhooks=outbox.columns_of(webhooks, now=now) if webhooks else None)
+
+
+def _actor(staff: StaffUser) -> Actor:
+    return Actor(role=Role(staff.role), id=staff.id, device_id=staff.device_id,
+                 site_id=staff.site_id)
 
 
 def _event(change: _Change, actor: Actor, now: datetime) -> log.Event:

@@ -69,6 +69,30 @@ def columns_of(rows: list[tuple]) -> list[list]:
     return [list(col) for col in zip(*rows, strict=True)]
 
 
+# The same rows as one JSON parameter (see `json_rows`): asyncpg encodes sixteen arrays element by
+# element, at a cost that dwarfs the rest of a batch's work in Python.
+INSERT_EVENTS_JSON = """
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
+    device_id, site_id, device_at, server_at, payload, decode(prev_hash, 'base64'),
+    decode(hash, 'base64')
+FROM json_to_recordset($1::json) AS e (item_id bigint, seq int, action text, from_state text,
+    to_state text, event_code text, emsevt text, actor_role text, actor_id bigint,
+    device_id text, site_id bigint, device_at timestamptz, server_at timestamptz,
+    payload jsonb, prev_hash text, hash text)
+"""
+_COLUMNS = ("item_id", "seq", "action", "from_state", "to_state", "event_code", "emsevt",
+            "actor_role", "actor_id", "device_id", "site_id", "device_at", "server_at",
+            "payload", "prev_hash", "hash")
+
+
+def json_rows(rows: list[tuple]) -> list[dict]:
+    """Chained rows as INSERT_EVENTS_JSON's parameter, for the connection's JSON codec (which
+    sends bytes as base64)."""
+    return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+
+
 async def _insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
     await conn.execute(INSERT_EVENTS, *columns_of(rows))
 

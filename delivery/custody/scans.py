@@ -3,6 +3,11 @@
 A batch is one transaction. The common scans are judged in memory and written set-based
 (`fastscan`); the others run one by one, each in its own savepoint, so a refused scan undoes only
 itself. Either way each item's scans take effect in the order sent.
+
+An upload made only of common scans (the usual one, and every single scan sent as it happens)
+first tries the shortest way: one read, then one statement that writes it all (`optimistic`).
+Should anything have changed in between, that statement writes nothing and the upload takes the
+transactional way above.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from delivery.custody import bagging, fastscan, proof, rules, store
+from delivery.custody import bagging, fastscan, optimistic, proof, rules, store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.clock import check_device_time
 from delivery.custody.context import CustodyContext
@@ -91,6 +96,10 @@ async def apply_scans(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staf
 
     `set_based=False` sends every scan through the per-scan path (the reference behaviour).
     """
+    if set_based and not conn.is_in_transaction() and _in_memory_maybe(scans):
+        results = await _at_once(conn, ctx, staff, scans, now)
+        if results is not None:
+            return results
     async with conn.transaction():
         claim = await _claim(conn, staff, scans, now)
         fresh = set(claim["fresh"])
@@ -106,6 +115,33 @@ async def apply_scans(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staf
     earlier = await _earlier_results(conn, [s.scan_id for s in scans if s.scan_id not in fresh])
     seen: set[str] = set()
     return [_result_for(scan, results, earlier, seen) for scan in scans]
+
+
+def _in_memory_maybe(scans: list[Scan]) -> bool:
+    """Whether the scans may all be judged in memory (a bag's scan never is)."""
+    return not any(looks_like_bag(normalize_code(s.code)) for s in scans)
+
+
+async def _at_once(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
+                   scans: list[Scan], now: datetime) -> list[ScanResult] | None:
+    """The upload in one read and one write (`optimistic`) when every new scan is judged in
+    memory; None when it must take the transactional path instead (then nothing was written)."""
+    seen = await optimistic.read(conn, staff, scans)
+    if not seen.active:
+        raise Unauthenticated("this staff account is no longer active")
+    claimed = [s for s in scans if s.scan_id not in seen.earlier]
+    first = _first_of_each(claimed)
+    plan = await fastscan.plan_batch(conn, ctx, staff, first, now=now, items=seen.items)
+    if len(plan.verdicts) < len(first):
+        return None
+    flags = _clock_flags(claimed, now, seen.last_device_at)
+    results = {s.scan_id: _judged(s, plan.verdicts[s.scan_id], flags[s.scan_id]) for s in first}
+    if first and not await optimistic.write(
+            conn, staff, plan, [(s, results[s.scan_id]) for s in first], seen.heads,
+            device_at=claimed[-1].at, now=now):
+        return None
+    repeated: set[str] = set()
+    return [_result_for(scan, results, seen.earlier, repeated) for scan in scans]
 
 
 def _first_of_each(scans: list[Scan]) -> list[Scan]:

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from delivery import db
 from delivery.custody.services import ItemRef
 
 
@@ -73,21 +74,24 @@ SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed)
           LEFT JOIN sites c ON c.id = b.sorting_centre
           WHERE i.tracking_number = ANY($8::text[])) AS items
 """
-# The results, and the device's latest time. A handheld uploads its queue one batch at a time;
-# should two uploads of one handheld overlap, the later to get here leaves the time to the other
-# rather than wait for its commit (so uploads never queue behind each other on this row).
-SAVE_RESULTS_WITH = """
+# The handheld's latest device time ($1 device, $2 staff, $3 device time, $4 server time), as
+# WITH-clauses. A handheld uploads its queue one batch at a time; should two uploads of one
+# handheld overlap, the later to get here leaves the time to the other rather than wait for its
+# commit (so uploads never queue behind each other on this row).
+NOTE_DEVICE = """
 new_device AS (
     INSERT INTO devices (device_id, last_staff_id, last_device_at, last_seen_at)
-    SELECT $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $6)
+    SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $1)
     ON CONFLICT (device_id) DO NOTHING
 ),
 known_device AS (
-    UPDATE devices SET last_staff_id = $7, last_device_at = $8, last_seen_at = $9
-    WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $6
+    UPDATE devices SET last_staff_id = $2, last_device_at = $3, last_seen_at = $4
+    WHERE device_id = (SELECT device_id FROM devices WHERE device_id = $1
                        FOR UPDATE SKIP LOCKED)
 )
 """
+# The results ($1-$5), and the device's latest time ($6-$9).
+SAVE_RESULTS_WITH = db.renumbered(NOTE_DEVICE, 6)
 SAVE_RESULTS_UPDATE = """
 UPDATE scans SET status = u.st, state = u.state, error = u.error, clock_flags = u.flags::text[]
 FROM (SELECT unnest($1::text[]) AS id, unnest($2::text[]) AS st, unnest($3::text[]) AS state,
@@ -96,6 +100,46 @@ WHERE scans.scan_id = u.id
 """
 SAVE_RESULTS = "WITH" + SAVE_RESULTS_WITH + SAVE_RESULTS_UPDATE
 SAVE_RESULTS_PARAMS = 9
+
+
+def _read_upload(scans_named: str, items_named: str) -> str:
+    """Everything an upload's rules need, read without a lock (see `optimistic`): the account
+    ($1), the handheld's last device time ($2), the scan ids seen before with the state each
+    one gave, and the items named with the head (seq, hash) of each one's custody chain."""
+    return """
+SELECT (SELECT active FROM staff WHERE id = $1) AS active,
+    (SELECT last_device_at FROM devices WHERE device_id = $2) AS last_device_at,
+    ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
+    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """, h.seq, h.hash)
+          FROM items i LEFT JOIN sites b ON b.id = i.branch_id
+          LEFT JOIN sites c ON c.id = b.sorting_centre
+          LEFT JOIN LATERAL (SELECT seq, hash FROM custody_events WHERE item_id = i.id
+                             ORDER BY seq DESC LIMIT 1) AS h ON true
+          WHERE """ + items_named + """) AS items
+"""
+
+
+READ_UPLOAD = _read_upload("scan_id = ANY($3::text[])", "i.tracking_number = ANY($4::text[])")
+# One scan ($3) of one code ($4). Plain equalities let PostgreSQL keep one generic plan, where an
+# array of unknown length makes it plan the statement anew on every call, which costs it
+# several times the read itself.
+READ_ONE_SCAN = _read_upload("scan_id = $3", "i.tracking_number = $4")
+
+# Claims scan ids with their results at once, if the account is still active, as a WITH-clause:
+# $1 the device, $2 the staff member, $3 server time, $4 a JSON array of the scans (see
+# `optimistic`).
+CLAIM_WITH_RESULTS = """
+claimed AS (
+    INSERT INTO scans (scan_id, staff_id, device_id, code, action, device_at, server_at, status,
+                       state, error, clock_flags)
+    SELECT u.scan_id, $2, $1, u.code, u.action, u.at, $3, u.status, u.state, u.error,
+        u.clock_flags
+    FROM json_to_recordset($4::json) AS u (scan_id text, code text, action text,
+        at timestamptz, status text, state text, error text, clock_flags text[])
+    WHERE EXISTS (SELECT 1 FROM staff WHERE id = $2 AND active)
+    ORDER BY u.scan_id
+    ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
+)"""
 SELECT_SCANS = "SELECT scan_id, status, state, error FROM scans WHERE scan_id = ANY($1::text[])"
 SELECT_COURIER = """
 SELECT id, site_id FROM staff WHERE username = $1 AND role = 'courier' AND active
@@ -107,13 +151,15 @@ UPDATE items SET handover_action = NULL, handover_since = NULL
 WHERE id = $1 AND handover_action = $2 RETURNING id
 """
 # Many items at once, each only if nobody changed its state or hand-over since it was read.
+# $1: a JSON array of the moves (see `fastscan.moves_of`), one text rather than six arrays
+# that asyncpg would encode element by element.
 MOVE_ITEMS = """
-UPDATE items SET state = u.to_state, updated_at = $7,
+UPDATE items SET state = u.to_state, updated_at = $2,
     handover_action = CASE WHEN u.handover_set THEN u.to_handover ELSE items.handover_action END,
     handover_since = CASE WHEN NOT u.handover_set THEN items.handover_since
-                          WHEN u.to_handover IS NULL THEN NULL ELSE $7 END
-FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[])
-    AS u (id, from_state, from_handover, to_state, to_handover, handover_set)
+                          WHEN u.to_handover IS NULL THEN NULL ELSE $2 END
+FROM json_to_recordset($1::json) AS u (id bigint, from_state text, from_handover text,
+                                       to_state text, to_handover text, handover_set boolean)
 WHERE items.id = u.id AND items.state = u.from_state
   AND items.handover_action IS NOT DISTINCT FROM u.from_handover
 RETURNING items.id
@@ -182,6 +228,11 @@ async def scan_items(conn: asyncpg.Connection,
     """The items with these tracking numbers (those that exist), by tracking number."""
     rows = await conn.fetch(SELECT_ITEMS_BY_TN, tracking_numbers)
     return {r["tracking_number"]: ScanItem(**dict(r)) for r in rows}
+
+
+def scan_item_of(row: tuple) -> ScanItem:
+    """An item read as a row of ScanItem's fields (extra fields after them are left out)."""
+    return ScanItem(**dict(zip(ScanItem.__struct_fields__, row, strict=False)))
 
 
 def scan_items_of(rows: list[tuple]) -> dict[str, ScanItem]:

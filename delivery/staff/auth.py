@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -39,7 +41,12 @@ class StaffUser(msgspec.Struct, frozen=True, kw_only=True):
 
 def signing_key(settings: Settings) -> bytes:
     """The JWT key, derived from the server secret so it opens nothing else."""
-    return derive_key(settings.secret_key, "staff-jwt")
+    return _derived_key(settings.secret_key)
+
+
+@lru_cache(maxsize=4)
+def _derived_key(secret: bytes) -> bytes:
+    return derive_key(secret, "staff-jwt")
 
 
 def issue_token(settings: Settings, member: StaffMember, device_id: str, now: datetime) -> str:
@@ -56,16 +63,28 @@ def issue_token(settings: Settings, member: StaffMember, device_id: str, now: da
 def read_token(settings: Settings, token: str, device_id: str | None) -> StaffUser:
     """The staff user a token names, if it is genuine, current and used from its own device."""
     try:
-        claims = jwt.decode(token, signing_key(settings), algorithms=[ALGORITHM],
-                            audience=AUDIENCE, issuer=ISSUER,
-                            options={"require": ["exp", "sub", "dev"]})
+        user, expires = _verified(signing_key(settings), token)
     except jwt.PyJWTError:
         raise Unauthenticated("the staff token is invalid or has expired; log in again") from None
-    if not device_id or device_id != claims["dev"]:
+    if time.time() >= expires:  # as PyJWT judges `exp`: a remembered token expires all the same
+        raise Unauthenticated("the staff token is invalid or has expired; log in again")
+    if not device_id or device_id != user.device_id:
         raise Unauthenticated("this token belongs to another device (X-Device-Id)")
-    return StaffUser(id=int(claims["sub"]), username=claims["usr"], role=claims["role"],
+    return user
+
+
+# A handheld sends the same token with every request: its signature is checked once, then
+# remembered (by the token's exact text, under the same key); only expiry is checked again.
+# Tokens carry no revocable state of their own: a deactivated account is refused by the
+# database check each route makes (`current_staff`, or the scan upload's own statements).
+@lru_cache(maxsize=4096)
+def _verified(key: bytes, token: str) -> tuple[StaffUser, float]:
+    claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                        options={"require": ["exp", "sub", "dev"]})
+    user = StaffUser(id=int(claims["sub"]), username=claims["usr"], role=claims["role"],
                      site_id=claims["site"], site_code=claims["site_code"],
                      site_kind=claims["site_kind"], device_id=claims["dev"])
+    return user, float(claims["exp"])
 
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -114,7 +133,8 @@ def require_roles(*roles: str):
     """A guard refusing (403) every role but `roles`."""
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar would run a plain function in a worker thread, on every request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = token_user(connection)
         if user.role not in allowed:
             raise NotAllowed(f"{user.role.replace('_', ' ')}s may not do this",

@@ -1,0 +1,117 @@
+"""An upload of common scans in two round trips: a read without locks, then one statement.
+
+`read` fetches what the rules need: the account, the handheld's last time, the scan ids seen
+before, the items and the heads of their custody chains. The scans are judged in memory
+(`fastscan.plan_batch`); `write` then claims the scan ids with their results, moves the items
+(each only if its state and hand-over are still the ones read), appends the chained events and
+the outbox rows and notes the handheld's time, all in one statement: one transaction, with no
+BEGIN or COMMIT round trip, holding its row locks only while it runs.
+
+The statement ends by checking that it claimed every scan id and moved every item. If not
+(another upload got there first, the account was just deactivated), or if an event was appended
+to a chain since the read (the chain's unique sequence refuses the second), the whole statement
+fails and leaves nothing behind: `write` says so, and the caller takes its transactional path,
+which reads everything again under locks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import asyncpg
+import msgspec
+
+from delivery import db
+from delivery.custody import fastscan, store
+from delivery.custody.bags import normalize_code
+from delivery.custody.store import ScanItem
+from delivery.staff.auth import StaffUser
+
+if TYPE_CHECKING:
+    from delivery.custody.scans import Scan, ScanResult
+
+# What may fail the statement because of a writer in between: it then wrote nothing.
+STALE = (asyncpg.exceptions.TransactionRollbackError, asyncpg.UniqueViolationError)
+
+
+class _Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """A scan and its result, as CLAIM_WITH_RESULTS reads them."""
+
+    scan_id: str
+    code: str
+    action: str
+    at: datetime
+    status: str
+    state: str | None
+    error: str | None
+    clock_flags: list[str]
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """What an upload's rules need, as one read saw it."""
+
+    active: bool
+    last_device_at: datetime | None
+    earlier: dict[str, str | None]  # scan ids seen before, with the state each one gave
+    items: dict[str, ScanItem]  # by tracking number
+    heads: dict[int, tuple[int, bytes]]  # each item's chain: (seq, hash) of its last event
+
+
+async def read(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) -> Snapshot:
+    """One read, without locks, of everything the upload's rules need."""
+    if len(scans) == 1:  # a handheld's scan sent as it happens: worth a statement of its own
+        row = await conn.fetchrow(store.READ_ONE_SCAN, staff.id, staff.device_id,
+                                  scans[0].scan_id, normalize_code(scans[0].code))
+    else:
+        row = await conn.fetchrow(store.READ_UPLOAD, staff.id, staff.device_id,
+                                  [s.scan_id for s in scans],
+                                  list({normalize_code(s.code) for s in scans}))
+    items, heads = {}, {}
+    for fields in row["items"]:
+        item = store.scan_item_of(fields)
+        items[item.tracking_number] = item
+        if fields[-2] is not None:
+            heads[item.id] = (fields[-2], fields[-1])
+    return Snapshot(active=bool(row["active"]), last_device_at=row["last_device_at"],
+                    earlier=dict(row["earlier"]), items=items, heads=heads)
+
+
+async def write(conn: asyncpg.Connection, staff: StaffUser, plan: fastscan.Plan,
+                claims: list[tuple[Scan, ScanResult]], heads: dict[int, tuple[int, bytes]], *,
+                device_at: datetime, now: datetime) -> bool:
+    """Write the judged upload in one statement; False when something changed since the read
+    (nothing was written then)."""
+    # $1-$4 the claims, $5-$8 the device, $9-$10 the counts expected, $11-$12 the moves, then
+    # the events and webhooks.
+    args = [staff.device_id, staff.id, now, _claims_of(claims),
+            staff.device_id, staff.id, device_at, now, len(claims), len(plan.read)]
+    inserts = ""
+    if plan.read:
+        pending = fastscan.pending_onto(staff, plan.changes, heads, now=now)
+        inserts, rows = pending.ctes(13)
+        args += [fastscan.moves_of(plan), now, *rows]
+    try:
+        await conn.execute(_statement(inserts), *args)
+    except STALE:
+        return False
+    return True
+
+
+def _claims_of(claims: list[tuple[Scan, ScanResult]]) -> list[_Claim]:
+    return [_Claim(scan_id=s.scan_id, code=s.code, action=s.action, at=s.at, status=r.status,
+                   state=r.state, error=r.error, clock_flags=r.clock_flags)
+            for s, r in claims]
+
+
+@lru_cache(maxsize=8)
+def _statement(inserts: str) -> str:
+    """The whole write; `inserts`: the WITH-clauses of the events and webhooks, if any."""
+    ctes = [store.CLAIM_WITH_RESULTS, db.renumbered(store.NOTE_DEVICE, 5).strip()]
+    moved = "0"
+    if inserts:
+        ctes += [f"moved AS ({db.renumbered(store.MOVE_ITEMS, 11)})", inserts]
+        moved = "(SELECT count(*) FROM moved)"
+    return (f"WITH {', '.join(ctes)}\nSELECT expect_unchanged((SELECT count(*) FROM claimed) = "
+            f"$9 AND {moved} = $10, 'a scan or an item of this upload')")
