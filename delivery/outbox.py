@@ -9,6 +9,7 @@ import msgspec
 
 SMS = "sms"
 WEBHOOK = "webhook"
+STATE_CHANGED = "item.state_changed"
 
 # Payloads travel as JSON text and are cast on the server: as a jsonb[] through the
 # connection's Python codec they cost several times more per row (benchmarks/intake.py).
@@ -54,18 +55,6 @@ class SameKind(msgspec.Struct, frozen=True, kw_only=True):
     payloads: list[str]  # JSON text
 
 
-def same_kind(rows: list[OutboxRow], *, now: datetime) -> SameKind:
-    """`rows` (at least one) as SameKind; ValueError if they differ in more than item and
-    payload."""
-    first = rows[0]
-    kind = (first.channel, first.topic, first.agency_id, first.available_at)
-    if any((r.channel, r.topic, r.agency_id, r.available_at) != kind for r in rows):
-        raise ValueError("outbox rows of different kinds")
-    return SameKind(channel=first.channel, topic=first.topic, agency_id=first.agency_id,
-                    available_at=first.available_at or now, item_ids=[r.item_id for r in rows],
-                    payloads=[_json_text(r.payload) for r in rows])
-
-
 # SameKind rows in one statement: $1-$4 what they share, $5 the items, $6 the payloads (see
 # same_kind_args). Ends with its FROM clause (alias m) so that a caller may add a WHERE.
 INSERT_SAME_KIND = """
@@ -88,12 +77,26 @@ def _json_text(value: dict) -> str:
 def state_webhook(*, agency_id: int, item_id: int, tracking_number: str, external_ref: str,
                   state: str, previous: str | None, at: datetime) -> OutboxRow:
     """The agency's notice that one of its items changed state."""
-    return OutboxRow(channel=WEBHOOK, topic="item.state_changed", item_id=item_id,
-                     agency_id=agency_id, payload={
-                         "event": "item.state_changed", "tracking_number": tracking_number,
-                         "external_ref": external_ref, "state": state,
-                         "previous_state": previous, "at": at.isoformat(),
-                     })
+    return OutboxRow(channel=WEBHOOK, topic=STATE_CHANGED, item_id=item_id, agency_id=agency_id,
+                     payload=_state_payload(tracking_number, external_ref, state, previous,
+                                            at.isoformat()))
+
+
+def state_webhooks(*, agency_id: int, items: list[tuple[int, str, str]], state: str,
+                   previous: str | None, at: datetime) -> SameKind:
+    """`state_webhook` for many items (id, tracking number, external ref) of one agency that
+    changed state together."""
+    when = at.isoformat()
+    return SameKind(channel=WEBHOOK, topic=STATE_CHANGED, agency_id=agency_id, available_at=at,
+                    item_ids=[item_id for item_id, _, _ in items],
+                    payloads=[_json_text(_state_payload(tn, ref, state, previous, when))
+                              for _, tn, ref in items])
+
+
+def _state_payload(tracking_number: str, external_ref: str, state: str, previous: str | None,
+                   at: str) -> dict:
+    return {"event": STATE_CHANGED, "tracking_number": tracking_number,
+            "external_ref": external_ref, "state": state, "previous_state": previous, "at": at}
 
 
 def citizen_sms(*, item_id: int, kind: str, values: dict | None = None) -> OutboxRow:
@@ -104,3 +107,11 @@ def citizen_sms(*, item_id: int, kind: str, values: dict | None = None) -> Outbo
     """
     return OutboxRow(channel=SMS, topic=kind, item_id=item_id, agency_id=None,
                      payload={"kind": kind, "values": values or {}})
+
+
+def citizen_sms_many(*, item_ids: list[int], kind: str, values: list[dict],
+                     now: datetime) -> SameKind:
+    """`citizen_sms` for many items at once, `values[i]` for `item_ids[i]`."""
+    return SameKind(channel=SMS, topic=kind, agency_id=None, available_at=now,
+                    item_ids=list(item_ids),
+                    payloads=[_json_text({"kind": kind, "values": v}) for v in values])

@@ -3,7 +3,6 @@ first SMS and the agency's webhook. Pure: everything comes in decided (ids, bran
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
 import msgspec
@@ -23,16 +22,24 @@ class Candidate:
     """A valid submitted document. Its comparable form and fingerprint are worked out on first
     use: for a new document, while its chunk is prepared, in the shadow of the database."""
 
+    __slots__ = ("_fingerprint", "_form", "_key", "doc", "index")
+
     def __init__(self, index: int, doc: NormalisedDocument, key: bytes) -> None:
         self.index, self.doc, self._key = index, doc, key
+        self._form: dict[str, str] | None = None
+        self._fingerprint: bytes | None = None
 
-    @functools.cached_property
+    @property
     def comparable(self) -> dict[str, str]:
-        return fingerprint.comparable_form(self.doc, self._key)
+        if self._form is None:
+            self._form = fingerprint.comparable_form(self.doc, self._key)
+        return self._form
 
-    @functools.cached_property
+    @property
     def fingerprint(self) -> bytes:
-        return fingerprint.fingerprint_of_form(self.comparable)
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint.fingerprint_of_form(self.comparable)
+        return self._fingerprint
 
 
 class Fresh(msgspec.Struct, frozen=True):
@@ -71,24 +78,20 @@ def assign(index: AreaIndex, docs: list[NormalisedDocument],
 def registration(ctx: IntakeContext, agency: Agency, now: datetime,
                  chunk: list[Fresh]) -> Registration:
     """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
-    items, sms, webhooks = [], [], []
-    for f in chunk:
-        token = new_tracking_token()
-        item = _row(ctx, f, token)
-        items.append(item)
-        sms.append(outbox.citizen_sms(item_id=f.item_id, kind="accepted",
-                                      values={"token": token}))
-        webhooks.append(outbox.state_webhook(
-            agency_id=agency.id, item_id=f.item_id, tracking_number=item.tracking_number,
-            external_ref=item.external_ref, state="registered", previous=None, at=now))
+    tokens = [new_tracking_token() for _ in chunk]
+    items = [_row(ctx, f, token) for f, token in zip(chunk, tokens, strict=True)]
+    item_ids = [f.item_id for f in chunk]
     registered = custody_log.Event(
         item_id=0, action="register", from_state=None, to_state="registered",
         event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
         server_at=now)
-    return Registration(items=items,
-                        events=custody_log.first_events(registered, [f.item_id for f in chunk]),
-                        sms=outbox.same_kind(sms, now=now),
-                        webhooks=outbox.same_kind(webhooks, now=now))
+    return Registration(
+        items=items, events=custody_log.first_events(registered, item_ids),
+        sms=outbox.citizen_sms_many(item_ids=item_ids, kind="accepted",
+                                    values=[{"token": t} for t in tokens], now=now),
+        webhooks=outbox.state_webhooks(
+            agency_id=agency.id, items=[(i.id, i.tracking_number, i.external_ref) for i in items],
+            state="registered", previous=None, at=now))
 
 
 def _row(ctx: IntakeContext, f: Fresh, token: str) -> store.NewItemRow:

@@ -168,6 +168,8 @@ def normalise_national_id(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Text without control or format characters (ZWNJ kept inside words), NFC, single spaces."""
+    if text.isascii() and text.isprintable():  # nothing to remove or compose: blanks only
+        return " ".join(text.split())
     # isprintable() is false for any control, format or non-space blank: the rare slow path.
     kept = text if text.isprintable() else "".join(
         " " if ch.isspace() else ch for ch in text if _is_kept(ch)
