@@ -5,9 +5,14 @@ messages to the same fake from two processes with the same concurrency.
     DATABASE_URL=postgresql://… REDIS_URL=redis://… uv run python benchmarks/sms.py \
         [--messages 4000] [--redis-db 12]
 
+The workers are started as production starts them (`tasheel worker`, on uvloop); the bare
+processes run the same gateway class on the same event loop, with as many calls under way.
 Rates are measured where Twilio would see them: first to last message accepted by the fake.
-Both sides are warmed up first (the workers with 40 messages, the bare processes with one call
-per concurrent sender) and the bare processes start sending together.
+Both sides are warmed up first, so that every sender has its connection to the fake open before
+the clock starts: the bare processes with one call per concurrent sender, the workers with
+`WARM_UP` messages, enough for each worker to fill all its call slots at least once. (The fake
+accepts only a few connections at a time: one opened while measuring can stall a second.)
+The bare processes start sending together.
 Overhead = bare rate / pipeline rate − 1.
 """
 
@@ -40,6 +45,7 @@ from tests.fakes.twilio import FakeTwilio  # noqa: E402
 
 WORKERS = 2
 CONCURRENCY = SEND_CONCURRENCY  # provider calls under way at once in each worker process
+WARM_UP = 10 * WORKERS * CONCURRENCY  # several jobs of more messages than call slots, per worker
 PUBLIC_BASE_URL = "https://tasheel.gov.iq"
 SERVICE_SID = "MG" + "2" * 32
 DATABASE = "tasheel_bench_sms"
@@ -49,13 +55,11 @@ INSERT INTO items (tracking_number, agency_id, external_ref, fingerprint, compar
 VALUES ($1, $2, $3, $4, '{}', 'passport', 'registered', $5, 'IQ-BG', 'bench', $6)
 """
 
-WORKER_PROCESS = """
-from delivery.settings import Settings
-from delivery.worker import build_worker
-build_worker(Settings.from_env()).run()
-"""
+# Workers start as production starts them: `tasheel worker` (uvloop, logging, its settings).
+WORKER_COMMAND = ("-m", "delivery.cli", "worker")
 BARE_PROCESS = """
 import asyncio, json, sys
+import uvloop
 from notifications.sms import TwilioGateway
 
 async def main(account, token, base, first, count, concurrency, bodies):
@@ -78,7 +82,7 @@ async def main(account, token, base, first, count, concurrency, bodies):
     await gateway.aclose()
 
 args = json.loads(sys.stdin.readline())
-asyncio.run(main(*args))
+uvloop.run(main(*args))  # the event loop `tasheel worker` runs on
 """
 
 
@@ -172,17 +176,17 @@ def _worker_environment(database_url: str, redis_url: str, fake: FakeTwilio) -> 
 async def _pipeline(fake: FakeTwilio, database_url: str, redis_url: str,
                     count: int) -> tuple[float, float, float, float, int]:
     conn = await db.connect(database_url)
-    ids = await _items(conn, count + 40)
+    ids = await _items(conn, count + WARM_UP)
     env = _worker_environment(database_url, redis_url, fake)
-    workers = [await asyncio.create_subprocess_exec(sys.executable, "-c", WORKER_PROCESS,
-                                                    env=env, cwd=ROOT)
+    workers = [await asyncio.create_subprocess_exec(sys.executable, *WORKER_COMMAND, env=env,
+                                                    cwd=ROOT)
                for _ in range(WORKERS)]
     try:
-        await _queue(conn, ids[:40])  # warm-up: both workers up, connections open
-        await asyncio.to_thread(_wait_for, fake, 40, 120)
+        await _queue(conn, ids[:WARM_UP])  # warm-up: both workers up, connections open
+        await asyncio.to_thread(_wait_for, fake, WARM_UP, 120)
         fake.reset()
         started = time.monotonic()
-        await _queue(conn, ids[40:])
+        await _queue(conn, ids[WARM_UP:])
         await asyncio.to_thread(_wait_for, fake, count, 600)
         end_to_end = count / (time.monotonic() - started)
         rate, segments, seconds = _rates(fake)

@@ -17,11 +17,17 @@ Flush = Callable[[Sequence[Request]], Awaitable[Sequence[Answer]]]
 
 
 class Coalescer(Generic[Request, Answer]):
-    """One flush at a time; whatever queued meanwhile goes in the next flush, together."""
+    """One flush at a time; whatever queued meanwhile goes in the next flush, together.
 
-    def __init__(self, flush: Flush[Request, Answer], *, most: int = 500) -> None:
+    `gather_s` holds each flush back that long for more requests to join it: under load, flushes
+    that would follow one another back to back become fewer and larger.
+    """
+
+    def __init__(self, flush: Flush[Request, Answer], *, most: int = 500,
+                 gather_s: float = 0.0) -> None:
         self._flush = flush
         self._most = most
+        self._gather_s = gather_s
         self._queued: list[tuple[Request, asyncio.Future[Answer]]] = []
         self._running: asyncio.Task[None] | None = None
 
@@ -35,6 +41,8 @@ class Coalescer(Generic[Request, Answer]):
 
     async def _drain(self) -> None:
         while self._queued:
+            if self._gather_s and len(self._queued) < self._most:
+                await asyncio.sleep(self._gather_s)
             taken, self._queued = self._queued[:self._most], self._queued[self._most:]
             await self._flush_taken(taken)
 

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 BATCH = 500
 POLL_S = 1.0
 STALE_AFTER = timedelta(minutes=10)  # longer than any job may run (job_timeout is 300 s)
+# Looking for stale rows scans the outbox, so it runs once a minute (stale is ten minutes old),
+# not on every wake-up: every statement that adds outbox rows wakes every relay.
+REQUEUE_EVERY_S = 60.0
 JOB = "deliver_outbox"
 # Most rows per job: SMS go out concurrently within a job; other channels (agency webhooks, one
 # endpoint's slowness at a time) take fewer, so that one slow endpoint holds back few others.
@@ -112,12 +115,16 @@ async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:
 
     wake = asyncio.Event()
     conn: asyncpg.Connection | None = None
+    loop = asyncio.get_running_loop()
+    next_requeue = loop.time()
     while not stop.is_set():
         try:
             if conn is None or conn.is_closed():
                 conn = await db.connect(database_url)
                 await conn.add_listener("outbox", lambda *_: wake.set())
-            await requeue_stale(conn)
+            if loop.time() >= next_requeue:
+                await requeue_stale(conn)
+                next_requeue = loop.time() + REQUEUE_EVERY_S
             while await relay_once(conn, redis) == BATCH:
                 pass
         except (OSError, asyncpg.PostgresError, RedisError) as exc:

@@ -153,7 +153,9 @@ class RenderedSms(msgspec.Struct, frozen=True, kw_only=True):
 
 def bounded(value: object, max_chars: int) -> str:
     """Printable single-line text of at most max_chars characters, cut with an ellipsis."""
-    text = "".join(ch for ch in str(value) if _printable(ch))
+    text = str(value)
+    if not text.isprintable():  # printable text (most of it) has no character to drop
+        text = "".join(ch for ch in text if _printable(ch))
     text = _WHITESPACE.sub(" ", text).strip()
     if len(text) <= max_chars:
         return text
@@ -262,6 +264,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no file check on every message
     )
 
 

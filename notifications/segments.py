@@ -17,6 +17,8 @@ GSM7_BASIC = frozenset(
 )
 # Extension table: each is sent as ESC + code, so it takes two septets.
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
+_BMP_LAST = "\uffff"
 
 GSM7_SINGLE = 160
 GSM7_CONCATENATED = 153
@@ -34,7 +36,7 @@ class SegmentCount(msgspec.Struct, frozen=True, kw_only=True):
 
 def is_gsm7(text: str) -> bool:
     """True when every character of the text exists in the GSM-7 basic or extension table."""
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return _GSM7.issuperset(text)
 
 
 def _gsm7_units(ch: str) -> int:
@@ -59,12 +61,20 @@ def _pack(unit_sizes: list[int], per_segment: int) -> int:
 def count_segments(text: str) -> SegmentCount:
     """Count the encoding units and segments the text takes as one SMS."""
     if is_gsm7(text):
-        encoding, sizer, single, concatenated = "GSM-7", _gsm7_units, GSM7_SINGLE, GSM7_CONCATENATED
+        encoding, single, concatenated = "GSM-7", GSM7_SINGLE, GSM7_CONCATENATED
+        wide = not GSM7_EXTENSION.isdisjoint(text)
+        sizer = _gsm7_units
     else:
-        encoding, sizer, single, concatenated = "UCS-2", _ucs2_units, UCS2_SINGLE, UCS2_CONCATENATED
-    sizes = [sizer(ch) for ch in text]
-    units = sum(sizes)
-    segments = 1 if units <= single else _pack(sizes, concatenated)
+        encoding, single, concatenated = "UCS-2", UCS2_SINGLE, UCS2_CONCATENATED
+        wide = bool(text) and max(text) > _BMP_LAST
+        sizer = _ucs2_units
+    if not wide:  # every character one unit (the usual case): a plain division is exact
+        units = len(text)
+        segments = 1 if units <= single else -(-units // concatenated)
+    else:
+        sizes = [sizer(ch) for ch in text]
+        units = sum(sizes)
+        segments = 1 if units <= single else _pack(sizes, concatenated)
     return SegmentCount(encoding=encoding, units=units, segments=segments)
 
 

@@ -1,16 +1,19 @@
 """The SMS outbox channel: each outbox row becomes one message, and the record says which.
 
 A job hands the channel a batch of rows. What they need is read in one query each (previous
-records, items, opt-outs); the messages then go out concurrently, at most `SEND_CONCURRENCY` at
-once per worker process, each under the shared rate limit.
+records, items, opt-outs); the messages then go out concurrently, at most `SEND_CONCURRENCY`
+provider calls at once per worker process, each under the shared rate limit. Up to `READY_AHEAD`
+more are rate-checked and recorded meanwhile, so that a call slot never sits idle through the
+round trips to Redis and PostgreSQL that precede every call.
 
 Exactly once, as far as it goes (README, "SMS: exactly once"): each message's `sms_messages` row
 in status `sending` is committed before its provider call and updated right after the call
 answers (group commit: `store.MessageRecords`, so a busy worker writes many in one statement,
-while every message still waits for its own commit). Only a crash between the call and that
-commit leaves the outcome unknown. The next attempt then sees `sending`: a one-time code is sent
-again (the citizen needs it; at least once), any other message is not (at most once) and goes to
-the dead letters as `unknown` for a supervisor to retry or not.
+while every message still waits for its own commit). Only a crash between the two commits leaves
+the outcome unknown: at most `SEND_CONCURRENCY + READY_AHEAD` messages per worker process. The
+next attempt then sees `sending`: a one-time code is sent again (the citizen needs it; at least
+once), any other message is not (at most once) and goes to the dead letters as `unknown` for a
+supervisor to retry or not.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ UNKNOWN_OUTCOME = "outcome unknown: the worker stopped during the provider call;
 INLINE_RATE_WAIT_S = 1.0  # a busy sender is waited for this long in the job, then deferred
 BUSY_DEFER = dt.timedelta(seconds=1)
 SEND_CONCURRENCY = 20  # provider calls under way at once in one worker process
+# Messages in the steps around a call (rate check, record, answer recorded) beyond the calls under
+# way, at most: enough that a call slot that frees finds the next message recorded and ready,
+# few, since each is one more message a crash could leave `unknown`.
+READY_AHEAD = 8
 
 
 class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +76,8 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int
     retry_base_s: float
     sends: asyncio.Semaphore
+    # Messages recorded as `sending` whose answer is not recorded yet: what a crash leaves unknown.
+    open_records: asyncio.Semaphore
     # The limiter asked for many messages in one round trip (see `sender_rate`).
     rate: Coalescer[int, float]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
@@ -184,14 +193,15 @@ async def _send_guarded(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing)
 
 async def _send(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Result:
     records: store.MessageRecords = ctx["sms_records"]
-    async with runtime.sends:
+    async with runtime.open_records:
         if not await _rate_allows(runtime, out.sms.segments.segments):
             return Defer(until=runtime.clock() + BUSY_DEFER, reason="sender rate limit")
         message_id = await records.begin(_sending(runtime, out))
-        outcome, result = await _call(runtime, out, message_id)
+        async with runtime.sends:
+            outcome, result = await _call(runtime, out, message_id)
         if hook := ctx.get("after_sms_call"):
             hook()  # tests stop the process here: the window the guarantee is about
-    await records.finish(outcome)
+        await records.finish(outcome)
     return result
 
 

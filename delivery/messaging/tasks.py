@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from delivery.messaging.channel import (
+    READY_AHEAD,
     SEND_CONCURRENCY,
     SmsRuntime,
     deliver_batch,
@@ -63,6 +64,7 @@ def runtime(settings: Settings, redis: Any) -> SmsRuntime:
         max_attempts=settings.sms_max_attempts,
         retry_base_s=settings.outbox_retry_base_s,
         sends=asyncio.Semaphore(SEND_CONCURRENCY),
+        open_records=asyncio.Semaphore(SEND_CONCURRENCY + READY_AHEAD),
         rate=sender_rate(limiter, sender_key(settings)),
     )
 

@@ -49,3 +49,12 @@ async def test_a_flush_takes_at_most_its_limit_and_the_rest_follow():
     answers = await asyncio.gather(*(coalescer.submit(n) for n in range(7)))
     assert answers == [n * 10 for n in range(7)]
     assert [len(group) for group in recorder.groups] == [3, 3, 1]
+
+
+async def test_with_a_gather_time_requests_made_close_together_share_one_flush():
+    recorder = Recorder()
+    coalescer = Coalescer(recorder.flush, gather_s=0.05)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0.01)  # no flush is running yet: without a gather time, 1 would be alone
+    assert await asyncio.gather(first, coalescer.submit(2)) == [10, 20]
+    assert recorder.groups == [[1, 2]]

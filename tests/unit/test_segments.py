@@ -70,3 +70,17 @@ def test_cost_multiplies_exactly():
 def test_cost_refuses_float_prices():
     with pytest.raises(TypeError):
         cost(2, 0.1)
+
+
+def test_counts_of_every_length_match_packing_one_character_at_a_time():
+    def packed(units: int, single: int, per_segment: int) -> int:
+        segments, used = 1, 0
+        for _ in range(units):
+            if used + 1 > per_segment:
+                segments, used = segments + 1, 0
+            used += 1
+        return 1 if units <= single else segments
+
+    for length in range(0, 4 * 160):
+        assert count_segments("a" * length).segments == packed(length, 160, 153)
+        assert count_segments("ب" * length).segments == packed(length, 70, 67)
