@@ -36,13 +36,11 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     ))
     worker = build_worker(settings, handle_signals=False) if with_worker else None
     worker_task = asyncio.create_task(worker.async_run()) if worker else None
-    banner = asyncio.create_task(_announce_when_started(server, settings, host, port, demo_key))
-    settle = asyncio.create_task(_freeze_startup_objects(server))
+    started = asyncio.create_task(_once_started(server, settings, host, port, demo_key))
     try:
         await server.serve()
     finally:
-        banner.cancel()
-        settle.cancel()
+        started.cancel()
         if worker is not None and worker_task is not None:
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -50,19 +48,18 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             await worker.close()
 
 
-async def _freeze_startup_objects(server: uvicorn.Server) -> None:
-    """Once started, leave what startup built (app, routes, area index, reference data) out of
-    the garbage collector's full passes: they walked it all again every few thousand objects
-    a batch allocates, a tenth of a 10,000-document batch's time."""
+async def _once_started(server: uvicorn.Server, settings: Settings, host: str, port: int,
+                        demo_key: str | None) -> None:
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
         await asyncio.sleep(0.05)
+    # What startup built (app, routes, area index, reference data) leaves the garbage
+    # collector's full passes: they walked it all again every few thousand objects a batch
+    # allocates, a tenth of a 10,000-document batch's time.
     gc.freeze()
+    _announce(settings, host, port, demo_key)
 
 
-async def _announce_when_started(server: uvicorn.Server, settings: Settings, host: str,
-                                 port: int, demo_key: str | None) -> None:
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
-        await asyncio.sleep(0.05)
+def _announce(settings: Settings, host: str, port: int, demo_key: str | None) -> None:
     base = f"http://{host}:{port}"
     lines = [
         f"Tasheel is running at {base}",

@@ -152,14 +152,8 @@ async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
 
 async def chained_rows(conn: asyncpg.Connection, events: list[Event]) -> list[tuple]:
     """The rows that append `events` to their items' chains (the caller holds the row locks)."""
-    last = await _heads(conn, list(dict.fromkeys(e.item_id for e in events)))
-    rows = []
-    for event in events:
-        seq, prev = last.get(event.item_id, (0, chain.GENESIS_HASH))
-        chained = _chained(event, seq + 1, prev)
-        last[event.item_id] = (seq + 1, chained[-1])
-        rows.append(chained)
-    return rows
+    return chained_onto(await _heads(conn, list(dict.fromkeys(e.item_id for e in events))),
+                        events)
 
 
 def chained_onto(heads: dict[int, tuple[int, bytes]], events: list[Event]) -> list[tuple]:
