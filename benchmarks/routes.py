@@ -34,7 +34,7 @@ from routing.solomon import (
     solomon_request,
 )
 
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "routing"
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "routing"
 QUICK_INSTANCES = ("C101", "C105", "R101", "R105", "R109", "RC101", "RC105")
 BAGHDAD_BEST_KM = 395.96
 BAGHDAD_COURIERS, BAGHDAD_CAPACITY = 6, 40

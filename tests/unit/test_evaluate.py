@@ -15,7 +15,7 @@ from routing.solomon import (
     solomon_request,
 )
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "routing"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "routing"
 
 
 class GridTimes:

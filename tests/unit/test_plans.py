@@ -24,7 +24,7 @@ from routing.solomon import PlanarTimes, plan_solomon, read_instance, solomon_re
 
 BRANCH = (33.3152, 44.3661)
 HOUR = 3600
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "routing"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "routing"
 
 
 def generated_stops(count: int, seed: int, spread: float = 0.05) -> tuple[Stop, ...]:
