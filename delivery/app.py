@@ -14,12 +14,11 @@ from arq.connections import RedisSettings
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from delivery import db, logs
+from delivery import db, logs, schema_viewer
 from delivery.problems import EXCEPTION_HANDLERS
 from delivery.settings import Settings
 
@@ -127,7 +126,8 @@ def create_app(settings: Settings) -> Litestar:
     prometheus = PrometheusConfig(app_name="tasheel", prefix="tasheel", group_path=True,
                                   exclude=["/metrics"])
     return Litestar(
-        route_handlers=[health, ready, PrometheusController, *routes.HANDLERS],
+        route_handlers=[health, ready, PrometheusController, *routes.HANDLERS,
+                        schema_viewer.vendor_files()],
         state=state,
         lifespan=[_lifespan(settings)],
         middleware=[request_id_middleware, prometheus.middleware],
@@ -136,7 +136,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Tasheel", version="1", path="/schema",
             description="Document delivery and postal tracking: agencies, postal staff, citizens.",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[schema_viewer.SwaggerUI(path=["/", "/swagger"])],
             components=Components(
                 security_schemes={
                     "agencyKey": SecurityScheme(type="http", scheme="bearer",
