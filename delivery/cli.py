@@ -81,18 +81,27 @@ def migrate() -> None:
 
 
 @main.command("seed-demo")
-def seed_demo() -> None:
-    """Load reference data and demo branches, areas and agency (only into an empty database)."""
+@click.option("--password", default=None,
+              help="Give every demo staff account this password (default: a random one each).")
+def seed_demo(password: str | None) -> None:
+    """Load reference data and the demo world and day: branches, agency, staff of every role,
+    documents in every state, today's route, a complaint (only into an empty database)."""
+    from delivery.demo.walk import render_walk
     from delivery.migrate import migrate as apply
     from delivery.seed import seed_if_empty
+    from delivery.staff.model import password_problem
+
+    if password is not None and (problem := password_problem(password)):
+        raise click.BadParameter(problem, param_hint="--password")
 
     async def work(settings: Settings) -> None:
         async def both(conn: Any) -> Any:
             await apply(conn)
-            return await seed_if_empty(conn, settings)
+            return await seed_if_empty(conn, settings, password=password)
 
-        key = await _with_conn(settings, both)
-        click.echo(f"demo agency key: {key}" if key else "database already has data; nothing seeded")
+        demo = await _with_conn(settings, both)
+        click.echo(render_walk(demo, settings.public_base_url) if demo is not None
+                   else "database already has data; nothing seeded")
 
     _run_with_servers(work)
 

@@ -1,6 +1,9 @@
-"""Reference data (governorates) and the demo world: branches, areas, a sorting centre, an agency."""
+"""Reference data (governorates) and the demo world: branches, areas, a sorting centre, an agency,
+and a demo day of staff and documents (delivery.demo)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import asyncpg
 
@@ -8,6 +11,9 @@ from delivery.agencies import services as agencies
 from delivery.geo import HALABJA_CODE, load_governorates
 from delivery.settings import Settings
 from routing import store as sites
+
+if TYPE_CHECKING:
+    from delivery.demo.walk import DemoDay
 
 UPSERT_GOVERNORATE = """
 INSERT INTO governorates (code, iso, name_en, name_ar, name_ckb, capital, lat, lon)
@@ -20,6 +26,9 @@ IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM agencies) AND NOT EXISTS (SELECT 1 
 
 DEMO_AGENCY_CODE = "DEMO-PASSPORTS"
 DEMO_AGENCY_NAME = "Passport Directorate (demo)"
+# With Twilio configured, the demo citizens' SMS (their numbers are made up) would reach real
+# phones, and demo accounts would sit in what is likely a real deployment.
+REAL_SMS = "Twilio is configured, so the demo citizens' SMS would reach real phones"
 SORTING_CENTRE = {
     "code": "SC-BG", "kind": "sorting_centre", "governorate": "IQ-BG",
     "name_ar": "مركز فرز بغداد", "name_en": "Baghdad sorting centre", "name_ckb": "ناوەندی جیاکردنەوەی بەغدا",
@@ -58,14 +67,23 @@ async def seed_demo_sites(conn: asyncpg.Connection) -> None:
     ])
 
 
-async def seed_if_empty(conn: asyncpg.Connection, settings: Settings) -> str | None:
-    """Load the demo world into an empty database; return the demo agency's new key, else None."""
+async def seed_if_empty(conn: asyncpg.Connection, settings: Settings, *,
+                        password: str | None = None) -> DemoDay | None:
+    """Load the demo world and its demo day into an empty database, all or nothing; None when
+    the database already had data. Staff get `password`, or a random one each."""
+    from delivery.demo.cast import BRANCH as DEMO_BRANCH
+    from delivery.demo.day import make_demo_day  # pulls in the planner: loaded only to seed
+    from delivery.demo.walk import DemoDay
+
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(7340021)")  # one seeder at a time
         await load_reference_data(conn)
         if not await conn.fetchval(IS_EMPTY):
             return None
         await seed_demo_sites(conn)
-        _, key = await agencies.create_agency(conn, code=DEMO_AGENCY_CODE, name=DEMO_AGENCY_NAME,
-                                              language="ar")
-    return key
+        agency, key = await agencies.create_agency(conn, code=DEMO_AGENCY_CODE,
+                                                   name=DEMO_AGENCY_NAME, language="ar")
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            return DemoDay(agency_code=agency.code, agency_key=key, branch=DEMO_BRANCH,
+                           branch_name="", centre=SORTING_CENTRE["code"], left_out=REAL_SMS)
+        return await make_demo_day(conn, settings, agency, key, password=password)

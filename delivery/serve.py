@@ -11,14 +11,15 @@ import uvicorn
 
 from delivery import db
 from delivery.app import create_app
+from delivery.demo.walk import DemoDay, render_walk
 from delivery.migrate import migrate
 from delivery.seed import seed_if_empty
 from delivery.settings import Settings
 from delivery.worker import build_worker
 
 
-async def prepare_database(settings: Settings) -> str | None:
-    """Migrate, and seed demo data when the database is empty; return a new demo key if any."""
+async def prepare_database(settings: Settings) -> DemoDay | None:
+    """Migrate, and seed demo data when the database is empty; return the new demo day if any."""
     conn = await db.connect(settings.database_url or "")
     try:
         await migrate(conn)
@@ -29,14 +30,14 @@ async def prepare_database(settings: Settings) -> str | None:
 
 async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
     """Run until SIGINT/SIGTERM, then stop the worker and the server cleanly."""
-    demo_key = await prepare_database(settings)
+    demo = await prepare_database(settings)
     server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host=host, port=port, log_config=None, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,
     ))
     worker = build_worker(settings, handle_signals=False) if with_worker else None
     worker_task = asyncio.create_task(worker.async_run()) if worker else None
-    started = asyncio.create_task(_once_started(server, settings, host, port, demo_key))
+    started = asyncio.create_task(_once_started(server, settings, host, port, demo))
     try:
         await server.serve()
     finally:
@@ -49,17 +50,17 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
 
 
 async def _once_started(server: uvicorn.Server, settings: Settings, host: str, port: int,
-                        demo_key: str | None) -> None:
+                        demo: DemoDay | None) -> None:
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
         await asyncio.sleep(0.05)
     # What startup built (app, routes, area index, reference data) leaves the garbage
     # collector's full passes: they walked it all again every few thousand objects a batch
     # allocates, a tenth of a 10,000-document batch's time.
     gc.freeze()
-    _announce(settings, host, port, demo_key)
+    _announce(settings, host, port, demo)
 
 
-def _announce(settings: Settings, host: str, port: int, demo_key: str | None) -> None:
+def _announce(settings: Settings, host: str, port: int, demo: DemoDay | None) -> None:
     base = f"http://{host}:{port}"
     lines = [
         f"Tasheel is running at {base}",
@@ -67,12 +68,11 @@ def _announce(settings: Settings, host: str, port: int, demo_key: str | None) ->
         f"  readiness:                {base}/ready",
         f"  database: {_where(settings.database_url)}   redis: {_where(settings.redis_url)}",
     ]
-    if demo_key:
+    if demo is not None:
         lines += [
-            "  demo agency API key (shown once, keep it):",
-            f"    {demo_key}",
+            render_walk(demo, base),
             "  try:",
-            f"    curl -H 'Authorization: Bearer {demo_key}' {base}/v1/documents",
+            f"    curl -H 'Authorization: Bearer {demo.agency_key}' {base}/v1/documents",
         ]
     click.echo("\n".join(lines), err=False)
 

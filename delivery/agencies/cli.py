@@ -43,6 +43,15 @@ def register(main: click.Group, run) -> None:
         run(lambda conn: services.revoke_key(conn, code, prefix))
         click.echo(f"key {prefix} of {code} revoked")
 
+    @agency.command("list")
+    def list_agencies() -> None:
+        """Every agency: code, name, language, created, active keys by prefix."""
+        rows = run(store.list_agencies)
+        for row in rows:
+            click.echo(agency_line(row))
+        if not rows:
+            click.echo("no agencies yet: `tasheel agency create --code CODE --name NAME`")
+
     @agency.command()
     @click.option("--code", required=True)
     def keys(code: str) -> None:
@@ -57,3 +66,12 @@ def register(main: click.Group, run) -> None:
             status = "revoked" if k["revoked_at"] else "active"
             click.echo(f"tsk_{k['prefix']}_…  {status}  created {k['created_at']:%Y-%m-%d %H:%M}"
                        f"  last used {k['last_used_at'] or 'never'}")
+
+
+def agency_line(row) -> str:
+    """One agency, tab-separated; keys appear only as the prefixes `revoke-key` takes."""
+    prefixes = list(row["active_prefixes"])
+    count = f"{len(prefixes)} active key{'' if len(prefixes) == 1 else 's'}"
+    shown = ", ".join(f"tsk_{p}_…" for p in prefixes)
+    return (f"{row['code']}\t{row['name']}\t{row['language'] or '-'}\t"
+            f"created {row['created_at']:%Y-%m-%d}\t{count}{': ' + shown if shown else ''}")

@@ -27,6 +27,14 @@ SELECT_KEYS = """
 SELECT prefix, created_at, revoked_at, last_used_at FROM api_keys
 WHERE agency_id = $1 ORDER BY created_at
 """
+# Every agency with its active keys' prefixes, oldest key first (never the keys: only hashes exist).
+SELECT_AGENCIES = """
+SELECT a.code, a.name, a.language, a.created_at,
+    coalesce(array_agg(k.prefix ORDER BY k.created_at, k.id)
+             FILTER (WHERE k.id IS NOT NULL), '{}') AS active_prefixes
+FROM agencies a LEFT JOIN api_keys k ON k.agency_id = a.id AND k.revoked_at IS NULL
+GROUP BY a.id ORDER BY a.code
+"""
 TOUCH_KEY = """
 UPDATE api_keys SET last_used_at = now()
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
@@ -81,6 +89,11 @@ async def revoke_keys(conn: asyncpg.Connection, agency_id: int,
 
 async def list_keys(conn: asyncpg.Connection, agency_id: int) -> list[dict]:
     return [dict(r) for r in await conn.fetch(SELECT_KEYS, agency_id)]
+
+
+async def list_agencies(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every agency: code, name, language, created_at and its active keys' prefixes."""
+    return await conn.fetch(SELECT_AGENCIES)
 
 
 async def touch_key(conn: asyncpg.Connection, key_id: int) -> None:

@@ -21,7 +21,7 @@ def register(main: click.Group, run) -> None:
     @staff.command()
     @click.option("--username", required=True)
     @click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
-    @click.option("--branch", "site", default=None,
+    @click.option("--branch", "--site", "site", default=None,
                   help="Code of the site they work at (a branch or a sorting centre).")
     def create(username: str, role: str, site: str | None) -> None:
         """Create an account; the password is read from standard input (one line)."""

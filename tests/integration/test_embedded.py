@@ -44,11 +44,12 @@ async def test_embedded_servers_start_serve_a_request_and_leave_nothing_behind(t
         settings = msgspec.structs.replace(
             Settings.from_env({"TASHEEL_DATA_DIR": str(tmp_path)}),
             database_url=pg_url, redis_url=redis_url)
-        key = await prepare_database(settings)
+        demo = await prepare_database(settings)
         async with AsyncTestClient(app=create_app(settings)) as client:
             assert (await client.get("/ready")).json() == {
                 "status": "ready", "postgres": "ok", "redis": "ok"}
-            listed = await client.get("/v1/documents", headers={"Authorization": f"Bearer {key}"})
+            listed = await client.get("/v1/documents",
+                                      headers={"Authorization": f"Bearer {demo.agency_key}"})
             assert listed.status_code == 200
     finally:
         servers.stop()
