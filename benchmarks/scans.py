@@ -125,13 +125,16 @@ def _single(port: int, headers: dict, tns: list[str], rate: float,
 
 
 BARE_UPDATE = "UPDATE items SET state = 'received', updated_at = $2 WHERE id = $1 " \
-    "AND state = 'registered'"
-BARE_LAST = "SELECT seq, hash FROM custody_events WHERE item_id = $1 ORDER BY seq DESC LIMIT 1"
+    "AND state = 'registered' RETURNING chain_length, chain_head"
 BARE_EVENT = """
-INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
-    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
-VALUES ($1, $2, 'receive', 'registered', 'received', 'received', 'EDD', 'sorting_clerk', 1,
-    'bench', NULL, $3, $3, $4, $5, $6)
+WITH event AS (
+    INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+        actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+        prev_hash, hash)
+    VALUES ($1, $2, 'receive', 'registered', 'received', 'received', 'EDD', 'sorting_clerk', 1,
+        'bench', NULL, $3, $3, $4, 2, $5, $6)
+)
+UPDATE items SET chain_length = $2, chain_head = $6 WHERE id = $1
 """
 BARE_OUTBOX = """
 INSERT INTO outbox (channel, topic, item_id, agency_id, payload) VALUES ('webhook',
@@ -157,15 +160,14 @@ async def _bare(url: str, size: int, batches: int) -> float:
 
 async def _bare_one(conn, item_id: int, agency_id: int) -> None:
     now = datetime.now(UTC)
-    await conn.execute(BARE_UPDATE, item_id, now)
-    last = await conn.fetchrow(BARE_LAST, item_id)
+    seq, prev = await conn.fetchrow(BARE_UPDATE, item_id, now)
     payload = {"scan_id": f"bare-{item_id}"}
-    event = {"item_id": item_id, "seq": last["seq"] + 1, "action": "receive",
-             "from_state": "registered", "to_state": "received", "actor_id": 1,
-             "role": "sorting_clerk", "device_id": "bench", "site": None, "device_at": now,
-             "server_at": now, "payload": payload}
-    digest = chain.event_hash(last["hash"], event)
-    await conn.execute(BARE_EVENT, item_id, last["seq"] + 1, now, payload, last["hash"], digest)
+    event = {"item_id": item_id, "seq": seq + 1, "action": "receive",
+             "from_state": "registered", "to_state": "received", "event_code": "received",
+             "emsevt": "EDD", "actor_id": 1, "role": "sorting_clerk", "device_id": "bench",
+             "site": None, "device_at": now, "server_at": now, "payload": payload}
+    digest = chain.event_hash(prev, event)
+    await conn.execute(BARE_EVENT, item_id, seq + 1, now, payload, prev, digest)
     await conn.execute(BARE_OUTBOX, item_id, agency_id, {"state": "received"})
 
 

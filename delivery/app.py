@@ -7,18 +7,19 @@ import contextlib
 import re
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Literal
 
+import msgspec
 from arq import create_pool as create_arq_pool
 from arq.connections import RedisSettings
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from delivery import db, logs, schema_viewer
+from delivery.openapi import API_DESCRIPTION, TasheelOpenAPIConfig
 from delivery.problems import EXCEPTION_HANDLERS
 from delivery.settings import Settings
 
@@ -59,19 +60,28 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
+@get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False,
+     summary="The process is up")
 def health() -> dict[str, str]:
     """The process is up (it says nothing about its dependencies)."""
     return {"status": "ok"}
 
 
-@get("/ready", tags=["operations"])
-async def ready(state: State) -> Response[dict[str, Any]]:
+class ReadyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Whether the service can work: each of its dependencies, and the verdict."""
+
+    status: Literal["ready", "unavailable"]
+    postgres: Literal["ok", "down"]
+    redis: Literal["ok", "down"]
+
+
+@get("/ready", tags=["operations"], summary="The service and its dependencies answer")
+async def ready(state: State) -> Response[ReadyOut]:
     """PostgreSQL and Redis both answer: 200; otherwise 503 naming what is down."""
     checks = await asyncio.gather(_check_postgres(state), _check_redis(state))
-    body = {"postgres": checks[0], "redis": checks[1]}
     ok = all(c == "ok" for c in checks)
-    return Response({"status": "ready" if ok else "unavailable", **body},
+    return Response(ReadyOut(status="ready" if ok else "unavailable", postgres=checks[0],
+                             redis=checks[1]),
                     status_code=200 if ok else 503, media_type=MediaType.JSON)
 
 
@@ -133,9 +143,9 @@ def create_app(settings: Settings) -> Litestar:
         middleware=[request_id_middleware, prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Tasheel", version="1", path="/schema",
-            description="Document delivery and postal tracking: agencies, postal staff, citizens.",
+        openapi_config=TasheelOpenAPIConfig(
+            title="Tasheel", version="1", path="/schema", description=API_DESCRIPTION,
+            use_handler_docstrings=True,
             render_plugins=[schema_viewer.SwaggerUI(path=["/", "/swagger"])],
             components=Components(
                 security_schemes={

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from msgspec import UNSET, UnsetType
 
 from delivery import errors
 from delivery.custody.model import TransitionRefused
+from delivery.errors import FieldError
+from delivery.intake.validate import pointer_of
 from delivery.logs import request_id
 
 log = logging.getLogger(__name__)
@@ -21,16 +24,45 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:tasheel:problem:"
 
 
+class Problem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """RFC 9457 problem details (`application/problem+json`): how every error is answered.
+
+    `type` names the kind of problem and `title` words it (one title per type); `detail` says
+    what happened this time. `errors` names each field at fault — a JSON pointer into the body
+    (`/documents/3/citizen/phone`) or `query:name`, `header:name`, `path:name`. Other members
+    add facts: `reason` of a state conflict, `tracking_number` of the item already recorded
+    under an `external_ref`, `allowed_roles` of a refusal."""
+
+    type: Annotated[str, msgspec.Meta(examples=["urn:tasheel:problem:invalid-input"])]
+    title: str
+    status: Annotated[int, msgspec.Meta(ge=400, le=599)]
+    instance: Annotated[str, msgspec.Meta(description="The path of the request.")]
+    # Members that may be absent are never null.
+    detail: str | UnsetType = UNSET
+    errors: list[FieldError] | UnsetType = UNSET
+    request_id: Annotated[str, msgspec.Meta(
+        description="Also in the `X-Request-Id` header; quote it when asking about a failure.")
+    ] | UnsetType = UNSET
+    reason: str | UnsetType = UNSET
+    tracking_number: str | UnsetType = UNSET
+    allowed_roles: list[str] | UnsetType = UNSET
+
+
 class ProblemKind(msgspec.Struct, frozen=True):
     status: int
     slug: str
     title: str
 
 
+MALFORMED = ProblemKind(400, "malformed-request", "The request cannot be read")
+INVALID = ProblemKind(422, "invalid-input", "The request breaks a rule")
+STATE_CONFLICT = ProblemKind(409, "state-conflict", "Not possible in the item's current state")
+INTERNAL = ProblemKind(500, "internal-error", "Internal error")
+
 # Most specific classes first: the first `isinstance` match wins.
 DOMAIN_PROBLEMS: dict[type[errors.DomainError], ProblemKind] = {
-    errors.InvalidInput: ProblemKind(422, "invalid-input", "The request breaks a rule"),
-    errors.MalformedRequest: ProblemKind(400, "malformed-request", "The request cannot be read"),
+    errors.InvalidInput: INVALID,
+    errors.MalformedRequest: MALFORMED,
     errors.NotFound: ProblemKind(404, "not-found", "Not found"),
     errors.Conflict: ProblemKind(409, "conflict", "Conflicts with what is recorded"),
     errors.NotAllowed: ProblemKind(403, "forbidden", "Not allowed"),
@@ -39,11 +71,15 @@ DOMAIN_PROBLEMS: dict[type[errors.DomainError], ProblemKind] = {
     errors.PayloadTooLarge: ProblemKind(413, "payload-too-large", "Request too large"),
 }
 
-HTTP_SLUGS = {
-    400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
-    413: "payload-too-large", 415: "unsupported-media-type", 422: "invalid-input",
-    429: "rate-limited", 500: "internal-error", 503: "unavailable",
+# Errors raised by the framework itself (routing, body size, parameter parsing) use the same
+# types and titles as the service's own, so a client tells them apart by `type` alone.
+HTTP_PROBLEMS: dict[int, ProblemKind] = {
+    kind.status: kind for kind in (*DOMAIN_PROBLEMS.values(), INTERNAL,
+                                   ProblemKind(405, "method-not-allowed", "Method not allowed"),
+                                   ProblemKind(406, "not-acceptable", "Not acceptable"),
+                                   ProblemKind(415, "unsupported-media-type",
+                                               "Unsupported media type"),
+                                   ProblemKind(503, "unavailable", "Service unavailable"))
 }
 
 
@@ -83,29 +119,33 @@ def on_domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) ->
 
 
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    status = exc.status_code
-    title = _reason(status)
-    detail = exc.detail if exc.detail and exc.detail != title else None
+    kind = HTTP_PROBLEMS.get(exc.status_code) or ProblemKind(
+        exc.status_code, "http-error", _reason(exc.status_code))
+    detail = exc.detail if exc.detail and exc.detail != _reason(kind.status) else None
     field_errors = None
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
-        field_errors = [_litestar_field_error(e) for e in exc.extra]
+        field_errors = [_litestar_field_error(request, e) for e in exc.extra]
+        # A body that is missing altogether cannot be read; anything else the framework refuses
+        # while parsing a readable request is a value that breaks a rule.
+        if any(e["field"] == "" and e["message"] == _NO_BODY for e in field_errors):
+            kind, detail, field_errors = MALFORMED, "The request needs a JSON body.", None
+        else:
+            kind, detail = INVALID, _invalid_detail(field_errors)
     headers = {k: v for k, v in (exc.headers or {}).items()}
-    return problem_response(request, status=status, slug=HTTP_SLUGS.get(status, "http-error"),
-                            title=title, detail=detail, field_errors=field_errors,
-                            headers=headers or None)
+    return problem_response(request, status=kind.status, slug=kind.slug, title=kind.title,
+                            detail=detail, field_errors=field_errors, headers=headers or None)
 
 
 def on_refused_transition(request: Request[Any, Any, Any],
                           exc: TransitionRefused) -> Response[Any]:
-    return problem_response(request, status=409, slug="state-conflict",
-                            title="Not possible in the item's current state", detail=exc.message,
-                            reason=str(exc.code))
+    return problem_response(request, status=STATE_CONFLICT.status, slug=STATE_CONFLICT.slug,
+                            title=STATE_CONFLICT.title, detail=exc.message, reason=str(exc.code))
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
-    return problem_response(request, status=HTTP_500_INTERNAL_SERVER_ERROR, slug="internal-error",
-                            title="Internal error",
+    return problem_response(request, status=HTTP_500_INTERNAL_SERVER_ERROR, slug=INTERNAL.slug,
+                            title=INTERNAL.title,
                             detail="Something failed on our side; the request id identifies it.")
 
 
@@ -127,13 +167,38 @@ def _reason(status: int) -> str:
         return "Error"
 
 
-def _litestar_field_error(entry: Any) -> dict[str, str]:
+_NO_BODY = "no body"
+
+
+def _litestar_field_error(request: Request[Any, Any, Any], entry: Any) -> dict[str, str]:
+    """A parsing error as `{field, message}`: a JSON pointer into the body, or `query:name`,
+    `header:name`, `path:name`, `cookie:name` under the name the client sends."""
     if not isinstance(entry, dict):
         return {"field": "", "message": str(entry)}
-    key = entry.get("key") or ""
+    key = str(entry.get("key") or "")
+    message = str(entry.get("message", "invalid"))
     source = entry.get("source")
-    field = f"/{key}" if source in (None, "body") else f"{source}:{key}"
-    return {"field": field, "message": str(entry.get("message", "invalid"))}
+    if source is None and key.split(".")[0] != "data":
+        source = "query"  # the framework names no source only for a query parameter not sent
+    if source in (None, "body"):
+        if key == "data" and message == "'data'":  # the framework's KeyError: no body at all
+            return {"field": "", "message": _NO_BODY}
+        path = "$" if key == "data" else "$." + key.removeprefix("data.")
+        return {"field": pointer_of(path, message), "message": message}
+    location = getattr(source, "value", str(source))
+    return {"field": f"{location}:{_sent_name(request, key, location)}", "message": message}
+
+
+def _sent_name(request: Request[Any, Any, Any], key: str, location: str) -> str:
+    """The name a handler's parameter has on the wire (`item_state` is sent as `state`)."""
+    parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    alias = getattr(parameter.kwarg_definition, location, None) if parameter else None
+    return alias if isinstance(alias, str) else key
+
+
+def _invalid_detail(field_errors: list[dict[str, str]]) -> str:
+    names = ", ".join(e["field"] or "the body" for e in field_errors)
+    return f"Invalid: {names}."
 
 
 EXCEPTION_HANDLERS = {

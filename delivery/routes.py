@@ -39,6 +39,9 @@ STARTUP += [start_tracking]
 from delivery.planning.api import HANDLERS as PLANNING_HANDLERS  # noqa: E402
 
 HANDLERS += PLANNING_HANDLERS
+from delivery.custody.anchors_api import HANDLERS as ANCHOR_HANDLERS  # noqa: E402
+
+HANDLERS += ANCHOR_HANDLERS
 
 from delivery.staff.api import start_staff  # noqa: E402
 

@@ -20,6 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = PROJECT_ROOT / ".data"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: bytes = b""
+    anchor_signing_key: bytes = b""  # ANCHOR_SIGNING_KEY; see `anchor_signing_key()`
     s10_service_indicator: str = "RR"
     log_level: str = "INFO"
     max_body_bytes: int = 16 * 1024 * 1024
@@ -73,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=data_dir,
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secret_key=_secret_key(env, data_dir),
+            anchor_signing_key=_ed25519_seed(env.get("ANCHOR_SIGNING_KEY") or ""),
             s10_service_indicator=env.get("S10_SERVICE_INDICATOR", "RR"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 16 * 1024 * 1024)),
@@ -135,3 +137,31 @@ def _secret_key(env: Mapping[str, str], data_dir: Path) -> bytes:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip().encode()
+
+
+def anchor_signing_key(settings: Settings) -> bytes:
+    """The Ed25519 private key (its 32-byte seed) that signs the daily custody anchors.
+
+    Production sets ANCHOR_SIGNING_KEY (64 hex digits) and keeps it out of the database's
+    reach; a local install generates one into its data folder, once, when first needed.
+    """
+    if settings.anchor_signing_key:
+        return settings.anchor_signing_key
+    path = settings.data_dir / "anchor_signing_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return _ed25519_seed(path.read_text())
+
+
+def _ed25519_seed(text: str) -> bytes:
+    if not text.strip():
+        return b""
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise ValueError("ANCHOR_SIGNING_KEY must be 64 hex digits (an Ed25519 private key)")
+    return key

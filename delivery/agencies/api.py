@@ -42,5 +42,6 @@ class WebhookController(Controller):
         self, state: State, agency: Agency, before: int | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> list[DeliveryOut]:
+        """Every attempt, with the endpoint's answer or the error; page with `before`."""
         async with state.pool.acquire() as conn:
             return await deliveries(conn, agency.id, before=before, limit=limit)

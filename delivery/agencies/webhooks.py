@@ -7,13 +7,14 @@ import ipaddress
 import socket
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import msgspec
 
+from delivery.custody.model import State
 from delivery.dispatch import Claimed, Done, GiveUp, Result, TryLater, backoff
 from delivery.errors import FieldError, InvalidInput
 from notifications.signing import new_webhook_secret, sign_webhook
@@ -43,26 +44,33 @@ ORDER BY d.id DESC LIMIT $3
 
 
 class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    url: str
+    """Where to push the agency's events: an https URL on the public internet."""
+
+    url: Annotated[str, msgspec.Meta(examples=["https://api.passports.gov.iq/tasheel/events"])]
 
 
 class WebhookOut(msgspec.Struct, kw_only=True):
+    """The endpoint set, and the secret that signs every delivery to it (shown only now)."""
+
     url: str
     secret: str  # shown once: every later delivery is signed with it
     signature_header: str = SIGNATURE_HEADER
 
 
 class DeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One attempt to deliver an event; `outcome` is the event's: done, pending (another attempt
+    will follow) or failed (retried for a day without success)."""
+
     id: int
     event_id: int
     tracking_number: str | None
-    state: str | None
+    state: State | None
     attempt: int
     url: str
     succeeded: bool
     duration_ms: int
     at: datetime
-    outcome: str  # done, pending (will retry), failed
+    outcome: Literal["done", "pending", "failed"]
     status_code: int | None = None
     error: str | None = None
 
@@ -107,7 +115,7 @@ async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claime
     if target is None or not target["webhook_url"]:
         return Done(note="no webhook configured")
     url, secret = target["webhook_url"], target["webhook_secret"]
-    body = msgspec.json.encode({"id": claimed.id, **claimed.payload})
+    body = event_body(claimed.id, claimed.payload)
     status, error, elapsed_ms = await _post(ctx, url, secret, claimed.id, body)
     succeeded = status is not None and 200 <= status < 300
     await conn.execute(INSERT_DELIVERY, claimed.id, claimed.agency_id, claimed.attempts, url,
@@ -118,6 +126,11 @@ async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claime
     if datetime.now(UTC) - claimed.created_at > RETRY_FOR:
         return GiveUp(error=reason, status="failed")
     return TryLater(error=reason, after=backoff(claimed, base_s=ctx["settings"].outbox_retry_base_s))
+
+
+def event_body(event_id: int, payload: dict[str, Any]) -> bytes:
+    """The JSON an agency receives for an outbox row (see `delivery.agencies.events`)."""
+    return msgspec.json.encode({"id": event_id, **payload})
 
 
 async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,

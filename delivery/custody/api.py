@@ -13,7 +13,11 @@ from delivery.custody import bagging, scans, supervisor
 from delivery.custody.bagging import BagOut
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import Action
-from delivery.custody.supervisor import AlertOut, ItemStateOut
+from delivery.custody.rules import ScanAction
+from delivery.custody.scans import FailReason
+from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
+from delivery.errors import FieldError, PayloadTooLarge
+from delivery.openapi import documented_as
 from delivery.staff.auth import (
     STAFF_DEPENDENCIES,
     TOKEN_STAFF_DEPENDENCIES,
@@ -28,39 +32,59 @@ MAX_SCANS = 500
 
 
 class ProxyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Someone collecting for the holder, where the document type allows it: their ID is the
+    one checked and recorded."""
+
     name: Text
     id_number: Annotated[str, msgspec.Meta(pattern=r"^[0-9 ]{6,20}$")]
 
 
 class PointIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the handheld was, in WGS 84 degrees."""
+
     lat: Annotated[float, msgspec.Meta(ge=-90, le=90)]
     lon: Annotated[float, msgspec.Meta(ge=-180, le=180)]
 
 
 class ScanIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One scan: `code` is an item's tracking number or a bag's id; `scan_id` is the handheld's
+    own id for it, so sending it again is harmless. `otp` and `id_last4` travel with hand-overs
+    to the citizen, `reason` (and `note`) with `fail`, `bag` with `bag`, `courier` with
+    `to_courier`."""
+
     scan_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    action: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    # Any text decodes: an action this server does not know refuses that scan alone.
+    action: Annotated[str, msgspec.Meta(min_length=1, max_length=32), documented_as(ScanAction)]
     at: AwareTime
     bag: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     courier: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     otp: Annotated[str, msgspec.Meta(max_length=32)] | None = None
     id_last4: Digits4 | None = None
-    reason: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=32), documented_as(FailReason)] | None = None
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     proxy: ProxyIn | None = None
     location: PointIn | None = None
 
 
 class ScansIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    scans: Annotated[list[ScanIn], msgspec.Meta(min_length=1, max_length=MAX_SCANS)]
+    """Up to 500 scans, applied in the order sent."""
+
+    # More than MAX_SCANS is a 413 like an oversized document batch, so the limit is checked
+    # by the handler rather than by decoding (which would make it a 422).
+    scans: Annotated[list[ScanIn], msgspec.Meta(min_length=1,
+                                                extra_json_schema={"maxItems": MAX_SCANS})]
 
 
 class ScansOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One result per scan, in the order sent."""
+
     results: list[scans.ScanResult]
 
 
 class BagIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The branch the new bag goes to (one the sorting centre serves)."""
+
     destination: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 
 
@@ -82,7 +106,12 @@ class ScansController(Controller):
 
     @post("/", status_code=200, summary="Upload up to 500 handheld scans")
     async def upload(self, state: State, staff: StaffUser, data: ScansIn) -> ScansOut:
-        """Each scan is applied, `duplicate` (its `scan_id` was seen) or `rejected` with a reason."""
+        """Each scan is applied, `duplicate` (its `scan_id` was seen) or `rejected` with a reason
+        the clerk reads; one refused scan does not stop the others. Sorting clerks, branch
+        clerks and couriers."""
+        if len(data.scans) > MAX_SCANS:
+            raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
+                FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
         async with state.pool.acquire() as conn:
             results = await scans.apply_scans(conn, _ctx(state), staff,
                                               [_scan(s) for s in data.scans],
@@ -99,12 +128,22 @@ class BagsController(Controller):
 
     @post("/", status_code=201, summary="Open a bag for a branch")
     async def open(self, state: State, staff: StaffUser, data: BagIn) -> BagOut:
-        """Scan `bag` with this `bag_id` to fill it, `dispatch` on the bag id to send it."""
+        """Scan `bag` with this `bag_id` to fill it, `dispatch` on the bag id to send it.
+        Sorting clerks, for a branch their centre serves."""
         async with state.pool.acquire() as conn:
             return await bagging.open_bag(conn, staff, data.destination, now=datetime.now(UTC))
 
 
 class ReasonIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Why, in a few words: recorded in the item's custody log."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
+
+
+class StaffUnlockIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The member of staff whose hand-overs may go on, and why."""
+
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 
 
@@ -118,38 +157,63 @@ class SupervisorController(Controller):
     @post("/items/{tracking_number:str}/lost", status_code=200, summary="Mark an item lost")
     async def lost(self, state: State, staff: StaffUser, tracking_number: str,
                    data: ReasonIn) -> ItemStateOut:
+        """The reason goes into the custody log; the agency is told. Supervisors of the item's
+        branch or sorting centre, and administrators."""
         return await self._mark(state, staff, tracking_number, Action.mark_lost, data.reason)
 
     @post("/items/{tracking_number:str}/damaged", status_code=200,
           summary="Mark an item damaged")
     async def damaged(self, state: State, staff: StaffUser, tracking_number: str,
                       data: ReasonIn) -> ItemStateOut:
+        """The reason goes into the custody log; the agency is told. Supervisors of the item's
+        branch or sorting centre, and administrators."""
         return await self._mark(state, staff, tracking_number, Action.mark_damaged, data.reason)
 
     @post("/items/{tracking_number:str}/found", status_code=200,
           summary="A lost item was found: it goes back to its agency")
     async def found(self, state: State, staff: StaffUser, tracking_number: str,
                     data: ReasonIn) -> ItemStateOut:
+        """Only for an item marked lost; it then returns to its agency. Supervisors and
+        administrators."""
         return await self._mark(state, staff, tracking_number, Action.found, data.reason)
 
     @post("/items/{tracking_number:str}/code", status_code=200,
           summary="Send the citizen a new one-time code (the old one dies, the lock lifts)")
-    async def reissue(self, state: State, staff: StaffUser,
-                      tracking_number: str) -> ItemStateOut:
+    async def reissue(self, state: State, staff: StaffUser, tracking_number: str,
+                      data: ReasonIn) -> ItemStateOut:
+        """Only while the item waits for a hand-over that needs a code (out for delivery,
+        ready for pickup); 409 otherwise. The reason goes into the custody log. Supervisors and
+        administrators."""
         async with state.pool.acquire() as conn:
             return await supervisor.reissue_code(conn, _ctx(state), staff, tracking_number,
-                                                 now=datetime.now(UTC))
+                                                 data.reason, now=datetime.now(UTC))
 
     @post("/items/{tracking_number:str}/unlock", status_code=200,
-          summary="Lift a lock after wrong codes, keeping the current code")
-    async def unlock(self, state: State, staff: StaffUser,
-                     tracking_number: str) -> ItemStateOut:
+          summary="Lift a lock after wrong attempts: the citizen gets a new code")
+    async def unlock(self, state: State, staff: StaffUser, tracking_number: str,
+                     data: ReasonIn) -> ItemStateOut:
+        """The code that was guessed at dies and the citizen gets a new one by SMS; 409 when
+        the item is not locked. The reason goes into the custody log. Supervisors and
+        administrators."""
         async with state.pool.acquire() as conn:
-            return await supervisor.unlock(conn, staff, tracking_number)
+            return await supervisor.unlock(conn, _ctx(state), staff, tracking_number,
+                                           data.reason, now=datetime.now(UTC))
+
+    @post("/staff/unlock", status_code=200,
+          summary="Let a member of staff hand items over again after too many wrong attempts")
+    async def unlock_staff(self, state: State, staff: StaffUser,
+                           data: StaffUnlockIn) -> StaffLockOut:
+        """Ten wrong codes or ID digits within 24 hours, on any items, stop a courier's or
+        clerk's hand-overs and raise a `staff_locked` alert; this lifts that, with the reason
+        recorded. 409 when they are not locked. Supervisors of their site, and administrators."""
+        async with state.pool.acquire() as conn:
+            return await supervisor.unlock_staff(conn, staff, data.username, data.reason,
+                                                 now=datetime.now(UTC))
 
     @get("/alerts", summary="What needs a supervisor at their site, oldest first")
     async def list_alerts(self, state: State, staff: StaffUser) -> list[AlertOut]:
-        """Unconfirmed hand-overs and manifests, missorts, stuck and locked items, odd clocks."""
+        """Unconfirmed hand-overs and manifests, missorts, stuck and locked items, odd clocks.
+        Supervisors (their site) and administrators (everywhere)."""
         async with state.pool.acquire() as conn:
             return await supervisor.alerts(conn, _ctx(state), staff, now=datetime.now(UTC))
 

@@ -1,4 +1,11 @@
-"""Bags: a sorting clerk opens one for a branch, puts received items in, takes them out."""
+"""Bags: a sorting clerk opens one for a branch, puts received items in, takes them out.
+
+The system takes an item out of an open bag too, when it must not travel in it: its agency
+recalled it (at once), or its branch changed since it was bagged (a citizen's choice, found when
+the bag is dispatched). That is an `unbag` event by the system in the item's log and an alert
+telling the sorting centre to pull the item out (and bag it for its new branch), so the bag
+leaves with the rest and arrives where it was sent.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,17 @@ import msgspec
 
 from delivery.custody import store
 from delivery.custody.bags import InvalidBagId, new_bag_id, parse_bag_id
+from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.proof import ScanRefused
+from delivery.custody.services import Actor, record
 from delivery.custody.store import ScanItem
 from delivery.errors import FieldError, InvalidInput, NotAllowed
 from delivery.staff.auth import StaffUser
 
 
 class BagOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A bag opened at the sorting centre for one branch."""
+
     bag_id: str
     destination: str
     status: str
@@ -87,3 +98,60 @@ async def take_from_bag(conn: asyncpg.Connection, staff: StaffUser, item: ScanIt
         raise ScanRefused(f"{item.tracking_number} is not in bag {bag['bag_id']}",
                           code="not_in_bag")
     return bag["bag_id"]
+
+
+SYSTEM = Actor(role=Role.system)
+# The open bag an item is in, locked before the item itself, as clerks' bag scans lock them.
+LOCK_OPEN_BAG_OF_ITEM = """
+SELECT g.bag_id, g.origin_id FROM bags g JOIN bag_items bi ON bi.bag_id = g.bag_id
+WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL AND g.status = 'open'
+FOR UPDATE OF g
+"""
+# A bag's items, locked in one order, and the branch each goes to now.
+LOCK_BAG_ITEMS = """
+SELECT id, branch_id FROM items
+WHERE id IN (SELECT item_id FROM bag_items WHERE bag_id = $1 AND removed_at IS NULL)
+ORDER BY id FOR UPDATE
+"""
+_RECALLED = ("{tn} was recalled by its agency: take it out of bag {bag} and keep it in the "
+             "sorting centre for the agency")
+_REROUTED = "{tn} now goes to {branch}: take it out of bag {bag} and bag it for {branch}"
+
+
+async def leave_bag_recalled(conn: asyncpg.Connection, item_id: int, *, now: datetime) -> None:
+    """A recalled item stays in the sorting centre for its agency: out of its open bag, if any."""
+    bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
+    if bag is not None:
+        await _leave(conn, bag, item_id, now, why="recalled", say=_RECALLED)
+
+
+async def sort_out(conn: asyncpg.Connection, bag: asyncpg.Record, *,
+                   now: datetime) -> tuple[list[int], list[int]]:
+    """The items of a bag about to be dispatched that still go to its branch, and those taken out
+    because their branch changed since they were bagged (a citizen's choice or location)."""
+    rows = await conn.fetch(LOCK_BAG_ITEMS, bag["bag_id"])
+    staying = [r["id"] for r in rows if r["branch_id"] == bag["destination_id"]]
+    rerouted = [r["id"] for r in rows if r["branch_id"] != bag["destination_id"]]
+    await take_out_rerouted(conn, bag, rerouted, now=now)
+    return staying, rerouted
+
+
+async def take_out_rerouted(conn: asyncpg.Connection, bag: asyncpg.Record, item_ids: list[int],
+                            *, now: datetime) -> None:
+    """Take items bound for another branch out of the bag."""
+    for item_id in item_ids:
+        await _leave(conn, bag, item_id, now, why="branch_changed", say=_REROUTED)
+
+
+async def _leave(conn: asyncpg.Connection, bag: asyncpg.Record, item_id: int, now: datetime, *,
+                 why: str, say: str) -> None:
+    """The system's `unbag`, and an alert asking the sorting centre to pull the item out."""
+    if await conn.fetchval(store.REMOVE_FROM_BAG, bag["bag_id"], item_id, now) is None:
+        return
+    item = await store.scan_item_by_id(conn, item_id)
+    transition = decide(State(item.state), Action.unbag, Role.system)
+    await record(conn, item.ref(), transition, Action.unbag, SYSTEM, now=now,
+                 payload={"bag": bag["bag_id"], "why": why, "branch": item.branch_code})
+    await store.add_alert(conn, kind="unbagged", item_id=item_id, site_id=bag["origin_id"],
+                          now=now, detail=say.format(tn=item.tracking_number, bag=bag["bag_id"],
+                                                     branch=item.branch_code))

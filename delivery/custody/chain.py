@@ -3,6 +3,11 @@
 An event is a mapping with the keys in `CHAINED_FIELDS` (a missing key counts as null) plus
 `hash`. Hashes and `prev_hash` may be given as bytes or as hex text. The first event of an item
 (`seq` 1) chains to `GENESIS_HASH`.
+
+Every column of an event is hashed (`hash_version` 2). Events written before migration 0010 were
+hashed without `event_code` and `emsevt` (`hash_version` 1, `CHAINED_FIELDS_V1`) and verify as
+such: their version is covered by the next event's `prev_hash` and the item's recorded head, and
+a chain may not go back from version 2 to version 1.
 """
 
 import functools
@@ -20,7 +25,7 @@ import msgspec
 GENESIS_HASH = bytes(32)
 FIRST_SEQ = 1
 
-CHAINED_FIELDS = (
+CHAINED_FIELDS_V1 = (
     "item_id",
     "seq",
     "action",
@@ -35,6 +40,9 @@ CHAINED_FIELDS = (
     "payload",
     "prev_hash",
 )
+CHAINED_FIELDS = (*CHAINED_FIELDS_V1, "event_code", "emsevt", "hash_version")
+HASH_VERSION = 2
+_FIELDS_OF_VERSION = {1: CHAINED_FIELDS_V1, HASH_VERSION: CHAINED_FIELDS}
 _TIMESTAMP_FIELDS = frozenset({"device_at", "server_at"})
 # Fields whose text form is rewritten (hex case, time zone) even when given as text.
 _NORMALISED_TEXT_FIELDS = _TIMESTAMP_FIELDS | {"prev_hash"}
@@ -46,6 +54,9 @@ class BreakKind(StrEnum):
     prev_hash_mismatch = "prev_hash_mismatch"
     sequence_gap = "sequence_gap"
     head_mismatch = "head_mismatch"
+    state_mismatch = "state_mismatch"
+    version_mismatch = "version_mismatch"
+    item_missing = "item_missing"
 
 
 class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +64,15 @@ class ChainBreak(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     kind: BreakKind
     detail: str
+
+
+class Head(msgspec.Struct, frozen=True, kw_only=True):
+    """What an item's row records of its chain: the number of events, the last one's hash and
+    (when given) the state the last event led to."""
+
+    length: int
+    hash: bytes
+    state: str | None = None
 
 
 def canonical_event_bytes(event: Mapping[str, Any]) -> bytes:
@@ -78,13 +98,53 @@ def first_event_hashes(event: Mapping[str, Any], item_ids: Iterable[int]) -> lis
 
 
 def _canonical_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    version = event.get("hash_version") or HASH_VERSION
+    names = _FIELDS_OF_VERSION.get(version)
+    if names is None:
+        raise ValueError(f"unknown hash version {version}")
     fields = {}
-    for name in CHAINED_FIELDS:
-        value = event.get(name)
+    for name in names:
+        value = version if name == "hash_version" else event.get(name)
         # Text, whole numbers and null are already canonical (the common case, taken cheaply).
         plain = type(value) in _PLAIN_TYPES and name not in _NORMALISED_TEXT_FIELDS
         fields[name] = value if plain else _field_value(name, value)
     return fields
+
+
+class _Link(msgspec.Struct, frozen=True):
+    """The last verified event of a chain: what the next one must follow."""
+
+    seq: int
+    hash: bytes
+    version: int
+
+
+_START = _Link(FIRST_SEQ - 1, GENESIS_HASH, 1)
+
+
+def verify_item(item: str, events: Iterable[Mapping[str, Any]],
+                head: Head | None = None) -> list[ChainBreak]:
+    """The breaks of one item's chain, `events` in sequence order, named `item`: its first
+    broken link, or else a recorded `head` that is not its last event (or no event at all); and
+    a recorded state other than the one its last event led to."""
+    last, first_break, final = _START, None, None
+    for event in events:
+        final = event
+        if first_break is None:
+            first_break = _check_link(item, event, last)
+            last = _link_of(event) if first_break is None else last
+    breaks = [first_break] if first_break is not None else []
+    if first_break is None and head is not None:
+        _check_head(item, last, head, breaks)
+    if final is None and not breaks:
+        breaks.append(ChainBreak(item_id=item, seq=0, kind=BreakKind.sequence_gap,
+                                 detail="the item has no custody events"))
+    if head is not None and head.state is not None and final is not None \
+            and final["to_state"] != head.state:
+        breaks.append(ChainBreak(
+            item_id=item, seq=int(final["seq"]), kind=BreakKind.state_mismatch,
+            detail=f"the item is {head.state}, its last event says {final['to_state']}"))
+    return breaks
 
 
 def verify_chain(
@@ -96,45 +156,56 @@ def verify_chain(
     tail was cut off is otherwise indistinguishable from a shorter one.
     """
     breaks: dict[str, ChainBreak] = {}
-    last: dict[str, tuple[int, bytes]] = {}
+    last: dict[str, _Link] = {}
     for event in events:
         item_id = str(event["item_id"])
         if item_id in breaks:
             continue
-        found = _check_link(event, last.get(item_id, (FIRST_SEQ - 1, GENESIS_HASH)))
+        found = _check_link(item_id, event, last.get(item_id, _START))
         if found is not None:
             breaks[item_id] = found
         else:
-            last[item_id] = (int(event["seq"]), _as_bytes(event["hash"]))
+            last[item_id] = _link_of(event)
     for item_id, head in (heads or {}).items():
-        if item_id not in breaks:
-            _check_head(item_id, last.get(item_id), _as_bytes(head), breaks)
+        if item_id not in breaks and _as_bytes(head) != last.get(item_id, _START).hash:
+            seq = last.get(item_id, _START).seq
+            breaks[item_id] = ChainBreak(
+                item_id=item_id, seq=seq, kind=BreakKind.head_mismatch,
+                detail=f"the item's recorded head is not the hash of its last event ({seq})")
     return list(breaks.values())
 
 
-def _check_link(event: Mapping[str, Any], previous: tuple[int, bytes]) -> ChainBreak | None:
-    item_id, seq = str(event["item_id"]), int(event["seq"])
-    prev_seq, prev_hash = previous
-    if seq != prev_seq + 1:
-        found = (BreakKind.sequence_gap, f"expected sequence {prev_seq + 1}, found {seq}")
-    elif _as_bytes(event.get("prev_hash")) != prev_hash:
-        found = (BreakKind.prev_hash_mismatch, f"prev_hash is not the hash of event {prev_seq}")
-    elif event_hash(prev_hash, event) != _as_bytes(event.get("hash")):
+def _link_of(event: Mapping[str, Any]) -> _Link:
+    return _Link(int(event["seq"]), _as_bytes(event["hash"]),
+                 event.get("hash_version") or HASH_VERSION)
+
+
+def _check_link(item: str, event: Mapping[str, Any], previous: _Link) -> ChainBreak | None:
+    seq, version = int(event["seq"]), event.get("hash_version") or HASH_VERSION
+    if seq != previous.seq + 1:
+        found = (BreakKind.sequence_gap, f"expected sequence {previous.seq + 1}, found {seq}")
+    elif _as_bytes(event.get("prev_hash")) != previous.hash:
+        found = (BreakKind.prev_hash_mismatch,
+                 f"prev_hash is not the hash of event {previous.seq}")
+    elif version < previous.version or version not in _FIELDS_OF_VERSION:
+        found = (BreakKind.version_mismatch,
+                 f"hash version {version} follows version {previous.version}")
+    elif event_hash(previous.hash, event) != _as_bytes(event.get("hash")):
         found = (BreakKind.hash_mismatch, "stored hash does not match the event's content")
     else:
         return None
-    return ChainBreak(item_id=item_id, seq=seq, kind=found[0], detail=found[1])
+    return ChainBreak(item_id=item, seq=seq, kind=found[0], detail=found[1])
 
 
-def _check_head(
-    item_id: str, last: tuple[int, bytes] | None, head: bytes, breaks: dict[str, ChainBreak]
-) -> None:
-    seq, tail_hash = last if last is not None else (FIRST_SEQ - 1, GENESIS_HASH)
-    if tail_hash != head:
-        detail = f"the item's recorded head is not the hash of its last event ({seq})"
-        breaks[item_id] = ChainBreak(
-            item_id=item_id, seq=seq, kind=BreakKind.head_mismatch, detail=detail
-        )
+def _check_head(item: str, last: _Link, head: Head, breaks: list[ChainBreak]) -> None:
+    if head.length != last.seq:
+        detail = f"the item records {head.length} events, its log holds {last.seq}"
+    elif _as_bytes(head.hash) != last.hash:
+        detail = f"the item's recorded head is not the hash of its last event ({last.seq})"
+    else:
+        return
+    breaks.append(ChainBreak(item_id=item, seq=last.seq, kind=BreakKind.head_mismatch,
+                             detail=detail))
 
 
 def _field_value(name: str, value: Any) -> Any:

@@ -3,8 +3,9 @@
 A scan whose transition needs nothing but the item's row (no code, ID, bag, courier or reason,
 no alert, no new one-time code) is judged against an in-memory copy of its item, by the same
 rules as the per-scan path. Every accepted change is then written at once: one conditional
-UPDATE of all the items (each only if its state and hand-over are still the ones read), one
-INSERT of the chained events, one of the webhook outbox rows, all in the batch's transaction.
+UPDATE of all the items (each only if its state, hand-over and custody chain are still the ones
+read, and recording the chain's new head), one INSERT of the events chained onto the heads read,
+one of the webhook outbox rows, all in the batch's transaction.
 
 Everything else goes through the per-scan path, in the order sent: so does every later scan of an
 item once one of its scans needed that path, every scan after a bag scan (a bag moves items the
@@ -125,8 +126,8 @@ def _judge_item(ctx: CustodyContext, staff: StaffUser, scan: Scan, code: str,
     if action == Action.arrive:  # checks the bag and may raise a missort alert
         return None
     item = plan.current.get(item.id, item)
+    rules.guard_site(staff, item, action, now)  # first: a refusal tells nothing of others' items
     transition = decide(State(item.state), action, Role(staff.role))
-    rules.guard_site(staff, item, action, now)
     rules.guard_pending(item, action)
     rules.guard_proxy(ctx, item, action, scan.proxy is not None)
     if rules.needs_for(ctx, item, transition) or _issues_code(item, transition):
@@ -188,39 +189,49 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
     meanwhile (left alone), and the rows to insert in this transaction (see `Pending`)."""
     if not plan.read:
         return set(), None
-    saved = {r["id"] for r in await conn.fetch(store.MOVE_ITEMS, moves_of(plan), now)}
-    changes = [c for c in plan.changes if c.item.id in saved]
-    pending = None
-    if changes:  # the rows are locked now: their chains' heads cannot move
-        actor = _actor(staff)
-        events = await log.chained_rows(conn, [_event(c, actor, now) for c in changes])
-        pending = _pending(changes, events, now)
+    events = chained(staff, plan, now=now)
+    saved = {r["id"] for r in await conn.fetch(store.MOVE_ITEMS, moves_of(plan, events), now)}
+    kept = [(c, e) for c, e in zip(plan.changes, events, strict=True) if c.item.id in saved]
+    pending = _pending([c for c, _ in kept], [e for _, e in kept], now) if kept else None
     return set(plan.read) - saved, pending
+
+
+def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:
+    """The events of the plan's changes (rows in `log.INSERT_EVENTS`' column order), chained
+    onto the heads of the items as read; each item's chain is its own, so the events of an
+    item left alone can be dropped without touching the others."""
+    heads = {i: (item.chain_length, item.chain_head) for i, item in plan.read.items()}
+    actor = _actor(staff)
+    return log.chained_onto(heads, [_event(c, actor, now) for c in plan.changes])
 
 
 class _Move(msgspec.Struct, frozen=True):
     id: int
     from_state: str
     from_handover: str | None
+    from_length: int
     to_state: str
     to_handover: str | None
     handover_set: bool
+    to_length: int
+    to_head: bytes
 
 
-def moves_of(plan: Plan) -> list[_Move]:
-    """MOVE_ITEMS' $1 for the plan's items, in one lock order for every batch."""
+def moves_of(plan: Plan, events: list[tuple]) -> list[_Move]:
+    """MOVE_ITEMS' $1 for the plan's items, in one lock order for every batch, each with the
+    head of its chain after `events` (see `chained`)."""
+    tails = {e[0]: (e[1], e[-1]) for e in events}  # item → (seq, hash) of its last event
     return [_Move(id=i, from_state=plan.read[i].state, from_handover=plan.read[i].handover_action,
-                  to_state=plan.current[i].state, to_handover=plan.current[i].handover_action,
-                  handover_set=i in plan.handover_set)
+                  from_length=plan.read[i].chain_length, to_state=plan.current[i].state,
+                  to_handover=plan.current[i].handover_action,
+                  handover_set=i in plan.handover_set, to_length=tails[i][0],
+                  to_head=tails[i][1])
             for i in sorted(plan.read)]
 
 
-def pending_onto(staff: StaffUser, changes: list[_Change], heads: dict[int, tuple[int, bytes]],
-                 *, now: datetime) -> Pending:
-    """The events of `changes` chained onto `heads` ((seq, hash) by item), and their webhooks."""
-    actor = _actor(staff)
-    return _pending(changes, log.chained_onto(heads, [_event(c, actor, now) for c in changes]),
-                    now)
+def pending_of(plan: Plan, events: list[tuple], *, now: datetime) -> Pending:
+    """The plan's events (see `chained`) and webhooks, as rows to insert."""
+    return _pending(plan.changes, events, now)
 
 
 def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pending:

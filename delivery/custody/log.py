@@ -1,4 +1,9 @@
-"""Writing the custody log: append-only, each event chained to its item's previous one."""
+"""Writing the custody log: append-only, each event chained to its item's previous one.
+
+Every statement that appends events also records each item's new chain head (`chain_length`,
+`chain_head`): these statements themselves, or, on the paths that move items set-based, the
+UPDATE of the items that runs in the same statement or transaction (see `fastscan.moves_of`).
+"""
 
 from __future__ import annotations
 
@@ -9,22 +14,30 @@ import msgspec
 
 from delivery.custody import chain
 
+# The events, and the head of each item's chain after them, in one statement.
 INSERT_EVENTS = """
-INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
-    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
-SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
-    $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[], $12::timestamptz[],
-    $13::timestamptz[], $14::jsonb[], $15::bytea[], $16::bytea[])
+WITH events AS (
+    INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+        actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+        prev_hash, hash)
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[],
+        $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[],
+        $12::timestamptz[], $13::timestamptz[], $14::jsonb[], $15::smallint[], $16::bytea[],
+        $17::bytea[])
+    RETURNING item_id, seq, hash
+)
+UPDATE items SET chain_length = e.seq, chain_head = e.hash
+FROM (SELECT DISTINCT ON (item_id) item_id, seq, hash FROM events
+      ORDER BY item_id, seq DESC) AS e
+WHERE items.id = e.item_id
 """
-# The newest event of each item, each found by a backward scan of the (item_id, seq) index.
 SELECT_HEADS = """
-SELECT u.id AS item_id, e.seq, e.hash FROM unnest($1::bigint[]) AS u (id)
-JOIN LATERAL (SELECT seq, hash FROM custody_events WHERE item_id = u.id
-              ORDER BY seq DESC LIMIT 1) AS e ON true
+SELECT id AS item_id, chain_length AS seq, chain_head AS hash FROM items
+WHERE id = ANY($1::bigint[])
 """
 SELECT_CHAIN = """
 SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
-    device_id, site_id, device_at, server_at, payload, prev_hash, hash
+    device_id, site_id, device_at, server_at, payload, hash_version, prev_hash, hash
 FROM custody_events WHERE ($1::bigint IS NULL OR item_id = $1) ORDER BY item_id, seq
 """
 
@@ -51,7 +64,8 @@ def _chained(event: Event, seq: int, prev_hash: bytes) -> tuple:
     digest = chain.event_hash(prev_hash, chain_fields(event, seq))
     return (event.item_id, seq, event.action, event.from_state, event.to_state,
             event.event_code, event.emsevt, event.actor_role, event.actor_id, event.device_id,
-            event.site_id, event.device_at, event.server_at, event.payload, prev_hash, digest)
+            event.site_id, event.device_at, event.server_at, event.payload, chain.HASH_VERSION,
+            prev_hash, digest)
 
 
 def chain_fields(event: Event | dict, seq: int | None = None) -> dict:
@@ -61,6 +75,8 @@ def chain_fields(event: Event | dict, seq: int | None = None) -> dict:
     fields["site"] = fields.pop("site_id")
     if seq is not None:
         fields["seq"] = seq
+    if isinstance(event, Event):
+        fields["hash_version"] = chain.HASH_VERSION
     return fields
 
 
@@ -70,21 +86,23 @@ def columns_of(rows: list[tuple]) -> list[list]:
 
 
 # The same rows as one JSON parameter (see `json_rows`): asyncpg encodes sixteen arrays element by
-# element, at a cost that dwarfs the rest of a batch's work in Python.
+# element, at a cost that dwarfs the rest of a batch's work in Python. The heads are not written
+# here: the caller's UPDATE of the items in the same statement or transaction carries them.
 INSERT_EVENTS_JSON = """
 INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
-    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+    prev_hash, hash)
 SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
-    device_id, site_id, device_at, server_at, payload, decode(prev_hash, 'base64'),
-    decode(hash, 'base64')
+    device_id, site_id, device_at, server_at, payload, hash_version,
+    decode(prev_hash, 'base64'), decode(hash, 'base64')
 FROM json_to_recordset($1::json) AS e (item_id bigint, seq int, action text, from_state text,
     to_state text, event_code text, emsevt text, actor_role text, actor_id bigint,
     device_id text, site_id bigint, device_at timestamptz, server_at timestamptz,
-    payload jsonb, prev_hash text, hash text)
+    payload jsonb, hash_version smallint, prev_hash text, hash text)
 """
 _COLUMNS = ("item_id", "seq", "action", "from_state", "to_state", "event_code", "emsevt",
             "actor_role", "actor_id", "device_id", "site_id", "device_at", "server_at",
-            "payload", "prev_hash", "hash")
+            "payload", "hash_version", "prev_hash", "hash")
 
 
 def json_rows(rows: list[tuple]) -> list[dict]:
@@ -98,7 +116,7 @@ async def _insert(conn: asyncpg.Connection, rows: list[tuple]) -> None:
 
 
 async def append_first(conn: asyncpg.Connection, events: list[Event]) -> None:
-    """The first event of each of many new items, in one statement."""
+    """The first event of each of many items just inserted, in one statement."""
     if events:
         await _insert(conn, first_rows(events))
 
@@ -110,7 +128,8 @@ def first_rows(events: list[Event]) -> list[tuple]:
 
 class FirstEvents(msgspec.Struct, frozen=True, kw_only=True):
     """The first events of new items that differ only in their item: the shared event once,
-    and per item its id and hash, which is all a bulk insert needs to send per row."""
+    and per item its id and hash (sent with the item's row, as the head of its chain), which
+    is all a bulk insert needs per row."""
 
     shared: Event
     item_ids: list[int]
@@ -123,31 +142,41 @@ def first_events(shared: Event, item_ids: list[int]) -> FirstEvents:
     return FirstEvents(shared=shared, item_ids=item_ids, hashes=hashes)
 
 
-# FirstEvents in one statement: $1-$14 the shared values, $15 the items, $16 their hashes (see
-# first_events_args). Ends with its FROM clause (alias e) so that a caller may add a WHERE.
-INSERT_FIRST_EVENTS = """
+def insert_first_events(rows: str) -> str:
+    """FirstEvents in one statement: $1-$15 the shared values (see first_events_args), the items
+    and their hashes the columns `item_id` and `hash` of `rows`, a relation of the caller's
+    statement (its items' heads written with them, where they are inserted)."""
+    return f"""
 INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
-    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, prev_hash, hash)
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+    prev_hash, hash)
 SELECT e.item_id, $1::int, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
     $8::bigint, $9::text, $10::bigint, $11::timestamptz, $12::timestamptz, $13::text::jsonb,
-    $14::bytea, e.hash
-FROM unnest($15::bigint[], $16::bytea[]) AS e (item_id, hash)
+    $14::smallint, $15::bytea, e.hash
+FROM {rows} AS e
 """
 
 
 def first_events_args(first: FirstEvents) -> list:
-    """INSERT_FIRST_EVENTS' arguments, in order."""
+    """The shared values of `insert_first_events`, in order."""
     e = first.shared
     return [chain.FIRST_SEQ, e.action, e.from_state, e.to_state, e.event_code, e.emsevt,
             e.actor_role, e.actor_id, e.device_id, e.site_id, e.device_at, e.server_at,
-            msgspec.json.encode(e.payload).decode(), chain.GENESIS_HASH, first.item_ids,
-            first.hashes]
+            msgspec.json.encode(e.payload).decode(), chain.HASH_VERSION, chain.GENESIS_HASH]
 
 
 async def append(conn: asyncpg.Connection, events: list[Event]) -> None:
     """Events of existing items, in order; the caller holds each item's row lock."""
     if events:
         await _insert(conn, await chained_rows(conn, events))
+
+
+async def append_onto(conn: asyncpg.Connection, head: tuple[int, bytes],
+                      events: list[Event]) -> None:
+    """Events of one item whose chain's head (length, hash) the caller read under its row
+    lock."""
+    if events:
+        await _insert(conn, chained_onto({events[0].item_id: head}, events))
 
 
 async def chained_rows(conn: asyncpg.Connection, events: list[Event]) -> list[tuple]:

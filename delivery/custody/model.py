@@ -2,6 +2,10 @@
 
 The table `TRANSITIONS` maps `(state, action)` to a `Transition`. A row whose target equals its
 source is an event that does not move the item (a bag scan, a counter-scan, a citizen's choice).
+
+On the way back to the agency one state, `returning`, covers two places: still at the branch, or
+back at the sorting centre. Rows say which place they need (`at`) and which place they leave the
+item in (`puts`); the item's custody log, where those rows are recorded, says where it is now.
 """
 
 from collections.abc import Mapping
@@ -12,6 +16,8 @@ import msgspec
 
 
 class State(StrEnum):
+    """Where an item is in its journey; the last six are final."""
+
     registered = "registered"
     received = "received"
     in_transit = "in_transit"
@@ -50,6 +56,8 @@ class Action(StrEnum):
     mark_lost = "mark_lost"
     mark_damaged = "mark_damaged"
     found = "found"
+    reissue_code = "reissue_code"
+    unlock_code = "unlock_code"
     expire_hold = "expire_hold"
     max_attempts = "max_attempts"
     choose_home = "choose_home"
@@ -65,16 +73,27 @@ class Role(StrEnum):
     admin = "admin"
     citizen = "citizen"
     scheduler = "scheduler"
+    # Tasheel itself, carrying out what another party's act implies (a recall, a new branch).
+    system = "system"
 
 
 class Need(StrEnum):
-    """What a scan must carry for the transition to be applied."""
+    """What a scan must carry, or what must hold of the item, for the transition to be applied."""
 
     otp = "otp"
     id_check = "id_check"  # only when the document type asks for it: see `required_proof`
     reason = "reason"
     bag = "bag"
     courier = "courier"
+    attempt_left = "attempt_left"  # fewer failed home deliveries than DELIVERY_MAX_ATTEMPTS
+    place = "place"  # the item is where the row's `at` says
+
+
+class Place(StrEnum):
+    """Where a `returning` item physically is: the state alone does not say."""
+
+    branch = "branch"
+    centre = "centre"
 
 
 class Handover(StrEnum):
@@ -91,6 +110,9 @@ class Transition(msgspec.Struct, frozen=True, kw_only=True):
     emsevt: str | None = None
     needs: frozenset[Need] = frozenset()
     handover: Handover | None = None
+    at: Place | None = None  # where the item must be (with `Need.place`)
+    puts: Place | None = None  # where the item is once this row is applied
+    out_of_bag: bool = False  # the item leaves an open bag it is in, as the system's `unbag`
 
 
 class RefusalCode(StrEnum):
@@ -134,31 +156,40 @@ _SUPERVISOR = frozenset({R.supervisor})
 _SCHEDULER = frozenset({R.scheduler})
 _CITIZEN = frozenset({R.citizen})
 _AGENCY = frozenset({R.agency})
+_SYSTEM = frozenset({R.system})
+_BRANCH_PLACE, _CENTRE = Place.branch, Place.centre
 
 _GIVE, _CONFIRM = Handover.give, Handover.confirm
 
 
-def _t(to, roles, event_code, emsevt=None, needs=(), handover=None) -> Transition:
+def _t(to, roles, event_code, emsevt=None, needs=(), handover=None, *, at=None, puts=None,
+       out_of_bag=False) -> Transition:
     return Transition(
         to=to,
         roles=roles,
         event_code=event_code,
         emsevt=emsevt,
-        needs=frozenset(needs),
+        needs=frozenset(needs) | ({Need.place} if at else set()),
         handover=handover,
+        at=at,
+        puts=puts,
+        out_of_bag=out_of_bag,
     )
 
 
 _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.registered, A.receive): _t(S.received, _SORTING, "received", "EDD", handover=_CONFIRM),
     (S.received, A.bag): _t(S.received, _SORTING, "bagged", needs=[Need.bag]),
-    (S.received, A.unbag): _t(S.received, _SORTING, "unbagged", needs=[Need.bag]),
+    # Also the system's, when a recall or a new branch means the item must not travel in it.
+    (S.received, A.unbag): _t(S.received, _SORTING | _SYSTEM, "unbagged", needs=[Need.bag]),
     (S.received, A.dispatch): _t(S.in_transit, _SORTING, "dispatched", "EDE", handover=_GIVE),
     (S.in_transit, A.arrive): _t(S.at_branch, _BRANCH, "arrived", "EMG", handover=_CONFIRM),
     # An item scanned on its own after its bag: confirms it really was in the bag.
     (S.at_branch, A.arrive): _t(S.at_branch, _BRANCH, "arrival_confirmed"),
+    # Refused at the scan once the attempts are used up; `max_attempts` then shelves the item.
     (S.at_branch, A.to_courier): _t(
-        S.out_for_delivery, _BRANCH, "handed_to_courier", "EDG", [Need.courier], _GIVE
+        S.out_for_delivery, _BRANCH, "handed_to_courier", "EDG",
+        [Need.attempt_left, Need.courier], _GIVE
     ),
     (S.out_for_delivery, A.take): _t(S.out_for_delivery, _COURIER, "taken", handover=_CONFIRM),
     (S.out_for_delivery, A.deliver): _t(
@@ -173,22 +204,39 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.ready_for_pickup, A.collect): _t(
         S.collected, _BRANCH, "collected", "EMI", [Need.otp, Need.id_check]
     ),
-    (S.returning, A.send_back): _t(S.returning, _BRANCH, "sent_back", handover=_GIVE),
+    (S.returning, A.send_back): _t(
+        S.returning, _BRANCH, "sent_back", handover=_GIVE, at=_BRANCH_PLACE
+    ),
     # The sorting centre's counter-scan of an item sent back by a branch.
-    (S.returning, A.accept): _t(S.returning, _SORTING, "accepted", handover=_CONFIRM),
-    (S.returning, A.returned): _t(S.returned_to_agency, _SORTING, "returned_to_agency"),
+    (S.returning, A.accept): _t(
+        S.returning, _SORTING, "accepted", handover=_CONFIRM, puts=_CENTRE
+    ),
+    # The agency signs for it at the sorting centre: only once the centre has it back.
+    (S.returning, A.returned): _t(
+        S.returned_to_agency, _SORTING, "returned_to_agency", at=_CENTRE
+    ),
 }
 
 _SCHEDULER_ROWS: dict[tuple[State, Action], Transition] = {
-    (S.at_branch, A.expire_hold): _t(S.returning, _SCHEDULER, "hold_expired"),
-    (S.ready_for_pickup, A.expire_hold): _t(S.returning, _SCHEDULER, "hold_expired"),
+    (S.at_branch, A.expire_hold): _t(
+        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE
+    ),
+    (S.ready_for_pickup, A.expire_hold): _t(
+        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE
+    ),
     # Only from at_branch: a delivery_failed item is still in the courier's hands, so it cannot
     # be offered for pickup until the courier has returned it and the clerk has accepted it.
     (S.at_branch, A.max_attempts): _t(S.ready_for_pickup, _SCHEDULER, "attempts_exhausted", "EDH"),
 }
 
 _AGENCY_ROWS = {
-    (state, A.cancel): _t(S.cancelled, _AGENCY, "cancelled") for state in (S.registered, S.received)
+    # Never handed to the post: nothing to bring back.
+    (S.registered, A.cancel): _t(S.cancelled, _AGENCY, "cancelled"),
+    # Physically in the sorting centre (perhaps in an open bag): it goes back to the agency
+    # against the agency's signature (`returned`), like any other returning item.
+    (S.received, A.cancel): _t(
+        S.returning, _AGENCY, "cancelled", puts=_CENTRE, out_of_bag=True
+    ),
 }
 
 _SUPERVISOR_ROWS = {
@@ -201,8 +249,16 @@ _SUPERVISOR_ROWS = {
         for state in ACTIVE_STATES
     },
     # A document once lost may have been copied or misused: it goes back to the issuing agency,
-    # never on to the citizen without the agency deciding so.
-    (S.lost, A.found): _t(S.returning, _SUPERVISOR, "found", needs=[Need.reason]),
+    # never on to the citizen without the agency deciding so, through its branch's `send_back`.
+    (S.lost, A.found): _t(
+        S.returning, _SUPERVISOR, "found", needs=[Need.reason], puts=_BRANCH_PLACE
+    ),
+    # A new one-time code (the old one dies), asked for or after a lock: recorded, never moving.
+    **{
+        (state, action): _t(state, _SUPERVISOR, code, needs=[Need.reason])
+        for state in (S.out_for_delivery, S.ready_for_pickup)
+        for action, code in ((A.reissue_code, "code_reissued"), (A.unlock_code, "code_unlocked"))
+    },
 }
 
 # Citizens may change their mind until the item is on a shelf or in a courier's hands.
@@ -222,6 +278,12 @@ TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
         **_CITIZEN_ROWS,
     }
 )
+
+# The rows that put an item in a place, and the place of a returning item none of them put.
+PLACING: Mapping[tuple[State, Action], Place] = MappingProxyType(
+    {key: row.puts for key, row in TRANSITIONS.items() if row.puts is not None}
+)
+UNPLACED = Place.branch
 
 # Actions whose scanned code may be a bag id: the per-item row is applied to each item inside.
 BAG_LEVEL_ACTIONS = frozenset({A.dispatch, A.arrive})
@@ -306,6 +368,8 @@ _ACTION_PHRASES: Mapping[Action, str] = {
     A.mark_lost: "mark items lost",
     A.mark_damaged: "mark items damaged",
     A.found: "mark items found",
+    A.reissue_code: "send new codes",
+    A.unlock_code: "unlock codes",
     A.expire_hold: "end holds",
     A.max_attempts: "end delivery attempts",
     A.choose_home: "choose home delivery",
@@ -321,6 +385,7 @@ _ROLE_PLURALS: Mapping[Role, str] = {
     R.admin: "administrators",
     R.citizen: "citizens",
     R.scheduler: "scheduled jobs",
+    R.system: "the system",
 }
 
 # Where the generic "cannot …: the item is …" says less than the rule itself.

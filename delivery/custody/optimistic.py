@@ -1,17 +1,17 @@
 """An upload of common scans in two round trips: a read without locks, then one statement.
 
 `read` fetches what the rules need: the account, the handheld's last time, the scan ids seen
-before, the items and the heads of their custody chains. The scans are judged in memory
+before, the items with the heads of their custody chains. The scans are judged in memory
 (`fastscan.plan_batch`); `write` then claims the scan ids with their results, moves the items
-(each only if its state and hand-over are still the ones read), appends the chained events and
-the outbox rows and notes the handheld's time, all in one statement: one transaction, with no
-BEGIN or COMMIT round trip, holding its row locks only while it runs.
+(each only if its state, hand-over and chain are still the ones read, recording each chain's new
+head), appends the chained events and the outbox rows and notes the handheld's time, all in one
+statement: one transaction, with no BEGIN or COMMIT round trip, holding its row locks only while
+it runs.
 
 The statement ends by checking that it claimed every scan id and moved every item. If not
-(another upload got there first, the account was just deactivated), or if an event was appended
-to a chain since the read (the chain's unique sequence refuses the second), the whole statement
-fails and leaves nothing behind: `write` says so, and the caller takes its transactional path,
-which reads everything again under locks.
+(another upload got there first, the account was just deactivated, an event was appended to a
+chain since the read), the whole statement fails and leaves nothing behind: `write` says so, and
+the caller takes its transactional path, which reads everything again under locks.
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     last_device_at: datetime | None
     earlier: dict[str, str | None]  # scan ids seen before, with the state each one gave
     items: dict[str, ScanItem]  # by tracking number
-    heads: dict[int, tuple[int, bytes]]  # each item's chain: (seq, hash) of its last event
 
 
 async def read(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) -> Snapshot:
@@ -68,19 +67,13 @@ async def read(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) ->
         row = await conn.fetchrow(store.READ_UPLOAD, staff.id, staff.device_id,
                                   [s.scan_id for s in scans],
                                   list({normalize_code(s.code) for s in scans}))
-    items, heads = {}, {}
-    for fields in row["items"]:
-        item = store.scan_item_of(fields)
-        items[item.tracking_number] = item
-        if fields[-2] is not None:
-            heads[item.id] = (fields[-2], fields[-1])
     return Snapshot(active=bool(row["active"]), last_device_at=row["last_device_at"],
-                    earlier=dict(row["earlier"]), items=items, heads=heads)
+                    earlier=dict(row["earlier"]), items=store.scan_items_of(row["items"]))
 
 
 async def write(conn: asyncpg.Connection, staff: StaffUser, plan: fastscan.Plan,
-                claims: list[tuple[Scan, ScanResult]], heads: dict[int, tuple[int, bytes]], *,
-                device_at: datetime, now: datetime) -> bool:
+                claims: list[tuple[Scan, ScanResult]], *, device_at: datetime,
+                now: datetime) -> bool:
     """Write the judged upload in one statement; False when something changed since the read
     (nothing was written then)."""
     # $1-$4 the claims, $5-$8 the device, $9-$10 the counts expected, $11-$12 the moves, then
@@ -89,9 +82,9 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: fastscan.Plan,
             staff.device_id, staff.id, device_at, now, len(claims), len(plan.read)]
     inserts = ""
     if plan.read:
-        pending = fastscan.pending_onto(staff, plan.changes, heads, now=now)
-        inserts, rows = pending.ctes(13)
-        args += [fastscan.moves_of(plan), now, *rows]
+        events = fastscan.chained(staff, plan, now=now)
+        inserts, rows = fastscan.pending_of(plan, events, now=now).ctes(13)
+        args += [fastscan.moves_of(plan, events), now, *rows]
     try:
         await conn.execute(_statement(inserts), *args)
     except STALE:

@@ -8,12 +8,18 @@ import hashlib
 import hmac
 import json
 import secrets
+from datetime import timedelta
 from enum import StrEnum
 
 import msgspec
 
 OTP_DIGITS = 6
 MAX_WRONG_ATTEMPTS = 5
+# A member of staff this many wrong attempts (codes or ID digits, any items) within the window
+# is guessing, or is being used to guess: their hand-overs stop until a supervisor unlocks them.
+# Ten is two items locked in a day, which honest mistakes at the door do not reach.
+STAFF_MAX_WRONG_ATTEMPTS = 10
+STAFF_WRONG_WINDOW = timedelta(hours=24)
 MIN_KEY_BYTES = 16
 
 # Couriers' handhelds may be set to Arabic or Kurdish: accept the digits those keyboards type.

@@ -7,6 +7,7 @@ side effect a refusal may carry is the missort alert of an item arriving at the 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import NoReturn
 
 import asyncpg
@@ -31,6 +32,8 @@ HANDHELD_ACTIONS = frozenset({
     A.receive, A.bag, A.unbag, A.dispatch, A.arrive, A.to_courier, A.take, A.deliver, A.fail,
     A.return_, A.accept, A.shelve, A.collect, A.send_back, A.returned,
 })
+ScanAction = StrEnum("ScanAction", [(str(a), str(a)) for a in Action if a in HANDHELD_ACTIONS])
+ScanAction.__doc__ = "What a handheld scan records (the handheld vocabulary: it may grow)."
 # States entered with a fresh one-time code, and the SMS that carries it.
 CODE_ON_ENTRY = {State.out_for_delivery: "out_for_delivery",
                  State.ready_for_pickup: "ready_for_pickup"}
@@ -55,15 +58,18 @@ def refuse_unknown(code: str) -> NoReturn:
 
 
 def guard_site(staff: StaffUser, item: ScanItem, action: Action, now: datetime) -> None:
-    """Clerks scan only their site's items, couriers only the items assigned to them."""
+    """Clerks scan only their site's items, couriers only the items assigned to them.
+
+    Checked before anything else about the item, and worded to tell nothing about it (neither
+    its branch nor its state): whoever holds it by mistake learns only that it is not theirs.
+    The supervisors learn the rest from the missort alert.
+    """
     tn = item.tracking_number
     if staff.role == Role.branch_clerk and item.branch_id != staff.site_id:
         effects = (_missort(staff, item, now),) if action == A.arrive else ()
-        raise ScanRefused(f"{tn} belongs to branch {item.branch_code}, not {staff.site_code}",
-                          code="wrong_branch", effects=effects)
+        raise ScanRefused(f"{tn} is not at your site", code="wrong_branch", effects=effects)
     if staff.role == Role.sorting_clerk and item.centre_id not in (None, staff.site_id):
-        raise ScanRefused(f"{tn} is sorted at {item.centre_code}, not {staff.site_code}",
-                          code="wrong_site")
+        raise ScanRefused(f"{tn} is not at your site", code="wrong_site")
     if staff.role == Role.courier and item.courier_id != staff.id:
         raise ScanRefused(f"{tn} is not assigned to you", code="not_assigned")
 

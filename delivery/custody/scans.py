@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
 
-from delivery.custody import bagging, fastscan, optimistic, proof, rules, store
+from delivery.custody import bagging, fastscan, optimistic, places, proof, rules, store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.clock import check_device_time
 from delivery.custody.context import CustodyContext
@@ -43,6 +44,8 @@ from delivery.staff.auth import StaffUser
 
 A = Action
 FAIL_REASONS = ("absent", "refused", "address_not_found", "unsafe", "wrong_person", "other")
+FailReason = StrEnum("FailReason", [(r, r) for r in FAIL_REASONS])
+FailReason.__doc__ = "Why a courier could not deliver (`other` needs a `note`)."
 APPLIED, DUPLICATE, REJECTED = "applied", "duplicate", "rejected"
 __all__ = ["CODE_ON_ENTRY", "HANDHELD_ACTIONS", "Scan", "ScanResult", "apply_scans", "scan_item"]
 
@@ -75,9 +78,13 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What became of one scan: `applied` (with the item's `state` now; `items` for a bag),
+    `duplicate` (its `scan_id` was seen before), or `rejected` with `error` for the clerk and
+    `reason` as a code; `clock_flags` when the handheld's clock looks wrong."""
+
     scan_id: str
-    status: str
-    state: str | None = None
+    status: Literal["applied", "duplicate", "rejected"]
+    state: State | None = None
     error: str | None = None
     reason: str | None = None
     items: int | None = None
@@ -137,7 +144,7 @@ async def _at_once(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUs
     flags = _clock_flags(claimed, now, seen.last_device_at)
     results = {s.scan_id: _judged(s, plan.verdicts[s.scan_id], flags[s.scan_id]) for s in first}
     if first and not await optimistic.write(
-            conn, staff, plan, [(s, results[s.scan_id]) for s in first], seen.heads,
+            conn, staff, plan, [(s, results[s.scan_id]) for s in first],
             device_at=claimed[-1].at, now=now):
         return None
     repeated: set[str] = set()
@@ -248,6 +255,7 @@ async def _earlier_results(conn: asyncpg.Connection, scan_ids: list[str]) -> dic
 
 async def _apply_one(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
                      now: datetime, flags: list[str]) -> ScanResult:
+    await proof.hold(conn, staff, scan.action, scan.code)
     try:
         async with conn.transaction():
             applied = await _route(conn, ctx, staff, scan, now)
@@ -286,8 +294,8 @@ async def scan_item(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffU
                     item: ScanItem, action: Action, now: datetime, *,
                     bag_id: str | None = None) -> str:
     """Judge and record one scan of one item; returns the item's new state."""
+    rules.guard_site(staff, item, action, now)  # first: a refusal tells nothing of others' items
     transition = decide(State(item.state), action, Role(staff.role))
-    rules.guard_site(staff, item, action, now)
     rules.guard_pending(item, action)
     rules.guard_proxy(ctx, item, action, scan.proxy is not None)
     payload: dict[str, Any] = {"scan_id": scan.scan_id, "bag": bag_id}
@@ -381,19 +389,32 @@ async def _need_reason(conn, ctx, staff, scan, item, now, payload, after) -> Non
     after.append(lambda: conn.execute(store.COUNT_FAILURE, item.id))
 
 
+async def _need_attempt_left(conn, ctx, staff, scan, item, now, payload, after) -> None:
+    # The five-minute job shelves such an item; until it runs, no courier takes it out again.
+    if item.failed_attempts >= ctx.max_attempts:
+        raise ScanRefused(f"{item.failed_attempts} delivery attempts made: shelve it for pickup",
+                          code="attempts_exhausted")
+
+
+async def _need_place(conn, ctx, staff, scan, item, now, payload, after) -> None:
+    transition = decide(State(item.state), Action(scan.action), Role(staff.role))
+    await places.guard_place(conn, item, transition)
+
+
 async def _need_otp(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    generation = proof.check_code(ctx, item, scan.otp)
-    payload["proof"] = {**_proof(staff, scan, now, generation), **payload.get("proof", {})}
+    proxy = (proof.proxy_record(ctx, scan.proxy.name, scan.proxy.id_number)
+             if scan.proxy is not None else None)
+    needs_id, expected = proof.expected_id(ctx, item, proxy)
+    generation = await proof.check_handover(conn, ctx, staff, item, otp=scan.otp,
+                                            id_last4=scan.id_last4, needs_id=needs_id,
+                                            expected_last4=expected, now=now)
+    payload["proof"] = {**_proof(staff, scan, now, generation), "id_checked": needs_id}
+    if proxy is not None:  # every proxy, whether or not the type asks for ID digits
+        payload["proof"]["proxy"] = proxy
 
 
 async def _need_id(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    if scan.proxy is not None:
-        record_ = proof.proxy_record(ctx, scan.proxy.name, scan.proxy.id_number)
-        proof.check_id(record_["id_last4"], scan.id_last4)
-        payload.setdefault("proof", {})["proxy"] = record_
-    else:
-        proof.check_id(item.national_id_last4, scan.id_last4)
-    payload.setdefault("proof", {})["id_checked"] = True
+    """Judged together with the code (`_need_otp`): a refusal never tells which was wrong."""
 
 
 def _proof(staff: StaffUser, scan: Scan, now: datetime,
@@ -404,9 +425,10 @@ def _proof(staff: StaffUser, scan: Scan, now: datetime,
             "otp_generation": generation, "id_checked": False}
 
 
-# Sorted by Need's value: `id_check` before `otp`, so a proxy's record is in place first.
+# Applied in the order of Need's values.
 _NEEDS = {Need.bag: _need_bag, Need.courier: _need_courier, Need.reason: _need_reason,
-          Need.otp: _need_otp, Need.id_check: _need_id}
+          Need.otp: _need_otp, Need.id_check: _need_id, Need.attempt_left: _need_attempt_left,
+          Need.place: _need_place}
 
 
 # --- a whole bag -----------------------------------------------------------------------------
@@ -429,9 +451,14 @@ async def _dispatch_bag(conn, ctx, staff, scan, bag_id, now) -> _Applied:
         raise ScanRefused(f"bag {bag_id} belongs to another sorting centre", code="wrong_site")
     if bag["status"] != "open":
         raise ScanRefused(f"bag {bag_id} was already dispatched", code="already_done")
-    item_ids = [r["item_id"] for r in await conn.fetch(store.BAG_ITEMS, bag_id)]
+    item_ids, rerouted = await bagging.sort_out(conn, bag, now=now)
     if not item_ids:
-        raise ScanRefused(f"bag {bag_id} is empty", code="bag_empty")
+        # The refusal undoes this scan's writes: take the rerouted items out again after it.
+        async def take_out(conn: asyncpg.Connection) -> None:
+            await bagging.take_out_rerouted(conn, bag, rerouted, now=now)
+
+        why = ": its items go to other branches now" if rerouted else ""
+        raise ScanRefused(f"bag {bag_id} is empty{why}", code="bag_empty", effects=(take_out,))
     await _each_in_bag(conn, ctx, staff, scan, bag_id, item_ids, A.dispatch, now)
     await conn.execute(store.MARK_BAG, bag_id, "dispatched", now, None)
     return _Applied(State.in_transit, len(item_ids))

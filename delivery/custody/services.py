@@ -16,11 +16,15 @@ SELECT_AGENCY_ITEM = """
 SELECT id, state, agency_id, tracking_number, external_ref, branch_id
 FROM items WHERE agency_id = $1 AND tracking_number = $2
 """
-# Optimistic: the change lands only if nobody moved the item since we read it.
+# Optimistic: the change lands only if nobody moved the item since we read it. Both lock the
+# row and return the head of its chain, which cannot move until we commit.
 MOVE_ITEM = """
-UPDATE items SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2 RETURNING id
+UPDATE items SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2
+RETURNING chain_length, chain_head
 """
-TOUCH_ITEM = "UPDATE items SET updated_at = $2 WHERE id = $1"
+TOUCH_ITEM = """
+UPDATE items SET updated_at = $2 WHERE id = $1 RETURNING chain_length, chain_head
+"""
 
 
 class ItemRef(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,14 +55,15 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
     """
     moved = transition.to != item.state
     if moved:
-        if await conn.fetchval(MOVE_ITEM, item.id, item.state, transition.to, now) is None:
+        head = await conn.fetchrow(MOVE_ITEM, item.id, item.state, transition.to, now)
+        if head is None:
             raise ChangedMeanwhile(
                 "wrong_state", f"{item.tracking_number} was changed by another scan just now",
                 {"tracking_number": item.tracking_number})
     else:
-        await conn.execute(TOUCH_ITEM, item.id, now)
-    await log.append(conn, [event_of(item, transition, action, actor, now=now,
-                                     device_at=device_at, payload=payload)])
+        head = await conn.fetchrow(TOUCH_ITEM, item.id, now)
+    await log.append_onto(conn, (head["chain_length"], head["chain_head"]), [event_of(
+        item, transition, action, actor, now=now, device_at=device_at, payload=payload)])
     rows = list(extra_outbox)
     if moved:
         rows.append(webhook_of(item, transition, now=now))
@@ -85,7 +90,11 @@ def webhook_of(item: ItemRef, transition: Transition, *, now: datetime) -> outbo
 
 async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
                            tracking_number: str) -> None:
-    """The agency recalls an item that has not left the sorting centre."""
+    """The agency recalls an item that has not left the sorting centre.
+
+    One the post never had is cancelled; one in the sorting centre goes back to the agency
+    (`returning`, out of any open bag), which signs for it there (`returned`).
+    """
     async with conn.transaction():
         row = await conn.fetchrow(SELECT_AGENCY_ITEM, agency_id, tracking_number)
         if row is None:
@@ -93,5 +102,11 @@ async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
         item = ItemRef(id=row["id"], state=row["state"], agency_id=row["agency_id"],
                        tracking_number=row["tracking_number"], external_ref=row["external_ref"])
         transition = decide(State(item.state), Action.cancel, Role.agency)
+        now = datetime.now(UTC)
+        if transition.out_of_bag:
+            # Imported here: bagging reads items through `store`, which imports this module.
+            from delivery.custody import bagging
+
+            await bagging.leave_bag_recalled(conn, item.id, now=now)
         await record(conn, item, transition, Action.cancel,
-                     Actor(role=Role.agency, id=agency_id), now=datetime.now(UTC))
+                     Actor(role=Role.agency, id=agency_id), now=now)

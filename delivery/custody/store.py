@@ -33,6 +33,8 @@ class ScanItem(msgspec.Struct, frozen=True, kw_only=True):
     otp_locked: bool
     failed_attempts: int
     handover_action: str | None
+    chain_length: int  # the head of the item's custody chain: its number of events
+    chain_head: bytes  # and the last one's hash
 
     def ref(self) -> ItemRef:
         return ItemRef(id=self.id, state=self.state, agency_id=self.agency_id,
@@ -44,7 +46,7 @@ _SCAN_ITEM_COLUMNS = """
     i.id, i.state, i.agency_id, i.tracking_number, i.external_ref, i.document_type,
     i.branch_id, b.code AS branch_code, c.id AS centre_id, c.code AS centre_code, i.courier_id,
     i.national_id_last4, i.otp_mac, i.otp_generation, i.otp_wrong, i.otp_locked,
-    i.failed_attempts, i.handover_action
+    i.failed_attempts, i.handover_action, i.chain_length, i.chain_head
 """
 _SCAN_ITEM = "SELECT" + _SCAN_ITEM_COLUMNS + """
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id = b.sorting_centre
@@ -105,16 +107,14 @@ SAVE_RESULTS_PARAMS = 9
 def _read_upload(scans_named: str, items_named: str) -> str:
     """Everything an upload's rules need, read without a lock (see `optimistic`): the account
     ($1), the handheld's last device time ($2), the scan ids seen before with the state each
-    one gave, and the items named with the head (seq, hash) of each one's custody chain."""
+    one gave, and the items named (with the heads of their custody chains)."""
     return """
 SELECT (SELECT active FROM staff WHERE id = $1) AS active,
     (SELECT last_device_at FROM devices WHERE device_id = $2) AS last_device_at,
     ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
-    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """, h.seq, h.hash)
+    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """)
           FROM items i LEFT JOIN sites b ON b.id = i.branch_id
           LEFT JOIN sites c ON c.id = b.sorting_centre
-          LEFT JOIN LATERAL (SELECT seq, hash FROM custody_events WHERE item_id = i.id
-                             ORDER BY seq DESC LIMIT 1) AS h ON true
           WHERE """ + items_named + """) AS items
 """
 
@@ -150,18 +150,23 @@ CLEAR_HANDOVER = """
 UPDATE items SET handover_action = NULL, handover_since = NULL
 WHERE id = $1 AND handover_action = $2 RETURNING id
 """
-# Many items at once, each only if nobody changed its state or hand-over since it was read.
-# $1: a JSON array of the moves (see `fastscan.moves_of`), one text rather than six arrays
-# that asyncpg would encode element by element.
+# Many items at once, each only if nobody changed its state, hand-over or custody chain since
+# it was read; each with the head of its chain once the events judged on that read are
+# appended (inserted by the caller in the same statement or transaction). $1: a JSON array of
+# the moves (see `fastscan.moves_of`), one text rather than nine arrays that asyncpg would
+# encode element by element.
 MOVE_ITEMS = """
 UPDATE items SET state = u.to_state, updated_at = $2,
     handover_action = CASE WHEN u.handover_set THEN u.to_handover ELSE items.handover_action END,
     handover_since = CASE WHEN NOT u.handover_set THEN items.handover_since
-                          WHEN u.to_handover IS NULL THEN NULL ELSE $2 END
+                          WHEN u.to_handover IS NULL THEN NULL ELSE $2 END,
+    chain_length = u.to_length, chain_head = decode(u.to_head, 'base64')
 FROM json_to_recordset($1::json) AS u (id bigint, from_state text, from_handover text,
-                                       to_state text, to_handover text, handover_set boolean)
+                                       from_length int, to_state text, to_handover text,
+                                       handover_set boolean, to_length int, to_head text)
 WHERE items.id = u.id AND items.state = u.from_state
   AND items.handover_action IS NOT DISTINCT FROM u.from_handover
+  AND items.chain_length = u.from_length
 RETURNING items.id
 """
 COUNT_FAILURE = "UPDATE items SET failed_attempts = failed_attempts + 1 WHERE id = $1"
@@ -228,11 +233,6 @@ async def scan_items(conn: asyncpg.Connection,
     """The items with these tracking numbers (those that exist), by tracking number."""
     rows = await conn.fetch(SELECT_ITEMS_BY_TN, tracking_numbers)
     return {r["tracking_number"]: ScanItem(**dict(r)) for r in rows}
-
-
-def scan_item_of(row: tuple) -> ScanItem:
-    """An item read as a row of ScanItem's fields (extra fields after them are left out)."""
-    return ScanItem(**dict(zip(ScanItem.__struct_fields__, row, strict=False)))
 
 
 def scan_items_of(rows: list[tuple]) -> dict[str, ScanItem]:

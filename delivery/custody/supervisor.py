@@ -10,21 +10,24 @@ import msgspec
 from delivery.custody import proof, store
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import Action, Role, State, decide
+from delivery.custody.otp import MAX_WRONG_ATTEMPTS
 from delivery.custody.services import Actor, record
 from delivery.custody.store import ScanItem
 from delivery.errors import Conflict, NotFound
 from delivery.staff.auth import StaffUser
 
-CODE_STATES = frozenset({State.out_for_delivery, State.ready_for_pickup})
-
 
 class ItemStateOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The item after a supervisor's action; `locked` while wrong codes block its hand-over."""
+
     tracking_number: str
-    state: str
+    state: State
     locked: bool
 
 
 class AlertOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Something a supervisor should look at, since when, and what it concerns."""
+
     kind: str
     detail: str
     since: datetime
@@ -60,28 +63,75 @@ async def mark(conn: asyncpg.Connection, staff: StaffUser, tn: str, action: Acti
 
 
 async def reissue_code(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, tn: str,
-                       *, now: datetime) -> ItemStateOut:
+                       reason: str, *, now: datetime) -> ItemStateOut:
     """A new code by SMS; the old one stops working and the lock is lifted."""
+    return await _new_code(conn, ctx, staff, tn, Action.reissue_code, reason, now=now)
+
+
+async def unlock(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, tn: str,
+                 reason: str, *, now: datetime) -> ItemStateOut:
+    """Lift a lock after wrong attempts. The code they were after dies: the citizen gets a new
+    one by SMS, so the guesses made so far are worth nothing."""
+    return await _new_code(conn, ctx, staff, tn, Action.unlock_code, reason, now=now)
+
+
+async def _new_code(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, tn: str,
+                    action: Action, reason: str, *, now: datetime) -> ItemStateOut:
     async with conn.transaction():
         item = await supervised_item(conn, staff, tn)
-        if item.state not in CODE_STATES:
-            raise Conflict(f"{item.tracking_number} is {item.state}: no code to reissue")
-        await conn.execute("SELECT 1 FROM items WHERE id = $1 FOR UPDATE", item.id)
+        # Scans judging an attempt on the item hold this lock: the count read next is final.
+        await conn.execute("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE", item.id)
         fresh = await store.scan_item_by_id(conn, item.id)
+        transition = decide(State(fresh.state), action, Role.supervisor)
+        locked = fresh.otp_locked or fresh.otp_wrong >= MAX_WRONG_ATTEMPTS
+        if action == Action.unlock_code and not locked:
+            raise Conflict(f"{fresh.tracking_number} is not locked: send a new code instead if "
+                           "the citizen needs one")
         await proof.issue_code(conn, ctx, fresh, kind="otp_reissued", now=now)
-    return ItemStateOut(tracking_number=item.tracking_number, state=item.state, locked=False)
-
-
-async def unlock(conn: asyncpg.Connection, staff: StaffUser, tn: str) -> ItemStateOut:
-    """Lift the lock and forget the wrong attempts; the current code stays valid."""
-    item = await supervised_item(conn, staff, tn)
-    await conn.execute(store.UNLOCK_OTP, item.id)
-    return ItemStateOut(tracking_number=item.tracking_number, state=item.state, locked=False)
+        await record(conn, fresh.ref(), transition, action, _actor(staff), now=now, payload={
+            "reason": reason, "otp_generation": fresh.otp_generation + 1,
+            "wrong_attempts": fresh.otp_wrong})
+    return ItemStateOut(tracking_number=fresh.tracking_number, state=fresh.state, locked=False)
 
 
 def _actor(staff: StaffUser) -> Actor:
-    return Actor(role=Role.supervisor, id=staff.id, device_id=staff.device_id,
+    return Actor(role=Role(staff.role), id=staff.id, device_id=staff.device_id,
                  site_id=staff.site_id)
+
+
+# --- members of staff locked out of hand-overs -------------------------------------------------
+
+class StaffLockOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A member of staff after a supervisor's unlock: `locked` while their hand-overs are stopped
+    after too many wrong codes or ID digits."""
+
+    username: str
+    role: str
+    locked: bool
+
+
+SELECT_STAFF = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
+UNLOCK_STAFF = """
+UPDATE handover_locks SET unlocked_at = $2, unlocked_by = $3, unlock_reason = $4
+WHERE staff_id = $1 AND unlocked_at IS NULL RETURNING id
+"""
+RESOLVE_STAFF_ALERTS = """
+UPDATE custody_alerts SET resolved_at = $2
+WHERE staff_id = $1 AND kind = 'staff_locked' AND resolved_at IS NULL
+"""
+
+
+async def unlock_staff(conn: asyncpg.Connection, staff: StaffUser, username: str, reason: str,
+                       *, now: datetime) -> StaffLockOut:
+    """Let a member of the supervisor's site hand items over again, with the reason recorded."""
+    async with conn.transaction():
+        member = await conn.fetchrow(SELECT_STAFF, username.strip().lower())
+        if member is None or not (staff.role == Role.admin or member["site_id"] == staff.site_id):
+            raise NotFound(f"no member of staff {username} at {staff.site_code or 'your site'}")
+        if await conn.fetchval(UNLOCK_STAFF, member["id"], now, staff.id, reason) is None:
+            raise Conflict(f"{member['username']} is not locked")
+        await conn.execute(RESOLVE_STAFF_ALERTS, member["id"], now)
+    return StaffLockOut(username=member["username"], role=member["role"], locked=False)
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -112,7 +162,8 @@ WHERE a.resolved_at IS NULL AND {_MINE}
 """
 LOCKED = f"""
 SELECT 'locked' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
-    i.updated_at AS since, 'locked after wrong codes: reissue a code' AS detail
+    i.updated_at AS since,
+    'locked after wrong codes or ID digits: unlock it (the citizen gets a new code)' AS detail
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id WHERE i.otp_locked AND {_MINE}
 """
 STUCK = f"""

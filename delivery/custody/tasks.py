@@ -1,7 +1,9 @@
-"""Scheduled custody work: holds that expire, delivery attempts used up. Safe on many workers.
+"""Scheduled custody work: holds that expire, delivery attempts used up, the daily anchor. Safe
+on many workers.
 
 Each run claims due items with `FOR UPDATE SKIP LOCKED` and moves them through the conditional
-update of `services.record`, so two workers never move the same item twice.
+update of `services.record`, so two workers never move the same item twice. A day is anchored
+once: a second worker's insert of the same day's anchor does nothing.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from typing import Any
 import asyncpg
 from arq.cron import cron
 
-from delivery.custody import proof, store
+from delivery.custody import anchors, proof, store
 from delivery.custody.context import CustodyContext, custody_context
 from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.services import Actor, record
+from delivery.settings import anchor_signing_key
 
 BATCH = 200
 SCHEDULER = Actor(role=Role.scheduler)
@@ -78,6 +81,14 @@ async def exhaust_attempts_job(ctx: dict[str, Any]) -> int:
         return await exhaust_attempts(conn, _custody(ctx), now=datetime.now(UTC))
 
 
+async def anchor_days_job(ctx: dict[str, Any]) -> int:
+    """arq cron job: anchor every day that has ended since the last anchor; how many."""
+    async with ctx["pool"].acquire() as conn:
+        made = await anchors.make_due(conn, anchor_signing_key(ctx["settings"]),
+                                      now=datetime.now(UTC))
+    return len(made)
+
+
 def _custody(ctx: dict[str, Any]) -> CustodyContext:
     if "custody" not in ctx:
         ctx["custody"] = custody_context(ctx["settings"])
@@ -89,4 +100,8 @@ CRON_JOBS = [
     cron(expire_holds_job, minute=set(range(0, 60, 5)), second=7, unique=True,
          run_at_startup=False),
     cron(exhaust_attempts_job, minute=set(range(0, 60, 5)), second=37, unique=True),
+    # Hourly, whatever the worker's time zone: the Baghdad day is anchored at the first run
+    # after it ended and settled (anchors.SETTLE), and a worker that was down catches up.
+    cron(anchor_days_job, minute={20}, second=13, unique=True, run_at_startup=False,
+         timeout=1800),
 ]

@@ -42,7 +42,7 @@ def _many(count: int, state: str, mode: str | None, variant: str = "") -> list[F
 
 FATES: tuple[Fate, ...] = (
     *_many(2, "registered", "home"), *_many(2, "registered", None),
-    Fate("cancelled", "home", "before_receipt"), Fate("cancelled", "home", "after_receipt"),
+    Fate("cancelled", "home", "before_receipt"), Fate("returning", "home", "recalled"),
     *_many(3, "received", "home"),
     Fate("in_transit", None), Fate("in_transit", "home"), Fate("in_transit", "pickup"),
     *_many(9, "at_branch", "home"), Fate("at_branch", "home", "failed_once"),

@@ -137,9 +137,10 @@ class _Day:
         received = [d for d in docs if not d.fated("registered")
                     and not d.fated("cancelled", "before_receipt")]
         await self.scan("sorter", [(d.tn, "receive", {}) for d in received])
-        for d in of("cancelled", "after_receipt"):
+        for d in of("returning", "recalled"):  # in the sorting centre: it goes back to the agency
             await self.cancel(d)
-        onward = [d for d in received if d.doc.fate.state not in ("received", "cancelled")]
+        onward = [d for d in received if d.doc.fate.state not in ("received", "cancelled")
+                  and not d.fated("returning", "recalled")]
         await self.bag_and_dispatch(of("in_transit"))
         arriving = [d for d in onward if not d.fated("in_transit")]
         bag = await self.bag_and_dispatch(arriving)
@@ -174,7 +175,8 @@ class _Day:
     async def exceptions(self, of) -> None:
         """A supervisor's lost, damaged and found; documents found go back to the agency; a
         citizen answers "did anyone ask you for money?"."""
-        going_back = of("returning") + of("returned_to_agency")
+        going_back = [d for d in of("returning") if not d.fated("returning", "recalled")]
+        going_back += of("returned_to_agency")
         for d in of("lost") + going_back:
             await self.mark(d, Action.mark_lost, LOST)
         for d in of("damaged"):

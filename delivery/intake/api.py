@@ -15,14 +15,18 @@ from litestar.params import Parameter
 
 from delivery.agencies.api import AGENCY_DEPENDENCIES
 from delivery.agencies.store import Agency
+from delivery.custody.model import State as ItemState
 from delivery.errors import FieldError, InvalidInput
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
-from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut
+from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
 from delivery.openapi import with_json_body
 
 IDEMPOTENCY_KEY_MAX = 255
+LIST_PARAMETERS = frozenset({"state", "document_type", "external_ref", "branch", "updated_since",
+                             "cursor", "limit"})
+ITEM_STATES = frozenset(ItemState)
 
 
 def _ctx(state: State) -> IntakeContext:
@@ -70,18 +74,29 @@ class DocumentsController(Controller):
 
     @get("/", summary="The agency's items, newest change first")
     async def list_all(
-        self, state: State, agency: Agency,
+        self, request: Request[Any, Any, Any], state: State, agency: Agency,
         item_state: Annotated[str | None, Parameter(query="state")] = None,
-        updated_since: datetime | None = None, cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-    ) -> dict[str, Any]:
-        """Keyset-paginated: pass `next_cursor` back as `cursor` for the next page."""
+        document_type: str | None = None, external_ref: str | None = None,
+        branch: str | None = None, updated_since: datetime | None = None,
+        cursor: str | None = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    ) -> DocumentsPage:
+        """Keyset-paginated: pass `next_cursor` back as `cursor` for the next page. Filters
+        combine; `state` takes several states, comma-separated. An unknown parameter or value
+        is a 422 naming it."""
+        if unknown := sorted(set(request.query_params) - LIST_PARAMETERS):
+            raise InvalidInput(f"unknown query parameter {unknown[0]}", errors=[
+                FieldError(field=f"query:{name}", message="unknown parameter") for name in unknown])
+        if document_type is not None and document_type not in _ctx(state).types:
+            raise InvalidInput(f"unknown document type {document_type}", errors=[FieldError(
+                field="query:document_type", message=f"unknown document type {document_type}")])
         after = _decode_cursor(cursor) if cursor else None
         async with state.pool.acquire() as conn:
-            items, next_after = await readback.page(conn, agency.id, state=item_state,
-                                                    updated_since=updated_since, after=after,
-                                                    limit=limit)
-        return {"items": items, "next_cursor": _encode_cursor(next_after) if next_after else None}
+            items, next_after = await readback.page(
+                conn, agency.id, states=_states(item_state), document_type=document_type,
+                external_ref=external_ref, branch=branch, updated_since=updated_since,
+                after=after, limit=limit)
+        return DocumentsPage(items=items,
+                             next_cursor=_encode_cursor(next_after) if next_after else None)
 
     @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
     async def cancel(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
@@ -109,6 +124,18 @@ def _valid_idempotency_key(key: str) -> str:
         raise InvalidInput("Idempotency-Key must be 1-255 printable characters",
                            errors=[FieldError(field="header:Idempotency-Key", message="invalid")])
     return key
+
+
+def _states(text: str | None) -> list[str] | None:
+    """`registered,received` as a list of states; an unknown one is a 422 naming it."""
+    if text is None:
+        return None
+    states = [s.strip() for s in text.split(",")]
+    if unknown := [s for s in states if s not in ITEM_STATES]:
+        raise InvalidInput(f"unknown state {unknown[0]}", errors=[
+            FieldError(field="query:state", message=f"unknown state {s or '(empty)'}")
+            for s in unknown])
+    return states
 
 
 def _encode_cursor(after: tuple[datetime, int]) -> str:

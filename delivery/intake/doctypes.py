@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from enum import StrEnum
 from typing import Annotated, Any
 
 import msgspec
@@ -160,3 +161,6 @@ def _require_hold_days(code: str, days: object) -> int:
 
 
 DEFAULT_DOCUMENT_TYPES = DocumentTypes()
+# The codes agencies send, as one vocabulary for the API's schema.
+DocumentTypeCode = StrEnum("DocumentTypeCode", [(t.code, t.code) for t in DOCUMENT_TYPES])
+DocumentTypeCode.__doc__ = "The kind of document; each has its own hand-over rules."

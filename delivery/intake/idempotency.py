@@ -11,6 +11,9 @@ from litestar import Response
 
 from delivery.errors import InvalidInput
 
+# A replayed answer says so. `Idempotent-Replayed` is the name the first integrators were given;
+# it is still sent beside the documented one.
+REPLAYED = {"Idempotency-Replayed": "true", "Idempotent-Replayed": "true"}
 SELECT_KEY = """
 SELECT request_hash, status_code, response FROM idempotency_keys
 WHERE agency_id = $1 AND key = $2
@@ -41,7 +44,7 @@ async def replay_or_run(conn: asyncpg.Connection, agency_id: int, key: str, body
                     idempotency_key=key)
             return Response(stored["response"], status_code=stored["status_code"],
                             media_type="application/json",
-                            headers={"Idempotent-Replayed": "true"})
+                            headers=REPLAYED)
         status, result = await run()
         encoded = msgspec.json.encode(result)
         await conn.execute(INSERT_KEY, agency_id, key, request_hash, status, encoded)

@@ -27,12 +27,15 @@ async def document(conn: asyncpg.Connection, agency_id: int, tracking_number: st
     return to_out(row, events)
 
 
-async def page(conn: asyncpg.Connection, agency_id: int, *, state: str | None,
-               updated_since: datetime | None, after: tuple[datetime, int] | None,
+async def page(conn: asyncpg.Connection, agency_id: int, *, states: list[str] | None,
+               document_type: str | None = None, external_ref: str | None = None,
+               branch: str | None = None, updated_since: datetime | None,
+               after: tuple[datetime, int] | None,
                limit: int) -> tuple[list[DocumentOut], tuple[datetime, int] | None]:
     """One page, newest change first, and where the next one starts (None at the end)."""
-    rows = await store.list_items(conn, agency_id, state=state, updated_since=updated_since,
-                                  after=after, limit=limit + 1)
+    rows = await store.list_items(conn, agency_id, states=states, document_type=document_type,
+                                  external_ref=external_ref, branch=branch,
+                                  updated_since=updated_since, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_after = (rows[-1]["updated_at"], rows[-1]["id"]) if more else None

@@ -79,14 +79,16 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
                  chunk: list[Fresh]) -> Registration:
     """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
     tokens = [new_tracking_token() for _ in chunk]
-    items = [_row(ctx, f, token) for f, token in zip(chunk, tokens, strict=True)]
     item_ids = [f.item_id for f in chunk]
     registered = custody_log.Event(
         item_id=0, action="register", from_state=None, to_state="registered",
         event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
         server_at=now)
+    events = custody_log.first_events(registered, item_ids)
+    items = [_row(ctx, f, token, head)
+             for f, token, head in zip(chunk, tokens, events.hashes, strict=True)]
     return Registration(
-        items=items, events=custody_log.first_events(registered, item_ids),
+        items=items, events=events,
         sms=outbox.citizen_sms_many(item_ids=item_ids, kind="accepted",
                                     values=[{"token": t} for t in tokens], now=now),
         webhooks=outbox.state_webhooks(
@@ -94,7 +96,7 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
             state="registered", previous=None, at=now))
 
 
-def _row(ctx: IntakeContext, f: Fresh, token: str) -> store.NewItemRow:
+def _row(ctx: IntakeContext, f: Fresh, token: str, head: bytes) -> store.NewItemRow:
     d = f.candidate.doc
     return store.NewItemRow(
         id=f.item_id, tracking_number=s10.make_tracking_number(f.serial, ctx.service_indicator),
@@ -105,5 +107,5 @@ def _row(ctx: IntakeContext, f: Fresh, token: str) -> store.NewItemRow:
         national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
         district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
         lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,
-        token_hash=token_hash(token),
+        token_hash=token_hash(token), chain_head=head,
     )

@@ -14,7 +14,10 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from delivery.custody.model import State
 from delivery.errors import FieldError
+from delivery.intake import doctypes
+from delivery.openapi import documented_as
 
 Language = Literal["ar", "ckb", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
@@ -33,13 +36,12 @@ ExternalRef = Annotated[
         examples=["MOI-PP-2026-000123"],
     ),
 ]
+# Any text decodes: an unknown type is reported with the list of known ones (validate.py).
 DocumentTypeCode = Annotated[
-    str, Meta(min_length=1, max_length=40, examples=["passport"],
-              description="passport, national_id, driving_licence, vehicle_registration, "
-                          "degree_certificate, continuity_confirmation, "
-                          "non_conviction_certificate or other"),
+    str, Meta(min_length=1, max_length=40), documented_as(doctypes.DocumentTypeCode),
 ]
-PersonName = Annotated[str, Meta(min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1])]
+PersonName = Annotated[str, Meta(min_length=NAME_LENGTH[0], max_length=NAME_LENGTH[1],
+                                 examples=["أحمد علي حسن"])]
 PhoneText = Annotated[
     str, Meta(min_length=1, max_length=32, examples=["07701234567", "+9647701234567"],
               description="An Iraqi mobile number, national or international form."),
@@ -52,9 +54,10 @@ GovernorateCode = Annotated[
     str, Meta(min_length=1, max_length=16, examples=["IQ-BG"],
               description="An ISO 3166-2:IQ code; IQ-HAL for Halabja, which has none yet."),
 ]
-District = Annotated[str, Meta(max_length=MAX_DISTRICT)]
-AddressText = Annotated[str, Meta(max_length=MAX_ADDRESS_TEXT)]
-Landmark = Annotated[str, Meta(max_length=MAX_LANDMARK)]
+District = Annotated[str, Meta(max_length=MAX_DISTRICT, examples=["Karkh"])]
+AddressText = Annotated[str, Meta(max_length=MAX_ADDRESS_TEXT,
+                                  examples=["mahalla 314, zuqaq 7, house 12"])]
+Landmark = Annotated[str, Meta(max_length=MAX_LANDMARK, examples=["near Al-Zawraa Park"])]
 BranchCode = Annotated[str, Meta(min_length=1, max_length=32)]
 
 
@@ -120,7 +123,7 @@ class CustodyEventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     at: datetime
     action: str
-    state: str
+    state: State
     site: str | None = None
     reason: str | None = None
 
@@ -149,8 +152,8 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     tracking_number: str
     external_ref: str
-    document_type: str
-    state: str
+    document_type: DocumentTypeCode
+    state: State
     branch: BranchRefOut | None
     assignment_rule: str | None
     citizen: MaskedCitizenOut
@@ -158,6 +161,14 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: datetime
     updated_at: datetime
     events: list[CustodyEventOut] | None = None
+
+
+class DocumentsPage(msgspec.Struct, kw_only=True):
+    """One page of the agency's items, newest change first; `next_cursor` (null on the last
+    page) is passed back as `cursor` for the next one."""
+
+    items: list[DocumentOut]
+    next_cursor: str | None
 
 
 class BatchResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -180,6 +191,6 @@ __all__ = [
     "DELIVERY_MODES", "LANGUAGES", "MAX_ADDRESS_TEXT", "MAX_BATCH", "MAX_DISTRICT",
     "MAX_LANDMARK", "NAME_LENGTH", "BatchIn", "BatchOut", "BatchResultOut", "BatchStatus",
     "BranchRefOut", "CitizenIn", "CustodyEventOut", "DeliveryIn", "DeliveryMode", "DocumentIn",
-    "DocumentOut", "ExternalRef", "FieldError", "Language", "LocationIn", "LocationOut",
+    "DocumentOut", "DocumentsPage", "ExternalRef", "FieldError", "Language", "LocationIn", "LocationOut",
     "MaskedCitizenOut", "MaskedDeliveryOut",
 ]

@@ -25,7 +25,8 @@ FROM generate_series(1, $1)
 """
 # The items, their first custody events, their citizens' first SMS and their agency's
 # webhooks. The items travel as one jsonb array of NewItemRow (bytes in base64): the server
-# reads it about as fast as binary arrays, and the client encodes it far faster.
+# reads it about as fast as binary arrays, and the client encodes it far faster. Each item
+# carries the hash of its first event, the head of its chain, from which that event is written.
 # ON CONFLICT: a concurrent request may have taken a reference since we looked; that item's
 # event and messages are then dropped with it.
 _IS_NEW = "IN (SELECT id FROM new_items)"
@@ -34,25 +35,28 @@ WITH new_items AS (
     INSERT INTO items (id, tracking_number, agency_id, external_ref, fingerprint, comparable,
         document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
         language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
-        branch_id, assignment_rule, token_hash, created_at, updated_at)
+        branch_id, assignment_rule, token_hash, created_at, updated_at, chain_length,
+        chain_head)
     OVERRIDING SYSTEM VALUE
     SELECT t.id, t.tracking_number, $1, t.external_ref, decode(t.fingerprint, 'base64'),
         t.comparable, t.document_type, 'registered', t.name, t.phone,
         decode(t.national_id_hash, 'base64'), t.national_id_last4, t.language, t.governorate,
         t.district, t.address_text, t.landmark, t.lat, t.lon, t.mode, s.id, t.assignment_rule,
-        decode(t.token_hash, 'base64'), $2, $2
+        decode(t.token_hash, 'base64'), $2, $2, 1, decode(t.chain_head, 'base64')
     FROM jsonb_to_recordset($3::jsonb) AS t (id bigint, tracking_number text,
         external_ref text, fingerprint text, comparable jsonb, document_type text, name text,
         phone text, national_id_hash text, national_id_last4 text, language text,
         governorate text, district text, address_text text, landmark text, lat float8,
-        lon float8, mode text, branch_code text, assignment_rule text, token_hash text)
+        lon float8, mode text, branch_code text, assignment_rule text, token_hash text,
+        chain_head text)
     LEFT JOIN sites s ON s.code = t.branch_code
     ON CONFLICT (agency_id, external_ref) DO NOTHING
-    RETURNING id, external_ref, tracking_number
+    RETURNING id, external_ref, tracking_number, chain_head
 ),
-first_events AS ({renumbered(custody_log.INSERT_FIRST_EVENTS, 4)} WHERE e.item_id {_IS_NEW}),
-sms AS ({renumbered(outbox.INSERT_SAME_KIND, 20)} WHERE m.item_id {_IS_NEW}),
-webhooks AS ({renumbered(outbox.INSERT_SAME_KIND, 26)} WHERE m.item_id {_IS_NEW})
+first_events AS ({renumbered(custody_log.insert_first_events(
+    "(SELECT id AS item_id, chain_head AS hash FROM new_items)"), 4)}),
+sms AS ({renumbered(outbox.INSERT_SAME_KIND, 19)} WHERE m.item_id {_IS_NEW}),
+webhooks AS ({renumbered(outbox.INSERT_SAME_KIND, 25)} WHERE m.item_id {_IS_NEW})
 SELECT id, external_ref, tracking_number FROM new_items
 """
 ITEM_OUT_COLUMNS = """
@@ -74,9 +78,12 @@ WHERE i.agency_id = $1 AND i.external_ref = $2
 LIST_ITEMS = f"""
 SELECT {ITEM_OUT_COLUMNS} FROM items i LEFT JOIN sites s ON s.id = i.branch_id
 WHERE i.agency_id = $1
-  AND ($2::text IS NULL OR i.state = $2)
+  AND ($2::text[] IS NULL OR i.state = ANY ($2))
   AND ($3::timestamptz IS NULL OR i.updated_at >= $3)
   AND ($4::timestamptz IS NULL OR (i.updated_at, i.id) < ($4, $5))
+  AND ($7::text IS NULL OR i.document_type = $7)
+  AND ($8::text IS NULL OR i.external_ref = $8)
+  AND ($9::text IS NULL OR s.code = $9)
 ORDER BY i.updated_at DESC, i.id DESC
 LIMIT $6
 """
@@ -117,6 +124,7 @@ class NewItemRow(msgspec.Struct, frozen=True, kw_only=True):
     branch_code: str | None
     assignment_rule: str
     token_hash: bytes
+    chain_head: bytes  # the hash of the item's first custody event
 
 
 async def existing_items(conn: asyncpg.Connection, agency_id: int,
@@ -154,12 +162,13 @@ async def get_item_by_ref(conn: asyncpg.Connection, agency_id: int,
     return await conn.fetchrow(SELECT_ITEMS_BY_REF, agency_id, external_ref)
 
 
-async def list_items(conn: asyncpg.Connection, agency_id: int, *, state: str | None,
-                     updated_since: datetime | None, after: tuple[datetime, int] | None,
-                     limit: int) -> list[asyncpg.Record]:
+async def list_items(conn: asyncpg.Connection, agency_id: int, *, states: list[str] | None,
+                     document_type: str | None = None, external_ref: str | None = None,
+                     branch: str | None = None, updated_since: datetime | None,
+                     after: tuple[datetime, int] | None, limit: int) -> list[asyncpg.Record]:
     after_at, after_id = after if after else (None, None)
-    return await conn.fetch(LIST_ITEMS, agency_id, state, updated_since, after_at, after_id,
-                            limit)
+    return await conn.fetch(LIST_ITEMS, agency_id, states, updated_since, after_at, after_id,
+                            limit, document_type, external_ref, branch)
 
 
 async def item_events(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:

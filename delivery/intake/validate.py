@@ -205,11 +205,17 @@ def decode_errors_to_field_errors(
     message, _, path = text.rpartition(" - at `")
     if not message:
         message, path = text, "$`"
-    pointer = prefix + msgspec_path_to_pointer(path.removesuffix("`"))
+    return [FieldError(field=prefix + pointer_of(path.removesuffix("`"), message),
+                       message=message)]
+
+
+def pointer_of(path: str, message: str) -> str:
+    """The JSON pointer of the field a msgspec error at `path` (`$.scans[1].at`) is about."""
+    pointer = msgspec_path_to_pointer(path)
     if field := _FIELD_IN_MESSAGE.search(message):
         # Point at the field itself rather than at the object that lacks or has it.
         pointer += "/" + _escape_pointer(field[1])
-    return [FieldError(field=pointer, message=message)]
+    return pointer
 
 
 def msgspec_path_to_pointer(path: str) -> str:
@@ -241,8 +247,8 @@ def decode_batch(
 ) -> tuple[list[tuple[int, NormalisedDocument]], list[Rejected]]:
     """Each document of `{"documents": [...]}` judged alone: (index, doc) accepted, rejects apart.
 
-    Rejects are (index, external_ref if readable, errors). A body that is not such an envelope
-    raises MalformedRequest; more than `max_documents` raises PayloadTooLarge.
+    Rejects are (index, external_ref if readable, errors). The body is refused as
+    `batch_elements` refuses it.
     """
     accepted: list[tuple[int, NormalisedDocument]] = []
     rejected: list[Rejected] = []
@@ -292,8 +298,8 @@ def batch_elements(
 ) -> list[BatchElement]:
     """The documents of `{"documents": [...]}`, each to be judged alone.
 
-    A body that is not such an envelope raises MalformedRequest; more than `max_documents`
-    raises PayloadTooLarge.
+    A body that is not JSON raises MalformedRequest, JSON that is not such an envelope
+    InvalidInput; more than `max_documents` raises PayloadTooLarge.
     """
     raws = _envelope_documents(body, max_documents)
     return [BatchElement(i, raw, types, governorates) for i, raw in enumerate(raws)]
@@ -304,12 +310,12 @@ def _envelope_documents(body: bytes, max_documents: int) -> list[msgspec.Raw]:
         raws = _ENVELOPE.decode(body).documents
     except msgspec.ValidationError as exc:
         errors = decode_errors_to_field_errors(exc)
-        raise MalformedRequest('The body must be {"documents": [...]}.', errors=errors) from None
+        raise InvalidInput('The body must be {"documents": [...]}.', errors=errors) from None
     except msgspec.DecodeError as exc:
         raise MalformedRequest(f"The body is not valid JSON: {exc}") from None
     if not raws:
         error = FieldError(field="/documents", message="must hold at least one document")
-        raise MalformedRequest("The batch is empty.", errors=[error])
+        raise InvalidInput("The batch is empty.", errors=[error])
     if len(raws) > max_documents:
         error = FieldError(field="/documents", message=f"at most {max_documents} per batch")
         raise PayloadTooLarge(f"A batch holds at most {max_documents} documents.", errors=[error])

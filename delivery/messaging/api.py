@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
@@ -63,18 +64,29 @@ class DeadLettersController(Controller):
     tags = ["operations"]
     dependencies = STAFF_DEPENDENCIES
     guards = [require_roles("supervisor", "admin")]
+    security = [{"staffToken": []}]
 
     @get("/dead", summary="Messages and webhooks that stopped, newest first")
     async def dead(self, state: State, staff: StaffUser, before: int | None = None,
                    limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[DeadLetter]:
+        """SMS and webhook events out of retries (`dead`) or refused for good (`failed`);
+        page with `before`. Supervisors and administrators."""
         async with state.pool.acquire() as conn:
             return await services.dead_letters(conn, before=before, limit=limit)
 
     @post("/{outbox_id:int}/retry", status_code=202, summary="Send a stopped row again")
-    async def retry(self, state: State, staff: StaffUser, outbox_id: int) -> dict[str, Any]:
+    async def retry(self, state: State, staff: StaffUser, outbox_id: int) -> RetriedOut:
+        """With a fresh retry budget; a row that is not dead or failed is a 409."""
         async with state.pool.acquire() as conn:
             await services.retry_dead_letter(conn, outbox_id)
-        return {"id": outbox_id, "status": "pending"}
+        return RetriedOut(id=outbox_id)
+
+
+class RetriedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The row is pending again: the relay hands it to a worker at once."""
+
+    id: int
+    status: Literal["pending"] = "pending"
 
 
 HANDLERS = [TwilioHooksController, DeadLettersController]

@@ -11,6 +11,7 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 
+from delivery.custody.model import State as ItemState
 from delivery.errors import Conflict, NotFound
 from delivery.ops import store
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
@@ -20,6 +21,8 @@ SUPERVISORS = [require_roles("supervisor", "admin")]
 
 
 class StaffInvolvedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A member of staff who handled the item, and what they did."""
+
     id: int
     username: str | None
     role: str
@@ -27,10 +30,12 @@ class StaffInvolvedOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ComplaintOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A citizen's answer after hand-over, with the staff involved and whether it was handled."""
+
     id: int
     tracking_number: str
     document_type: str
-    item_state: str
+    item_state: ItemState
     branch: str | None
     asked_for_money: bool
     complaint: str
@@ -42,10 +47,14 @@ class ComplaintOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ComplaintsOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The queue: "asked for money" answers first, newest first."""
+
     complaints: list[ComplaintOut]
 
 
 class HandledIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What was done about it, for the record."""
+
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 

@@ -17,6 +17,8 @@ from routing.svg import render_plan_svg
 
 
 class StopItemOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An item to hand over at a stop, with what the courier needs to find the citizen."""
+
     tracking_number: str
     document_type: str
     state: str
@@ -31,6 +33,8 @@ class StopItemOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CourierStopOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One stop of the courier's route, in order: when, where, and the items for it."""
+
     seq: int
     planned_arrival: dt.datetime
     planned_window: str  # the hour window the citizen is told, Asia/Baghdad
@@ -43,12 +47,16 @@ class CourierStopOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class NoticeOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A change to the courier's route since it was first planned."""
+
     plan_version: int
     detail: str
     changed_at: dt.datetime
 
 
 class MyRouteOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The courier's day: the plan in force, its stops in order, and notices of changes."""
+
     date: dt.date
     branch: str | None
     plan_version: int | None
@@ -61,6 +69,8 @@ class MyRouteOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlanStopOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One stop of a courier in a branch's plan (tracking numbers only)."""
+
     seq: int
     tracking_numbers: list[str]
     planned_arrival: dt.datetime
@@ -72,6 +82,8 @@ class PlanStopOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PlanCourierOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One courier's part of a branch's plan: vehicle, shift, distance, stops."""
+
     username: str
     vehicle: str
     capacity_items: int
@@ -83,11 +95,15 @@ class PlanCourierOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LeftOutOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An item the plan could not take, and why (it waits for the next plan)."""
+
     tracking_number: str
     reason: str
 
 
 class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A branch's route plan for a day: one version, its couriers and what was left out."""
+
     branch: str
     date: dt.date
     version: int

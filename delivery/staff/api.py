@@ -20,12 +20,16 @@ async def start_staff(state: State) -> None:
 
 
 class LoginIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A member of staff on one handheld: the token will work from that `device_id` only."""
+
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
     device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 class NewKeyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A new API key of the agency, shown only now (it is stored as a hash)."""
+
     agency: str
     api_key: str
     note: str = "shown only now; the old keys keep working until revoked"
@@ -56,13 +60,15 @@ class AgencyKeysController(Controller):
     @post("/", status_code=201, summary="Issue a new API key for an agency")
     async def rotate(self, state: State, staff: StaffUser, code: str,
                      revoke_old: bool = False) -> NewKeyOut:
-        """The new key is returned once; `?revoke_old=true` stops the old ones at once."""
+        """The new key is returned once; `?revoke_old=true` stops the old ones at once.
+        Administrators only."""
         async with state.pool.acquire() as conn:
             key = await agencies.rotate_key(conn, code, revoke_old=revoke_old)
         return NewKeyOut(agency=code, api_key=key)
 
     @delete("/{prefix:str}", status_code=204, summary="Revoke one of an agency's API keys")
     async def revoke(self, state: State, staff: StaffUser, code: str, prefix: str) -> None:
+        """The key stops working at once. Administrators only."""
         async with state.pool.acquire() as conn:
             await agencies.revoke_key(conn, code, prefix)
 

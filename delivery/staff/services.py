@@ -22,6 +22,9 @@ WINDOW_S = 300
 
 
 class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A staff token for `Authorization: Bearer …`, valid `expires_in` seconds, with the role and
+    site it carries."""
+
     access_token: str
     expires_in: int
     token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)

@@ -20,11 +20,10 @@ from urllib.parse import parse_qs, urlsplit
 import jinja2
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.exceptions import HTTPException
 from markupsafe import Markup
 
 from delivery.custody.model import TransitionRefused
-from delivery.errors import InvalidInput, NotFound
+from delivery.errors import InvalidInput, NotFound, RateLimited
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
 from notifications.links import token_hash
@@ -223,8 +222,7 @@ class TrackingController(Controller):
         """The same content as the page; `?lang=` chooses the language of the labels."""
         if retry := await ratelimit.hit(state.redis, "page", _client(request),
                                         _ctx(state).page_limit):
-            raise HTTPException(status_code=429, detail="too many requests",
-                                headers={"Retry-After": str(retry)})
+            raise RateLimited("too many requests from this address", retry_after=retry)
         view = await _load(state, token)
         if view is None:
             raise NotFound("no such tracking link")

@@ -6,6 +6,7 @@ import msgspec
 
 from delivery.intake.doctypes import DocumentTypes
 from delivery.intake.masking import mask_name, mask_phone
+from delivery.intake.schemas import Language
 from delivery.tracking import i18n
 from delivery.tracking.model import WINDOWS
 from delivery.tracking.services import PageView, PickupOption
@@ -15,17 +16,23 @@ _WEEK = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "satu
 
 
 class Labelled(msgspec.Struct, frozen=True, kw_only=True):
+    """A code and its words in the page's language."""
+
     code: str
     label: str
 
 
 class HoursOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Opening hours of some days of the week, in words."""
+
     days: str
     open: str
     close: str
 
 
 class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The branch that holds or delivers the document: where, when open, a `geo:` link."""
+
     code: str
     name: str
     hours: list[HoursOut]
@@ -35,6 +42,8 @@ class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PickupOptionOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A branch the citizen may choose for pickup, and how far it is from them."""
+
     code: str
     name: str
     distance: str | None
@@ -43,11 +52,15 @@ class PickupOptionOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DayOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A day, as an ISO date and in words."""
+
     date: str
     label: str
 
 
 class EventOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A step of the document's journey, in words, newest first."""
+
     code: str
     label: str
     at: str
@@ -55,11 +68,15 @@ class EventOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HolderOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The holder, masked: initials and the last digits of the phone."""
+
     name: str
     phone: str
 
 
 class ScheduleOut(msgspec.Struct, frozen=True, kw_only=True):
+    """The delivery day and window the citizen chose."""
+
     date: str
     label: str
     window: Labelled
@@ -74,6 +91,8 @@ class AddressOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ChoicesOut(msgspec.Struct, frozen=True, kw_only=True):
+    """What the citizen may choose now, and the options for each choice."""
+
     choose_home: bool
     choose_pickup: bool
     change_branch: bool
@@ -89,7 +108,7 @@ class ChoicesOut(msgspec.Struct, frozen=True, kw_only=True):
 class TrackOut(msgspec.Struct, frozen=True, kw_only=True):
     """The citizen's view of their document."""
 
-    language: str
+    language: Language
     dir: str
     tracking_number: str
     document_type: Labelled

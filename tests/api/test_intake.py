@@ -72,7 +72,7 @@ async def test_idempotency_key_replays_the_first_response(client, key, conn):
     replay = await client.post("/v1/documents", json=document("PP-1"), headers=headers)
     assert (first.status_code, replay.status_code) == (201, 201)
     assert replay.json() == first.json()
-    assert replay.headers.get("idempotent-replayed") == "true"
+    assert replay.headers.get("idempotency-replayed") == "true"
     other = await client.post("/v1/documents", json=document("PP-2"), headers=headers)
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
     assert await conn.fetchval("SELECT count(*) FROM items") == 1

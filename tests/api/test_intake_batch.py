@@ -92,6 +92,6 @@ async def test_more_than_ten_thousand_is_413(client, key):
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_a_batch_that_is_not_an_envelope_is_400(client, key):
+async def test_a_batch_that_is_not_an_envelope_is_422(client, key):
     response = await client.post("/v1/documents/batch", json=[document("A")], headers=auth(key))
-    assert response.status_code == 400
+    assert response.status_code == 422

@@ -70,8 +70,11 @@ async def test_schema_is_served_with_an_interactive_viewer(client):
     spec = await client.get("/schema/openapi.json")
     assert spec.status_code == 200
     assert "/v1/documents" in spec.json()["paths"]
+    schemas = spec.json()["components"]["schemas"]
     body = spec.json()["paths"]["/v1/documents/batch"]["post"]["requestBody"]
-    document = body["content"]["application/json"]["schema"]["properties"]["documents"]["items"]
-    assert {"external_ref", "document_type", "citizen", "delivery"} <= set(document["required"])
+    batch = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    document = schemas[batch]["properties"]["documents"]["items"]["$ref"].rsplit("/", 1)[-1]
+    assert {"external_ref", "document_type", "citizen", "delivery"} <= set(
+        schemas[document]["required"])
     viewer = await client.get("/schema")
     assert viewer.status_code == 200 and "<html" in viewer.text.lower()

@@ -39,6 +39,7 @@ async def test_reissued_code_works_and_the_old_one_is_dead(world, conn):
     alerts = (await world.client.get("/v1/supervisor/alerts", headers=world.supervisor)).json()
     assert any(a["kind"] == "locked" and a["tracking_number"] == tn for a in alerts)
     response = await world.client.post(f"/v1/supervisor/items/{tn}/code",
+                                       json={"reason": "citizen lost the SMS"},
                                        headers=world.supervisor)
     assert response.status_code == 200, response.text
     sms = await conn.fetchval("SELECT topic FROM outbox WHERE channel = 'sms' ORDER BY id DESC "
@@ -53,13 +54,19 @@ async def test_reissued_code_works_and_the_old_one_is_dead(world, conn):
                   id_last4=await last4(conn, tn))
 
 
-async def test_unlock_keeps_the_current_code(world, conn):
+async def test_unlock_sends_a_new_code_and_the_guessed_one_dies(world, conn):
     tn = await submit(world.client, world.key, "PP-1")
     await out_for_delivery(world, tn)
     right = await _lock(world, conn, tn)
     assert (await world.client.post(f"/v1/supervisor/items/{tn}/unlock",
+                                    json={"reason": "citizen mistyped, checked by phone"},
                                     headers=world.supervisor)).status_code == 200
-    await applied(world.client, world.courier, tn, "deliver", otp=right,
+    new = await last_code(conn, tn)
+    if new != right:
+        stale = await scan(world.client, world.courier, tn, "deliver", otp=right,
+                           id_last4=await last4(conn, tn))
+        assert stale["reason"] == "otp_wrong"
+    await applied(world.client, world.courier, tn, "deliver", otp=new,
                   id_last4=await last4(conn, tn))
 
 
@@ -67,7 +74,7 @@ async def test_mark_lost_needs_a_reason_and_records_it(world, conn):
     tn = await submit(world.client, world.key, "PP-1")
     no_reason = await world.client.post(f"/v1/supervisor/items/{tn}/lost", json={},
                                         headers=world.supervisor)
-    assert no_reason.status_code == 400
+    assert no_reason.status_code == 422
     response = await world.client.post(f"/v1/supervisor/items/{tn}/lost",
                                        json={"reason": "bag torn open"}, headers=world.supervisor)
     assert response.status_code == 200 and response.json()["state"] == "lost"
@@ -86,10 +93,10 @@ async def test_other_sites_supervisor_sees_nothing_and_clerks_are_refused(world,
         r = await client.post(f"/v1/supervisor/items/{tn}/{path}", json={"reason": "x x x"},
                               headers=other)
         assert r.status_code == 404
-    assert (await client.post(f"/v1/supervisor/items/{tn}/code", headers=other)).status_code \
-        == 404
-    assert (await client.post(f"/v1/supervisor/items/{tn}/unlock", headers=other)).status_code \
-        == 404
+    for path in ("code", "unlock"):
+        r = await client.post(f"/v1/supervisor/items/{tn}/{path}", json={"reason": "x x x"},
+                              headers=other)
+        assert r.status_code == 404
     for headers in (world.clerk, world.courier, world.sorter):
         assert (await client.get("/v1/supervisor/alerts", headers=headers)).status_code == 403
         assert (await client.post(f"/v1/supervisor/items/{tn}/unlock",

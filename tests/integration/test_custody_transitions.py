@@ -9,8 +9,17 @@ import pytest
 from delivery.custody import proof, scans, store, supervisor, tasks
 from delivery.custody.bags import new_bag_id
 from delivery.custody.context import custody_context
-from delivery.custody.model import TRANSITIONS, Action, Role, State, TransitionRefused, decide
+from delivery.custody.model import (
+    TRANSITIONS,
+    Action,
+    Place,
+    Role,
+    State,
+    TransitionRefused,
+    decide,
+)
 from delivery.custody.scans import HANDHELD_ACTIONS, Scan
+from delivery.custody.services import Actor, record
 from delivery.staff import services as staff_services
 from delivery.staff.auth import StaffUser
 from tests.custody_world import last4, last_code
@@ -61,6 +70,9 @@ async def _prepare(conn, env, tn, state, action) -> dict:
                (State.at_branch, Action.accept): "return",
                (State.returning, Action.accept): "send_back"}.get((state, action))
     await conn.execute(store.SET_HANDOVER, item.id, pending, datetime.now(UTC) if pending else None)
+    if TRANSITIONS[(state, action)].at is Place.centre:  # the centre has taken it back
+        await record(conn, item.ref(), TRANSITIONS[(State.returning, Action.accept)],
+                     Action.accept, Actor(role=Role.sorting_clerk), now=datetime.now(UTC))
     if action in (Action.bag, Action.unbag, Action.dispatch):
         bag = new_bag_id(await conn.fetchval(store.NEXT_BAG_SERIAL))
         await conn.execute(store.INSERT_BAG, bag, env["centre"]["id"], env["branch"]["id"],

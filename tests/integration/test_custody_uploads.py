@@ -40,11 +40,11 @@ async def _judged(conn, settings, staff, upload: list[Scan]):
                                      items=seen.items)
     claims = [(s, ScanResult(scan_id=s.scan_id, status="applied", state="received"))
               for s in upload]
-    return plan, claims, seen.heads, now
+    return plan, claims, now
 
 
-async def _written(conn, plan, claims, heads, now, staff) -> bool:
-    return await optimistic.write(conn, staff, plan, claims, heads, device_at=now, now=now)
+async def _written(conn, plan, claims, now, staff) -> bool:
+    return await optimistic.write(conn, staff, plan, claims, device_at=now, now=now)
 
 
 async def _traces(conn, scan_ids: list[str]) -> tuple:
@@ -77,7 +77,7 @@ async def test_an_item_moved_after_the_read_leaves_nothing_written(settings, con
     sorter = world["users"][Role.sorting_clerk]
     tn, fine = await _item(conn, world), await _item(conn, world)
     upload = [_receive(tn), _receive(fine)]
-    plan, claims, heads, now = await _judged(conn, settings, sorter, upload)
+    plan, claims, now = await _judged(conn, settings, sorter, upload)
     before = await _traces(conn, [s.scan_id for s in upload])
     other = await db.connect(settings.database_url)
     try:  # another handheld gets there first
@@ -86,7 +86,7 @@ async def test_an_item_moved_after_the_read_leaves_nothing_written(settings, con
     finally:
         await other.close()
     after_other = await _traces(conn, [s.scan_id for s in upload])
-    assert not await _written(conn, plan, claims, heads, now, sorter)
+    assert not await _written(conn, plan, claims, now, sorter)
     assert await _traces(conn, [s.scan_id for s in upload]) == after_other
     assert after_other[0] == before[0] == 0
     results = await scans.apply_scans(conn, custody_context(settings), sorter, upload,
@@ -101,7 +101,7 @@ async def test_an_event_appended_after_the_read_fails_the_write_whole(settings, 
     sorter = world["users"][Role.sorting_clerk]
     tn = await _item(conn, world)
     upload = [_receive(tn)]
-    plan, claims, heads, now = await _judged(conn, settings, sorter, upload)
+    plan, claims, now = await _judged(conn, settings, sorter, upload)
     item_id = await conn.fetchval("SELECT id FROM items WHERE tracking_number = $1", tn)
     # An event that moves neither the state nor a hand-over: only the chain tells.
     await log.append(conn, [log.Event(
@@ -109,7 +109,7 @@ async def test_an_event_appended_after_the_read_fails_the_write_whole(settings, 
         event_code="pickup_chosen", emsevt=None, actor_role="citizen",
         server_at=datetime.now(UTC))])
     before = await _traces(conn, [upload[0].scan_id])
-    assert not await _written(conn, plan, claims, heads, now, sorter)
+    assert not await _written(conn, plan, claims, now, sorter)
     assert await _traces(conn, [upload[0].scan_id]) == before
     assert await conn.fetchval("SELECT state FROM items WHERE id = $1", item_id) == "registered"
     assert chain.verify_chain(await log.load_chain(conn)) == []
@@ -121,10 +121,10 @@ async def test_a_scan_id_claimed_after_the_read_fails_the_write_and_is_then_a_du
     sorter = world["users"][Role.sorting_clerk]
     tn, other_tn = await _item(conn, world), await _item(conn, world)
     upload = [_receive(tn, "same-scan")]
-    plan, claims, heads, now = await _judged(conn, settings, sorter, upload)
+    plan, claims, now = await _judged(conn, settings, sorter, upload)
     await scans.apply_scans(conn, custody_context(settings), sorter,
                             [_receive(other_tn, "same-scan")], now=datetime.now(UTC))
-    assert not await _written(conn, plan, claims, heads, now, sorter)
+    assert not await _written(conn, plan, claims, now, sorter)
     assert await conn.fetchval("SELECT state FROM items WHERE tracking_number = $1",
                                tn) == "registered"
     again = await scans.apply_scans(conn, custody_context(settings), sorter, upload,
@@ -137,10 +137,10 @@ async def test_an_account_deactivated_after_the_read_writes_nothing(settings, co
     sorter = world["users"][Role.sorting_clerk]
     tn = await _item(conn, world)
     upload = [_receive(tn)]
-    plan, claims, heads, now = await _judged(conn, settings, sorter, upload)
+    plan, claims, now = await _judged(conn, settings, sorter, upload)
     await conn.execute("UPDATE staff SET active = false WHERE id = $1", sorter.id)
     before = await _traces(conn, [upload[0].scan_id])
-    assert not await _written(conn, plan, claims, heads, now, sorter)
+    assert not await _written(conn, plan, claims, now, sorter)
     assert await _traces(conn, [upload[0].scan_id]) == before
     assert await conn.fetchval("SELECT state FROM items WHERE tracking_number = $1",
                                tn) == "registered"

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from delivery.cli import main
 from delivery.custody.cli import find_breaks
 from tests.custody_world import applied, build_world, submit
+from tests.integration.test_custody_tamper import as_attacker
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
@@ -20,10 +21,13 @@ async def test_untouched_chains_verify_and_an_edited_event_is_reported(client, c
     for code in (tn, other):
         await applied(client, world.sorter, code, "receive")
     assert await find_breaks(conn, None) == []
-    await conn.execute("UPDATE custody_events SET to_state = 'delivered' FROM items i WHERE "
-                       "i.id = custody_events.item_id AND i.tracking_number = $1 AND seq = 2", tn)
+    await as_attacker(conn, ("UPDATE custody_events SET to_state = 'delivered' FROM items i "
+                             "WHERE i.id = custody_events.item_id AND i.tracking_number = $1 "
+                             "AND seq = 2", tn))
     breaks = await find_breaks(conn, None)
-    assert [(b.item_id, b.seq, str(b.kind)) for b in breaks] == [(tn, 2, "hash_mismatch")]
+    # The last event now says `delivered` as well: the item's state disagrees with it.
+    assert [(b.item_id, b.seq, str(b.kind)) for b in breaks] == [(tn, 2, "hash_mismatch"),
+                                                                 (tn, 2, "state_mismatch")]
     assert await find_breaks(conn, other) == []
 
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
@@ -41,6 +45,6 @@ async def test_a_deleted_event_is_a_sequence_gap(client, conn):
     await applied(client, world.sorter, tn, "receive")
     await applied(client, world.sorter, tn, "bag", bag=(await client.post(
         "/v1/bags", json={"destination": world.branch}, headers=world.sorter)).json()["bag_id"])
-    await conn.execute("DELETE FROM custody_events e USING items i WHERE i.id = e.item_id AND "
-                       "i.tracking_number = $1 AND e.seq = 2", tn)
+    await as_attacker(conn, ("DELETE FROM custody_events e USING items i WHERE i.id = "
+                             "e.item_id AND i.tracking_number = $1 AND e.seq = 2", tn))
     assert [str(b.kind) for b in await find_breaks(conn, tn)] == ["sequence_gap"]

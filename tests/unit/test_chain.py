@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 from delivery.custody.chain import (
     GENESIS_HASH,
     BreakKind,
+    Head,
     canonical_event_bytes,
     event_hash,
     first_event_hashes,
     verify_chain,
+    verify_item,
 )
 
 BAGHDAD = timezone(timedelta(hours=3))
@@ -58,7 +60,23 @@ def _two_item_log():
 
 
 def test_canonical_bytes_follow_the_documented_encoding():
-    event = _event("RR000000015IQ", 1, "receive", prev_hash=GENESIS_HASH)
+    event = _event("RR000000015IQ", 1, "receive", prev_hash=GENESIS_HASH,
+                   event_code="received", emsevt="EMC")
+    expected = (
+        '{"action":"receive","actor_id":7,"device_at":"2026-03-01T09:31:00.123456Z",'
+        '"device_id":"HH-0042","emsevt":"EMC","event_code":"received",'
+        '"from_state":"registered","hash_version":2,"item_id":"RR000000015IQ",'
+        '"payload":{"note":"ملاحظة","seq":1},"prev_hash":"' + "00" * 32 + '",'
+        '"role":"sorting_clerk",'
+        '"seq":1,"server_at":"2026-03-01T09:31:03.123456Z","site":"SC-BG","to_state":"received"}'
+    ).encode()
+    assert canonical_event_bytes(event) == expected
+    assert event_hash(None, event) == hashlib.sha256(expected).digest()
+
+
+def test_events_hashed_before_every_column_was_covered_verify_as_they_were_hashed():
+    event = _event("RR000000015IQ", 1, "receive", prev_hash=GENESIS_HASH,
+                   event_code="received", emsevt="EMC", hash_version=1)
     expected = (
         '{"action":"receive","actor_id":7,"device_at":"2026-03-01T09:31:00.123456Z",'
         '"device_id":"HH-0042","from_state":"registered","item_id":"RR000000015IQ",'
@@ -67,7 +85,20 @@ def test_canonical_bytes_follow_the_documented_encoding():
         '"seq":1,"server_at":"2026-03-01T09:31:03.123456Z","site":"SC-BG","to_state":"received"}'
     ).encode()
     assert canonical_event_bytes(event) == expected
-    assert event_hash(None, event) == hashlib.sha256(expected).digest()
+
+
+def test_every_column_changes_the_hash():
+    event = _event("X", 1, "receive", event_code="received", emsevt="EMC")
+    for name, other in (("event_code", "delivered"), ("emsevt", "EMH"), ("hash_version", 1)):
+        assert event_hash(None, {**event, name: other}) != event_hash(None, event), name
+
+
+def test_a_chain_may_not_go_back_to_the_older_hash_version():
+    old = _sealed([_event("X", 1, "receive", hash_version=1)])
+    log = _sealed([_event("X", 1, "receive"), _event("X", 2, "bag", hash_version=1)])
+    assert verify_chain(old + _sealed([_event("Y", 1, "receive")])) == []
+    (found,) = verify_chain(log)
+    assert (found.seq, found.kind) == (2, BreakKind.version_mismatch)
 
 
 def test_the_same_instant_in_another_zone_or_as_text_hashes_alike():
@@ -199,3 +230,49 @@ def test_first_events_hashed_together_hash_as_each_alone(item_ids, payload):
     shared = {**_event(0, 1, "register", payload=payload), "server_at": T0.astimezone(BAGHDAD)}
     assert first_event_hashes(shared, item_ids) == [
         event_hash(None, {**shared, "item_id": item_id}) for item_id in item_ids]
+
+
+def _one_item():
+    return [e for e in _two_item_log() if e["item_id"] == "RR000000015IQ"]
+
+
+def _head_of(log, state="received"):
+    return Head(length=log[-1]["seq"], hash=bytes.fromhex(log[-1]["hash"]), state=state)
+
+
+def test_an_item_whose_head_and_state_match_its_last_event_verifies():
+    log = _one_item()
+    assert verify_item("RR000000015IQ", log, _head_of(log)) == []
+
+
+def test_an_item_missing_its_last_event_breaks_its_head_and_state():
+    log = _one_item()
+    head = _head_of(log, state="delivered")
+    found = verify_item("RR000000015IQ", log[:-1], head)
+    assert [(b.seq, b.kind) for b in found] == [(4, BreakKind.head_mismatch),
+                                                (4, BreakKind.state_mismatch)]
+    assert "records 5 events, its log holds 4" in found[0].detail
+
+
+def test_an_item_without_events_is_broken_whatever_its_head_says():
+    log = _one_item()
+    assert [b.kind for b in verify_item("T", [], _head_of(log))] == [BreakKind.head_mismatch]
+    empty = Head(length=0, hash=GENESIS_HASH, state="registered")
+    assert [b.kind for b in verify_item("T", [], empty)] == [BreakKind.sequence_gap]
+
+
+def test_a_forged_last_event_chained_correctly_breaks_the_head():
+    log = _one_item()
+    head = _head_of(log)
+    forged = _sealed([*[{k: v for k, v in e.items() if k not in ("hash", "prev_hash")}
+                        for e in log], _event("RR000000015IQ", 6, "collect")])
+    assert [b.kind for b in verify_item("RR000000015IQ", forged, head)] == [
+        BreakKind.head_mismatch]
+
+
+def test_the_state_is_compared_even_when_a_link_is_broken():
+    log = _one_item()
+    log[1] = {**log[1], "action": "x"}
+    found = verify_item("RR000000015IQ", log, _head_of(log, state="delivered"))
+    assert [(b.seq, b.kind) for b in found] == [(2, BreakKind.hash_mismatch),
+                                                (5, BreakKind.state_mismatch)]

@@ -47,7 +47,7 @@ PROMISED_MOVES = [
     ("returning", "send_back", "branch_clerk", "returning"),
     ("returning", "returned", "sorting_clerk", "returned_to_agency"),
     ("registered", "cancel", "agency", "cancelled"),
-    ("received", "cancel", "agency", "cancelled"),
+    ("received", "cancel", "agency", "returning"),
     ("ready_for_pickup", "expire_hold", "scheduler", "returning"),
     ("at_branch", "mark_lost", "supervisor", "lost"),
     ("in_transit", "mark_damaged", "supervisor", "damaged"),

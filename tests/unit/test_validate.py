@@ -383,8 +383,8 @@ def test_batch_accepts_good_documents_and_rejects_each_bad_one_with_its_pointer(
         (b'{"documents": []}', "/documents"),
     ],
 )
-def test_a_batch_body_of_the_wrong_shape_is_malformed(raw, pointer):
-    with pytest.raises(MalformedRequest) as caught:
+def test_a_batch_body_of_the_wrong_shape_is_invalid_input(raw, pointer):
+    with pytest.raises(InvalidInput) as caught:
         decode_batch(raw, **RULES)
     assert [e.field for e in caught.value.errors] == [pointer]
 

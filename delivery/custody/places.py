@@ -1,0 +1,48 @@
+"""Where a returning item physically is, read from its custody log.
+
+The table's rows say which place they put an item in (`Transition.puts`); the newest such row in
+the item's log is where it is. The log is the durable mark: a hand-over's open/closed flag on the
+item is cleared by its counter-scan, an event is never changed or removed.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from delivery.custody.model import PLACING, UNPLACED, Action, Place, State, Transition
+from delivery.custody.proof import ScanRefused
+from delivery.custody.store import ScanItem
+
+LAST_PLACING = """
+SELECT e.from_state, e.action FROM custody_events e
+JOIN unnest($2::text[], $3::text[]) AS p (from_state, action)
+  ON p.from_state = e.from_state AND p.action = e.action
+WHERE e.item_id = $1
+ORDER BY e.seq DESC LIMIT 1
+"""
+_PLACING_KEYS = sorted(PLACING)
+_FROM_STATES = [str(s) for s, _ in _PLACING_KEYS]
+_ACTIONS = [str(a) for _, a in _PLACING_KEYS]
+
+
+async def place_of(conn: asyncpg.Connection, item_id: int) -> Place:
+    """Where the newest placing event of the item's log left it."""
+    row = await conn.fetchrow(LAST_PLACING, item_id, _FROM_STATES, _ACTIONS)
+    if row is None:
+        return UNPLACED
+    return PLACING[(State(row["from_state"]), Action(row["action"]))]
+
+
+async def guard_place(conn: asyncpg.Connection, item: ScanItem, transition: Transition) -> None:
+    """Refuse the scan unless the item is where the row needs it."""
+    if transition.at is None:
+        return
+    here = await place_of(conn, item.id)
+    if here == transition.at:
+        return
+    tn = item.tracking_number
+    if transition.at is Place.centre:
+        raise ScanRefused(f"{tn} is not back at the sorting centre: the branch sends it back "
+                          "(`send_back`) and the sorting centre accepts it (`accept`) first",
+                          code="not_at_centre")
+    raise ScanRefused(f"{tn} is already back at the sorting centre", code="already_done")
