@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from delivery.custody import bagging, scans, supervisor
 from delivery.custody.bagging import BagOut
 from delivery.custody.context import CustodyContext
+from delivery.custody.judge import ScanAction
 from delivery.custody.model import Action
-from delivery.custody.rules import ScanAction
 from delivery.custody.scans import FailReason
 from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
 from delivery.errors import FieldError, PayloadTooLarge

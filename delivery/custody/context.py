@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import msgspec
 
+from delivery.custody.model import TypeRules, type_rules
 from delivery.intake.context import derive_key
 from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
 from delivery.settings import Settings
@@ -18,6 +19,10 @@ class CustodyContext(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int = 2
     handover_alert_after: timedelta = timedelta(hours=1)
     manifest_alert_after: timedelta = timedelta(hours=4)
+
+    def rules_of(self, document_type: str) -> TypeRules:
+        """The hand-over rules of a document type (see `model.type_rules`)."""
+        return type_rules(self.types.get(document_type))
 
 
 def custody_context(settings: Settings) -> CustodyContext:

@@ -1,11 +1,12 @@
 """The common scans of a batch judged in memory and written with a few set-based statements.
 
-A scan whose transition needs nothing but the item's row (no code, ID, bag, courier or reason,
-no alert, no new one-time code) is judged against an in-memory copy of its item, by the same
-rules as the per-scan path. Every accepted change is then written at once: one conditional
-UPDATE of all the items (each only if its state, hand-over and custody chain are still the ones
-read, and recording the chain's new head), one INSERT of the events chained onto the heads read,
-one of the webhook outbox rows, all in the batch's transaction.
+Each scan is judged (`judge`) against an in-memory copy of its item. One the judge decides on the
+item's row alone, and that writes nothing but the row, its event and the agency's webhook (no
+code, bag, courier or failure count, no alert, no new one-time code), is applied here. Every
+accepted change is then written at once: one conditional UPDATE of all the items (each only if
+its state, hand-over and custody chain are still the ones read, and recording the chain's new
+head), one INSERT of the events chained onto the heads read, one of the webhook outbox rows, all
+in the batch's transaction.
 
 Everything else goes through the per-scan path, in the order sent: so does every later scan of an
 item once one of its scans needed that path, every scan after a bag scan (a bag moves items the
@@ -17,31 +18,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
 
 from delivery import db, outbox
-from delivery.custody import log, rules, store
+from delivery.custody import judge, log, store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
-from delivery.custody.model import (
-    Action,
-    Handover,
-    Role,
-    State,
-    Transition,
-    TransitionRefused,
-    decide,
-)
-from delivery.custody.proof import ScanRefused
+from delivery.custody.judge import Scan
+from delivery.custody.model import Action, Role, Transition
 from delivery.custody.services import Actor, event_of, webhook_of
 from delivery.custody.store import ScanItem
 from delivery.staff.auth import StaffUser
-
-if TYPE_CHECKING:
-    from delivery.custody.scans import Scan
 
 
 @lru_cache
@@ -66,7 +55,7 @@ class _Change(msgspec.Struct, frozen=True, kw_only=True):
     item: ScanItem  # as it was just before this scan
     transition: Transition
     action: Action
-    scan_id: str
+    payload: dict
     device_at: datetime
 
 
@@ -97,7 +86,7 @@ async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
             break
         if code in per_scan:
             continue
-        verdict = _judge(ctx, staff, scan, code, items.get(code), plan, now)
+        verdict = _judge(ctx, staff, scan, items.get(code), plan, now)
         if verdict is None:
             per_scan.add(code)
         else:
@@ -105,64 +94,32 @@ async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
     return plan
 
 
-def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, code: str, item: ScanItem | None,
+def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | None,
            plan: Plan, now: datetime) -> Verdict | None:
+    """The judge's decision on what is in memory; None when it needs more, or writes more than
+    the item's row (then the per-scan path judges it again and writes it)."""
+    current = plan.current.get(item.id, item) if item is not None else None
+    decision = judge.judge(ctx, staff, scan, judge.Seen(item=current), now)
     item_id = item.id if item is not None else None
-    try:
-        return _judge_item(ctx, staff, scan, code, item, plan, now)
-    except ScanRefused as refused:
-        return Verdict(item_id=item_id, error=refused.message, reason=refused.code)
-    except TransitionRefused as refused:
-        return Verdict(item_id=item_id, error=refused.message, reason=str(refused.code))
-
-
-def _judge_item(ctx: CustodyContext, staff: StaffUser, scan: Scan, code: str,
-                item: ScanItem | None, plan: Plan, now: datetime) -> Verdict | None:
-    action = rules.handheld_action(scan.action)
-    if action == Action.dispatch:
-        rules.refuse_item_dispatch()
-    if item is None:
-        rules.refuse_unknown(code)
-    if action == Action.arrive:  # checks the bag and may raise a missort alert
+    if isinstance(decision, judge.Refused):
+        if decision.has_effects:
+            return None
+        return Verdict(item_id=item_id, error=decision.message, reason=decision.reason)
+    if isinstance(decision, judge.Missing) or not decision.row_only:
         return None
-    item = plan.current.get(item.id, item)
-    rules.guard_site(staff, item, action, now)  # first: a refusal tells nothing of others' items
-    transition = decide(State(item.state), action, Role(staff.role))
-    rules.guard_pending(item, action)
-    rules.guard_proxy(ctx, item, action, scan.proxy is not None)
-    if rules.needs_for(ctx, item, transition) or _issues_code(item, transition):
-        return None
-    handover = _handover_after(item, action, transition)
-    _remember(plan, item, transition, action, scan, handover)
-    return Verdict(item_id=item.id, state=transition.to)
+    _remember(plan, decision, scan)
+    return Verdict(item_id=item_id, state=decision.state)
 
 
-def _issues_code(item: ScanItem, transition: Transition) -> bool:
-    return transition.to in rules.CODE_ON_ENTRY and transition.to != item.state
-
-
-def _handover_after(item: ScanItem, action: Action, transition: Transition) -> str | None:
-    """The item's open hand-over once this scan is applied."""
-    if transition.handover is Handover.give:
-        return str(action)
-    if transition.handover is not Handover.confirm:
-        return item.handover_action
-    # A state-moving counter-scan closes whatever was open; one that stays must close its own.
-    if transition.to == item.state and item.handover_action not in rules.givers_confirmed_by(
-            action):
-        rules.refuse_nothing_to_confirm(item)
-    return None
-
-
-def _remember(plan: Plan, item: ScanItem, transition: Transition, action: Action, scan: Scan,
-              handover: str | None) -> None:
+def _remember(plan: Plan, applied: judge.Applied, scan: Scan) -> None:
+    item = applied.item
     plan.read.setdefault(item.id, item)
-    plan.current[item.id] = msgspec.structs.replace(item, state=str(transition.to),
-                                                    handover_action=handover)
-    if transition.handover is not None:
+    plan.current[item.id] = msgspec.structs.replace(
+        item, state=str(applied.state), handover_action=applied.handover_to)
+    if applied.handover_set:
         plan.handover_set.add(item.id)
-    plan.changes.append(_Change(item=item, transition=transition, action=action,
-                                scan_id=scan.scan_id, device_at=scan.at))
+    plan.changes.append(_Change(item=item, transition=applied.transition, action=applied.action,
+                                payload=applied.payload, device_at=scan.at))
 
 
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
@@ -248,4 +205,4 @@ def _actor(staff: StaffUser) -> Actor:
 
 def _event(change: _Change, actor: Actor, now: datetime) -> log.Event:
     return event_of(change.item.ref(), change.transition, change.action, actor, now=now,
-                    device_at=change.device_at, payload={"scan_id": change.scan_id})
+                    device_at=change.device_at, payload=change.payload)

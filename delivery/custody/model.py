@@ -11,6 +11,7 @@ item in (`puts`); the item's custody log, where those rows are recorded, says wh
 from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Protocol
 
 import msgspec
 
@@ -177,6 +178,10 @@ def _t(to, roles, event_code, emsevt=None, needs=(), handover=None, *, at=None, 
     )
 
 
+# States entered with a fresh one-time code, and the SMS that carries it.
+CODE_ON_ENTRY: Mapping[State, str] = MappingProxyType({
+    State.out_for_delivery: "out_for_delivery", State.ready_for_pickup: "ready_for_pickup"})
+
 _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.registered, A.receive): _t(S.received, _SORTING, "received", "EDD", handover=_CONFIRM),
     (S.received, A.bag): _t(S.received, _SORTING, "bagged", needs=[Need.bag]),
@@ -256,7 +261,7 @@ _SUPERVISOR_ROWS = {
     # A new one-time code (the old one dies), asked for or after a lock: recorded, never moving.
     **{
         (state, action): _t(state, _SUPERVISOR, code, needs=[Need.reason])
-        for state in (S.out_for_delivery, S.ready_for_pickup)
+        for state in CODE_ON_ENTRY
         for action, code in ((A.reissue_code, "code_reissued"), (A.unlock_code, "code_unlocked"))
     },
 }
@@ -278,6 +283,51 @@ TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
         **_CITIZEN_ROWS,
     }
 )
+
+# --- what a document type and a state ask of a hand-over, as data -----------------------------
+
+
+class TypeRules(Protocol):
+    """What a document type asks of its hand-over (`intake.doctypes.DocumentType` is one)."""
+
+    needs_id_check: bool  # the last four digits of the holder's (or proxy's) national ID too
+    proxy_allowed: bool  # someone else may collect it, showing their own ID
+    hold_days: int  # days on the shelf before it goes back to the agency
+
+
+class _Rules(msgspec.Struct, frozen=True, kw_only=True):
+    needs_id_check: bool
+    proxy_allowed: bool
+    hold_days: int
+
+
+# A type nobody defined: the cautious side, as for `other` (ID checked, holder only, 14 days).
+UNKNOWN_TYPE: TypeRules = _Rules(needs_id_check=True, proxy_allowed=False, hold_days=14)
+
+
+def type_rules(doc_type: TypeRules | None) -> TypeRules:
+    """The hand-over rules of a document type as looked up; the one fallback when unknown."""
+    return UNKNOWN_TYPE if doc_type is None else doc_type
+
+
+# Entering these starts the type's hold (`hold_days`) ...
+HOLD_STARTS = frozenset({State.ready_for_pickup})
+# ... which, once over, ends in these states with `expire_hold`.
+HOLD_STATES = frozenset(s for (s, a) in _SCHEDULER_ROWS if a == Action.expire_hold)
+
+
+def code_on_entry(from_state: str, to: State, rules: TypeRules) -> tuple[str, int | None] | None:
+    """The SMS kind of the fresh one-time code an item gets on entering `to`, and the days of
+    the hold that starts with it, if any."""
+    kind = CODE_ON_ENTRY.get(to)
+    if kind is None or to == from_state:
+        return None
+    return kind, rules.hold_days if to in HOLD_STARTS else None
+
+
+# The only actions a proxy may take, for types that allow one.
+PROXY_ACTIONS = frozenset({Action.collect})
+
 
 # The rows that put an item in a place, and the place of a returning item none of them put.
 PLACING: Mapping[tuple[State, Action], Place] = MappingProxyType(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import asyncpg
 import msgspec
@@ -26,11 +25,9 @@ import msgspec
 from delivery import db
 from delivery.custody import fastscan, store
 from delivery.custody.bags import normalize_code
+from delivery.custody.judge import Scan, ScanResult
 from delivery.custody.store import ScanItem
 from delivery.staff.auth import StaffUser
-
-if TYPE_CHECKING:
-    from delivery.custody.scans import Scan, ScanResult
 
 # What may fail the statement because of a writer in between: it then wrote nothing.
 STALE = (asyncpg.exceptions.TransactionRollbackError, asyncpg.UniqueViolationError)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from delivery.custody.model import PLACING, UNPLACED, Action, Place, State, Transition
-from delivery.custody.proof import ScanRefused
-from delivery.custody.store import ScanItem
+from delivery.custody.model import PLACING, UNPLACED, Action, Place, State
 
 LAST_PLACING = """
 SELECT e.from_state, e.action FROM custody_events e
@@ -31,18 +29,3 @@ async def place_of(conn: asyncpg.Connection, item_id: int) -> Place:
     if row is None:
         return UNPLACED
     return PLACING[(State(row["from_state"]), Action(row["action"]))]
-
-
-async def guard_place(conn: asyncpg.Connection, item: ScanItem, transition: Transition) -> None:
-    """Refuse the scan unless the item is where the row needs it."""
-    if transition.at is None:
-        return
-    here = await place_of(conn, item.id)
-    if here == transition.at:
-        return
-    tn = item.tracking_number
-    if transition.at is Place.centre:
-        raise ScanRefused(f"{tn} is not back at the sorting centre: the branch sends it back "
-                          "(`send_back`) and the sorting centre accepts it (`accept`) first",
-                          code="not_at_centre")
-    raise ScanRefused(f"{tn} is already back at the sorting centre", code="already_done")

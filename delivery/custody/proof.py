@@ -1,15 +1,13 @@
-"""One-time codes at the door and the counter: issue, check, lock, reissue; proof for the event.
+"""One-time codes at the door and the counter: issue them, and count the wrong attempts.
 
-The code and the ID digits are judged together, as one attempt: a wrong attempt is counted for
-the item (five lock it) and for the member of staff (ten in a day, on any items, lock their
-hand-overs), and the refusal never says which of the two was wrong.
+The code and the ID digits are judged together, as one attempt (`judge`): a wrong attempt is
+counted here for the item (five lock it) and for the member of staff (ten in a day, on any items,
+lock their hand-overs), and the refusal never says which of the two was wrong.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 
@@ -17,19 +15,16 @@ from delivery import outbox
 from delivery.custody import store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
+from delivery.custody.judge import Refused, WrongAttempt
+from delivery.custody.judge import counted as judge_counted
 from delivery.custody.otp import (
     MAX_WRONG_ATTEMPTS,
     STAFF_MAX_WRONG_ATTEMPTS,
     STAFF_WRONG_WINDOW,
-    OtpVerdict,
-    check_otp,
     new_otp,
     otp_mac,
-    verify_otp,
 )
 from delivery.custody.store import ScanItem
-from delivery.intake.fingerprint import national_id_hash
-from delivery.intake.masking import mask_name
 from delivery.staff.auth import StaffUser
 
 # Scans judged on a code (and ID digits): see `hold`.
@@ -60,16 +55,6 @@ ON CONFLICT (staff_id) WHERE unlocked_at IS NULL DO NOTHING RETURNING id
 """
 
 
-class ScanRefused(Exception):
-    """A scan the rules refuse; `effects` still run (and commit) after its changes are undone."""
-
-    def __init__(self, message: str, *, code: str = "refused", effects: tuple = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.effects = effects
-
-
 async def issue_code(conn: asyncpg.Connection, ctx: CustodyContext, item: ScanItem, *,
                      kind: str, now: datetime, hold_days: int | None = None) -> None:
     """A fresh code for the item (the previous one dies) and the SMS that carries it."""
@@ -97,68 +82,21 @@ async def hold(conn: asyncpg.Connection, staff: StaffUser, action: str, code: st
         await conn.execute(HOLD_ITEM, tn)
 
 
-async def check_handover(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
-                         item: ScanItem, *, otp: str | None, id_last4: str | None,
-                         needs_id: bool, expected_last4: str | None, now: datetime) -> int:
-    """The generation of the code the scan proved, with the ID digits when `needs_id`; or a
-    refusal. A wrong code and wrong ID digits are one and the same wrong attempt."""
-    if await conn.fetchval(STAFF_LOCKED, staff.id):
-        raise ScanRefused(f"{staff.username} may not hand items over after too many wrong "
-                          "codes or ID digits: a supervisor must unlock the account",
-                          code="staff_locked")
-    if item.otp_locked or item.otp_wrong >= MAX_WRONG_ATTEMPTS:
-        raise ScanRefused(_locked(item), code="otp_locked")
-    if not otp:
-        raise ScanRefused("the citizen's one-time code is required", code="otp_required")
-    if needs_id and not id_last4:
-        raise ScanRefused("the last four digits of the ID card are required", code="id_required")
-    code_ok = item.otp_mac is not None and verify_otp(
-        ctx.otp_key, item.tracking_number, otp, item.otp_generation, item.otp_mac)
-    id_ok = not needs_id or hmac.compare_digest((id_last4 or "").strip().encode(),
-                                                (expected_last4 or "-").encode())
-    verdict = check_otp(wrong_attempts=item.otp_wrong, locked=False, matched=code_ok and id_ok)
-    if verdict.verdict is OtpVerdict.accept:
-        return item.otp_generation
-    wrong = "the code or the ID digits are wrong" if needs_id else "the code is wrong"
-    refused = ScanRefused(_wrong(item, wrong, verdict.attempts_left),
-                          code="otp_locked" if verdict.verdict is OtpVerdict.locked
-                          else "otp_wrong")
-    refused.effects = (_count_wrong(refused, staff, item, wrong, now),)
-    raise refused
+async def count_wrong(conn: asyncpg.Connection, staff: StaffUser, attempt: WrongAttempt, *,
+                      now: datetime) -> Refused:
+    """Count a wrong attempt (once the scan's savepoint is undone) against the item and the
+    member of staff; the refusal as the count really is (an attempt that found the limit
+    reached is not counted)."""
+    counted = await conn.fetchval(COUNT_WRONG, attempt.item_id, attempt.generation,
+                                  MAX_WRONG_ATTEMPTS)
+    if counted is not None:
+        await _count_for_staff(conn, staff, attempt.item_id, now)
+    return judge_counted(attempt, counted)
 
 
-def _locked(item: ScanItem) -> str:
-    return (f"{item.tracking_number} is locked after {MAX_WRONG_ATTEMPTS} wrong attempts: a "
-            "supervisor must unlock it, which sends the citizen a new code")
-
-
-def _wrong(item: ScanItem, wrong: str, left: int) -> str:
-    if left <= 0:
-        return f"{wrong}; {item.tracking_number} is now locked until a supervisor unlocks it"
-    return f"{wrong}; {left} {'try' if left == 1 else 'tries'} left"
-
-
-def _count_wrong(refused: ScanRefused, staff: StaffUser, item: ScanItem, wrong: str,
-                 now: datetime):
-    """Count the attempt once the scan's savepoint is undone; the refusal then tells what the
-    count really is (an attempt that found the limit reached is not counted)."""
-    async def count(conn: asyncpg.Connection) -> None:
-        counted = await conn.fetchval(COUNT_WRONG, item.id, item.otp_generation,
-                                      MAX_WRONG_ATTEMPTS)
-        if counted is None:
-            refused.message, refused.code = _locked(item), "otp_locked"
-            return
-        left = MAX_WRONG_ATTEMPTS - counted
-        refused.message = _wrong(item, wrong, left)
-        refused.code = "otp_wrong" if left > 0 else "otp_locked"
-        await _count_for_staff(conn, staff, item, now)
-
-    return count
-
-
-async def _count_for_staff(conn: asyncpg.Connection, staff: StaffUser, item: ScanItem,
+async def _count_for_staff(conn: asyncpg.Connection, staff: StaffUser, item_id: int,
                            now: datetime) -> None:
-    made = await conn.fetchval(STAFF_WRONG, staff.id, item.id, staff.device_id, now,
+    made = await conn.fetchval(STAFF_WRONG, staff.id, item_id, staff.device_id, now,
                                now - STAFF_WRONG_WINDOW)
     if made < STAFF_MAX_WRONG_ATTEMPTS:
         return
@@ -169,20 +107,3 @@ async def _count_for_staff(conn: asyncpg.Connection, staff: StaffUser, item: Sca
                               detail=f"{staff.username} made {made} wrong hand-over attempts "
                                      f"(codes or ID digits) within {hours} h: their "
                                      "hand-overs are stopped until a supervisor unlocks them")
-
-
-def expected_id(ctx: CustodyContext, item: ScanItem,
-                proxy: dict[str, Any] | None) -> tuple[bool, str | None]:
-    """Whether the item's type needs ID digits, and whose: the proxy's when one collects."""
-    doc_type = ctx.types.get(item.document_type)
-    if doc_type is not None and not doc_type.needs_id_check:
-        return False, None
-    return True, proxy["id_last4"] if proxy is not None else item.national_id_last4
-
-
-def proxy_record(ctx: CustodyContext, name: str, id_number: str) -> dict[str, Any]:
-    """What is kept of a proxy: the name's initials, the last four digits and a keyed hash of
-    the ID (the custody log outlives the purge of personal data)."""
-    digits = "".join(id_number.split())
-    return {"name": mask_name(name.strip()), "id_last4": digits[-4:],
-            "id_hash": national_id_hash(ctx.id_key, digits).hex()}

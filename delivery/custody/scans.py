@@ -12,83 +12,50 @@ transactional way above.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
 
 import asyncpg
 import msgspec
 
-from delivery.custody import bagging, fastscan, optimistic, places, proof, rules, store
-from delivery.custody.bags import looks_like_bag, normalize_code
+from delivery.custody import bagging, fastscan, judge, optimistic, places, proof, store
+from delivery.custody.bags import normalize_code
 from delivery.custody.clock import check_device_time
 from delivery.custody.context import CustodyContext
-from delivery.custody.model import (
-    Action,
-    Handover,
-    Need,
-    Role,
-    State,
-    Transition,
-    TransitionRefused,
-    decide,
+from delivery.custody.judge import (
+    FAIL_REASONS,
+    HANDHELD_ACTIONS,
+    Applied,
+    FailReason,
+    Point,
+    Proxy,
+    Refused,
+    Scan,
+    ScanResult,
+    Seen,
+    Want,
 )
-from delivery.custody.proof import ScanRefused
-from delivery.custody.rules import CODE_ON_ENTRY, HANDHELD_ACTIONS
+from delivery.custody.model import Action, Role, State, TransitionRefused
 from delivery.custody.services import Actor, ChangedMeanwhile, record
 from delivery.custody.store import ScanItem
 from delivery.errors import Unauthenticated
 from delivery.staff.auth import StaffUser
 
 A = Action
-FAIL_REASONS = ("absent", "refused", "address_not_found", "unsafe", "wrong_person", "other")
-FailReason = StrEnum("FailReason", [(r, r) for r in FAIL_REASONS])
-FailReason.__doc__ = "Why a courier could not deliver (`other` needs a `note`)."
 APPLIED, DUPLICATE, REJECTED = "applied", "duplicate", "rejected"
-__all__ = ["CODE_ON_ENTRY", "HANDHELD_ACTIONS", "Scan", "ScanResult", "apply_scans", "scan_item"]
+__all__ = ["FAIL_REASONS", "HANDHELD_ACTIONS", "FailReason", "Point", "Proxy", "Scan",
+           "ScanResult", "apply_scans"]
 
 
-class Proxy(msgspec.Struct, frozen=True, kw_only=True):
-    name: str
-    id_number: str
+class ScanRefused(Exception):
+    """A refusal on the per-scan path: the scan's savepoint is undone, then `effects` run (and
+    commit with the upload)."""
 
-
-class Point(msgspec.Struct, frozen=True, kw_only=True):
-    lat: float
-    lon: float
-
-
-class Scan(msgspec.Struct, frozen=True, kw_only=True):
-    """One scan as the handheld sent it (validated by the API layer)."""
-
-    scan_id: str
-    code: str
-    action: str
-    at: datetime
-    bag: str | None = None
-    courier: str | None = None
-    otp: str | None = None
-    id_last4: str | None = None
-    reason: str | None = None
-    note: str | None = None
-    proxy: Proxy | None = None
-    location: Point | None = None
-
-
-class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What became of one scan: `applied` (with the item's `state` now; `items` for a bag),
-    `duplicate` (its `scan_id` was seen before), or `rejected` with `error` for the clerk and
-    `reason` as a code; `clock_flags` when the handheld's clock looks wrong."""
-
-    scan_id: str
-    status: Literal["applied", "duplicate", "rejected"]
-    state: State | None = None
-    error: str | None = None
-    reason: str | None = None
-    items: int | None = None
-    clock_flags: list[str] = msgspec.field(default_factory=list)
+    def __init__(self, message: str, *, code: str = "refused", effects: tuple = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.effects = effects
 
 
 class _Applied(msgspec.Struct, frozen=True):
@@ -126,7 +93,7 @@ async def apply_scans(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staf
 
 def _in_memory_maybe(scans: list[Scan]) -> bool:
     """Whether the scans may all be judged in memory (a bag's scan never is)."""
-    return not any(looks_like_bag(normalize_code(s.code)) for s in scans)
+    return not any(judge.is_bag_scan(s) for s in scans)
 
 
 async def _at_once(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
@@ -276,39 +243,109 @@ def _rejected(scan: Scan, message: str, code: str, flags: list[str]) -> ScanResu
 
 async def _route(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
                  now: datetime) -> _Applied:
-    action = rules.handheld_action(scan.action)
-    code = normalize_code(scan.code)
-    if looks_like_bag(code):
-        return await _scan_bag(conn, ctx, staff, scan, bagging.bag_code(code), action, now)
-    if action == A.dispatch:
-        rules.refuse_item_dispatch()
-    item = await store.scan_item(conn, code)
-    if item is None:
-        rules.refuse_unknown(code)
-    return _Applied(await scan_item(conn, ctx, staff, scan, item, action, now))
+    if judge.is_bag_scan(scan):
+        return await _scan_bag(conn, ctx, staff, scan, now)
+    item = await store.scan_item(conn, normalize_code(scan.code))
+    decision = await _decided(conn, ctx, staff, scan, Seen(item=item), now)
+    if isinstance(decision, Refused):
+        raise _refusal(decision, staff, now)
+    await _write(conn, ctx, staff, scan, decision, now)
+    return _Applied(decision.state)
 
 
-# --- one item --------------------------------------------------------------------------------
+def _refusal(refused: Refused, staff: StaffUser, now: datetime) -> ScanRefused:
+    """The refusal, undoing the scan's savepoint; what must outlive it is written after that
+    (a wrong attempt's count then gives the refusal's final words)."""
+    error = ScanRefused(refused.message, code=refused.reason)
 
-async def scan_item(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
-                    item: ScanItem, action: Action, now: datetime, *,
-                    bag_id: str | None = None) -> str:
-    """Judge and record one scan of one item; returns the item's new state."""
-    rules.guard_site(staff, item, action, now)  # first: a refusal tells nothing of others' items
-    transition = decide(State(item.state), action, Role(staff.role))
-    rules.guard_pending(item, action)
-    rules.guard_proxy(ctx, item, action, scan.proxy is not None)
-    payload: dict[str, Any] = {"scan_id": scan.scan_id, "bag": bag_id}
-    after: list[Callable[[], Awaitable[Any]]] = []
-    for need in sorted(rules.needs_for(ctx, item, transition)):
-        await _NEEDS[need](conn, ctx, staff, scan, item, now, payload, after)
-    await _handover(conn, item, action, transition, now)
-    await record(conn, item.ref(), transition, action, _actor(staff), now=now,
-                 device_at=scan.at, payload={k: v for k, v in payload.items() if v is not None})
-    for step in after:
-        await step()
-    await _after_move(conn, ctx, item, action, transition, now, bag_id)
-    return transition.to
+    async def outlive(conn: asyncpg.Connection) -> None:
+        if refused.alert is not None:
+            await _alert(conn, refused.alert, now)
+        if refused.wrong_attempt is not None:
+            final = await proof.count_wrong(conn, staff, refused.wrong_attempt, now=now)
+            error.message, error.code = final.message, final.reason
+
+    if refused.has_effects:
+        error.effects = (outlive,)
+    return error
+
+
+async def _alert(conn: asyncpg.Connection, alert: judge.Alert, now: datetime) -> None:
+    await store.add_alert(conn, kind=alert.kind, detail=alert.detail, now=now,
+                          item_id=alert.item_id, site_id=alert.site_id, staff_id=alert.staff_id,
+                          device_id=alert.device_id)
+
+
+# --- one item: load what the judge asks for, then write its decision --------------------------
+
+async def _decided(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
+                  seen: Seen, now: datetime) -> Applied | Refused:
+    """The judge's decision, with whatever it asked for loaded (under the locks it takes)."""
+    while True:
+        decision = judge.judge(ctx, staff, scan, seen, now)
+        if not isinstance(decision, judge.Missing):
+            return decision
+        await _LOADERS[decision.what](conn, staff, scan, seen)
+
+
+async def _load_staff_locked(conn, staff, scan, seen) -> None:
+    seen.staff_locked = bool(await conn.fetchval(proof.STAFF_LOCKED, staff.id))
+
+
+async def _load_bag(conn, staff, scan, seen) -> None:
+    seen.bag = await _locked_bag(conn, judge.bag_code(scan.bag))
+
+
+async def _locked_bag(conn: asyncpg.Connection, bag_id: str) -> judge.Bag | None:
+    row = await conn.fetchrow(store.LOCK_BAG, bag_id)
+    return judge.Bag(**dict(row)) if row is not None else None
+
+
+async def _load_open_bag(conn, staff, scan, seen) -> None:
+    seen.open_bag = await conn.fetchval(store.SELECT_OPEN_BAG_OF_ITEM, seen.item.id)
+
+
+async def _load_courier(conn, staff, scan, seen) -> None:
+    row = await conn.fetchrow(store.SELECT_COURIER, judge.courier_name(scan.courier))
+    seen.courier = judge.Courier(id=row["id"], site_id=row["site_id"]) if row else None
+
+
+async def _load_place(conn, staff, scan, seen) -> None:
+    seen.place = await places.place_of(conn, seen.item.id)
+
+
+async def _load_in_bag(conn, staff, scan, seen) -> None:
+    row = await conn.fetchrow(store.IN_BAG, seen.item.id, seen.item.branch_id)
+    seen.in_bag = judge.InBag(moving=row["moving"], bagged_for_branch=row["bagged_for_branch"])
+
+
+_LOADERS = {Want.staff_locked: _load_staff_locked, Want.bag: _load_bag,
+            Want.open_bag: _load_open_bag, Want.courier: _load_courier, Want.place: _load_place,
+            Want.in_bag: _load_in_bag}
+
+
+async def _write(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
+                 applied: Applied, now: datetime) -> None:
+    """Write one applied scan, each item guarded by its conditional UPDATE (or its hand-over's)."""
+    item = applied.item
+    if applied.into_bag is not None:
+        await conn.execute(store.ADD_TO_BAG, applied.into_bag, item.id, now)
+    if applied.out_of_bag is not None:
+        await conn.execute(store.REMOVE_FROM_BAG, applied.out_of_bag, item.id, now)
+    await _handover(conn, applied, now)
+    await record(conn, item.ref(), applied.transition, applied.action, _actor(staff), now=now,
+                 device_at=scan.at, payload=applied.payload)
+    if applied.courier_id is not None:
+        await conn.execute(store.SET_COURIER, item.id, applied.courier_id)
+    if applied.count_failure:
+        await conn.execute(store.COUNT_FAILURE, item.id)
+    if applied.confirm_in_bag:
+        await conn.execute(store.CONFIRM_IN_BAG, item.id, now)
+    for alert in applied.alerts:
+        await _alert(conn, alert, now)
+    if applied.code is not None:
+        await proof.issue_code(conn, ctx, item, kind=applied.code, now=now,
+                               hold_days=applied.hold_days)
 
 
 def _actor(staff: StaffUser) -> Actor:
@@ -316,188 +353,69 @@ def _actor(staff: StaffUser) -> Actor:
                  site_id=staff.site_id)
 
 
-async def _handover(conn: asyncpg.Connection, item: ScanItem, action: Action,
-                    transition: Transition, now: datetime) -> None:
-    if transition.handover is Handover.give:
-        await conn.execute(store.SET_HANDOVER, item.id, str(action), now)
-    elif transition.handover is Handover.confirm:
-        await _confirm(conn, item, action, transition)
-
-
-async def _confirm(conn: asyncpg.Connection, item: ScanItem, action: Action,
-                   transition: Transition) -> None:
-    if transition.to != item.state:  # a state-moving counter-scan closes whatever was open
-        if item.handover_action is not None:
-            await conn.execute(store.SET_HANDOVER, item.id, None, None)
+async def _handover(conn: asyncpg.Connection, applied: Applied, now: datetime) -> None:
+    item = applied.item
+    if not applied.handover_set:
         return
-    if item.handover_action not in rules.givers_confirmed_by(action):
-        rules.refuse_nothing_to_confirm(item)
-    if await conn.fetchval(store.CLEAR_HANDOVER, item.id, item.handover_action) is None:
-        raise ChangedMeanwhile("wrong_state", f"{item.tracking_number} was confirmed by another "
-                               "scan just now", {"tracking_number": item.tracking_number})
-
-
-async def _after_move(conn: asyncpg.Connection, ctx: CustodyContext, item: ScanItem,
-                      action: Action, transition: Transition, now: datetime,
-                      bag_id: str | None) -> None:
-    if action == A.arrive and bag_id is None:
-        await _check_bagged(conn, item, now)
-    kind = CODE_ON_ENTRY.get(transition.to)
-    if kind is not None and transition.to != item.state:
-        doc_type = ctx.types.get(item.document_type)
-        hold = doc_type.hold_days if doc_type and transition.to == State.ready_for_pickup else None
-        await proof.issue_code(conn, ctx, item, kind=kind, now=now, hold_days=hold)
-
-
-async def _check_bagged(conn: asyncpg.Connection, item: ScanItem, now: datetime) -> None:
-    confirmed = await conn.fetchval(store.CONFIRM_IN_BAG, item.id, now)
-    if confirmed is None and item.state == State.in_transit:
-        bagged = await conn.fetchval(store.WAS_BAGGED_FOR, item.id, item.branch_id)
-        if not bagged:
-            await store.add_alert(conn, kind="missort", item_id=item.id, site_id=item.branch_id,
-                                  now=now, detail=f"{item.tracking_number} arrived at "
-                                  f"{item.branch_code} without a bag for it")
-
-
-# --- what some transitions need --------------------------------------------------------------
-
-async def _need_bag(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    move = bagging.put_in_bag if scan.action == A.bag else bagging.take_from_bag
-    payload["bag"] = await move(conn, staff, item, scan.bag, now)
-
-
-async def _need_courier(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    if not scan.courier:
-        raise ScanRefused("name the courier (`courier`: username)", code="courier_required")
-    courier = await conn.fetchrow(store.SELECT_COURIER, scan.courier.strip().lower())
-    if courier is None or courier["site_id"] != staff.site_id:
-        raise ScanRefused(f"{scan.courier} is not a courier of {staff.site_code}",
-                          code="unknown_courier")
-    payload["courier"] = scan.courier.strip().lower()
-    after.append(lambda: conn.execute(store.SET_COURIER, item.id, courier["id"]))
-
-
-async def _need_reason(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    if scan.reason not in FAIL_REASONS:
-        raise ScanRefused(f"the reason must be one of {', '.join(FAIL_REASONS)}",
-                          code="reason_required")
-    if scan.reason == "other" and not (scan.note or "").strip():
-        raise ScanRefused("say what happened (`note`) when the reason is `other`",
-                          code="note_required")
-    payload.update(reason=scan.reason, note=(scan.note or "").strip() or None,
-                   attempt=item.failed_attempts + 1)
-    after.append(lambda: conn.execute(store.COUNT_FAILURE, item.id))
-
-
-async def _need_attempt_left(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    # The five-minute job shelves such an item; until it runs, no courier takes it out again.
-    if item.failed_attempts >= ctx.max_attempts:
-        raise ScanRefused(f"{item.failed_attempts} delivery attempts made: shelve it for pickup",
-                          code="attempts_exhausted")
-
-
-async def _need_place(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    transition = decide(State(item.state), Action(scan.action), Role(staff.role))
-    await places.guard_place(conn, item, transition)
-
-
-async def _need_otp(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    proxy = (proof.proxy_record(ctx, scan.proxy.name, scan.proxy.id_number)
-             if scan.proxy is not None else None)
-    needs_id, expected = proof.expected_id(ctx, item, proxy)
-    generation = await proof.check_handover(conn, ctx, staff, item, otp=scan.otp,
-                                            id_last4=scan.id_last4, needs_id=needs_id,
-                                            expected_last4=expected, now=now)
-    payload["proof"] = {**_proof(staff, scan, now, generation), "id_checked": needs_id}
-    if proxy is not None:  # every proxy, whether or not the type asks for ID digits
-        payload["proof"]["proxy"] = proxy
-
-
-async def _need_id(conn, ctx, staff, scan, item, now, payload, after) -> None:
-    """Judged together with the code (`_need_otp`): a refusal never tells which was wrong."""
-
-
-def _proof(staff: StaffUser, scan: Scan, now: datetime,
-           generation: int) -> dict[str, Any]:
-    point = {"lat": scan.location.lat, "lon": scan.location.lon} if scan.location else None
-    return {"by": staff.username, "staff_id": staff.id, "device": staff.device_id,
-            "device_at": scan.at.isoformat(), "server_at": now.isoformat(), "point": point,
-            "otp_generation": generation, "id_checked": False}
-
-
-# Applied in the order of Need's values.
-_NEEDS = {Need.bag: _need_bag, Need.courier: _need_courier, Need.reason: _need_reason,
-          Need.otp: _need_otp, Need.id_check: _need_id, Need.attempt_left: _need_attempt_left,
-          Need.place: _need_place}
+    if applied.handover_to is not None:
+        await conn.execute(store.SET_HANDOVER, item.id, applied.handover_to, now)
+    elif applied.state == item.state:  # a counter-scan that stays: only the hand-over guards it
+        if await conn.fetchval(store.CLEAR_HANDOVER, item.id, item.handover_action) is None:
+            raise ChangedMeanwhile("wrong_state", f"{item.tracking_number} was confirmed by "
+                                   "another scan just now",
+                                   {"tracking_number": item.tracking_number})
+    elif item.handover_action is not None:
+        await conn.execute(store.SET_HANDOVER, item.id, None, None)
 
 
 # --- a whole bag -----------------------------------------------------------------------------
 
 async def _scan_bag(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, scan: Scan,
-                    bag_id: str, action: Action, now: datetime) -> _Applied:
-    if action == A.dispatch:
-        return await _dispatch_bag(conn, ctx, staff, scan, bag_id, now)
-    if action == A.arrive:
-        return await _arrive_bag(conn, ctx, staff, scan, bag_id, now)
-    raise ScanRefused(f"{action} needs an item's tracking number, not a bag id",
-                      code="item_required")
+                    now: datetime) -> _Applied:
+    decision = judge.judge_bag(staff, scan)
+    bag = None
+    if isinstance(decision, judge.Missing):
+        bag = await conn.fetchrow(store.LOCK_BAG, judge.bag_code(normalize_code(scan.code)))
+        decision = judge.judge_bag(staff, scan, judge.Bag(**dict(bag)) if bag else None)
+    if isinstance(decision, Refused):
+        raise _refusal(decision, staff, now)
+    assert bag is not None
+    if decision.action == A.dispatch:
+        return await _dispatch_bag(conn, ctx, staff, scan, bag, now)
+    return await _arrive_bag(conn, ctx, staff, scan, bag, now)
 
 
-async def _dispatch_bag(conn, ctx, staff, scan, bag_id, now) -> _Applied:
-    if staff.role != Role.sorting_clerk:
-        raise ScanRefused("only sorting clerks dispatch bags", code="role_not_allowed")
-    bag = await bagging.locked_bag(conn, bag_id)
-    if bag["origin_id"] != staff.site_id:
-        raise ScanRefused(f"bag {bag_id} belongs to another sorting centre", code="wrong_site")
-    if bag["status"] != "open":
-        raise ScanRefused(f"bag {bag_id} was already dispatched", code="already_done")
+async def _dispatch_bag(conn, ctx, staff, scan, bag, now) -> _Applied:
     item_ids, rerouted = await bagging.sort_out(conn, bag, now=now)
     if not item_ids:
         # The refusal undoes this scan's writes: take the rerouted items out again after it.
         async def take_out(conn: asyncpg.Connection) -> None:
             await bagging.take_out_rerouted(conn, bag, rerouted, now=now)
 
-        why = ": its items go to other branches now" if rerouted else ""
-        raise ScanRefused(f"bag {bag_id} is empty{why}", code="bag_empty", effects=(take_out,))
-    await _each_in_bag(conn, ctx, staff, scan, bag_id, item_ids, A.dispatch, now)
-    await conn.execute(store.MARK_BAG, bag_id, "dispatched", now, None)
+        refused = judge.empty_bag(bag["bag_id"], bool(rerouted))
+        raise ScanRefused(refused.message, code=refused.reason, effects=(take_out,))
+    await _each_in_bag(conn, ctx, staff, scan, bag["bag_id"], item_ids, now)
+    await conn.execute(store.MARK_BAG, bag["bag_id"], "dispatched", now, None)
     return _Applied(State.in_transit, len(item_ids))
 
 
-async def _arrive_bag(conn, ctx, staff, scan, bag_id, now) -> _Applied:
-    if staff.role != Role.branch_clerk:
-        raise ScanRefused("only branch clerks record arrivals", code="role_not_allowed")
-    bag = await bagging.locked_bag(conn, bag_id)
-    if bag["destination_id"] != staff.site_id:
-        raise ScanRefused(f"bag {bag_id} is for {bag['destination_code']}, not "
-                          f"{staff.site_code}", code="wrong_branch",
-                          effects=(_bag_missort(staff, bag, now),))
-    if bag["status"] != "dispatched":
-        message = "already arrived" if bag["status"] == "arrived" else "not dispatched yet"
-        raise ScanRefused(f"bag {bag_id} {message}", code="already_done")
-    ids = [r["item_id"] for r in await conn.fetch(store.BAG_ITEMS, bag_id)]
+async def _arrive_bag(conn, ctx, staff, scan, bag, now) -> _Applied:
+    ids = [r["item_id"] for r in await conn.fetch(store.BAG_ITEMS, bag["bag_id"])]
     moving = [i for i in ids if await conn.fetchval(
         "SELECT state FROM items WHERE id = $1", i) == State.in_transit]
-    await _each_in_bag(conn, ctx, staff, scan, bag_id, moving, A.arrive, now)
-    await conn.execute(store.MARK_BAG, bag_id, "arrived", None, now)
+    await _each_in_bag(conn, ctx, staff, scan, bag["bag_id"], moving, now)
+    await conn.execute(store.MARK_BAG, bag["bag_id"], "arrived", None, now)
     return _Applied(State.at_branch, len(moving))
 
 
-def _bag_missort(staff: StaffUser, bag: asyncpg.Record, now: datetime):
-    async def alert(conn: asyncpg.Connection) -> None:
-        await store.add_alert(conn, kind="missort", site_id=staff.site_id, staff_id=staff.id,
-                              device_id=staff.device_id, now=now,
-                              detail=f"bag {bag['bag_id']} for {bag['destination_code']} "
-                                     f"arrived at {staff.site_code}")
-
-    return alert
-
-
-async def _each_in_bag(conn, ctx, staff, scan, bag_id, item_ids, action, now) -> None:
+async def _each_in_bag(conn, ctx, staff, scan, bag_id, item_ids, now) -> None:
     for item_id in item_ids:
         item = await store.scan_item_by_id(conn, item_id)
+        decision = await _decided(conn, ctx, staff, scan, Seen(item=item, in_bag_id=bag_id), now)
+        if isinstance(decision, Refused):
+            raise _refusal(judge.in_bag(decision, item, bag_id), staff, now)
         try:
-            await scan_item(conn, ctx, staff, scan, item, action, now, bag_id=bag_id)
+            await _write(conn, ctx, staff, scan, decision, now)
         except TransitionRefused as refused:
             raise ScanRefused(f"{item.tracking_number} in bag {bag_id}: {refused.message}",
                               code=str(refused.code)) from None

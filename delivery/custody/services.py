@@ -9,6 +9,7 @@ import msgspec
 
 from delivery import outbox
 from delivery.custody import log
+from delivery.custody.item import ItemRef
 from delivery.custody.model import Action, Role, State, Transition, TransitionRefused, decide
 from delivery.errors import NotFound
 
@@ -25,14 +26,6 @@ RETURNING chain_length, chain_head
 TOUCH_ITEM = """
 UPDATE items SET updated_at = $2 WHERE id = $1 RETURNING chain_length, chain_head
 """
-
-
-class ItemRef(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    state: str
-    agency_id: int
-    tracking_number: str
-    external_ref: str
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):

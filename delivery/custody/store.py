@@ -6,39 +6,11 @@ import re
 from datetime import datetime
 
 import asyncpg
-import msgspec
 
 from delivery import db
-from delivery.custody.services import ItemRef
+from delivery.custody.item import ScanItem
 
-
-class ScanItem(msgspec.Struct, frozen=True, kw_only=True):
-    """An item with what the custody rules need to judge a scan of it."""
-
-    id: int
-    state: str
-    agency_id: int
-    tracking_number: str
-    external_ref: str
-    document_type: str
-    branch_id: int | None
-    branch_code: str | None
-    centre_id: int | None
-    centre_code: str | None
-    courier_id: int | None
-    national_id_last4: str | None
-    otp_mac: bytes | None
-    otp_generation: int
-    otp_wrong: int
-    otp_locked: bool
-    failed_attempts: int
-    handover_action: str | None
-    chain_length: int  # the head of the item's custody chain: its number of events
-    chain_head: bytes  # and the last one's hash
-
-    def ref(self) -> ItemRef:
-        return ItemRef(id=self.id, state=self.state, agency_id=self.agency_id,
-                       tracking_number=self.tracking_number, external_ref=self.external_ref)
+__all__ = ["ScanItem"]
 
 
 # In the order of ScanItem's fields.
@@ -215,6 +187,16 @@ UPDATE bag_items SET confirmed_at = $2
 WHERE item_id = $1 AND removed_at IS NULL AND confirmed_at IS NULL
   AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
 RETURNING bag_id
+"""
+# For an item scanned on arrival on its own ($1, its branch $2): whether a dispatched or arrived
+# bag holds it unconfirmed, and whether any bag for its branch holds it.
+IN_BAG = """
+SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+               WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL
+                 AND g.status IN ('dispatched', 'arrived')) AS moving,
+       EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+               WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND g.destination_id = $2)
+           AS bagged_for_branch
 """
 WAS_BAGGED_FOR = """
 SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)

@@ -16,7 +16,14 @@ from arq.cron import cron
 
 from delivery.custody import anchors, proof, store
 from delivery.custody.context import CustodyContext, custody_context
-from delivery.custody.model import Action, Role, State, decide
+from delivery.custody.model import (
+    HOLD_STATES,
+    Action,
+    Role,
+    State,
+    code_on_entry,
+    decide,
+)
 from delivery.custody.services import Actor, record
 from delivery.settings import anchor_signing_key
 
@@ -24,8 +31,8 @@ BATCH = 200
 SCHEDULER = Actor(role=Role.scheduler)
 
 CLAIM_EXPIRED_HOLDS = """
-SELECT id FROM items WHERE state IN ('at_branch', 'ready_for_pickup') AND hold_until <= $1
-ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+SELECT id FROM items WHERE state = ANY($1::text[]) AND hold_until <= $2
+ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
 """
 CLAIM_EXHAUSTED = """
 SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
@@ -36,7 +43,8 @@ ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
 
 async def expire_holds(conn: asyncpg.Connection, ctx: CustodyContext, *, now: datetime) -> int:
     """Items whose hold ran out go back towards their agency; returns how many moved."""
-    return await _drain(conn, CLAIM_EXPIRED_HOLDS, (now,), Action.expire_hold, ctx, now)
+    return await _drain(conn, CLAIM_EXPIRED_HOLDS, (sorted(HOLD_STATES), now), Action.expire_hold,
+                        ctx, now)
 
 
 async def exhaust_attempts(conn: asyncpg.Connection, ctx: CustodyContext, *,
@@ -63,10 +71,9 @@ async def _move(conn: asyncpg.Connection, item_id: int, action: Action, ctx: Cus
     item = await store.scan_item_by_id(conn, item_id)
     transition = decide(State(item.state), action, Role.scheduler)
     await record(conn, item.ref(), transition, action, SCHEDULER, now=now)
-    if transition.to == State.ready_for_pickup:
-        doc_type = ctx.types.get(item.document_type)
-        await proof.issue_code(conn, ctx, item, kind="ready_for_pickup", now=now,
-                               hold_days=doc_type.hold_days if doc_type else 14)
+    code = code_on_entry(item.state, transition.to, ctx.rules_of(item.document_type))
+    if code is not None:
+        await proof.issue_code(conn, ctx, item, kind=code[0], now=now, hold_days=code[1])
 
 
 async def expire_holds_job(ctx: dict[str, Any]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from delivery.custody.model import HOLD_STATES, type_rules
 from delivery.intake.doctypes import DocumentTypes
 from delivery.intake.masking import mask_name, mask_phone
 from delivery.intake.schemas import Language
@@ -186,15 +187,15 @@ def _consecutive(entry: dict) -> bool:
 
 
 def _deadline(item: TrackedItem, language: str) -> DayOut | None:
-    if item.hold_until is None or item.state not in ("ready_for_pickup", "at_branch"):
+    if item.hold_until is None or item.state not in HOLD_STATES:
         return None
     day = item.hold_until.astimezone(i18n.BAGHDAD).date()
     return DayOut(date=day.isoformat(), label=i18n.format_date(language, day))
 
 
 def _bring(item: TrackedItem, language: str, types: DocumentTypes) -> list[str]:
-    doc_type = types.get(item.document_type)
-    proxy = "bring_proxy" if doc_type and doc_type.proxy_allowed else "bring_self"
+    proxy = "bring_proxy" if type_rules(types.get(item.document_type)).proxy_allowed \
+        else "bring_self"
     return [i18n.word(language, k) for k in ("bring_id", "bring_code", proxy)]
 
 

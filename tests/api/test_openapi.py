@@ -16,8 +16,8 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
+from delivery.custody.judge import HANDHELD_ACTIONS
 from delivery.custody.model import State
-from delivery.custody.rules import HANDHELD_ACTIONS
 from delivery.custody.scans import FAIL_REASONS
 from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.intake.schemas import LANGUAGES
