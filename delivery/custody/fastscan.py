@@ -21,10 +21,11 @@ from functools import lru_cache
 
 import asyncpg
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from delivery import db, outbox
-from delivery.custody import judge, log, store
-from delivery.custody.bags import looks_like_bag, normalize_code
+from delivery.custody import judge, log, proof, store
+from delivery.custody.bags import is_valid_bag_id, looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
 from delivery.custody.judge import Scan
 from delivery.custody.model import Action, Role, Transition
@@ -57,6 +58,18 @@ class _Change(msgspec.Struct, frozen=True, kw_only=True):
     action: Action
     payload: dict
     device_at: datetime
+    sms: outbox.OutboxRow | None = None  # a fresh code's
+    into_bag: str | None = None
+    out_of_bag: str | None = None
+
+
+class Loaded(msgspec.Struct, kw_only=True):
+    """What the upload's scans need besides their items, when the writer loaded it."""
+
+    staff_locked: bool | UnsetType = UNSET
+    couriers: dict[str, judge.Courier] | UnsetType = UNSET  # the couriers named, by username
+    bags: dict[str, judge.Bag] | UnsetType = UNSET  # the bags named, locked, by id
+    open_bags: dict[int, str] = msgspec.field(default_factory=dict)  # item → its open bag
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -66,17 +79,21 @@ class Plan(msgspec.Struct, kw_only=True):
     read: dict[int, ScanItem] = msgspec.field(default_factory=dict)  # as loaded
     current: dict[int, ScanItem] = msgspec.field(default_factory=dict)  # after the changes
     handover_set: set[int] = msgspec.field(default_factory=set)
+    proved: set[int] = msgspec.field(default_factory=set)  # judged on their current code
+    holds: dict[int, datetime] = msgspec.field(default_factory=dict)  # new hold_until
+    bagged: set[int] = msgspec.field(default_factory=set)  # put in or taken out of a bag
     changes: list[_Change] = msgspec.field(default_factory=list)
 
 
 async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
                      scans: list[Scan], *, now: datetime,
-                     items: dict[str, ScanItem] | None = None) -> Plan:
-    """Judge in memory, in order, every scan that needs nothing but its item's row.
+                     items: dict[str, ScanItem] | None = None,
+                     loaded: Loaded | None = None) -> Plan:
+    """Judge in memory, in order, every scan whose item's row (and `loaded`) is enough.
 
     `items` are the scanned items by tracking number, when already read in this transaction.
     """
-    plan = Plan()
+    plan, loaded = Plan(), loaded or Loaded()
     codes = [normalize_code(s.code) for s in scans]
     if items is None:
         items = await store.scan_items(conn, list(dict.fromkeys(codes)))
@@ -86,40 +103,100 @@ async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
             break
         if code in per_scan:
             continue
-        verdict = _judge(ctx, staff, scan, items.get(code), plan, now)
+        verdict = _judge(ctx, staff, scan, items.get(code), plan, loaded, now)
         if verdict is None:
             per_scan.add(code)
+            if scan.action in proof.PROOF_ACTIONS:
+                # Its wrong attempt may lock the member of staff out of the later ones.
+                loaded.staff_locked = UNSET
         else:
             plan.verdicts[scan.scan_id] = verdict
     return plan
 
 
+async def load_for(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan],
+                   items: dict[str, ScanItem] | None) -> Loaded:
+    """What the scans need besides their items, read in the upload's transaction: the member of
+    staff's lock (held from here, as `proof.hold` does), the couriers named, the bags named
+    (locked, as a bag scan locks its bag) and the open bags of their items."""
+    loaded = Loaded()
+    bagging = [s for s in scans if s.action in BAG_ACTIONS and s.bag]
+    if bagging and items is not None:
+        ids = sorted({normalize_code(s.bag) for s in bagging} & set(_valid_bags(bagging)))
+        loaded.bags = {r["bag_id"]: judge.Bag(**dict(r))
+                       for r in await conn.fetch(store.LOCK_BAGS, ids)}
+        named = [items[c].id for c in {normalize_code(s.code) for s in bagging} if c in items]
+        loaded.open_bags = dict(await conn.fetch(store.SELECT_OPEN_BAGS_OF_ITEMS, named))
+    if any(s.action in proof.PROOF_ACTIONS for s in scans):
+        await conn.execute(proof.HOLD_STAFF, staff.id)
+        loaded.staff_locked = bool(await conn.fetchval(proof.STAFF_LOCKED, staff.id))
+    names = list({judge.courier_name(s.courier) for s in scans if s.courier})
+    if names:
+        loaded.couriers = {r["username"]: judge.Courier(id=r["id"], site_id=r["site_id"])
+                           for r in await conn.fetch(store.SELECT_COURIERS, names)}
+    return loaded
+
+
+BAG_ACTIONS = frozenset({Action.bag, Action.unbag})
+
+
+def _valid_bags(scans: list[Scan]) -> list[str]:
+    return [normalize_code(s.bag) for s in scans if is_valid_bag_id(normalize_code(s.bag))]
+
+
 def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | None,
-           plan: Plan, now: datetime) -> Verdict | None:
+           plan: Plan, loaded: Loaded, now: datetime) -> Verdict | None:
     """The judge's decision on what is in memory; None when it needs more, or writes more than
-    the item's row (then the per-scan path judges it again and writes it)."""
+    the item's row can carry (then the per-scan path judges it again and writes it)."""
     current = plan.current.get(item.id, item) if item is not None else None
-    decision = judge.judge(ctx, staff, scan, judge.Seen(item=current), now)
+    couriers = loaded.couriers
+    seen = judge.Seen(item=current, staff_locked=loaded.staff_locked, courier=UNSET if (
+        couriers is UNSET or not scan.courier) else couriers.get(judge.courier_name(scan.courier)))
+    if scan.action in BAG_ACTIONS and current is not None and current.id in plan.bagged:
+        return None  # its bag changed in this plan: one bag change per item and statement
+    if loaded.bags is not UNSET and scan.bag and current is not None:
+        seen.bag = loaded.bags.get(normalize_code(scan.bag))
+        seen.open_bag = loaded.open_bags.get(current.id)
+    decision = judge.judge(ctx, staff, scan, seen, now)
     item_id = item.id if item is not None else None
     if isinstance(decision, judge.Refused):
         if decision.has_effects:
             return None
         return Verdict(item_id=item_id, error=decision.message, reason=decision.reason)
-    if isinstance(decision, judge.Missing) or not decision.row_only:
+    if isinstance(decision, judge.Missing) or not decision.in_row:
         return None
-    _remember(plan, decision, scan)
+    if decision.into_bag or decision.out_of_bag:
+        plan.bagged.add(item_id)
+    remember(ctx, plan, decision, scan, now)
     return Verdict(item_id=item_id, state=decision.state)
 
 
-def _remember(plan: Plan, applied: judge.Applied, scan: Scan) -> None:
+def remember(ctx: CustodyContext, plan: Plan, applied: judge.Applied, scan: Scan,
+             now: datetime) -> None:
+    """Add an applied scan (`Applied.in_row`) to the plan, its item's row updated in memory."""
     item = applied.item
     plan.read.setdefault(item.id, item)
-    plan.current[item.id] = msgspec.structs.replace(
-        item, state=str(applied.state), handover_action=applied.handover_to)
+    after = msgspec.structs.replace(
+        item, state=str(applied.state), handover_action=applied.handover_to,
+        courier_id=item.courier_id if applied.courier_id is None else applied.courier_id,
+        failed_attempts=item.failed_attempts + applied.count_failure)
+    sms = None
+    if applied.code is not None:
+        fresh = proof.fresh_code(ctx, item, kind=applied.code, now=now,
+                                 hold_days=applied.hold_days)
+        after = msgspec.structs.replace(after, otp_mac=fresh.mac, otp_generation=fresh.generation,
+                                        otp_wrong=0, otp_locked=False)
+        if fresh.hold_until is not None:
+            plan.holds[item.id] = fresh.hold_until
+        sms = fresh.sms
+    if "proof" in applied.payload:
+        plan.proved.add(item.id)
+    plan.current[item.id] = after
     if applied.handover_set:
         plan.handover_set.add(item.id)
     plan.changes.append(_Change(item=item, transition=applied.transition, action=applied.action,
-                                payload=applied.payload, device_at=scan.at))
+                                payload=applied.payload, device_at=scan.at, sms=sms,
+                                into_bag=applied.into_bag, out_of_bag=applied.out_of_bag))
 
 
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,8 +226,17 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
     events = chained(staff, plan, now=now)
     saved = {r["id"] for r in await conn.fetch(store.MOVE_ITEMS, moves_of(plan, events), now)}
     kept = [(c, e) for c, e in zip(plan.changes, events, strict=True) if c.item.id in saved]
+    await _bag_changes(conn, [c for c, _ in kept], now)
     pending = _pending([c for c, _ in kept], [e for _, e in kept], now) if kept else None
     return set(plan.read) - saved, pending
+
+
+async def _bag_changes(conn: asyncpg.Connection, changes: list[_Change], now: datetime) -> None:
+    added = [(c.into_bag, c.item.id) for c in changes if c.into_bag is not None]
+    removed = [(c.out_of_bag, c.item.id) for c in changes if c.out_of_bag is not None]
+    if added or removed:
+        await conn.execute(store.CHANGE_BAGS, [b for b, _ in added], [i for _, i in added],
+                           [b for b, _ in removed], [i for _, i in removed], now)
 
 
 def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:
@@ -162,28 +248,44 @@ def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:
     return log.chained_onto(heads, [_event(c, actor, now) for c in plan.changes])
 
 
-class _Move(msgspec.Struct, frozen=True):
+class _Move(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     from_state: str
     from_handover: str | None
     from_length: int
+    proved_generation: int | None  # judged on this code: it must still be the live one
     to_state: str
     to_handover: str | None
     handover_set: bool
     to_length: int
     to_head: bytes
+    courier_id: int | None
+    failures: int
+    new_mac: bytes | None
+    new_generation: int | None
+    hold_until: datetime | None
 
 
 def moves_of(plan: Plan, events: list[tuple]) -> list[_Move]:
     """MOVE_ITEMS' $1 for the plan's items, in one lock order for every batch, each with the
     head of its chain after `events` (see `chained`)."""
     tails = {e[0]: (e[1], e[-1]) for e in events}  # item → (seq, hash) of its last event
-    return [_Move(id=i, from_state=plan.read[i].state, from_handover=plan.read[i].handover_action,
-                  from_length=plan.read[i].chain_length, to_state=plan.current[i].state,
-                  to_handover=plan.current[i].handover_action,
-                  handover_set=i in plan.handover_set, to_length=tails[i][0],
-                  to_head=tails[i][1])
-            for i in sorted(plan.read)]
+    return [_move(plan.read[i], plan.current[i], plan, tails[i]) for i in sorted(plan.read)]
+
+
+def _move(read: ScanItem, now: ScanItem, plan: Plan, tail: tuple[int, bytes]) -> _Move:
+    coded = now.otp_generation != read.otp_generation
+    return _Move(
+        id=read.id, from_state=read.state, from_handover=read.handover_action,
+        from_length=read.chain_length,
+        proved_generation=read.otp_generation if read.id in plan.proved else None,
+        to_state=now.state, to_handover=now.handover_action,
+        handover_set=read.id in plan.handover_set, to_length=tail[0], to_head=tail[1],
+        courier_id=now.courier_id if now.courier_id != read.courier_id else None,
+        failures=now.failed_attempts - read.failed_attempts,
+        new_mac=now.otp_mac if coded else None,
+        new_generation=now.otp_generation if coded else None,
+        hold_until=plan.holds.get(read.id))
 
 
 def pending_of(plan: Plan, events: list[tuple], *, now: datetime) -> Pending:
@@ -194,6 +296,7 @@ def pending_of(plan: Plan, events: list[tuple], *, now: datetime) -> Pending:
 def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pending:
     webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
                 if c.transition.to != c.item.state]
+    webhooks += [c.sms for c in changes if c.sms is not None]
     return Pending(events=log.json_rows(events),
                    webhooks=outbox.columns_of(webhooks, now=now) if webhooks else None)
 

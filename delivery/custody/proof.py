@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import asyncpg
+import msgspec
 
 from delivery import outbox
 from delivery.custody import store
@@ -55,17 +56,33 @@ ON CONFLICT (staff_id) WHERE unlocked_at IS NULL DO NOTHING RETURNING id
 """
 
 
-async def issue_code(conn: asyncpg.Connection, ctx: CustodyContext, item: ScanItem, *,
-                     kind: str, now: datetime, hold_days: int | None = None) -> None:
-    """A fresh code for the item (the previous one dies) and the SMS that carries it."""
+class FreshCode(msgspec.Struct, frozen=True, kw_only=True):
+    """A new one-time code for an item, as stored (its MAC) and as sent (the SMS row)."""
+
+    mac: bytes
+    generation: int
+    hold_until: datetime | None
+    sms: outbox.OutboxRow
+
+
+def fresh_code(ctx: CustodyContext, item: ScanItem, *, kind: str, now: datetime,
+               hold_days: int | None = None) -> FreshCode:
+    """A fresh code for the item (the previous generation dies) and the SMS that carries it."""
     code = new_otp()
     generation = item.otp_generation + 1
-    mac = otp_mac(ctx.otp_key, item.tracking_number, code, generation)
-    hold_until = now + timedelta(days=hold_days) if hold_days else None
-    await conn.execute(store.NEW_OTP, item.id, mac, generation, hold_until)
-    await outbox.add(conn, [outbox.citizen_sms(item_id=item.id, kind=kind, values={
-        "code": code, "tracking_number": item.tracking_number, "branch": item.branch_code})],
-        now=now)
+    return FreshCode(
+        mac=otp_mac(ctx.otp_key, item.tracking_number, code, generation), generation=generation,
+        hold_until=now + timedelta(days=hold_days) if hold_days else None,
+        sms=outbox.citizen_sms(item_id=item.id, kind=kind, values={
+            "code": code, "tracking_number": item.tracking_number, "branch": item.branch_code}))
+
+
+async def issue_code(conn: asyncpg.Connection, ctx: CustodyContext, item: ScanItem, *,
+                     kind: str, now: datetime, hold_days: int | None = None) -> None:
+    """Store a fresh code for the item and queue the SMS that carries it."""
+    fresh = fresh_code(ctx, item, kind=kind, now=now, hold_days=hold_days)
+    await conn.execute(store.NEW_OTP, item.id, fresh.mac, fresh.generation, fresh.hold_until)
+    await outbox.add(conn, [fresh.sms], now=now)
 
 
 async def hold(conn: asyncpg.Connection, staff: StaffUser, action: str, code: str) -> None:

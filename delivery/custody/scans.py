@@ -131,8 +131,11 @@ async def _apply_all(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
                      set_based: bool, items: dict[str, ScanItem] | None,
                      ) -> tuple[dict[str, ScanResult], fastscan.Pending | None]:
     """Results by scan id, and the set-based rows still to insert (with the results)."""
-    plan = (await fastscan.plan_batch(conn, ctx, staff, scans, now=now, items=items)
-            if set_based else fastscan.Plan())
+    plan = fastscan.Plan()
+    if set_based:
+        loaded = await fastscan.load_for(conn, staff, scans, items)
+        plan = await fastscan.plan_batch(conn, ctx, staff, scans, now=now, items=items,
+                                         loaded=loaded)
     changed, pending = await fastscan.write(conn, staff, plan, now=now)
     if pending is not None and any(_per_scan(plan.verdicts.get(s.scan_id), changed)
                                    for s in scans):  # the per-scan path reads the chains: insert first
@@ -394,23 +397,41 @@ async def _dispatch_bag(conn, ctx, staff, scan, bag, now) -> _Applied:
 
         refused = judge.empty_bag(bag["bag_id"], bool(rerouted))
         raise ScanRefused(refused.message, code=refused.reason, effects=(take_out,))
-    await _each_in_bag(conn, ctx, staff, scan, bag["bag_id"], item_ids, now)
+    await _each_in_bag(conn, ctx, staff, scan, bag["bag_id"],
+                       await store.scan_items_by_id(conn, item_ids), now)
     await conn.execute(store.MARK_BAG, bag["bag_id"], "dispatched", now, None)
     return _Applied(State.in_transit, len(item_ids))
 
 
 async def _arrive_bag(conn, ctx, staff, scan, bag, now) -> _Applied:
     ids = [r["item_id"] for r in await conn.fetch(store.BAG_ITEMS, bag["bag_id"])]
-    moving = [i for i in ids if await conn.fetchval(
-        "SELECT state FROM items WHERE id = $1", i) == State.in_transit]
+    moving = [i for i in await store.scan_items_by_id(conn, ids) if i.state == State.in_transit]
     await _each_in_bag(conn, ctx, staff, scan, bag["bag_id"], moving, now)
     await conn.execute(store.MARK_BAG, bag["bag_id"], "arrived", None, now)
     return _Applied(State.at_branch, len(moving))
 
 
-async def _each_in_bag(conn, ctx, staff, scan, bag_id, item_ids, now) -> None:
-    for item_id in item_ids:
-        item = await store.scan_item_by_id(conn, item_id)
+async def _each_in_bag(conn, ctx, staff, scan, bag_id, items, now) -> None:
+    """The bag's scan applied to each item inside, judged in memory and written set-based."""
+    plan = fastscan.Plan()
+    for item in items:
+        decision = judge.judge(ctx, staff, scan, Seen(item=item, in_bag_id=bag_id), now)
+        if isinstance(decision, Refused):
+            raise _refusal(judge.in_bag(decision, item, bag_id), staff, now)
+        if isinstance(decision, judge.Missing) or not decision.in_row:
+            return await _each_in_bag_one_by_one(conn, ctx, staff, scan, bag_id, items, now)
+        fastscan.remember(ctx, plan, decision, scan, now)
+    changed, pending = await fastscan.write(conn, staff, plan, now=now)
+    if changed:
+        tn = plan.read[min(changed)].tracking_number
+        raise ScanRefused(f"{tn} in bag {bag_id}: {tn} was changed by another scan just now",
+                          code="wrong_state")
+    if pending is not None:
+        await pending.insert(conn)
+
+
+async def _each_in_bag_one_by_one(conn, ctx, staff, scan, bag_id, items, now) -> None:
+    for item in items:
         decision = await _decided(conn, ctx, staff, scan, Seen(item=item, in_bag_id=bag_id), now)
         if isinstance(decision, Refused):
             raise _refusal(judge.in_bag(decision, item, bag_id), staff, now)

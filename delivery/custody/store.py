@@ -25,6 +25,7 @@ FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id =
 """
 SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1"
 SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
+SELECT_ITEMS_BY_ID = _SCAN_ITEM + " WHERE i.id = ANY($1::bigint[]) ORDER BY i.id"
 SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
 
 # Claims the scans no upload has claimed before, if the account is still active: deactivation
@@ -116,6 +117,10 @@ SELECT_SCANS = "SELECT scan_id, status, state, error FROM scans WHERE scan_id = 
 SELECT_COURIER = """
 SELECT id, site_id FROM staff WHERE username = $1 AND role = 'courier' AND active
 """
+SELECT_COURIERS = """
+SELECT username, id, site_id FROM staff
+WHERE username = ANY($1::text[]) AND role = 'courier' AND active
+"""
 SET_COURIER = "UPDATE items SET courier_id = $2 WHERE id = $1"
 SET_HANDOVER = "UPDATE items SET handover_action = $2, handover_since = $3 WHERE id = $1"
 CLEAR_HANDOVER = """
@@ -123,22 +128,36 @@ UPDATE items SET handover_action = NULL, handover_since = NULL
 WHERE id = $1 AND handover_action = $2 RETURNING id
 """
 # Many items at once, each only if nobody changed its state, hand-over or custody chain since
-# it was read; each with the head of its chain once the events judged on that read are
-# appended (inserted by the caller in the same statement or transaction). $1: a JSON array of
-# the moves (see `fastscan.moves_of`), one text rather than nine arrays that asyncpg would
-# encode element by element.
+# it was read (nor, for a hand-over judged on its code, the code or its lock); with what the
+# scans changed in its row (courier, failed attempts, a fresh code and its hold), and with the
+# head of its chain once the events judged on that read are appended (inserted by the caller
+# in the same statement or transaction). $1: a JSON array of the moves (see
+# `fastscan.moves_of`), one text rather than many arrays that asyncpg would encode element by
+# element.
 MOVE_ITEMS = """
 UPDATE items SET state = u.to_state, updated_at = $2,
     handover_action = CASE WHEN u.handover_set THEN u.to_handover ELSE items.handover_action END,
     handover_since = CASE WHEN NOT u.handover_set THEN items.handover_since
                           WHEN u.to_handover IS NULL THEN NULL ELSE $2 END,
+    courier_id = coalesce(u.courier_id, items.courier_id),
+    failed_attempts = items.failed_attempts + u.failures,
+    otp_mac = coalesce(decode(u.new_mac, 'base64'), items.otp_mac),
+    otp_generation = coalesce(u.new_generation, items.otp_generation),
+    otp_wrong = CASE WHEN u.new_generation IS NULL THEN items.otp_wrong ELSE 0 END,
+    otp_locked = CASE WHEN u.new_generation IS NULL THEN items.otp_locked ELSE false END,
+    hold_until = coalesce(u.hold_until, items.hold_until),
     chain_length = u.to_length, chain_head = decode(u.to_head, 'base64')
 FROM json_to_recordset($1::json) AS u (id bigint, from_state text, from_handover text,
-                                       from_length int, to_state text, to_handover text,
-                                       handover_set boolean, to_length int, to_head text)
+                                       from_length int, proved_generation int, to_state text,
+                                       to_handover text, handover_set boolean, to_length int,
+                                       to_head text, courier_id bigint, failures int,
+                                       new_mac text, new_generation int,
+                                       hold_until timestamptz)
 WHERE items.id = u.id AND items.state = u.from_state
   AND items.handover_action IS NOT DISTINCT FROM u.from_handover
   AND items.chain_length = u.from_length
+  AND (u.proved_generation IS NULL
+       OR (items.otp_generation = u.proved_generation AND NOT items.otp_locked))
 RETURNING items.id
 """
 COUNT_FAILURE = "UPDATE items SET failed_attempts = failed_attempts + 1 WHERE id = $1"
@@ -168,6 +187,26 @@ SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_
 FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = $1
 """
 LOCK_BAG = SELECT_BAG + " FOR UPDATE OF g"
+LOCK_BAGS = """
+SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_code
+FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = ANY($1::text[])
+ORDER BY g.bag_id FOR UPDATE OF g
+"""
+SELECT_OPEN_BAGS_OF_ITEMS = """
+SELECT item_id, bag_id FROM bag_items
+WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
+"""
+# Items put in bags ($1 bags, $2 items) and taken out ($3, $4) at $5.
+CHANGE_BAGS = """
+WITH added AS (
+    INSERT INTO bag_items (bag_id, item_id, added_at)
+    SELECT bag_id, item_id, $5 FROM unnest($1::text[], $2::bigint[]) AS a (bag_id, item_id)
+)
+UPDATE bag_items SET removed_at = $5
+FROM unnest($3::text[], $4::bigint[]) AS r (bag_id, item_id)
+WHERE bag_items.bag_id = r.bag_id AND bag_items.item_id = r.item_id
+  AND bag_items.removed_at IS NULL
+"""
 SELECT_BRANCH = "SELECT id, code, kind, sorting_centre FROM sites WHERE code = $1"
 SELECT_OPEN_BAG_OF_ITEM = """
 SELECT bag_id FROM bag_items WHERE item_id = $1 AND removed_at IS NULL AND confirmed_at IS NULL
@@ -221,6 +260,11 @@ def scan_items_of(rows: list[tuple]) -> dict[str, ScanItem]:
     """Items read as rows of ScanItem's fields, by tracking number."""
     items = (ScanItem(**dict(zip(ScanItem.__struct_fields__, row, strict=True))) for row in rows)
     return {item.tracking_number: item for item in items}
+
+
+async def scan_items_by_id(conn: asyncpg.Connection, item_ids: list[int]) -> list[ScanItem]:
+    """The items with these ids (which exist), in the order of their ids."""
+    return [ScanItem(**dict(r)) for r in await conn.fetch(SELECT_ITEMS_BY_ID, item_ids)]
 
 
 async def scan_item_by_id(conn: asyncpg.Connection, item_id: int) -> ScanItem:
