@@ -330,7 +330,7 @@ def finish(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
     """The named Structs (and what they refer to) as msgspec describes them."""
-    from delivery.agencies.events import CitizenChoiceEvent, StateChangedEvent
+    from delivery.agencies.events import AnchorEvent, CitizenChoiceEvent, StateChangedEvent
     from delivery.problems import Problem
 
     found: dict[str, type] = {}
@@ -338,7 +338,7 @@ def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
         if cls.__name__ in names and found.setdefault(cls.__name__, cls) is not cls:
             raise RuntimeError(f"two Structs are named {cls.__name__}: rename one")
     for extra in (*_BODY_TYPES, *_VOCABULARIES.values(), Problem, StateChangedEvent,
-                  CitizenChoiceEvent):
+                  CitizenChoiceEvent, AnchorEvent):
         found[extra.__name__] = extra
     schemas = msgspec.json.schema_components(list(found.values()), ref_template=REF)[1]
     for vocabulary in _enums():  # msgspec sorts their values: keep the order they are defined in
@@ -528,7 +528,7 @@ def _problem_responses(schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
-    from delivery.agencies.events import CITIZEN_CHOICE
+    from delivery.agencies.events import ANCHOR, CITIZEN_CHOICE
     from delivery.agencies.webhooks import SIGNATURE_HEADER
     from delivery.outbox import STATE_CHANGED
     from notifications.signing import sign_webhook
@@ -551,7 +551,8 @@ def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
     hooks = {}
     for event, schema, summary in (
             (STATE_CHANGED, "StateChangedEvent", "An item entered a new state"),
-            (CITIZEN_CHOICE, "CitizenChoiceEvent", "The citizen chose on their tracking page")):
+            (CITIZEN_CHOICE, "CitizenChoiceEvent", "The citizen chose on their tracking page"),
+            (ANCHOR, "AnchorEvent", "The signed custody anchor of a day that has ended")):
         hooks[event] = {"post": {
             "tags": ["webhooks"], "summary": summary,
             "operationId": re.sub(r"[._](\w)", lambda m: m[1].upper(), event),

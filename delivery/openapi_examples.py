@@ -89,6 +89,11 @@ BY_SCHEMA: dict[str, Any] = {
                            "tracking_number": TRACKING_NUMBER, "external_ref": EXTERNAL_REF,
                            "state": "received", "choice": "choose_pickup", "at": MOMENT,
                            "mode": "pickup", "branch": "BG-006", "rule": "pickup_choice"},
+    "AnchorEvent": {"id": 4213, "event": "custody.anchor", "date": "2026-03-01",
+                    "root": "9c1f6e0b52d3a8e4f7b21c90d4e6a3b8c5f0e1d2a7b49c86e3f5d0a1b2c3d4e5",
+                    "count": 1843, "signature": "5b7e" * 32,
+                    "public_key": "d75a980182b10ab7d54bfed3c964073a"
+                                  "0ee172f3daa62325af021a68f707511a"},
     "Problem": {"type": "urn:tasheel:problem:invalid-input", "title": "The request breaks a rule",
                 "status": 422, "detail": "The document has 1 invalid field(s).",
                 "instance": "/v1/documents", "errors": [FIELD_ERROR], "request_id": REQUEST_ID},

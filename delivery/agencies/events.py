@@ -13,13 +13,15 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from delivery.custody.anchors import TOPIC as ANCHOR
+from delivery.custody.anchors import Anchor
 from delivery.custody.model import Action, State
 from delivery.intake.schemas import DeliveryMode
 from delivery.outbox import STATE_CHANGED
 from delivery.tracking.model import CitizenAction
 
 CITIZEN_CHOICE = "item.citizen_choice"
-EVENT_TYPES = (STATE_CHANGED, CITIZEN_CHOICE)
+EVENT_TYPES = (STATE_CHANGED, CITIZEN_CHOICE, ANCHOR)
 
 CitizenChoice = StrEnum("CitizenChoice", [
     (str(a), str(a)) for a in (Action.choose_home, Action.choose_pickup, *CitizenAction)])
@@ -70,3 +72,13 @@ class CitizenChoiceEvent(msgspec.Struct, kw_only=True):
     asked_for_money: bool | None = None
     report: Annotated[int | None, msgspec.Meta(
         description="The complaint recorded for supervisors.")] = None
+
+
+class AnchorEvent(Anchor, frozen=True, kw_only=True):
+    """`custody.anchor`: the signed root over the custody chains that changed on one Asia/Baghdad
+    day, sent to every agency once the day has ended. Keep it: the same object is published at
+    `GET /v1/anchors/{date}`, and a published anchor that differs from the copy you hold means
+    Tasheel's history was rewritten."""
+
+    id: EventId
+    event: Literal["custody.anchor"]

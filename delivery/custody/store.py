@@ -196,11 +196,13 @@ SELECT_OPEN_BAGS_OF_ITEMS = """
 SELECT item_id, bag_id FROM bag_items
 WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
 """
-# Items put in bags ($1 bags, $2 items) and taken out ($3, $4) at $5.
+# Items put in bags ($1 bags, $2 items; as ADD_TO_BAG) and taken out ($3, $4) at $5.
 CHANGE_BAGS = """
 WITH added AS (
     INSERT INTO bag_items (bag_id, item_id, added_at)
     SELECT bag_id, item_id, $5 FROM unnest($1::text[], $2::bigint[]) AS a (bag_id, item_id)
+    ON CONFLICT (bag_id, item_id) DO UPDATE SET added_at = EXCLUDED.added_at, removed_at = NULL,
+        confirmed_at = NULL
 )
 UPDATE bag_items SET removed_at = $5
 FROM unnest($3::text[], $4::bigint[]) AS r (bag_id, item_id)
@@ -211,7 +213,13 @@ SELECT_BRANCH = "SELECT id, code, kind, sorting_centre FROM sites WHERE code = $
 SELECT_OPEN_BAG_OF_ITEM = """
 SELECT bag_id FROM bag_items WHERE item_id = $1 AND removed_at IS NULL AND confirmed_at IS NULL
 """
-ADD_TO_BAG = "INSERT INTO bag_items (bag_id, item_id, added_at) VALUES ($1, $2, $3)"
+# An item taken out of a bag may go back into the same one: its row is put back in use (the
+# custody log keeps both moves).
+ADD_TO_BAG = """
+INSERT INTO bag_items (bag_id, item_id, added_at) VALUES ($1, $2, $3)
+ON CONFLICT (bag_id, item_id) DO UPDATE SET added_at = EXCLUDED.added_at, removed_at = NULL,
+    confirmed_at = NULL
+"""
 REMOVE_FROM_BAG = """
 UPDATE bag_items SET removed_at = $3 WHERE bag_id = $1 AND item_id = $2 AND removed_at IS NULL
 RETURNING item_id

@@ -230,7 +230,7 @@ def test_the_list_of_documents_is_a_typed_page(doc):
 
 
 def test_webhook_events_and_their_signature_are_documented(doc):
-    assert set(doc["webhooks"]) == {"item.state_changed", "item.citizen_choice"}
+    assert set(doc["webhooks"]) == {"item.state_changed", "item.citizen_choice", "custody.anchor"}
     for name, item in doc["webhooks"].items():
         op = item["post"]
         schema = resolve(doc, op["requestBody"]["content"]["application/json"]["schema"])
@@ -378,17 +378,26 @@ async def test_good_answers_match_their_documented_schemas(client, conn, doc, ca
     await call("get", "/ready", headers={}, expect=200)
 
 
-async def test_real_webhook_events_match_the_documented_ones(client, conn, doc, callers):
+async def test_real_webhook_events_match_the_documented_ones(client, conn, doc, callers,
+                                                              settings):
+    from datetime import UTC, datetime, timedelta
+
     from delivery.agencies.webhooks import event_body
+    from delivery.custody import anchors
+    from delivery.settings import anchor_signing_key
     from tests.api.test_tracking_forms import form
 
     created = await client.post("/v1/documents", json=document("W-1"), headers=callers.agency)
     assert created.status_code == 201
     token, _ = await new_item(conn, state="received")
     assert (await form(client, token, "mode", {"mode": "home"}))[0] == 303
+    today = anchors.local_day(datetime.now(UTC))
+    tomorrow = anchors.day_bounds(today)[1] + timedelta(hours=1)
+    assert await anchors.make_due(conn, anchor_signing_key(settings), now=tomorrow)
     schemas = Schemas(doc)
     rows = await conn.fetch("SELECT id, topic, payload FROM outbox WHERE channel = 'webhook'")
-    assert {r["topic"] for r in rows} == {"item.state_changed", "item.citizen_choice"}
+    assert {r["topic"] for r in rows} == {"item.state_changed", "item.citizen_choice",
+                                          "custody.anchor"}
     for row in rows:
         body = msgspec.json.decode(event_body(row["id"], row["payload"]))
         media = doc["webhooks"][row["topic"]]["post"]["requestBody"]["content"]["application/json"]

@@ -153,6 +153,17 @@ async def test_deliver_before_take_is_refused(world, conn):
     assert result["reason"] == "handover_unconfirmed"
 
 
+async def test_an_item_taken_out_of_a_bag_can_be_put_back_in_it(world, conn):
+    tn = await submit(world.client, world.key, "PP-1")
+    await applied(world.client, world.sorter, tn, "receive")
+    bag = await open_bag(world)
+    await applied(world.client, world.sorter, tn, "bag", bag=bag)
+    await applied(world.client, world.sorter, tn, "unbag", bag=bag)
+    await applied(world.client, world.sorter, tn, "bag", bag=bag)
+    sent = await applied(world.client, world.sorter, bag, "dispatch")
+    assert sent["items"] == 1 and await state_of(conn, tn) == "in_transit"
+
+
 async def test_dispatching_a_bag_moves_all_its_items_and_arrival_brings_them_to_the_branch(
         world, conn):
     tns = [await submit(world.client, world.key, f"PP-{i}") for i in range(3)]
