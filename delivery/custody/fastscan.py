@@ -1,17 +1,21 @@
-"""The common scans of a batch judged in memory and written with a few set-based statements.
+"""A batch's scans judged in memory and written with a few set-based statements.
 
-Each scan is judged (`judge`) against an in-memory copy of its item. One the judge decides on the
-item's row alone, and that writes nothing but the row, its event and the agency's webhook (no
-code, bag, courier or failure count, no alert, no new one-time code), is applied here. Every
+Each scan is judged (`judge`) against an in-memory copy of its item and what `load_for` read once
+for the whole upload (the staff lock, the couriers and bags named, the items' bags). Every
 accepted change is then written at once: one conditional UPDATE of all the items (each only if
-its state, hand-over and custody chain are still the ones read, and recording the chain's new
-head), one INSERT of the events chained onto the heads read, one of the webhook outbox rows, all
-in the batch's transaction.
+its state, hand-over and custody chain are still the ones read, and, for a hand-over proved by a
+code, that code; carrying the courier, failure counts, fresh codes and holds, and the chain's
+new head), one INSERT of the events chained onto the heads read, one of the outbox rows (agency
+webhooks, the SMS of fresh codes), and, when there are any, one statement each for bag
+memberships, bag confirmations and alerts, all in the batch's transaction.
 
-Everything else goes through the per-scan path, in the order sent: so does every later scan of an
-item once one of its scans needed that path, every scan after a bag scan (a bag moves items the
-batch may name later), and every scan of an item whose conditional UPDATE found it changed by
-another upload meanwhile, so that those are judged again against what is really there.
+The per-scan path takes, in the order sent: a scan the judge cannot decide on what was loaded
+(without `load_for`, as on the optimistic path: codes proved, couriers, bags), a refusal that
+must leave a trace (a wrong attempt to count, a missort alert), an item's second bag change in
+one batch, every later scan of an item once one of its scans went that way, every scan after a
+bag's own scan (a bag moves items the batch may name later), and every scan of an item whose
+conditional UPDATE found it changed by another upload meanwhile, so that those are judged again
+against what is really there.
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ class _Change(msgspec.Struct, frozen=True, kw_only=True):
     sms: outbox.OutboxRow | None = None  # a fresh code's
     into_bag: str | None = None
     out_of_bag: str | None = None
+    confirm_in_bag: bool = False
+    alerts: tuple[judge.Alert, ...] = ()
 
 
 class Loaded(msgspec.Struct, kw_only=True):
@@ -70,6 +76,7 @@ class Loaded(msgspec.Struct, kw_only=True):
     couriers: dict[str, judge.Courier] | UnsetType = UNSET  # the couriers named, by username
     bags: dict[str, judge.Bag] | UnsetType = UNSET  # the bags named, locked, by id
     open_bags: dict[int, str] = msgspec.field(default_factory=dict)  # item → its open bag
+    in_bags: dict[int, judge.InBag] | UnsetType = UNSET  # of the items arriving on their own
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -127,6 +134,13 @@ async def load_for(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]
                        for r in await conn.fetch(store.LOCK_BAGS, ids)}
         named = [items[c].id for c in {normalize_code(s.code) for s in bagging} if c in items]
         loaded.open_bags = dict(await conn.fetch(store.SELECT_OPEN_BAGS_OF_ITEMS, named))
+    arriving = {normalize_code(s.code) for s in scans if s.action == Action.arrive}
+    if arriving and items is not None:
+        named = [items[c] for c in arriving if c in items]
+        loaded.in_bags = {r["item_id"]: judge.InBag(moving=r["moving"],
+                                                    bagged_for_branch=r["bagged_for_branch"])
+                          for r in await conn.fetch(store.IN_BAGS, [i.id for i in named],
+                                                    [i.branch_id for i in named])}
     if any(s.action in proof.PROOF_ACTIONS for s in scans):
         await conn.execute(proof.HOLD_STAFF, staff.id)
         loaded.staff_locked = bool(await conn.fetchval(proof.STAFF_LOCKED, staff.id))
@@ -154,6 +168,10 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | N
         couriers is UNSET or not scan.courier) else couriers.get(judge.courier_name(scan.courier)))
     if scan.action in BAG_ACTIONS and current is not None and current.id in plan.bagged:
         return None  # its bag changed in this plan: one bag change per item and statement
+    if scan.action == Action.arrive and current is not None and loaded.in_bags is not UNSET:
+        if current.id in plan.bagged:
+            return None  # confirmed in its bag in this plan already
+        seen.in_bag = loaded.in_bags[current.id]
     if loaded.bags is not UNSET and scan.bag and current is not None:
         seen.bag = loaded.bags.get(normalize_code(scan.bag))
         seen.open_bag = loaded.open_bags.get(current.id)
@@ -163,9 +181,9 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | N
         if decision.has_effects:
             return None
         return Verdict(item_id=item_id, error=decision.message, reason=decision.reason)
-    if isinstance(decision, judge.Missing) or not decision.in_row:
+    if isinstance(decision, judge.Missing):
         return None
-    if decision.into_bag or decision.out_of_bag:
+    if decision.into_bag or decision.out_of_bag or decision.confirm_in_bag:
         plan.bagged.add(item_id)
     remember(ctx, plan, decision, scan, now)
     return Verdict(item_id=item_id, state=decision.state)
@@ -173,7 +191,7 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | N
 
 def remember(ctx: CustodyContext, plan: Plan, applied: judge.Applied, scan: Scan,
              now: datetime) -> None:
-    """Add an applied scan (`Applied.in_row`) to the plan, its item's row updated in memory."""
+    """Add an applied scan to the plan, its item's row updated in memory."""
     item = applied.item
     plan.read.setdefault(item.id, item)
     after = msgspec.structs.replace(
@@ -196,7 +214,8 @@ def remember(ctx: CustodyContext, plan: Plan, applied: judge.Applied, scan: Scan
         plan.handover_set.add(item.id)
     plan.changes.append(_Change(item=item, transition=applied.transition, action=applied.action,
                                 payload=applied.payload, device_at=scan.at, sms=sms,
-                                into_bag=applied.into_bag, out_of_bag=applied.out_of_bag))
+                                into_bag=applied.into_bag, out_of_bag=applied.out_of_bag,
+                                confirm_in_bag=applied.confirm_in_bag, alerts=applied.alerts))
 
 
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
@@ -232,11 +251,20 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
 
 
 async def _bag_changes(conn: asyncpg.Connection, changes: list[_Change], now: datetime) -> None:
+    """Bag memberships and alerts of the changes written (each its own statement, if any)."""
     added = [(c.into_bag, c.item.id) for c in changes if c.into_bag is not None]
     removed = [(c.out_of_bag, c.item.id) for c in changes if c.out_of_bag is not None]
     if added or removed:
         await conn.execute(store.CHANGE_BAGS, [b for b, _ in added], [i for _, i in added],
                            [b for b, _ in removed], [i for _, i in removed], now)
+    confirmed = [c.item.id for c in changes if c.confirm_in_bag]
+    if confirmed:
+        await conn.execute(store.CONFIRM_IN_BAGS, confirmed, now)
+    alerts = [a for c in changes for a in c.alerts]
+    if alerts:
+        await conn.execute(store.INSERT_ALERTS, *(
+            [getattr(a, f) for a in alerts]
+            for f in ("kind", "item_id", "site_id", "staff_id", "device_id", "detail")), now)
 
 
 def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:

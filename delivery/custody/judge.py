@@ -213,19 +213,6 @@ class Applied(msgspec.Struct, frozen=True, kw_only=True):
     def state(self) -> State:
         return self.transition.to
 
-    @property
-    def in_row(self) -> bool:
-        """Whether all it writes, besides its event and outbox rows, is in the item's row (its
-        state, hand-over, courier, failure count, code and hold) or its bag membership."""
-        return not self.confirm_in_bag and not self.alerts
-
-    @property
-    def row_only(self) -> bool:
-        """Whether it writes nothing but the item's row, its event and the agency's webhook."""
-        return (self.code is None and not self.count_failure and self.courier_id is None
-                and self.into_bag is None and self.out_of_bag is None
-                and not self.confirm_in_bag and not self.alerts)
-
 
 Decision = Applied | Refused | Missing
 

@@ -418,7 +418,7 @@ async def _each_in_bag(conn, ctx, staff, scan, bag_id, items, now) -> None:
         decision = judge.judge(ctx, staff, scan, Seen(item=item, in_bag_id=bag_id), now)
         if isinstance(decision, Refused):
             raise _refusal(judge.in_bag(decision, item, bag_id), staff, now)
-        if isinstance(decision, judge.Missing) or not decision.in_row:
+        if isinstance(decision, judge.Missing):
             return await _each_in_bag_one_by_one(conn, ctx, staff, scan, bag_id, items, now)
         fastscan.remember(ctx, plan, decision, scan, now)
     changed, pending = await fastscan.write(conn, staff, plan, now=now)

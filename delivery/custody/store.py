@@ -177,6 +177,13 @@ INSERT INTO custody_alerts (kind, item_id, site_id, staff_id, device_id, detail,
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 
+INSERT_ALERTS = """
+INSERT INTO custody_alerts (kind, item_id, site_id, staff_id, device_id, detail, created_at)
+SELECT k, i, s, st, d, t, $7
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+    AS u (k, i, s, st, d, t)
+"""
+
 NEXT_BAG_SERIAL = "SELECT nextval('bag_serial')"
 INSERT_BAG = """
 INSERT INTO bags (bag_id, origin_id, destination_id, opened_by, opened_at)
@@ -244,6 +251,21 @@ SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
        EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
                WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND g.destination_id = $2)
            AS bagged_for_branch
+"""
+IN_BAGS = """
+SELECT u.item_id,
+       EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+               WHERE bi.item_id = u.item_id AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL
+                 AND g.status IN ('dispatched', 'arrived')) AS moving,
+       EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+               WHERE bi.item_id = u.item_id AND bi.removed_at IS NULL
+                 AND g.destination_id = u.branch_id) AS bagged_for_branch
+FROM unnest($1::bigint[], $2::bigint[]) AS u (item_id, branch_id)
+"""
+CONFIRM_IN_BAGS = """
+UPDATE bag_items SET confirmed_at = $2
+WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
+  AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
 """
 WAS_BAGGED_FOR = """
 SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)

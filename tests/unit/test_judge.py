@@ -70,7 +70,7 @@ def with_code(state: str, code: str = "123456", **fields) -> ScanItem:
 def test_a_receive_moves_the_item_and_closes_no_hand_over_it_does_not_have():
     decision = decide(SORTER, scan("receive"), item())
     assert isinstance(decision, Applied) and decision.state == State.received
-    assert decision.payload == {"scan_id": "s1"} and decision.row_only
+    assert decision.payload == {"scan_id": "s1"} and decision.code is None
 
 
 def test_another_sites_item_is_refused_before_anything_about_it_is_told():
@@ -168,7 +168,6 @@ def test_handing_to_a_courier_names_one_of_the_branch_and_issues_the_citizen_a_c
                                                                             site_id=BRANCH)))
     assert (applied.courier_id, applied.payload["courier"]) == (12, "ali")
     assert (applied.code, applied.hold_days) == ("out_for_delivery", None)
-    assert not applied.row_only
 
 
 def test_shelving_issues_a_pickup_code_and_starts_the_types_hold():
