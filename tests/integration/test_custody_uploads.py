@@ -10,6 +10,7 @@ from delivery import db
 from delivery.custody import chain, fastscan, log, optimistic, scans
 from delivery.custody.context import custody_context
 from delivery.custody.model import Role
+from delivery.custody.otp import otp_mac
 from delivery.custody.scans import Scan, ScanResult
 from tests.integration.test_custody_stateful import INSERT_ITEM, _world
 
@@ -167,3 +168,70 @@ async def test_handhelds_scanning_one_item_at_once_one_wins_the_others_are_told(
     assert receives == webhooks == 1
     assert await conn.fetchval("SELECT count(*) FROM scans") == 6
     assert chain.verify_chain(await log.load_chain(conn)) == []
+
+
+async def _out_with_code(conn, world, settings, code: str) -> str:
+    """An item out for delivery with the world's courier, whose live code is `code`."""
+    tn = await _item(conn, world)
+    ctx = custody_context(settings)
+    await conn.execute(
+        "UPDATE items SET state = 'out_for_delivery', courier_id = $2, otp_mac = $3, "
+        "otp_generation = 1 WHERE tracking_number = $1", tn,
+        world["users"][Role.courier].id, otp_mac(ctx.otp_key, tn, code, 1))
+    return tn
+
+
+async def _statements(conn, settings, staff, upload: list[Scan]) -> tuple[list, list[str]]:
+    sent: list[str] = []
+
+    def note(record) -> None:
+        sent.append(record.query)
+
+    conn.add_query_logger(note)
+    results = await scans.apply_scans(conn, custody_context(settings), staff, upload,
+                                      now=datetime.now(UTC))
+    await asyncio.sleep(0)  # query loggers are called soon after, not during
+    conn.remove_query_logger(note)
+    return results, sent
+
+
+async def test_a_couriers_deliveries_with_codes_take_as_many_statements_for_two_as_for_six(
+        settings, conn):
+    world = await _world(conn)
+    courier = world["users"][Role.courier]
+
+    def deliveries(tns: list[str]) -> list[Scan]:
+        return [Scan(scan_id=secrets.token_hex(8), code=tn, action="deliver", otp="123456",
+                     id_last4="5678", at=datetime.now(UTC)) for tn in tns]
+
+    warm = [await _out_with_code(conn, world, settings, "123456") for _ in range(2)]
+    await scans.apply_scans(conn, custody_context(settings), courier, deliveries(warm),
+                            now=datetime.now(UTC))
+    few = [await _out_with_code(conn, world, settings, "123456") for _ in range(2)]
+    many = [await _out_with_code(conn, world, settings, "123456") for _ in range(6)]
+    few_results, few_sent = await _statements(conn, settings, courier, deliveries(few))
+    many_results, many_sent = await _statements(conn, settings, courier, deliveries(many))
+    assert {r.status for r in few_results + many_results} == {"applied"}
+    assert len(many_sent) == len(few_sent), many_sent
+    assert await conn.fetchval("SELECT count(*) FROM custody_events WHERE action = 'deliver'") \
+        == 10
+    assert chain.verify_chain(await log.load_chain(conn)) == []
+
+
+async def test_a_wrong_code_in_a_set_based_upload_is_counted_once_and_the_rest_delivered(
+        settings, conn):
+    world = await _world(conn)
+    courier = world["users"][Role.courier]
+    right, wrong = (await _out_with_code(conn, world, settings, "123456"),
+                    await _out_with_code(conn, world, settings, "123456"))
+    upload = [Scan(scan_id=secrets.token_hex(8), code=tn, action="deliver", otp=otp,
+                   id_last4="5678", at=datetime.now(UTC))
+              for tn, otp in ((right, "123456"), (wrong, "654321"))]
+    results = await scans.apply_scans(conn, custody_context(settings), courier, upload,
+                                      now=datetime.now(UTC))
+    assert [(r.status, r.reason) for r in results] == [("applied", None),
+                                                       ("rejected", "otp_wrong")]
+    assert results[1].error == "the code or the ID digits are wrong; 4 tries left"
+    assert await conn.fetchval("SELECT otp_wrong FROM items WHERE tracking_number = $1",
+                               wrong) == 1
+    assert await conn.fetchval("SELECT count(*) FROM handover_failures") == 1
