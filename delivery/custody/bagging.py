@@ -61,6 +61,7 @@ ORDER BY id FOR UPDATE
 _RECALLED = ("{tn} was recalled by its agency: take it out of bag {bag} and keep it in the "
              "sorting centre for the agency")
 _REROUTED = "{tn} now goes to {branch}: take it out of bag {bag} and bag it for {branch}"
+_MARKED = "{tn} was marked {why} by a supervisor: take it out of bag {bag}"
 
 
 async def leave_bag_recalled(conn: asyncpg.Connection, item_id: int, *, now: datetime) -> None:
@@ -68,6 +69,15 @@ async def leave_bag_recalled(conn: asyncpg.Connection, item_id: int, *, now: dat
     bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
     if bag is not None:
         await _leave(conn, bag, item_id, now, why="recalled", say=_RECALLED)
+
+
+async def leave_bag_marked(conn: asyncpg.Connection, item_id: int, why: str, *,
+                           now: datetime) -> None:
+    """An item marked lost or damaged in the sorting centre: out of its open bag, if any."""
+    bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
+    if bag is not None:
+        await _leave(conn, bag, item_id, now, why=why,
+                     say=_MARKED.replace("{why}", why))
 
 
 async def sort_out(conn: asyncpg.Connection, bag: asyncpg.Record, *,

@@ -245,12 +245,16 @@ _AGENCY_ROWS = {
 }
 
 _SUPERVISOR_ROWS = {
+    # An item marked while in the sorting centre leaves any open bag it is in: it will not
+    # travel, and must not hold the rest of the bag back.
     **{
-        (state, A.mark_lost): _t(S.lost, _SUPERVISOR, "lost", needs=[Need.reason])
+        (state, A.mark_lost): _t(S.lost, _SUPERVISOR, "lost", needs=[Need.reason],
+                                 out_of_bag=state == S.received)
         for state in ACTIVE_STATES
     },
     **{
-        (state, A.mark_damaged): _t(S.damaged, _SUPERVISOR, "damaged", needs=[Need.reason])
+        (state, A.mark_damaged): _t(S.damaged, _SUPERVISOR, "damaged", needs=[Need.reason],
+                                    out_of_bag=state == S.received)
         for state in ACTIVE_STATES
     },
     # A document once lost may have been copied or misused: it goes back to the issuing agency,

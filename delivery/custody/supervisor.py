@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from delivery.custody import proof, store
+from delivery.custody import bagging, proof, store
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS
@@ -55,6 +55,8 @@ async def mark(conn: asyncpg.Connection, staff: StaffUser, tn: str, action: Acti
     async with conn.transaction():
         item = await supervised_item(conn, staff, tn)
         transition = decide(State(item.state), action, Role.supervisor)
+        if transition.out_of_bag:
+            await bagging.leave_bag_marked(conn, item.id, transition.event_code, now=now)
         await record(conn, item.ref(), transition, action, _actor(staff), now=now,
                      payload={"reason": reason})
         await conn.execute(store.SET_HANDOVER, item.id, None, None)
