@@ -167,11 +167,6 @@ UPDATE items SET otp_mac = $2, otp_generation = $3, otp_wrong = 0, otp_locked = 
 WHERE id = $1
 """
 # Counted atomically and only against the code it was meant for, whatever runs at the same time.
-WRONG_OTP = """
-UPDATE items SET otp_wrong = otp_wrong + 1, otp_locked = otp_wrong + 1 >= $3
-WHERE id = $1 AND otp_generation = $2 RETURNING otp_wrong, otp_locked
-"""
-UNLOCK_OTP = "UPDATE items SET otp_wrong = 0, otp_locked = false WHERE id = $1"
 INSERT_ALERT = """
 INSERT INTO custody_alerts (kind, item_id, site_id, staff_id, device_id, detail, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -267,11 +262,6 @@ UPDATE bag_items SET confirmed_at = $2
 WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
   AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
 """
-WAS_BAGGED_FOR = """
-SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
-               WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND g.destination_id = $2)
-"""
-
 
 async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem | None:
     """The item with this tracking number, as the custody rules see it."""
