@@ -64,20 +64,14 @@ _REROUTED = "{tn} now goes to {branch}: take it out of bag {bag} and bag it for 
 _MARKED = "{tn} was marked {why} by a supervisor: take it out of bag {bag}"
 
 
-async def leave_bag_recalled(conn: asyncpg.Connection, item_id: int, *, now: datetime) -> None:
-    """A recalled item stays in the sorting centre for its agency: out of its open bag, if any."""
-    bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
-    if bag is not None:
-        await _leave(conn, bag, item_id, now, why="recalled", say=_RECALLED)
-
-
-async def leave_bag_marked(conn: asyncpg.Connection, item_id: int, why: str, *,
-                           now: datetime) -> None:
-    """An item marked lost or damaged in the sorting centre: out of its open bag, if any."""
+async def leave_open_bag(conn: asyncpg.Connection, item_id: int, *, why: str,
+                         now: datetime) -> None:
+    """An item that stays in the sorting centre (recalled by its agency, marked lost or damaged)
+    leaves its open bag, if any."""
     bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
     if bag is not None:
         await _leave(conn, bag, item_id, now, why=why,
-                     say=_MARKED.replace("{why}", why))
+                     say=_RECALLED if why == "recalled" else _MARKED)
 
 
 async def sort_out(conn: asyncpg.Connection, bag: asyncpg.Record, *,
@@ -109,4 +103,4 @@ async def _leave(conn: asyncpg.Connection, bag: asyncpg.Record, item_id: int, no
                  payload={"bag": bag["bag_id"], "why": why, "branch": item.branch_code})
     await store.add_alert(conn, kind="unbagged", item_id=item_id, site_id=bag["origin_id"],
                           now=now, detail=say.format(tn=item.tracking_number, bag=bag["bag_id"],
-                                                     branch=item.branch_code))
+                                                     branch=item.branch_code, why=why))

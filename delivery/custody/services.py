@@ -100,6 +100,6 @@ async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
             # Imported here: bagging reads items through `store`, which imports this module.
             from delivery.custody import bagging
 
-            await bagging.leave_bag_recalled(conn, item.id, now=now)
+            await bagging.leave_open_bag(conn, item.id, why="recalled", now=now)
         await record(conn, item, transition, Action.cancel,
                      Actor(role=Role.agency, id=agency_id), now=now)

@@ -56,7 +56,7 @@ async def mark(conn: asyncpg.Connection, staff: StaffUser, tn: str, action: Acti
         item = await supervised_item(conn, staff, tn)
         transition = decide(State(item.state), action, Role.supervisor)
         if transition.out_of_bag:
-            await bagging.leave_bag_marked(conn, item.id, transition.event_code, now=now)
+            await bagging.leave_open_bag(conn, item.id, why=transition.event_code, now=now)
         await record(conn, item.ref(), transition, action, _actor(staff), now=now,
                      payload={"reason": reason})
         await conn.execute(store.SET_HANDOVER, item.id, None, None)

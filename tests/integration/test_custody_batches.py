@@ -18,7 +18,7 @@ from delivery.custody.context import custody_context
 from delivery.custody.model import Role, State, allowed_actions
 from delivery.custody.scans import HANDHELD_ACTIONS, Scan
 from delivery.staff.auth import StaffUser
-from tests.integration.test_custody_stateful import INSERT_ITEM, _world
+from tests.custody_rows import INSERT_ITEM, _world
 
 ITEMS = 3
 SCANNERS = (Role.sorting_clerk, Role.branch_clerk, Role.courier)

@@ -78,14 +78,10 @@ from tests.custody_oracle import (
     Move,
     Oracle,
 )
-from tests.custody_rows import INSERT_ITEM, _world
 from tests.custody_world import applied, build_world, open_bag, scan, state_of, submit
 from tests.helpers import auth, create_agency, document
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
-# test_custody_uploads and test_custody_batches import INSERT_ITEM and _world from here; they
-# now live in tests/custody_rows.py, as this test no longer makes rows by hand.
-__all__ = ["INSERT_ITEM", "_world"]
 
 MISTAKES = 0.2  # the share of moves that are mistakes
 ENDS = {State.delivered, State.collected, State.returned_to_agency}

@@ -12,7 +12,7 @@ from delivery.custody.context import custody_context
 from delivery.custody.model import Role
 from delivery.custody.otp import otp_mac
 from delivery.custody.scans import Scan, ScanResult
-from tests.integration.test_custody_stateful import INSERT_ITEM, _world
+from tests.custody_rows import INSERT_ITEM, _world
 
 _SERIAL = itertools.count(1)
 
