@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import asyncpg
 import msgspec
@@ -43,7 +44,44 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
+@lru_cache(maxsize=256)
 def renumbered(sql: str, first: int) -> str:
     """`sql` with its placeholders $1, $2, … renumbered from `first`, to be part of a larger
     statement whose earlier parts take the parameters before it."""
     return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + first - 1}", sql)
+
+
+@lru_cache(maxsize=256)
+def _placeholders(sql: str) -> int:
+    return max((int(n) for n in re.findall(r"\$(\d+)", sql)), default=0)
+
+
+class Composed:
+    """One statement made of parts each written on its own with $1, $2, …: a part's
+    placeholders are numbered on from the parts before it, and its values join `args` in that
+    order, so nobody counts parameters by hand. The same parts in the same order always give
+    the same text (one prepared statement per shape)."""
+
+    def __init__(self) -> None:
+        self._clauses: list[str] = []
+        self.args: list = []
+
+    def with_(self, name: str, sql: str, *args) -> None:
+        """Add `name AS (sql)`; `args` are the values of `sql`'s $1, $2, …"""
+        self._clauses.append(f"{name} AS ({self._numbered(sql, args)})")
+
+    def clauses(self, sql: str, *args) -> None:
+        """Add WITH-clauses written out in full (`a AS (…), b AS (…)`)."""
+        self._clauses.append(self._numbered(sql, args).strip())
+
+    def statement(self, final: str, *args) -> str:
+        """The whole text: the WITH-clauses, then `final` (with its own $1, $2, …)."""
+        tail = self._numbered(final, args)
+        return f"WITH {', '.join(self._clauses)}\n{tail}" if self._clauses else tail
+
+    def _numbered(self, sql: str, args: tuple) -> str:
+        if _placeholders(sql) != len(args):
+            raise ValueError(f"{len(args)} values for {_placeholders(sql)} placeholders")
+        text = renumbered(sql, len(self.args) + 1)
+        self.args.extend(args)
+        return text

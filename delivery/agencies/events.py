@@ -15,16 +15,15 @@ import msgspec
 
 from delivery.custody.anchors import TOPIC as ANCHOR
 from delivery.custody.anchors import Anchor
-from delivery.custody.model import Action, State
+from delivery.custody.model import Role, State, allowed_anywhere
 from delivery.intake.schemas import DeliveryMode
 from delivery.outbox import STATE_CHANGED
-from delivery.tracking.model import CitizenAction
 
 CITIZEN_CHOICE = "item.citizen_choice"
 EVENT_TYPES = (STATE_CHANGED, CITIZEN_CHOICE, ANCHOR)
 
 CitizenChoice = StrEnum("CitizenChoice", [
-    (str(a), str(a)) for a in (Action.choose_home, Action.choose_pickup, *CitizenAction)])
+    (str(a), str(a)) for a in allowed_anywhere(Role.citizen)])
 CitizenChoice.__doc__ = "What the citizen did on their tracking page."
 
 EventId = Annotated[int, msgspec.Meta(

@@ -1,50 +1,40 @@
 """A batch's scans judged in memory and written with a few set-based statements.
 
-Each scan is judged (`judge`) against an in-memory copy of its item and what `load_for` read once
-for the whole upload (the staff lock, the couriers and bags named, the items' bags). Every
-accepted change is then written at once: one conditional UPDATE of all the items (each only if
-its state, hand-over and custody chain are still the ones read, and, for a hand-over proved by a
-code, that code; carrying the courier, failure counts, fresh codes and holds, and the chain's
-new head), one INSERT of the events chained onto the heads read, one of the outbox rows (agency
-webhooks, the SMS of fresh codes), and, when there are any, one statement each for bag
-memberships, bag confirmations and alerts, all in the batch's transaction.
+Each scan is judged (`judge`) against an in-memory copy of its item and what was read once for
+the whole upload besides (`Needs`: the staff lock, the couriers and bags named, the items' bags,
+where returning items are). Every accepted change is then written at once: one conditional
+UPDATE of all the items (each only if its state, hand-over and custody chain are still the ones
+read, and, for a hand-over proved by a code, that code; carrying the courier, failure counts,
+fresh codes and holds, and the chain's new head), then, in one statement (`Pending`), the events
+chained onto the heads read, the outbox rows (agency webhooks, the SMS of fresh codes), bag
+memberships and confirmations, and alerts.
 
-The per-scan path takes, in the order sent: a scan the judge cannot decide on what was loaded
-(without `load_for`, as on the optimistic path: codes proved, couriers, bags), a refusal that
-must leave a trace (a wrong attempt to count, a missort alert), an item's second bag change in
-one batch, every later scan of an item once one of its scans went that way, every scan after a
-bag's own scan (a bag moves items the batch may name later), and every scan of an item whose
+The per-scan path takes, in the order sent: a scan the judge cannot decide on what was read, a
+refusal that must leave a trace (a wrong attempt to count), an item's second bag change in one
+batch, every later scan of an item once one of its scans went that way, every scan after a bag's
+own scan (a bag moves items the batch may name later), and every scan of an item whose
 conditional UPDATE found it changed by another upload meanwhile, so that those are judged again
 against what is really there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from functools import lru_cache
 
 import asyncpg
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from delivery import db, outbox
-from delivery.custody import judge, log, proof, store
+from delivery.custody import judge, log, places, proof, store
 from delivery.custody.bags import is_valid_bag_id, looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
 from delivery.custody.judge import Scan
-from delivery.custody.model import Action, Role, Transition
+from delivery.custody.model import PLACE_ACTIONS, UNPLACED, Action, Place, Role, Transition
 from delivery.custody.services import Actor, event_of, webhook_of
 from delivery.custody.store import ScanItem
 from delivery.staff.auth import StaffUser
-
-
-@lru_cache
-def _insert_ctes(first_param: int, with_webhooks: bool) -> str:
-    """WITH-clauses inserting events (and webhooks), parameters numbered from `first_param`."""
-    events = f"events AS ({db.renumbered(log.INSERT_EVENTS_JSON, first_param)})"
-    if not with_webhooks:
-        return events
-    return f"{events}, webhooks AS ({db.renumbered(outbox.INSERT_OUTBOX, first_param + 1)})"
 
 
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
@@ -70,13 +60,67 @@ class _Change(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Loaded(msgspec.Struct, kw_only=True):
-    """What the upload's scans need besides their items, when the writer loaded it."""
+    """What the upload's scans need besides their items, as read (`UNSET`: not read)."""
 
     staff_locked: bool | UnsetType = UNSET
     couriers: dict[str, judge.Courier] | UnsetType = UNSET  # the couriers named, by username
-    bags: dict[str, judge.Bag] | UnsetType = UNSET  # the bags named, locked, by id
+    bags: dict[str, judge.Bag] | UnsetType = UNSET  # the bags named, by id
     open_bags: dict[int, str] = msgspec.field(default_factory=dict)  # item → its open bag
     in_bags: dict[int, judge.InBag] | UnsetType = UNSET  # of the items arriving on their own
+    places: dict[int, Place] | UnsetType = UNSET  # of the items whose place the rows ask
+
+
+BAG_ACTIONS = frozenset({Action.bag, Action.unbag})
+
+
+class Needs(msgspec.Struct, frozen=True, kw_only=True):
+    """What an upload's scans need read besides their items (`store.READ_EXTRAS`)."""
+
+    proof: bool  # a hand-over judged on a code: is the member of staff locked out?
+    couriers: list[str]  # the usernames named
+    bagging: bool  # bag or unbag scans naming a bag ...
+    bags: list[str]  # ... the valid bag ids they name ...
+    bagged: list[str]  # ... and their items' tracking numbers
+    arriving: list[str]  # items scanned on arrival on their own
+    placed: list[str]  # items scanned with an action whose rows ask where the item is
+
+    @classmethod
+    def of(cls, scans: list[Scan]) -> Needs:
+        bagging = [s for s in scans if s.action in BAG_ACTIONS and s.bag]
+        return cls(
+            proof=any(s.action in proof.PROOF_ACTIONS for s in scans),
+            couriers=sorted({judge.courier_name(s.courier) for s in scans if s.courier}),
+            bagging=bool(bagging), bags=sorted(set(_valid_bags(bagging))),
+            bagged=_codes(bagging),
+            arriving=_codes(s for s in scans if s.action == Action.arrive),
+            placed=_codes(s for s in scans if s.action in PLACE_ACTIONS))
+
+    def __bool__(self) -> bool:
+        return bool(self.proof or self.couriers or self.bagging or self.arriving or self.placed)
+
+    def args(self, staff: StaffUser) -> list:
+        """READ_EXTRAS' parameters."""
+        return [staff.id, self.couriers, self.bags, self.bagged, self.arriving, self.placed,
+                places.FROM_STATES, places.ACTIONS]
+
+    def loaded(self, row: asyncpg.Record) -> Loaded:
+        """READ_EXTRAS' row as the judge takes it; what no scan asked for stays `UNSET`."""
+        return Loaded(
+            staff_locked=bool(row["staff_locked"]) if self.proof else UNSET,
+            couriers={name: judge.Courier(id=staff_id, site_id=site_id)
+                      for name, staff_id, site_id in row["couriers"]} if self.couriers else UNSET,
+            bags={r[0]: judge.Bag(bag_id=r[0], status=r[1], origin_id=r[2], destination_id=r[3],
+                                  destination_code=r[4])
+                  for r in row["bags"]} if self.bagging else UNSET,
+            open_bags=dict(row["open_bags"]),
+            in_bags={item_id: judge.InBag(moving=moving, bagged_for_branch=bagged)
+                     for item_id, moving, bagged in row["in_bags"]} if self.arriving else UNSET,
+            places={item_id: places.placed_by(from_state, action)
+                    for item_id, from_state, action in row["places"]} if self.placed else UNSET)
+
+
+def _codes(scans: Iterable[Scan]) -> list[str]:
+    return sorted({normalize_code(s.code) for s in scans})
 
 
 class Plan(msgspec.Struct, kw_only=True):
@@ -89,6 +133,7 @@ class Plan(msgspec.Struct, kw_only=True):
     proved: set[int] = msgspec.field(default_factory=set)  # judged on their current code
     holds: dict[int, datetime] = msgspec.field(default_factory=dict)  # new hold_until
     bagged: set[int] = msgspec.field(default_factory=set)  # put in or taken out of a bag
+    places: dict[int, Place] = msgspec.field(default_factory=dict)  # where changes put items
     changes: list[_Change] = msgspec.field(default_factory=list)
 
 
@@ -121,37 +166,18 @@ async def plan_batch(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
     return plan
 
 
-async def load_for(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan],
-                   items: dict[str, ScanItem] | None) -> Loaded:
-    """What the scans need besides their items, read in the upload's transaction: the member of
-    staff's lock (held from here, as `proof.hold` does), the couriers named, the bags named
-    (locked, as a bag scan locks its bag) and the open bags of their items."""
-    loaded = Loaded()
-    bagging = [s for s in scans if s.action in BAG_ACTIONS and s.bag]
-    if bagging and items is not None:
-        ids = sorted({normalize_code(s.bag) for s in bagging} & set(_valid_bags(bagging)))
-        loaded.bags = {r["bag_id"]: judge.Bag(**dict(r))
-                       for r in await conn.fetch(store.LOCK_BAGS, ids)}
-        named = [items[c].id for c in {normalize_code(s.code) for s in bagging} if c in items]
-        loaded.open_bags = dict(await conn.fetch(store.SELECT_OPEN_BAGS_OF_ITEMS, named))
-    arriving = {normalize_code(s.code) for s in scans if s.action == Action.arrive}
-    if arriving and items is not None:
-        named = [items[c] for c in arriving if c in items]
-        loaded.in_bags = {r["item_id"]: judge.InBag(moving=r["moving"],
-                                                    bagged_for_branch=r["bagged_for_branch"])
-                          for r in await conn.fetch(store.IN_BAGS, [i.id for i in named],
-                                                    [i.branch_id for i in named])}
-    if any(s.action in proof.PROOF_ACTIONS for s in scans):
+async def load_for(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) -> Loaded:
+    """What the scans need besides their items, read in the upload's transaction under the
+    locks a scan of each takes: the member of staff's (as `proof.hold` does) and the bags'
+    named (as a bag scan locks its bag)."""
+    needs = Needs.of(scans)
+    if not needs:
+        return Loaded()
+    if needs.proof:
         await conn.execute(proof.HOLD_STAFF, staff.id)
-        loaded.staff_locked = bool(await conn.fetchval(proof.STAFF_LOCKED, staff.id))
-    names = list({judge.courier_name(s.courier) for s in scans if s.courier})
-    if names:
-        loaded.couriers = {r["username"]: judge.Courier(id=r["id"], site_id=r["site_id"])
-                           for r in await conn.fetch(store.SELECT_COURIERS, names)}
-    return loaded
-
-
-BAG_ACTIONS = frozenset({Action.bag, Action.unbag})
+    if needs.bags:
+        await conn.execute(store.LOCK_BAGS, needs.bags)
+    return needs.loaded(await conn.fetchrow(store.READ_EXTRAS, *needs.args(staff)))
 
 
 def _valid_bags(scans: list[Scan]) -> list[str]:
@@ -175,6 +201,8 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | N
     if loaded.bags is not UNSET and scan.bag and current is not None:
         seen.bag = loaded.bags.get(normalize_code(scan.bag))
         seen.open_bag = loaded.open_bags.get(current.id)
+    if loaded.places is not UNSET and current is not None:
+        seen.place = plan.places.get(current.id, loaded.places.get(current.id, UNPLACED))
     decision = judge.judge(ctx, staff, scan, seen, now)
     item_id = item.id if item is not None else None
     if isinstance(decision, judge.Refused):
@@ -209,6 +237,8 @@ def remember(ctx: CustodyContext, plan: Plan, applied: judge.Applied, scan: Scan
         sms = fresh.sms
     if "proof" in applied.payload:
         plan.proved.add(item.id)
+    if applied.transition.puts is not None:
+        plan.places[item.id] = applied.transition.puts
     plan.current[item.id] = after
     if applied.handover_set:
         plan.handover_set.add(item.id)
@@ -219,21 +249,36 @@ def remember(ctx: CustodyContext, plan: Plan, applied: judge.Applied, scan: Scan
 
 
 class Pending(msgspec.Struct, frozen=True, kw_only=True):
-    """Chained events (INSERT_EVENTS_JSON's rows) and webhook rows (column arrays) computed but
-    not yet inserted."""
+    """The rows of changes written to their items but not inserted yet: the chained events,
+    outbox rows, bag memberships and alerts, as the parameters of their statements."""
 
-    events: list[dict]
+    at: datetime
+    events: list[dict]  # INSERT_EVENTS_JSON's
     webhooks: list[list] | None = None  # none: no outbox statement, it would wake the relay
+    into_bags: tuple[list[str], list[int]] | None = None  # bags, items
+    out_of_bags: tuple[list[str], list[int]] | None = None
+    confirmed: list[int] | None = None  # items confirmed in their moving bag
+    alerts: list[list] | None = None  # INSERT_ALERTS' columns
 
-    def ctes(self, first_param: int) -> tuple[str, list]:
-        """WITH-clauses inserting the rows, parameters numbered from `first_param`; their args."""
-        sql = _insert_ctes(first_param, self.webhooks is not None)
-        return sql, [self.events, *(self.webhooks or ())]
+    def add_to(self, statement: db.Composed) -> None:
+        """Add the inserts to a statement, as WITH-clauses."""
+        statement.with_("events", log.INSERT_EVENTS_JSON, self.events)
+        if self.webhooks is not None:
+            statement.with_("webhooks", outbox.INSERT_OUTBOX, *self.webhooks)
+        if self.into_bags is not None:
+            statement.with_("bagged", store.ADD_TO_BAGS, *self.into_bags, self.at)
+        if self.out_of_bags is not None:
+            statement.with_("unbagged", store.TAKE_OUT_OF_BAGS, *self.out_of_bags, self.at)
+        if self.confirmed is not None:
+            statement.with_("confirmed", store.CONFIRM_IN_BAGS, self.confirmed, self.at)
+        if self.alerts is not None:
+            statement.with_("alerts", store.INSERT_ALERTS, *self.alerts, self.at)
 
     async def insert(self, conn: asyncpg.Connection) -> None:
         """Insert the rows now."""
-        sql, args = self.ctes(1)
-        await conn.execute(f"WITH {sql} SELECT 1", *args)
+        statement = db.Composed()
+        self.add_to(statement)
+        await conn.execute(statement.statement("SELECT 1"), *statement.args)
 
 
 async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
@@ -245,26 +290,8 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
     events = chained(staff, plan, now=now)
     saved = {r["id"] for r in await conn.fetch(store.MOVE_ITEMS, moves_of(plan, events), now)}
     kept = [(c, e) for c, e in zip(plan.changes, events, strict=True) if c.item.id in saved]
-    await _bag_changes(conn, [c for c, _ in kept], now)
     pending = _pending([c for c, _ in kept], [e for _, e in kept], now) if kept else None
     return set(plan.read) - saved, pending
-
-
-async def _bag_changes(conn: asyncpg.Connection, changes: list[_Change], now: datetime) -> None:
-    """Bag memberships and alerts of the changes written (each its own statement, if any)."""
-    added = [(c.into_bag, c.item.id) for c in changes if c.into_bag is not None]
-    removed = [(c.out_of_bag, c.item.id) for c in changes if c.out_of_bag is not None]
-    if added or removed:
-        await conn.execute(store.CHANGE_BAGS, [b for b, _ in added], [i for _, i in added],
-                           [b for b, _ in removed], [i for _, i in removed], now)
-    confirmed = [c.item.id for c in changes if c.confirm_in_bag]
-    if confirmed:
-        await conn.execute(store.CONFIRM_IN_BAGS, confirmed, now)
-    alerts = [a for c in changes for a in c.alerts]
-    if alerts:
-        await conn.execute(store.INSERT_ALERTS, *(
-            [getattr(a, f) for a in alerts]
-            for f in ("kind", "item_id", "site_id", "staff_id", "device_id", "detail")), now)
 
 
 def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:
@@ -325,8 +352,22 @@ def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pend
     webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
                 if c.transition.to != c.item.state]
     webhooks += [c.sms for c in changes if c.sms is not None]
-    return Pending(events=log.json_rows(events),
-                   webhooks=outbox.columns_of(webhooks, now=now) if webhooks else None)
+    into = [(c.into_bag, c.item.id) for c in changes if c.into_bag is not None]
+    out = [(c.out_of_bag, c.item.id) for c in changes if c.out_of_bag is not None]
+    confirmed = [c.item.id for c in changes if c.confirm_in_bag]
+    alerts = [a for c in changes for a in c.alerts]
+    return Pending(
+        at=now, events=log.json_rows(events),
+        webhooks=outbox.columns_of(webhooks, now=now) if webhooks else None,
+        into_bags=_columns(into) if into else None, out_of_bags=_columns(out) if out else None,
+        confirmed=confirmed or None,
+        alerts=[[getattr(a, f) for a in alerts]
+                for f in ("kind", "item_id", "site_id", "staff_id", "device_id", "detail")]
+        if alerts else None)
+
+
+def _columns(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    return [b for b, _ in pairs], [i for _, i in pairs]
 
 
 def _actor(staff: StaffUser) -> Actor:

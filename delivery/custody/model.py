@@ -1,7 +1,9 @@
 """States of a document, the actions that move it, who may cause them: one table, no tangle of ifs.
 
 The table `TRANSITIONS` maps `(state, action)` to a `Transition`. A row whose target equals its
-source is an event that does not move the item (a bag scan, a counter-scan, a citizen's choice).
+source is an event that does not move the item (a bag scan, a counter-scan, a citizen's choice,
+the citizen's answer after the hand-over). `ENTRY` holds the one row with no state before it:
+the agency's registration, the first event of every item's log.
 
 On the way back to the agency one state, `returning`, covers two places: still at the branch, or
 back at the sorting centre. Rows say which place they need (`at`) and which place they leave the
@@ -36,6 +38,8 @@ class State(StrEnum):
 
 
 class Action(StrEnum):
+    # How an item enters the table: the agency's submission.
+    register = "register"
     # The handheld vocabulary (API.md): may grow, never renamed.
     receive = "receive"
     bag = "bag"
@@ -63,6 +67,9 @@ class Action(StrEnum):
     max_attempts = "max_attempts"
     choose_home = "choose_home"
     choose_pickup = "choose_pickup"
+    share_location = "share_location"
+    reschedule = "reschedule"
+    report = "report"  # the citizen's answer to "did anyone ask you for money?"
 
 
 class Role(StrEnum):
@@ -135,7 +142,6 @@ class TransitionRefused(Exception):
 
 
 INITIAL_STATE = State.registered
-REGISTRATION_EMSEVT = "EMA"  # the agency's API submission is the posting of the item
 
 FINAL_STATES = frozenset(
     {
@@ -270,13 +276,25 @@ _SUPERVISOR_ROWS = {
     },
 }
 
-# Citizens may change their mind until the item is on a shelf or in a courier's hands.
+# Citizens may change their mind until the item is on a shelf or in a courier's hands, and
+# tell where and when to bring it until then too.
 CHOICE_STATES = frozenset({S.registered, S.received, S.in_transit, S.at_branch, S.delivery_failed})
 _CITIZEN_ROWS = {
-    (state, action): _t(state, _CITIZEN, code)
-    for state in CHOICE_STATES
-    for action, code in ((A.choose_home, "chose_home"), (A.choose_pickup, "chose_pickup"))
+    **{
+        (state, action): _t(state, _CITIZEN, code)
+        for state in CHOICE_STATES
+        for action, code in ((A.choose_home, "chose_home"), (A.choose_pickup, "chose_pickup"),
+                             (A.share_location, "shared_location"),
+                             (A.reschedule, "rescheduled"))
+    },
+    # Asked once the document is in their hands: the only rows out of a final state, and they
+    # leave it where it is.
+    **{(state, A.report): _t(state, _CITIZEN, "reported") for state in (S.delivered, S.collected)},
 }
+
+# The agency's API submission is the posting of the item (EMSEVT "EMA").
+ENTRY: Mapping[Action, Transition] = MappingProxyType({
+    A.register: _t(INITIAL_STATE, _AGENCY, "registered", "EMA")})
 
 TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
     {
@@ -338,6 +356,8 @@ PLACING: Mapping[tuple[State, Action], Place] = MappingProxyType(
     {key: row.puts for key, row in TRANSITIONS.items() if row.puts is not None}
 )
 UNPLACED = Place.branch
+# The actions whose rows need to know where the item is (`Need.place`).
+PLACE_ACTIONS = frozenset(a for (_, a), row in TRANSITIONS.items() if Need.place in row.needs)
 
 # Actions whose scanned code may be a bag id: the per-item row is applied to each item inside.
 BAG_LEVEL_ACTIONS = frozenset({A.dispatch, A.arrive})
@@ -376,6 +396,11 @@ def parse_action(text: str) -> Action:
         raise TransitionRefused(
             RefusalCode.unknown_action, f"unknown action {text!r}", {"action": text}
         ) from None
+
+
+def allowed_anywhere(role: Role) -> list[Action]:
+    """Every action `role` may take from at least one state, in the order of `Action`."""
+    return [a for a in Action if role in roles_for(a)]
 
 
 def roles_for(action: Action) -> frozenset[Role]:
@@ -428,6 +453,10 @@ _ACTION_PHRASES: Mapping[Action, str] = {
     A.max_attempts: "end delivery attempts",
     A.choose_home: "choose home delivery",
     A.choose_pickup: "choose pickup",
+    A.share_location: "share a location",
+    A.reschedule: "choose a delivery day",
+    A.report: "answer whether anyone asked for money",
+    A.register: "register items",
 }
 
 _ROLE_PLURALS: Mapping[Role, str] = {

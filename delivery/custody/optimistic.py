@@ -17,7 +17,6 @@ the caller takes its transactional path, which reads everything again under lock
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 import asyncpg
 import msgspec
@@ -53,19 +52,28 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     last_device_at: datetime | None
     earlier: dict[str, str | None]  # scan ids seen before, with the state each one gave
     items: dict[str, ScanItem]  # by tracking number
+    loaded: fastscan.Loaded  # what the scans need besides their items
 
 
 async def read(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) -> Snapshot:
     """One read, without locks, of everything the upload's rules need."""
-    if len(scans) == 1:  # a handheld's scan sent as it happens: worth a statement of its own
+    needs = fastscan.Needs.of(scans)
+    if needs:
+        row = await conn.fetchrow(store.READ_UPLOAD_WITH_EXTRAS, *_upload_args(staff, scans),
+                                  *needs.args(staff))
+    elif len(scans) == 1:  # a handheld's scan sent as it happens: worth a statement of its own
         row = await conn.fetchrow(store.READ_ONE_SCAN, staff.id, staff.device_id,
                                   scans[0].scan_id, normalize_code(scans[0].code))
     else:
-        row = await conn.fetchrow(store.READ_UPLOAD, staff.id, staff.device_id,
-                                  [s.scan_id for s in scans],
-                                  list({normalize_code(s.code) for s in scans}))
+        row = await conn.fetchrow(store.READ_UPLOAD, *_upload_args(staff, scans))
     return Snapshot(active=bool(row["active"]), last_device_at=row["last_device_at"],
-                    earlier=dict(row["earlier"]), items=store.scan_items_of(row["items"]))
+                    earlier=dict(row["earlier"]), items=store.scan_items_of(row["items"]),
+                    loaded=needs.loaded(row) if needs else fastscan.Loaded())
+
+
+def _upload_args(staff: StaffUser, scans: list[Scan]) -> list:
+    return [staff.id, staff.device_id, [s.scan_id for s in scans],
+            list({normalize_code(s.code) for s in scans})]
 
 
 async def write(conn: asyncpg.Connection, staff: StaffUser, plan: fastscan.Plan,
@@ -73,17 +81,27 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: fastscan.Plan,
                 now: datetime) -> bool:
     """Write the judged upload in one statement; False when something changed since the read
     (nothing was written then)."""
-    # $1-$4 the claims, $5-$8 the device, $9-$10 the counts expected, $11-$12 the moves, then
-    # the events and webhooks.
-    args = [staff.device_id, staff.id, now, _claims_of(claims),
-            staff.device_id, staff.id, device_at, now, len(claims), len(plan.read)]
-    inserts = ""
+    statement = db.Composed()
+    statement.with_("claimed", store.CLAIM_WITH_RESULTS, staff.device_id, staff.id, now,
+                    _claims_of(claims))
+    statement.clauses(store.NOTE_DEVICE, staff.device_id, staff.id, device_at, now)
+    checks, expected = ["(SELECT count(*) FROM claimed) = $1"], [len(claims)]
     if plan.read:
         events = fastscan.chained(staff, plan, now=now)
-        inserts, rows = fastscan.pending_of(plan, events, now=now).ctes(13)
-        args += [fastscan.moves_of(plan, events), now, *rows]
+        statement.with_("moved", store.MOVE_ITEMS, fastscan.moves_of(plan, events), now)
+        pending = fastscan.pending_of(plan, events, now=now)
+        pending.add_to(statement)
+        checks.append("(SELECT count(*) FROM moved) = $2")
+        expected.append(len(plan.read))
+        if pending.into_bags is not None:
+            bags = sorted(set(pending.into_bags[0]))
+            statement.with_("still_open", store.STILL_OPEN_BAGS, bags)
+            checks.append("(SELECT count(*) FROM still_open) = $3")
+            expected.append(len(bags))
+    sql = statement.statement(f"SELECT expect_unchanged({' AND '.join(checks)}, "
+                              "'a scan, an item or a bag of this upload')", *expected)
     try:
-        await conn.execute(_statement(inserts), *args)
+        await conn.execute(sql, *statement.args)
     except STALE:
         return False
     return True
@@ -93,15 +111,3 @@ def _claims_of(claims: list[tuple[Scan, ScanResult]]) -> list[_Claim]:
     return [_Claim(scan_id=s.scan_id, code=s.code, action=s.action, at=s.at, status=r.status,
                    state=r.state, error=r.error, clock_flags=r.clock_flags)
             for s, r in claims]
-
-
-@lru_cache(maxsize=8)
-def _statement(inserts: str) -> str:
-    """The whole write; `inserts`: the WITH-clauses of the events and webhooks, if any."""
-    ctes = [store.CLAIM_WITH_RESULTS, db.renumbered(store.NOTE_DEVICE, 5).strip()]
-    moved = "0"
-    if inserts:
-        ctes += [f"moved AS ({db.renumbered(store.MOVE_ITEMS, 11)})", inserts]
-        moved = "(SELECT count(*) FROM moved)"
-    return (f"WITH {', '.join(ctes)}\nSELECT expect_unchanged((SELECT count(*) FROM claimed) = "
-            f"$9 AND {moved} = $10, 'a scan or an item of this upload')")

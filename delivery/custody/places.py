@@ -19,13 +19,17 @@ WHERE e.item_id = $1
 ORDER BY e.seq DESC LIMIT 1
 """
 _PLACING_KEYS = sorted(PLACING)
-_FROM_STATES = [str(s) for s, _ in _PLACING_KEYS]
-_ACTIONS = [str(a) for _, a in _PLACING_KEYS]
+# The placing rows as two parallel arrays, for LAST_PLACING and `store.READ_EXTRAS`.
+FROM_STATES = [str(s) for s, _ in _PLACING_KEYS]
+ACTIONS = [str(a) for _, a in _PLACING_KEYS]
 
 
 async def place_of(conn: asyncpg.Connection, item_id: int) -> Place:
     """Where the newest placing event of the item's log left it."""
-    row = await conn.fetchrow(LAST_PLACING, item_id, _FROM_STATES, _ACTIONS)
-    if row is None:
-        return UNPLACED
-    return PLACING[(State(row["from_state"]), Action(row["action"]))]
+    row = await conn.fetchrow(LAST_PLACING, item_id, FROM_STATES, ACTIONS)
+    return UNPLACED if row is None else placed_by(row["from_state"], row["action"])
+
+
+def placed_by(from_state: str, action: str) -> Place:
+    """The place a placing row (as its event records it) leaves an item in."""
+    return PLACING[(State(from_state), Action(action))]

@@ -13,11 +13,11 @@ transactional way above.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 import asyncpg
 import msgspec
 
+from delivery import db
 from delivery.custody import bagging, fastscan, judge, optimistic, places, proof, store
 from delivery.custody.bags import normalize_code
 from delivery.custody.clock import check_device_time
@@ -105,7 +105,8 @@ async def _at_once(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUs
         raise Unauthenticated("this staff account is no longer active")
     claimed = [s for s in scans if s.scan_id not in seen.earlier]
     first = _first_of_each(claimed)
-    plan = await fastscan.plan_batch(conn, ctx, staff, first, now=now, items=seen.items)
+    plan = await fastscan.plan_batch(conn, ctx, staff, first, now=now, items=seen.items,
+                                     loaded=seen.loaded)
     if len(plan.verdicts) < len(first):
         return None
     flags = _clock_flags(claimed, now, seen.last_device_at)
@@ -133,7 +134,7 @@ async def _apply_all(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staff
     """Results by scan id, and the set-based rows still to insert (with the results)."""
     plan = fastscan.Plan()
     if set_based:
-        loaded = await fastscan.load_for(conn, staff, scans, items)
+        loaded = await fastscan.load_for(conn, staff, scans)
         plan = await fastscan.plan_batch(conn, ctx, staff, scans, now=now, items=items,
                                          loaded=loaded)
     changed, pending = await fastscan.write(conn, staff, plan, now=now)
@@ -202,19 +203,15 @@ async def _save_results(conn: asyncpg.Connection, staff: StaffUser, results: lis
                         device_at: datetime, now: datetime,
                         pending: fastscan.Pending | None) -> None:
     """The results and the device time, with the set-based rows not inserted yet if any."""
-    sql, extra = store.SAVE_RESULTS, []
+    statement = db.Composed()
     if pending is not None:
-        ctes, extra = pending.ctes(store.SAVE_RESULTS_PARAMS + 1)
-        sql = _with_results(ctes)
-    await conn.execute(sql, [r.scan_id for r in results], [r.status for r in results],
-                       [r.state for r in results], [r.error for r in results],
-                       ["{" + ",".join(r.clock_flags) + "}" for r in results],
-                       staff.device_id, staff.id, device_at, now, *extra)
-
-
-@lru_cache(maxsize=8)
-def _with_results(ctes: str) -> str:
-    return f"WITH {ctes}, {store.SAVE_RESULTS_WITH}{store.SAVE_RESULTS_UPDATE}"
+        pending.add_to(statement)
+    statement.clauses(store.NOTE_DEVICE, staff.device_id, staff.id, device_at, now)
+    sql = statement.statement(
+        store.SAVE_RESULTS, [r.scan_id for r in results], [r.status for r in results],
+        [r.state for r in results], [r.error for r in results],
+        ["{" + ",".join(r.clock_flags) + "}" for r in results])
+    await conn.execute(sql, *statement.args)
 
 
 async def _earlier_results(conn: asyncpg.Connection, scan_ids: list[str]) -> dict[str, str | None]:

@@ -30,7 +30,7 @@ SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
 
 # Claims the scans no upload has claimed before, if the account is still active: deactivation
 # takes effect for the very next upload, checked in the same transaction as its writes. Also
-# reads the device time the handheld last reported (without locking its row: see SAVE_RESULTS)
+# reads the device time the handheld last reported (without locking its row: see NOTE_DEVICE)
 # and the items the scans name ($8), as they were when the statement began.
 CLAIM_SCANS = """
 WITH member AS (SELECT EXISTS (SELECT 1 FROM staff WHERE id = $2 AND active) AS active),
@@ -65,16 +65,13 @@ known_device AS (
                        FOR UPDATE SKIP LOCKED)
 )
 """
-# The results ($1-$5), and the device's latest time ($6-$9).
-SAVE_RESULTS_WITH = db.renumbered(NOTE_DEVICE, 6)
-SAVE_RESULTS_UPDATE = """
+# The results of an upload's scans, once judged (after NOTE_DEVICE's clauses: see `scans`).
+SAVE_RESULTS = """
 UPDATE scans SET status = u.st, state = u.state, error = u.error, clock_flags = u.flags::text[]
 FROM (SELECT unnest($1::text[]) AS id, unnest($2::text[]) AS st, unnest($3::text[]) AS state,
              unnest($4::text[]) AS error, unnest($5::text[]) AS flags) AS u
 WHERE scans.scan_id = u.id
 """
-SAVE_RESULTS = "WITH" + SAVE_RESULTS_WITH + SAVE_RESULTS_UPDATE
-SAVE_RESULTS_PARAMS = 9
 
 
 def _read_upload(scans_named: str, items_named: str) -> str:
@@ -98,11 +95,9 @@ READ_UPLOAD = _read_upload("scan_id = ANY($3::text[])", "i.tracking_number = ANY
 # several times the read itself.
 READ_ONE_SCAN = _read_upload("scan_id = $3", "i.tracking_number = $4")
 
-# Claims scan ids with their results at once, if the account is still active, as a WITH-clause:
-# $1 the device, $2 the staff member, $3 server time, $4 a JSON array of the scans (see
-# `optimistic`).
+# Claims scan ids with their results at once, if the account is still active: $1 the device,
+# $2 the staff member, $3 server time, $4 a JSON array of the scans (see `optimistic`).
 CLAIM_WITH_RESULTS = """
-claimed AS (
     INSERT INTO scans (scan_id, staff_id, device_id, code, action, device_at, server_at, status,
                        state, error, clock_flags)
     SELECT u.scan_id, $2, $1, u.code, u.action, u.at, $3, u.status, u.state, u.error,
@@ -112,14 +107,10 @@ claimed AS (
     WHERE EXISTS (SELECT 1 FROM staff WHERE id = $2 AND active)
     ORDER BY u.scan_id
     ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
-)"""
+"""
 SELECT_SCANS = "SELECT scan_id, status, state, error FROM scans WHERE scan_id = ANY($1::text[])"
 SELECT_COURIER = """
 SELECT id, site_id FROM staff WHERE username = $1 AND role = 'courier' AND active
-"""
-SELECT_COURIERS = """
-SELECT username, id, site_id FROM staff
-WHERE username = ANY($1::text[]) AND role = 'courier' AND active
 """
 SET_COURIER = "UPDATE items SET courier_id = $2 WHERE id = $1"
 SET_HANDOVER = "UPDATE items SET handover_action = $2, handover_since = $3 WHERE id = $1"
@@ -194,22 +185,25 @@ SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_
 FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = ANY($1::text[])
 ORDER BY g.bag_id FOR UPDATE OF g
 """
-SELECT_OPEN_BAGS_OF_ITEMS = """
-SELECT item_id, bag_id FROM bag_items
-WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
+# Items put in bags ($1 bags, $2 items; as ADD_TO_BAG) at $3.
+ADD_TO_BAGS = """
+INSERT INTO bag_items (bag_id, item_id, added_at)
+SELECT bag_id, item_id, $3 FROM unnest($1::text[], $2::bigint[]) AS a (bag_id, item_id)
+ON CONFLICT (bag_id, item_id) DO UPDATE SET added_at = EXCLUDED.added_at, removed_at = NULL,
+    confirmed_at = NULL
 """
-# Items put in bags ($1 bags, $2 items; as ADD_TO_BAG) and taken out ($3, $4) at $5.
-CHANGE_BAGS = """
-WITH added AS (
-    INSERT INTO bag_items (bag_id, item_id, added_at)
-    SELECT bag_id, item_id, $5 FROM unnest($1::text[], $2::bigint[]) AS a (bag_id, item_id)
-    ON CONFLICT (bag_id, item_id) DO UPDATE SET added_at = EXCLUDED.added_at, removed_at = NULL,
-        confirmed_at = NULL
-)
-UPDATE bag_items SET removed_at = $5
-FROM unnest($3::text[], $4::bigint[]) AS r (bag_id, item_id)
+# Items taken out of bags ($1 bags, $2 items) at $3.
+TAKE_OUT_OF_BAGS = """
+UPDATE bag_items SET removed_at = $3
+FROM unnest($1::text[], $2::bigint[]) AS r (bag_id, item_id)
 WHERE bag_items.bag_id = r.bag_id AND bag_items.item_id = r.item_id
   AND bag_items.removed_at IS NULL
+"""
+# The bags items were just put in ($1), if still open: locked until the upload commits, so a
+# dispatch waits for the items put in (see `optimistic`).
+STILL_OPEN_BAGS = """
+SELECT bag_id FROM bags WHERE bag_id = ANY($1::text[]) AND status = 'open'
+ORDER BY bag_id FOR SHARE
 """
 SELECT_BRANCH = "SELECT id, code, kind, sorting_centre FROM sites WHERE code = $1"
 SELECT_OPEN_BAG_OF_ITEM = """
@@ -247,21 +241,49 @@ SELECT EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
                WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND g.destination_id = $2)
            AS bagged_for_branch
 """
-IN_BAGS = """
-SELECT u.item_id,
-       EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
-               WHERE bi.item_id = u.item_id AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL
-                 AND g.status IN ('dispatched', 'arrived')) AS moving,
-       EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
-               WHERE bi.item_id = u.item_id AND bi.removed_at IS NULL
-                 AND g.destination_id = u.branch_id) AS bagged_for_branch
-FROM unnest($1::bigint[], $2::bigint[]) AS u (item_id, branch_id)
+# What the scans of an upload need besides their items (see `fastscan.Needs`), in one read:
+# whether the member of staff ($1) is locked out of hand-overs; the couriers named ($2, active
+# ones); the bags named ($3); the open bag of each item put in or taken out of one ($4); for
+# each item scanned on arrival on its own ($5), whether a dispatched or arrived bag holds it
+# unconfirmed and whether any bag for its branch holds it; for each item whose place matters
+# ($6), the newest of its events that put it somewhere (one of the rows $7, $8: see `places`).
+READ_EXTRAS = """
+SELECT EXISTS (SELECT 1 FROM handover_locks WHERE staff_id = $1 AND unlocked_at IS NULL)
+           AS staff_locked,
+    ARRAY(SELECT ROW(username, id, site_id) FROM staff
+          WHERE username = ANY($2::text[]) AND role = 'courier' AND active) AS couriers,
+    ARRAY(SELECT ROW(g.bag_id, g.status, g.origin_id, g.destination_id, d.code)
+          FROM bags g JOIN sites d ON d.id = g.destination_id
+          WHERE g.bag_id = ANY($3::text[])) AS bags,
+    ARRAY(SELECT ROW(bi.item_id, bi.bag_id) FROM items i JOIN bag_items bi ON bi.item_id = i.id
+          WHERE i.tracking_number = ANY($4::text[])
+            AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL) AS open_bags,
+    ARRAY(SELECT ROW(i.id,
+            EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+                    WHERE bi.item_id = i.id AND bi.removed_at IS NULL
+                      AND bi.confirmed_at IS NULL AND g.status IN ('dispatched', 'arrived')),
+            EXISTS (SELECT 1 FROM bag_items bi JOIN bags g USING (bag_id)
+                    WHERE bi.item_id = i.id AND bi.removed_at IS NULL
+                      AND g.destination_id = i.branch_id))
+          FROM items i WHERE i.tracking_number = ANY($5::text[])) AS in_bags,
+    ARRAY(SELECT ROW(i.id, p.from_state, p.action)
+          FROM items i CROSS JOIN LATERAL (
+              SELECT e.from_state, e.action FROM custody_events e
+              JOIN unnest($7::text[], $8::text[]) AS k (from_state, action)
+                ON k.from_state = e.from_state AND k.action = e.action
+              WHERE e.item_id = i.id ORDER BY e.seq DESC LIMIT 1) p
+          WHERE i.tracking_number = ANY($6::text[])) AS places
 """
+# READ_UPLOAD with READ_EXTRAS ($5 on), for an upload whose scans need more than their items.
+READ_UPLOAD_WITH_EXTRAS = (f"SELECT * FROM ({READ_UPLOAD}) AS upload, "
+                           f"({db.renumbered(READ_EXTRAS, 5)}) AS extras")
+# Items ($1) confirmed in the moving bag that holds them, at $2.
 CONFIRM_IN_BAGS = """
 UPDATE bag_items SET confirmed_at = $2
 WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
   AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
 """
+
 
 async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem | None:
     """The item with this tracking number, as the custody rules see it."""

@@ -11,6 +11,7 @@ import numpy as np
 from delivery import outbox
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
+from delivery.custody.model import ENTRY, Action, Role
 from delivery.intake import fingerprint, s10, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.validate import NormalisedDocument
@@ -80,10 +81,11 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
     """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
     tokens = [new_tracking_token() for _ in chunk]
     item_ids = [f.item_id for f in chunk]
+    entry = ENTRY[Action.register]
     registered = custody_log.Event(
-        item_id=0, action="register", from_state=None, to_state="registered",
-        event_code="registered", emsevt="EMA", actor_role="agency", actor_id=agency.id,
-        server_at=now)
+        item_id=0, action=str(Action.register), from_state=None, to_state=str(entry.to),
+        event_code=entry.event_code, emsevt=entry.emsevt, actor_role=str(Role.agency),
+        actor_id=agency.id, server_at=now)
     events = custody_log.first_events(registered, item_ids)
     items = [_row(ctx, f, token, head)
              for f, token, head in zip(chunk, tokens, events.hashes, strict=True)]
@@ -93,7 +95,7 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
                                     values=[{"token": t} for t in tokens], now=now),
         webhooks=outbox.state_webhooks(
             agency_id=agency.id, items=[(i.id, i.tracking_number, i.external_ref) for i in items],
-            state="registered", previous=None, at=now))
+            state=str(entry.to), previous=None, at=now))
 
 
 def _row(ctx: IntakeContext, f: Fresh, token: str, head: bytes) -> store.NewItemRow:

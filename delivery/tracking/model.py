@@ -1,32 +1,23 @@
 """What a citizen may do on the tracking page, and when: pure rules, no I/O.
 
-Delivery vs pickup follows the custody table (`CHOICE_STATES`). The other choices are ours:
+Which citizen events the custody table allows in which state is the table's (`CHOICE_STATES`,
+and the `report` rows after a hand-over). What the page adds:
 - the branch itself may change only while the item is still at the sorting centre
   (`BRANCH_CHANGE_STATES`): once bagged and dispatched it is physically at one branch;
-- a location or a new day is useful only for a home delivery, and only until a courier has the
-  item for the day's route, so they follow the same states as the delivery choice;
-- the "did anyone ask you for money?" question comes after the hand-over, once per item.
+- a location or a new day is useful only for a home delivery;
+- the "did anyone ask you for money?" question is answered once per item.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from enum import StrEnum
 
 import msgspec
 
-from delivery.custody.model import (
-    CHOICE_STATES,
-    Action,
-    Role,
-    State,
-    Transition,
-    allowed_actions,
-)
+from delivery.custody.model import Action, Role, State, allowed_actions
 
 BRANCH_CHANGE_STATES = frozenset({State.registered, State.received})
-REPORT_STATES = frozenset({State.delivered, State.collected})
 WINDOWS = ("morning", "afternoon")
 # Sunday–Thursday; Python counts Monday as 0.
 WORKING_WEEKDAYS = frozenset({6, 0, 1, 2, 3})
@@ -34,21 +25,6 @@ RESCHEDULE_DAYS_OFFERED = 5
 MAX_LOOKAHEAD_DAYS = 60
 # A generous box around Iraq: a point outside it is a mistake, not an address.
 IRAQ_BOUNDS = (29.0, 38.7, 37.5, 48.8)  # min lat, min lon, max lat, max lon
-
-
-class CitizenAction(StrEnum):
-    """Citizen events that change no state: recorded in the custody log all the same."""
-
-    share_location = "share_location"
-    reschedule = "reschedule"
-    report = "report"
-
-
-_EVENT_CODES = {
-    CitizenAction.share_location: "shared_location",
-    CitizenAction.reschedule: "rescheduled",
-    CitizenAction.report: "reported",
-}
 
 
 class Offers(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,20 +41,14 @@ class Offers(msgspec.Struct, frozen=True, kw_only=True):
 def offers(state: State, mode: str | None, *, reported: bool) -> Offers:
     """The choices open to the citizen for an item in `state` with delivery `mode`."""
     allowed = allowed_actions(state, Role.citizen)
-    home_open = state in CHOICE_STATES and mode != "pickup"
     return Offers(
         choose_home=Action.choose_home in allowed and mode != "home",
         choose_pickup=Action.choose_pickup in allowed,
         change_branch=Action.choose_pickup in allowed and state in BRANCH_CHANGE_STATES,
-        share_location=home_open,
-        reschedule=home_open,
-        report=state in REPORT_STATES and not reported,
+        share_location=Action.share_location in allowed and mode != "pickup",
+        reschedule=Action.reschedule in allowed and mode != "pickup",
+        report=Action.report in allowed and not reported,
     )
-
-
-def note_transition(state: State, action: CitizenAction) -> Transition:
-    """The custody-log row of a citizen event that leaves the item where it is."""
-    return Transition(to=state, roles=frozenset({Role.citizen}), event_code=_EVENT_CODES[action])
 
 
 def working_days(after: date, holidays: Iterable[date], count: int = RESCHEDULE_DAYS_OFFERED,

@@ -24,10 +24,8 @@ from delivery.intake.doctypes import DocumentTypes
 from delivery.settings import Settings
 from delivery.tracking import store
 from delivery.tracking.model import (
-    CitizenAction,
     Offers,
     in_iraq,
-    note_transition,
     offers,
     parse_holidays,
     parse_limit,
@@ -168,14 +166,14 @@ async def share_location(conn: asyncpg.Connection, ctx: TrackingContext, token: 
         raise InvalidInput("share your location or fill in the address")
     async with conn.transaction():
         item = await _locked(conn, token)
-        transition = _note(item, CitizenAction.share_location, lambda o: o.share_location)
+        transition = _note(item, Action.share_location, lambda o: o.share_location)
         payload: dict = {"source": "geolocation" if point else "address"}
         if any(words.values()):
             await store.set_address(conn, item.id, **words)
         if point is not None:
             await store.set_point(conn, item.id, *point)
             payload |= await _reassign(conn, ctx, item, *point)
-        await _record(conn, item, transition, CitizenAction.share_location, now, payload)
+        await _record(conn, item, transition, Action.share_location, now, payload)
 
 
 def _checked_point(address: AddressIn) -> tuple[float, float] | None:
@@ -219,11 +217,11 @@ async def reschedule(conn: asyncpg.Connection, ctx: TrackingContext, token: str,
         raise InvalidInput("window is morning or afternoon")
     async with conn.transaction():
         item = await _locked(conn, token)
-        transition = _note(item, CitizenAction.reschedule, lambda o: o.reschedule)
+        transition = _note(item, Action.reschedule, lambda o: o.reschedule)
         if day not in await _offered_days(conn, ctx, item, today):
             raise InvalidInput("choose one of the days offered")
         await store.set_schedule(conn, item.id, day, window)
-        await _record(conn, item, transition, CitizenAction.reschedule, now,
+        await _record(conn, item, transition, Action.reschedule, now,
                       {"day": day.isoformat(), "window": window})
 
 
@@ -232,14 +230,14 @@ async def report(conn: asyncpg.Connection, token: str, *, asked_for_money: bool,
     """The after-delivery answer, queued for supervisors with the staff who handled the item."""
     async with conn.transaction():
         item = await _locked(conn, token)
-        transition = _note(item, CitizenAction.report, lambda o: o.report)
+        transition = _note(item, Action.report, lambda o: o.report)
         staff = await store.staff_of_item(conn, item.id)
         created = await store.insert_report(
             conn, item_id=item.id, branch_id=item.branch_id, asked_for_money=asked_for_money,
             complaint=_clean(complaint, MAX_COMPLAINT) or "", staff=staff, at=now)
         if created is None:
             raise TransitionRefused(RefusalCode.already_done, "already answered")
-        await _record(conn, item, transition, CitizenAction.report, now,
+        await _record(conn, item, transition, Action.report, now,
                       {"asked_for_money": asked_for_money, "report": created})
 
 
@@ -250,16 +248,17 @@ async def _locked(conn: asyncpg.Connection, token: str) -> store.TrackedItem:
     return item
 
 
-def _note(item: store.TrackedItem, action: CitizenAction, allowed) -> Transition:
+def _note(item: store.TrackedItem, action: Action, allowed) -> Transition:
+    """The table's row for the citizen's event, if the page offers it for this item now."""
     state = State(item.state)
     if not allowed(offers(state, item.delivery_mode, reported=item.reported)):
         raise TransitionRefused(RefusalCode.wrong_state, f"cannot {action} now",
                                 {"state": item.state})
-    return note_transition(state, action)
+    return decide(state, action, Role.citizen)
 
 
 async def _record(conn: asyncpg.Connection, item: store.TrackedItem, transition: Transition,
-                  action: Action | CitizenAction, now: datetime, payload: dict) -> None:
+                  action: Action, now: datetime, payload: dict) -> None:
     """The chained custody event and the agency's webhook, in the caller's transaction."""
     ref = ItemRef(id=item.id, state=item.state, agency_id=item.agency_id,
                   tracking_number=item.tracking_number, external_ref=item.external_ref)
@@ -269,8 +268,6 @@ async def _record(conn: asyncpg.Connection, item: store.TrackedItem, transition:
             "event": "item.citizen_choice", "tracking_number": item.tracking_number,
             "external_ref": item.external_ref, "state": item.state, "choice": str(action),
             **payload, "at": now.isoformat()})
-    # A citizen event's action is a CitizenAction the custody table does not list; the log
-    # stores it as text all the same.
-    await record(conn, ref, transition, action, CITIZEN, now=now,  # type: ignore[arg-type]
-                 payload=payload, extra_outbox=[notice])
+    await record(conn, ref, transition, action, CITIZEN, now=now, payload=payload,
+                 extra_outbox=[notice])
 

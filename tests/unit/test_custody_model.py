@@ -6,6 +6,7 @@ import pytest
 from delivery.custody.model import (
     ACTIVE_STATES,
     CONFIRMED_BY,
+    ENTRY,
     FINAL_STATES,
     INITIAL_STATE,
     TRANSITIONS,
@@ -96,15 +97,41 @@ def test_handheld_words_are_actions_spelled_as_published():
 
 
 def test_every_action_and_every_non_initial_state_is_used_by_the_table():
-    assert {a for _, a in TRANSITIONS} == set(Action)
+    assert {a for _, a in TRANSITIONS} | set(ENTRY) == set(Action)
     moves_into = {row.to for (source, _), row in TRANSITIONS.items() if row.to != source}
     assert moves_into == set(State) - {INITIAL_STATE}
 
 
-def test_final_states_allow_nothing_but_a_supervisor_finding_a_lost_item():
+def test_an_item_enters_the_table_registered_by_its_agency_as_posted():
+    entry = ENTRY[Action.register]
+    assert (entry.to, entry.roles, entry.emsevt) == (INITIAL_STATE, {Role.agency}, "EMA")
+    assert not any(a == Action.register for _, a in TRANSITIONS)
+
+
+def test_final_states_allow_nothing_but_a_found_item_and_the_citizens_answer_after_a_handover():
     for state, role in itertools.product(FINAL_STATES, Role):
-        expected = {Action.found} if (state, role) == (State.lost, Role.supervisor) else set()
+        expected = set()
+        if (state, role) == (State.lost, Role.supervisor):
+            expected = {Action.found}
+        if state in (State.delivered, State.collected) and role == Role.citizen:
+            expected = {Action.report}
         assert allowed_actions(state, role) == expected
+
+
+def test_the_citizens_answer_leaves_a_delivered_document_where_it_is():
+    for state in (State.delivered, State.collected):
+        assert decide(state, Action.report, Role.citizen).to == state
+    with pytest.raises(TransitionRefused) as refused:
+        decide(State.out_for_delivery, Action.report, Role.citizen)
+    assert refused.value.code == RefusalCode.wrong_state
+
+
+def test_a_citizen_tells_where_and_when_only_while_they_may_still_choose_delivery():
+    for state in State:
+        told = {a for a in (Action.share_location, Action.reschedule)
+                if a in allowed_actions(state, Role.citizen)}
+        chooses = Action.choose_home in allowed_actions(state, Role.citizen)
+        assert told == ({Action.share_location, Action.reschedule} if chooses else set())
 
 
 def test_a_found_item_goes_back_to_the_agency_not_to_the_citizen():
@@ -145,11 +172,12 @@ def test_administrators_handle_no_items():
     assert all(not allowed_actions(s, Role.admin) for s in State)
 
 
-def test_citizen_choices_never_move_the_item():
-    for (state, action), row in TRANSITIONS.items():
-        if Role.citizen in row.roles:
-            assert action in (Action.choose_home, Action.choose_pickup)
-            assert row.to == state
+def test_citizen_events_never_move_the_item():
+    citizens = {(state, action) for (state, action), row in TRANSITIONS.items()
+                if Role.citizen in row.roles}
+    assert {a for _, a in citizens} == {Action.choose_home, Action.choose_pickup,
+                                        Action.share_location, Action.reschedule, Action.report}
+    assert all(TRANSITIONS[key].to == key[0] for key in citizens)
 
 
 def test_citizen_cannot_change_the_choice_once_the_item_is_with_a_courier_or_shelved():
