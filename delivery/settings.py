@@ -21,6 +21,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: bytes = b""
     anchor_signing_key: bytes = b""  # ANCHOR_SIGNING_KEY; see `anchor_signing_key()`
+    # ANCHOR_EARLIER_KEYS: public keys (hex) of signing keys retired, whose anchors still count.
+    anchor_earlier_keys: tuple[str, ...] = ()
     s10_service_indicator: str = "RR"
     log_level: str = "INFO"
     max_body_bytes: int = 16 * 1024 * 1024
@@ -75,6 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             secret_key=_secret_key(env, data_dir),
             anchor_signing_key=_ed25519_seed(env.get("ANCHOR_SIGNING_KEY") or ""),
+            anchor_earlier_keys=_public_keys(env.get("ANCHOR_EARLIER_KEYS") or ""),
             s10_service_indicator=env.get("S10_SERVICE_INDICATOR", "RR"),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 16 * 1024 * 1024)),
@@ -153,6 +156,15 @@ def anchor_signing_key(settings: Settings) -> bytes:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return _ed25519_seed(path.read_text())
+
+
+def _public_keys(text: str) -> tuple[str, ...]:
+    keys = tuple(k.lower() for k in text.replace(",", " ").split())
+    for key in keys:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"ANCHOR_EARLIER_KEYS holds Ed25519 public keys, 64 hex digits each,"
+                             f" separated by commas: {key[:16]}… is not one")
+    return keys
 
 
 def _ed25519_seed(text: str) -> bytes:

@@ -17,19 +17,27 @@ async def find_breaks(conn, tracking_number: str | None) -> list[chain.ChainBrea
 
 
 async def check(conn, tracking_number: str | None, *,
-                public_key: str | None = None) -> verify.Report:
-    """The log's breaks; with `public_key` (this server's, hex), the stored anchors' too."""
+                public_keys: frozenset[str] | None = None) -> verify.Report:
+    """The log's breaks; with `public_keys` (this server's, hex: see `trusted_keys`), the stored
+    anchors' too."""
     if tracking_number is not None:
         tracking_number = tracking_number.strip().upper()
         if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM items WHERE "
                                    "tracking_number = $1)", tracking_number):
             raise click.ClickException(f"no item {tracking_number}")
-    stored = await anchors.every_anchor(conn) if public_key is not None else None
+    stored = await anchors.every_anchor(conn) if public_keys is not None else None
     return await verify.verify(conn, tracking_number=tracking_number, with_anchors=stored,
-                               public_key=public_key)
+                               public_keys=public_keys)
 
 
-def _print(report: verify.Report, public_key: str | None) -> bool:
+def trusted_keys(settings: Settings) -> frozenset[str]:
+    """The public keys (hex) whose anchors this server vouches for: its signing key's, and
+    those of the keys it signed with before a rotation (ANCHOR_EARLIER_KEYS)."""
+    return frozenset({anchors.public_key_of(anchor_signing_key(settings)),
+                      *settings.anchor_earlier_keys})
+
+
+def _print(report: verify.Report, public_keys: frozenset[str] | None) -> bool:
     """Print the report; whether anything is broken."""
     for b in report.breaks:
         click.echo(f"BROKEN {b.item_id} at event {b.seq}: {b.kind} ({b.detail})")
@@ -38,7 +46,7 @@ def _print(report: verify.Report, public_key: str | None) -> bool:
     click.echo(f"{report.items} items checked")
     if report.anchors_checked:
         click.echo(f"{report.anchors_checked} anchors checked against the log "
-                   f"(this server's public key: {public_key})")
+                   f"(this server's public keys: {', '.join(sorted(public_keys or ()))})")
     return bool(report.breaks or report.anchors)
 
 
@@ -55,11 +63,9 @@ def register(main: click.Group, run) -> None:
         and state with its last event; exit 1 on any break."""
         if with_anchors and tracking_number is not None:
             raise click.UsageError("--anchors checks whole days: leave out --item")
-        public_key = None
-        if with_anchors:
-            public_key = anchors.public_key_of(anchor_signing_key(Settings.from_env()))
-        report = run(lambda conn: check(conn, tracking_number, public_key=public_key))
-        if _print(report, public_key):
+        keys = trusted_keys(Settings.from_env()) if with_anchors else None
+        report = run(lambda conn: check(conn, tracking_number, public_keys=keys))
+        if _print(report, keys):
             sys.exit(1)
         click.echo("custody chains intact")
 

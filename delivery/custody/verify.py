@@ -51,9 +51,9 @@ class Report(msgspec.Struct, kw_only=True):
 
 async def verify(conn: asyncpg.Connection, *, tracking_number: str | None = None,
                  with_anchors: list[anchors.Anchor] | None = None,
-                 public_key: str | None = None) -> Report:
+                 public_keys: frozenset[str] | None = None) -> Report:
     """Every break of the stored log (of one item, when named); and of the anchors given, each
-    of which must be signed by `public_key` (hex) when given."""
+    of which must be signed by one of `public_keys` (hex) when given."""
     report = Report()
     days = {a.day: merkle.RootBuilder() for a in with_anchors or ()}
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
@@ -65,7 +65,7 @@ async def verify(conn: asyncpg.Connection, *, tracking_number: str | None = None
             report.breaks += [_orphan(r["item_id"]) for r in await conn.fetch(ORPHANS)]
     for anchor in with_anchors or ():
         report.anchors_checked += 1
-        report.anchors += _check_anchor(anchor, days[anchor.day], public_key)
+        report.anchors += _check_anchor(anchor, days[anchor.day], public_keys)
     return report
 
 
@@ -108,11 +108,12 @@ def _add_leaves(days: dict[date, merkle.RootBuilder], tn: str, events: list[dict
 
 
 def _check_anchor(anchor: anchors.Anchor, builder: merkle.RootBuilder,
-                  public_key: str | None) -> list[AnchorBreak]:
+                  public_keys: frozenset[str] | None) -> list[AnchorBreak]:
     found = []
-    if public_key is not None and anchor.public_key != public_key:
+    if public_keys is not None and anchor.public_key not in public_keys:
         found.append(AnchorBreak(day=anchor.day, detail=(
-            f"signed by {anchor.public_key}, not by this server's key")))
+            f"signed by {anchor.public_key}, not by this server's key nor one it used before "
+            "(ANCHOR_EARLIER_KEYS)")))
     if not anchors.signature_holds(anchor):
         found.append(AnchorBreak(day=anchor.day, detail="its signature does not hold"))
     root = builder.root().hex()

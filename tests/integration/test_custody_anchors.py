@@ -181,20 +181,41 @@ async def test_an_item_removed_with_its_whole_history_is_caught_by_the_anchors(
     assert anchored.exit_code == 1 and "the log gives 3 heads" in anchored.output
 
 
+async def _signed_elsewhere(conn, key: bytes) -> anchors.Anchor:
+    """Today's true anchor, signed with `key` rather than the server's, stored as made."""
+    today = _today()
+    other = anchors.signed(key, today, await anchors.heads_of_day(conn, today))
+    await conn.execute("INSERT INTO anchors (day, root, count, signature, public_key) "
+                       "VALUES ($1, $2, $3, $4, $5)", today, bytes.fromhex(other.root),
+                       other.count, bytes.fromhex(other.signature),
+                       bytes.fromhex(other.public_key))
+    return other
+
+
 async def test_an_anchor_not_signed_by_this_server_is_reported(client, conn, settings,
                                                                monkeypatch):
     await _a_few_changes(client, conn)
-    today = _today()
-    forged = anchors.signed(bytes(range(32)), today, await anchors.heads_of_day(conn, today))
-    await conn.execute("INSERT INTO anchors (day, root, count, signature, public_key) "
-                       "VALUES ($1, $2, $3, $4, $5)", today, bytes.fromhex(forged.root),
-                       forged.count, bytes.fromhex(forged.signature),
-                       bytes.fromhex(forged.public_key))
+    forged = await _signed_elsewhere(conn, bytes(range(32)))
     result = await verify(settings, monkeypatch, "--anchors")
     assert result.exit_code == 1
-    assert f"BROKEN anchor {today}: signed by {forged.public_key}, not by this server's key" \
-        in result.output
+    assert (f"BROKEN anchor {_today()}: signed by {forged.public_key}, not by this server's key "
+            "nor one it used before (ANCHOR_EARLIER_KEYS)") in result.output
     assert "its signature does not hold" not in result.output
+
+
+async def test_anchors_signed_before_a_key_rotation_still_hold_once_the_old_key_is_listed(
+        client, conn, settings, monkeypatch):
+    await _a_few_changes(client, conn)
+    retired = await _signed_elsewhere(conn, bytes(range(32)))  # the key in use until yesterday
+    monkeypatch.setenv("ANCHOR_EARLIER_KEYS", f"{'ab' * 32}, {retired.public_key.upper()}")
+    result = await verify(settings, monkeypatch, "--anchors")
+    assert result.exit_code == 0, result.output
+    assert "1 anchors checked" in result.output and retired.public_key in result.output
+
+    monkeypatch.setenv("ANCHOR_EARLIER_KEYS", "not-a-key")
+    refused = await verify(settings, monkeypatch, "--anchors")
+    assert refused.exit_code != 0
+    assert "ANCHOR_EARLIER_KEYS holds Ed25519 public keys" in str(refused.exception)
 
 
 async def test_anchors_are_never_changed_or_removed(client, conn, settings):
