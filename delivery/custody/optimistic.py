@@ -1,17 +1,24 @@
-"""An upload of common scans in two round trips: a read without locks, then one statement.
+"""An upload of item scans in two round trips: a read without locks, then one statement.
 
 `read` fetches what the rules need: the account, the handheld's last time, the scan ids seen
-before, the items with the heads of their custody chains. The scans are judged in memory
+before, the items with the heads of their custody chains, and what the scans need besides
+(`fastscan.Needs`: the couriers and bags named, the items' bags, where returning items are,
+whether the member of staff is locked out of hand-overs). The scans are judged in memory
 (`fastscan.plan_batch`); `write` then claims the scan ids with their results, moves the items
-(each only if its state, hand-over and chain are still the ones read, recording each chain's new
-head), appends the chained events and the outbox rows and notes the handheld's time, all in one
-statement: one transaction, with no BEGIN or COMMIT round trip, holding its row locks only while
-it runs.
+(each only if its state, hand-over and chain are still the ones read, and a code proved still
+the live one), appends the chained events, outbox rows, bag memberships and alerts and notes the
+handheld's time, all in one statement: one transaction, with no BEGIN or COMMIT round trip,
+holding its row locks only while it runs.
 
-The statement ends by checking that it claimed every scan id and moved every item. If not
-(another upload got there first, the account was just deactivated, an event was appended to a
-chain since the read), the whole statement fails and leaves nothing behind: `write` says so, and
-the caller takes its transactional path, which reads everything again under locks.
+The statement ends by checking that it claimed every scan id, moved every item, and that every
+bag it put items in is still open (locked until it commits, so a dispatch waits for them). If
+not (another upload got there first, the account was just deactivated, an event was appended
+to a chain since the read, the bag was dispatched), the whole statement fails and leaves nothing
+behind: `write` says so, and the caller takes its transactional path, which reads everything
+again under locks. Whatever else the read saw (the item's bags and place, a courier) changes
+only with an event on the item's chain, which the statement checks. A staff lockout that
+commits after the read does not stop it: the upload is then ordered before the lockout, and it
+has no wrong attempt in it (one makes the whole upload take the transactional path).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ A batch is one transaction. The common scans are judged in memory and written se
 (`fastscan`); the others run one by one, each in its own savepoint, so a refused scan undoes only
 itself. Either way each item's scans take effect in the order sent.
 
-An upload made only of common scans (the usual one, and every single scan sent as it happens)
-first tries the shortest way: one read, then one statement that writes it all (`optimistic`).
+An upload of item scans (the usual one, and every single scan sent as it happens) first tries the
+shortest way: one read, then one statement that writes it all (`optimistic`).
 Should anything have changed in between, that statement writes nothing and the upload takes the
 transactional way above.
 """
