@@ -62,11 +62,11 @@ from benchmarks.support import (  # noqa: E402
     open_loop,
     serve,
 )
-from delivery import db  # noqa: E402
 from delivery.agencies.services import create_agency  # noqa: E402
 from delivery.custody import chain  # noqa: E402
 from delivery.demo import cast  # noqa: E402
-from delivery.geo import HALABJA_CODE  # noqa: E402
+from delivery.platform import db  # noqa: E402
+from delivery.sites.geo import HALABJA_CODE  # noqa: E402
 from delivery.staff.services import create_staff  # noqa: E402
 from routing.demo_areas import demo_areas, demo_branches  # noqa: E402
 

@@ -35,10 +35,11 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 
-from delivery import db, outbox  # noqa: E402
 from delivery.messaging.channel import SEND_CONCURRENCY  # noqa: E402
-from delivery.migrate import migrate  # noqa: E402
-from delivery.seed import load_reference_data  # noqa: E402
+from delivery.outbox import rows as outbox  # noqa: E402
+from delivery.platform import db  # noqa: E402
+from delivery.platform.migrate import migrate  # noqa: E402
+from delivery.sites.services import load_reference_data  # noqa: E402
 from notifications.links import tracking_url  # noqa: E402
 from notifications.render import render_sms  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402

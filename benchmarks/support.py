@@ -21,9 +21,10 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from delivery import db  # noqa: E402
-from delivery.migrate import migrate  # noqa: E402
-from delivery.seed import load_reference_data, seed_demo_sites  # noqa: E402
+from delivery.demo.seed import seed_demo_sites  # noqa: E402
+from delivery.platform import db  # noqa: E402
+from delivery.platform.migrate import migrate  # noqa: E402
+from delivery.sites.services import load_reference_data  # noqa: E402
 
 
 def database_url(url: str, name: str) -> str:

@@ -11,8 +11,8 @@ from typing import Any
 import click
 import uvloop
 
-from delivery import db, logs, runtime
-from delivery.settings import Settings
+from delivery.platform import db, logs, runtime
+from delivery.platform.settings import Settings
 
 
 def _run_with_servers(work: Callable[[Settings], Awaitable[Any]]) -> Any:
@@ -71,7 +71,7 @@ def worker() -> None:
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run from several processes at once)."""
-    from delivery.migrate import migrate as apply
+    from delivery.platform.migrate import migrate as apply
 
     async def work(settings: Settings) -> None:
         done = await _with_conn(settings, apply)
@@ -86,9 +86,9 @@ def migrate() -> None:
 def seed_demo(password: str | None) -> None:
     """Load reference data and the demo world and day: branches, agency, staff of every role,
     documents in every state, today's route, a complaint (only into an empty database)."""
+    from delivery.demo.seed import seed_if_empty
     from delivery.demo.walk import render_walk
-    from delivery.migrate import migrate as apply
-    from delivery.seed import seed_if_empty
+    from delivery.platform.migrate import migrate as apply
     from delivery.staff.model import password_problem
 
     if password is not None and (problem := password_problem(password)):
@@ -108,8 +108,8 @@ def seed_demo(password: str | None) -> None:
 
 def _run_db(work: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run `work(conn)` on a migrated database; domain errors become a clean CLI error."""
-    from delivery.errors import DomainError
-    from delivery.migrate import migrate as apply
+    from delivery.platform.errors import DomainError
+    from delivery.platform.migrate import migrate as apply
 
     async def both(conn: Any) -> Any:
         await apply(conn)
@@ -130,7 +130,7 @@ def areas() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 def import_areas(file: Any) -> None:
     """Import service areas from a GeoJSON FeatureCollection (properties.branch_code)."""
-    from delivery.sites import import_areas as run_import
+    from delivery.sites.services import import_areas as run_import
 
     result = _run_db(lambda conn: run_import(conn, file.read()))
     click.echo(f"{len(result.accepted)} areas imported, {len(result.repaired)} repaired, "

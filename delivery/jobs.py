@@ -10,10 +10,10 @@ import httpx
 
 from delivery.agencies import webhooks
 from delivery.custody import tasks as custody_tasks
-from delivery.dispatch import deliver_outbox
 from delivery.messaging.tasks import start_sms, stop_sms
+from delivery.outbox.relay import run_relay
+from delivery.outbox.runner import deliver_outbox
 from delivery.planning import tasks as planning_tasks
-from delivery.relay import run_relay
 
 FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []

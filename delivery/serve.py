@@ -9,12 +9,12 @@ import gc
 import click
 import uvicorn
 
-from delivery import db
-from delivery.app import create_app
+from delivery.demo.seed import seed_if_empty
 from delivery.demo.walk import DemoDay, render_walk
-from delivery.migrate import migrate
-from delivery.seed import seed_if_empty
-from delivery.settings import Settings
+from delivery.platform import db
+from delivery.platform.migrate import migrate
+from delivery.platform.settings import Settings
+from delivery.web.app import create_app
 from delivery.worker import build_worker
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from arq import Worker
 from arq.constants import in_progress_key_prefix
 
-from delivery import db
-from delivery.app import redis_settings
-from delivery.settings import Settings
+from delivery.platform import db
+from delivery.platform.runtime import redis_settings
+from delivery.platform.settings import Settings
 
 
 def _functions() -> list[Any]:

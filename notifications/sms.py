@@ -18,6 +18,8 @@ from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from delivery.platform.privacy import mask_phone
+
 # Twilio error codes that no retry can fix (https://www.twilio.com/docs/api/errors).
 PERMANENT_TWILIO_CODES = frozenset(
     {
@@ -76,11 +78,6 @@ class SmsGateway(Protocol):
     async def send(self, to_e164: str, body: str, *, kind: str, reference: str) -> SendResult:
         """Send body to the number; raise PermanentSmsError or TransientSmsError."""
         ...
-
-
-def mask_phone(phone: str) -> str:
-    """The phone number with all but its last three digits hidden."""
-    return "*" * max(len(phone) - 3, 0) + phone[-3:]
 
 
 def error_from_twilio(status: int, code: int | None, message: str) -> Exception:

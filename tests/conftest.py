@@ -18,9 +18,9 @@ import msgspec
 import pytest
 import redis.asyncio as aioredis
 
-from delivery import db
-from delivery.migrate import migrate
-from delivery.settings import Settings
+from delivery.platform import db
+from delivery.platform.migrate import migrate
+from delivery.platform.settings import Settings
 
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 KEEP_TABLES = {"schema_migrations", "governorates", "service_area_version"}
@@ -45,7 +45,7 @@ def servers() -> Iterator[tuple[str, str]]:
     if pg and rd:
         yield pg, rd
         return
-    from delivery.embedded import EmbeddedServers
+    from delivery.platform.embedded import EmbeddedServers
 
     with tempfile.TemporaryDirectory(prefix="tasheel-test-") as tmp:
         embedded = EmbeddedServers(Path(tmp), postgres=not pg, redis=not rd)
@@ -66,7 +66,7 @@ async def database_url(servers: tuple[str, str]) -> AsyncIterator[str]:
     url = _with_database(servers[0], name)
     conn = await db.connect(url)
     await migrate(conn)
-    from delivery.seed import load_reference_data
+    from delivery.sites.services import load_reference_data
 
     await load_reference_data(conn)
     await conn.close()
@@ -125,7 +125,7 @@ async def client(settings: Settings) -> AsyncIterator:
     """An HTTP client talking to the whole app, lifespan included."""
     from litestar.testing import AsyncTestClient
 
-    from delivery.app import create_app
+    from delivery.web.app import create_app
 
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
@@ -134,6 +134,6 @@ async def client(settings: Settings) -> AsyncIterator:
 @pytest.fixture
 async def demo_sites(conn: asyncpg.Connection) -> None:
     """The demo branches, their service areas and the Baghdad sorting centre."""
-    from delivery.seed import seed_demo_sites
+    from delivery.demo.seed import seed_demo_sites
 
     await seed_demo_sites(conn)

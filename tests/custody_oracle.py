@@ -40,7 +40,7 @@ COURIERS = (COURIER, COURIER2)
 HOME, OTHER = "home", "other"  # the branch serving the items, and another one
 NEW_HOME_BAG, NEW_OTHER_BAG = -1, -2  # a bag the driver opens before the move is judged
 
-# What the hand-over rules of a document type are (delivery/intake/doctypes.py):
+# What the hand-over rules of a document type are (delivery/custody/doctypes.py):
 # (needs the holder's ID digits, a proxy may collect).
 DOC_TYPES = {"passport": (True, False), "continuity_confirmation": (False, True),
              "vehicle_registration": (True, True)}

@@ -1,10 +1,12 @@
-"""Agency-facing routes that are not about documents: the webhook endpoint and its log."""
+"""Agency-facing routes that are not about documents (the webhook endpoint and its log), and the
+administrators' management of agencies' API keys."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, put
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
@@ -13,6 +15,7 @@ from delivery.agencies import services
 from delivery.agencies.model import bearer_token
 from delivery.agencies.store import Agency
 from delivery.agencies.webhooks import DeliveryOut, WebhookIn, WebhookOut, configure, deliveries
+from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
 
 async def current_agency(request: Request[Any, Any, Any], state: State) -> Agency:
@@ -45,3 +48,37 @@ class WebhookController(Controller):
         """Every attempt, with the endpoint's answer or the error; page with `before`."""
         async with state.pool.acquire() as conn:
             return await deliveries(conn, agency.id, before=before, limit=limit)
+
+
+class NewKeyOut(msgspec.Struct, frozen=True, kw_only=True):
+    """A new API key of the agency, shown only now (it is stored as a hash)."""
+
+    agency: str
+    api_key: str
+    note: str = "shown only now; the old keys keep working until revoked"
+
+
+class AgencyKeysController(Controller):
+    path = "/v1/admin/agencies/{code:str}/keys"
+    tags = ["staff"]
+    dependencies = STAFF_DEPENDENCIES
+    guards = [require_roles("admin")]
+    security = [{"staffToken": []}]
+
+    @post("/", status_code=201, summary="Issue a new API key for an agency")
+    async def rotate(self, state: State, staff: StaffUser, code: str,
+                     revoke_old: bool = False) -> NewKeyOut:
+        """The new key is returned once; `?revoke_old=true` stops the old ones at once.
+        Administrators only."""
+        async with state.pool.acquire() as conn:
+            key = await services.rotate_key(conn, code, revoke_old=revoke_old)
+        return NewKeyOut(agency=code, api_key=key)
+
+    @delete("/{prefix:str}", status_code=204, summary="Revoke one of an agency's API keys")
+    async def revoke(self, state: State, staff: StaffUser, code: str, prefix: str) -> None:
+        """The key stops working at once. Administrators only."""
+        async with state.pool.acquire() as conn:
+            await services.revoke_key(conn, code, prefix)
+
+
+HANDLERS = [WebhookController, AgencyKeysController]

@@ -6,7 +6,7 @@ import asyncpg
 
 from delivery.agencies import model, store
 from delivery.agencies.store import Agency
-from delivery.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
+from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 
 
 async def create_agency(conn: asyncpg.Connection, *, code: str, name: str,

@@ -15,8 +15,8 @@ import httpx
 import msgspec
 
 from delivery.custody.model import State
-from delivery.dispatch import Claimed, Done, GiveUp, Result, TryLater, backoff
-from delivery.errors import FieldError, InvalidInput
+from delivery.outbox.runner import Claimed, Done, GiveUp, Result, TryLater, backoff
+from delivery.platform.errors import FieldError, InvalidInput
 from notifications.signing import new_webhook_secret, sign_webhook
 
 SIGNATURE_HEADER = "Tasheel-Signature"
@@ -129,7 +129,7 @@ async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claime
 
 
 def event_body(event_id: int, payload: dict[str, Any]) -> bytes:
-    """The JSON an agency receives for an outbox row (see `delivery.agencies.events`)."""
+    """The JSON an agency receives for an outbox row (see `delivery.web.webhook_events`)."""
     return msgspec.json.encode({"id": event_id, **payload})
 
 

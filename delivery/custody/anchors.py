@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from delivery.custody import merkle
-from delivery.errors import FieldError, InvalidInput
+from delivery.platform.errors import FieldError, InvalidInput
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 TOPIC = "custody.anchor"

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from delivery.custody import anchors
 from delivery.custody.anchors import Anchor
-from delivery.errors import FieldError, InvalidInput, NotFound
+from delivery.platform.errors import FieldError, InvalidInput, NotFound
 
 LIST_PARAMETERS = {"from", "to"}
 DEFAULT_SPAN = timedelta(days=30)

@@ -16,8 +16,8 @@ from delivery.custody.judge import ScanAction
 from delivery.custody.model import Action
 from delivery.custody.scans import FailReason
 from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
-from delivery.errors import FieldError, PayloadTooLarge
-from delivery.openapi import documented_as
+from delivery.platform.apidoc import documented_as
+from delivery.platform.errors import FieldError, PayloadTooLarge
 from delivery.staff.auth import (
     STAFF_DEPENDENCIES,
     TOKEN_STAFF_DEPENDENCIES,

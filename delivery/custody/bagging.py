@@ -18,7 +18,7 @@ from delivery.custody import store
 from delivery.custody.bags import new_bag_id
 from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.services import Actor, record
-from delivery.errors import FieldError, InvalidInput, NotAllowed
+from delivery.platform.errors import FieldError, InvalidInput, NotAllowed
 from delivery.staff.auth import StaffUser
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 from delivery.custody import anchors, chain, verify
-from delivery.settings import Settings, anchor_signing_key
+from delivery.platform.settings import Settings, anchor_signing_key
 
 
 async def find_breaks(conn, tracking_number: str | None) -> list[chain.ChainBreak]:

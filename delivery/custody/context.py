@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import msgspec
 
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
 from delivery.custody.model import TypeRules, type_rules
-from delivery.intake.context import derive_key
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
-from delivery.settings import Settings
+from delivery.platform.keys import derive_key
+from delivery.platform.settings import Settings
 
 
 class CustodyContext(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,7 +26,6 @@ import asyncpg
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from delivery import db, outbox
 from delivery.custody import judge, log, places, proof, store
 from delivery.custody.bags import is_valid_bag_id, looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
@@ -34,6 +33,8 @@ from delivery.custody.judge import Scan
 from delivery.custody.model import PLACE_ACTIONS, UNPLACED, Action, Place, Role, Transition
 from delivery.custody.services import Actor, event_of, webhook_of
 from delivery.custody.store import ScanItem
+from delivery.outbox import rows as outbox
+from delivery.platform import db
 from delivery.staff.auth import StaffUser
 
 

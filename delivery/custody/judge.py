@@ -42,8 +42,7 @@ from delivery.custody.model import (
     required_proof,
 )
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS, OtpVerdict, check_otp, verify_otp
-from delivery.intake.fingerprint import national_id_hash
-from delivery.intake.masking import mask_name
+from delivery.platform.privacy import mask_name, national_id_hash
 from delivery.staff.auth import StaffUser
 
 A = Action

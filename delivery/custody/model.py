@@ -310,7 +310,7 @@ TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
 
 
 class TypeRules(Protocol):
-    """What a document type asks of its hand-over (`intake.doctypes.DocumentType` is one)."""
+    """What a document type asks of its hand-over (`doctypes.DocumentType` is one)."""
 
     needs_id_check: bool  # the last four digits of the holder's (or proxy's) national ID too
     proxy_allowed: bool  # someone else may collect it, showing their own ID

@@ -28,11 +28,11 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from delivery import db
 from delivery.custody import fastscan, store
 from delivery.custody.bags import normalize_code
 from delivery.custody.judge import Scan, ScanResult
 from delivery.custody.store import ScanItem
+from delivery.platform import db
 from delivery.staff.auth import StaffUser
 
 # What may fail the statement because of a writer in between: it then wrote nothing.

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 import asyncpg
 import msgspec
 
-from delivery import outbox
 from delivery.custody import store
 from delivery.custody.bags import looks_like_bag, normalize_code
 from delivery.custody.context import CustodyContext
@@ -26,6 +25,7 @@ from delivery.custody.otp import (
     otp_mac,
 )
 from delivery.custody.store import ScanItem
+from delivery.outbox import rows as outbox
 from delivery.staff.auth import StaffUser
 
 # Scans judged on a code (and ID digits): see `hold`.

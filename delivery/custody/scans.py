@@ -17,7 +17,6 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from delivery import db
 from delivery.custody import bagging, fastscan, judge, optimistic, places, proof, store
 from delivery.custody.bags import normalize_code
 from delivery.custody.clock import check_device_time
@@ -38,7 +37,8 @@ from delivery.custody.judge import (
 from delivery.custody.model import Action, Role, State, TransitionRefused
 from delivery.custody.services import Actor, ChangedMeanwhile, record
 from delivery.custody.store import ScanItem
-from delivery.errors import Unauthenticated
+from delivery.platform import db
+from delivery.platform.errors import Unauthenticated
 from delivery.staff.auth import StaffUser
 
 A = Action

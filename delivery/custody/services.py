@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import asyncpg
 import msgspec
 
-from delivery import outbox
 from delivery.custody import log
 from delivery.custody.item import ItemRef
 from delivery.custody.model import Action, Role, State, Transition, TransitionRefused, decide
-from delivery.errors import NotFound
+from delivery.outbox import rows as outbox
+from delivery.platform.errors import NotFound
 
 SELECT_AGENCY_ITEM = """
 SELECT id, state, agency_id, tracking_number, external_ref, branch_id

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
-from delivery import db
 from delivery.custody.item import ScanItem
+from delivery.platform import db
 
 __all__ = ["ScanItem"]
 

@@ -13,7 +13,7 @@ from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS
 from delivery.custody.services import Actor, record
 from delivery.custody.store import ScanItem
-from delivery.errors import Conflict, NotFound
+from delivery.platform.errors import Conflict, NotFound
 from delivery.staff.auth import StaffUser
 
 

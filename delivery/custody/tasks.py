@@ -25,7 +25,7 @@ from delivery.custody.model import (
     decide,
 )
 from delivery.custody.services import Actor, record
-from delivery.settings import anchor_signing_key
+from delivery.platform.settings import anchor_signing_key
 
 BATCH = 200
 SCHEDULER = Actor(role=Role.scheduler)

@@ -28,7 +28,7 @@ from delivery.intake.context import intake_context
 from delivery.intake.validate import batch_elements
 from delivery.planning import services as planning
 from delivery.planning import shifts
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from delivery.staff import services as staff_services
 from delivery.staff.auth import StaffUser
 from delivery.staff.model import StaffMember

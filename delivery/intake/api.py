@@ -16,12 +16,12 @@ from litestar.params import Parameter
 from delivery.agencies.api import AGENCY_DEPENDENCIES
 from delivery.agencies.store import Agency
 from delivery.custody.model import State as ItemState
-from delivery.errors import FieldError, InvalidInput
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
-from delivery.openapi import with_json_body
+from delivery.platform.apidoc import with_json_body
+from delivery.platform.errors import FieldError, InvalidInput
 
 IDEMPOTENCY_KEY_MAX = 255
 LIST_PARAMETERS = frozenset({"state", "document_type", "external_ref", "branch", "updated_since",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import msgspec
 
-from delivery.geo import governorate_codes
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
-from delivery.settings import Settings
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
+from delivery.platform.keys import derive_key
+from delivery.platform.settings import Settings
+from delivery.sites.geo import governorate_codes
 from routing.index_cache import AreaIndexCache
 
 
@@ -19,11 +18,6 @@ class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
     service_indicator: str
     max_nearest_km: float
     areas: AreaIndexCache
-
-
-def derive_key(secret: bytes, purpose: str) -> bytes:
-    """A separate key per purpose, so one leaked hash key opens nothing else."""
-    return hashlib.sha256(b"tasheel:" + purpose.encode() + b":" + secret).digest()
 
 
 def intake_context(settings: Settings) -> IntakeContext:

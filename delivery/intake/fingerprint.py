@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,11 +37,6 @@ FIELD_POINTERS: dict[str, str] = {
     "lon": "/delivery/location/lon",
     "branch_code": "/delivery/branch_code",
 }
-
-
-def national_id_hash(key: bytes, nid: str) -> bytes:
-    """HMAC-SHA256 of a normalised national ID, scoped so the key can serve other uses too."""
-    return hmac.digest(key, b"national-id\x00" + nid.encode(), "sha256")
 
 
 def comparable_form(doc: NormalisedDocument, key: bytes) -> dict[str, str]:

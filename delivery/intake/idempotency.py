@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 from litestar import Response
 
-from delivery.errors import InvalidInput
+from delivery.platform.errors import InvalidInput
 
 # A replayed answer says so. `Idempotent-Replayed` is the name the first integrators were given;
 # it is still sent beside the documented one.

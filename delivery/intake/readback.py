@@ -6,15 +6,16 @@ from datetime import datetime
 
 import asyncpg
 
-from delivery.errors import NotFound
 from delivery.intake import store
-from delivery.intake.masking import masked_citizen
 from delivery.intake.schemas import (
     BranchRefOut,
     CustodyEventOut,
     DocumentOut,
+    MaskedCitizenOut,
     MaskedDeliveryOut,
 )
+from delivery.platform.errors import NotFound
+from delivery.platform.privacy import mask_name, mask_phone
 
 
 async def document(conn: asyncpg.Connection, agency_id: int, tracking_number: str, *,
@@ -60,3 +61,8 @@ def to_out(row: asyncpg.Record, events: list[asyncpg.Record] | None) -> Document
             CustodyEventOut(at=e["server_at"], action=e["action"], state=e["to_state"],
                             site=e["site"], reason=e["reason"]) for e in events],
     )
+
+
+def masked_citizen(*, name: str, phone_e164: str, language: str | None) -> MaskedCitizenOut:
+    """The citizen block of an agency answer."""
+    return MaskedCitizenOut(name=mask_name(name), phone=mask_phone(phone_e164), language=language)

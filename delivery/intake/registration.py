@@ -8,13 +8,14 @@ from datetime import datetime
 import msgspec
 import numpy as np
 
-from delivery import outbox
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
 from delivery.custody.model import ENTRY, Action, Role
 from delivery.intake import fingerprint, s10, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.validate import NormalisedDocument
+from delivery.outbox import rows as outbox
+from delivery.platform.privacy import national_id_hash
 from notifications.links import new_tracking_token, token_hash
 from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
 
@@ -105,7 +106,7 @@ def _row(ctx: IntakeContext, f: Fresh, token: str, head: bytes) -> store.NewItem
         external_ref=d.external_ref, fingerprint=f.candidate.fingerprint,
         comparable=f.candidate.comparable, document_type=d.document_type, name=d.name,
         phone=d.phone_e164,
-        national_id_hash=fingerprint.national_id_hash(ctx.national_id_key, d.national_id),
+        national_id_hash=national_id_hash(ctx.national_id_key, d.national_id),
         national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
         district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
         lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,

@@ -14,10 +14,10 @@ from typing import Annotated, Literal, get_args
 import msgspec
 from msgspec import Meta
 
+from delivery.custody import doctypes
 from delivery.custody.model import State
-from delivery.errors import FieldError
-from delivery.intake import doctypes
-from delivery.openapi import documented_as
+from delivery.platform.apidoc import documented_as
+from delivery.platform.errors import FieldError
 
 Language = Literal["ar", "ckb", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
@@ -129,7 +129,7 @@ class CustodyEventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class MaskedCitizenOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The holder, masked: initials and the last three phone digits (see `masking.py`)."""
+    """The holder, masked: initials and the last three phone digits (see `platform/privacy.py`)."""
 
     name: str
     phone: str

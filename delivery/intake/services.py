@@ -9,13 +9,13 @@ import asyncpg
 import msgspec
 
 from delivery.agencies.store import Agency
-from delivery.errors import Conflict, FieldError, InvalidInput
 from delivery.intake import fingerprint, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.registration import Candidate, Fresh, Registration, assign, registration
 from delivery.intake.schemas import BatchResultOut
 from delivery.intake.validate import BatchElement, Judged, NormalisedDocument
-from delivery.overlap import write_while_preparing
+from delivery.platform.errors import Conflict, FieldError, InvalidInput
+from delivery.platform.overlap import write_while_preparing
 from routing.assign import AreaIndex
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"

@@ -7,9 +7,9 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from delivery import outbox
 from delivery.custody import log as custody_log
-from delivery.db import renumbered
+from delivery.outbox import rows as outbox
+from delivery.platform.db import renumbered
 
 SELECT_EXISTING = """
 SELECT external_ref, tracking_number, fingerprint, comparable

@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 import msgspec
 import phonenumbers
 
-from delivery.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
-from delivery.intake.doctypes import DocumentTypes
+from delivery.custody.doctypes import DocumentTypes
 from delivery.intake.schemas import (
     DELIVERY_MODES,
     LANGUAGES,
@@ -36,6 +35,7 @@ from delivery.intake.schemas import (
     DocumentIn,
     ExternalRef,
 )
+from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
 
 T = TypeVar("T")
 

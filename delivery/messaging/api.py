@@ -11,10 +11,10 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 from twilio.request_validator import RequestValidator
 
-from delivery.errors import NotAllowed
 from delivery.messaging import services
 from delivery.messaging.store import DeadLetter
-from delivery.settings import Settings
+from delivery.platform.errors import NotAllowed
+from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'

@@ -28,8 +28,6 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from delivery.coalesce import Coalescer
-from delivery.dispatch import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
 from delivery.messaging import store
 from delivery.messaging.model import (
     LINK_KINDS,
@@ -44,7 +42,9 @@ from delivery.messaging.model import (
     message_values,
     scrubbed,
 )
+from delivery.outbox.runner import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
 from delivery.planning.store import planned_window
+from delivery.platform.coalesce import Coalescer
 from notifications.links import tracking_url
 from notifications.quiet_hours import QuietHours, next_send_time
 from notifications.ratelimit import SmsRateLimiter, wait_for_capacity

@@ -8,9 +8,9 @@ import asyncpg
 
 from delivery.custody.model import CHOICE_STATES, Action, Role, State, TransitionRefused, decide
 from delivery.custody.services import Actor, ItemRef, record
-from delivery.errors import Conflict, NotFound
 from delivery.messaging import store
 from delivery.messaging.model import PROVIDER_STATUS
+from delivery.platform.errors import Conflict, NotFound
 from notifications.optout import classify_inbound
 
 CHOICES = {"choose_home": (Action.choose_home, "home"),

@@ -9,8 +9,8 @@ from decimal import Decimal
 import asyncpg
 import msgspec
 
-from delivery.coalesce import Coalescer
 from delivery.messaging.model import STATUS_RANK, ItemForSms, opening_hours_text
+from delivery.platform.coalesce import Coalescer
 
 ITEM_COLUMNS = """
 SELECT i.id, i.citizen_phone, i.language, a.language AS agency_language, a.name AS agency_name,

@@ -15,7 +15,7 @@ from delivery.messaging.channel import (
     sender_rate,
 )
 from delivery.messaging.store import MessageRecords
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from notifications.quiet_hours import parse_quiet_hours
 from notifications.ratelimit import SmsRateLimiter
 from notifications.sms import SmsGateway, gateway_from_settings

@@ -12,8 +12,8 @@ from litestar.datastructures import State
 from litestar.params import Parameter
 
 from delivery.custody.model import State as ItemState
-from delivery.errors import Conflict, NotFound
 from delivery.ops import store
+from delivery.platform.errors import Conflict, NotFound
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 from delivery.tracking.api import CSS, PRIVATE_HEADERS, TEMPLATES
 

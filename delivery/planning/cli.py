@@ -9,7 +9,7 @@ import click
 
 from delivery.planning import services, shifts, views
 from delivery.planning.model import VEHICLES, local_day
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 
 
 def _today() -> dt.date:

@@ -16,7 +16,6 @@ import asyncpg
 import msgspec
 import numpy as np
 
-from delivery.errors import InvalidInput, NotFound
 from delivery.planning import store
 from delivery.planning.model import (
     DayPlan,
@@ -31,7 +30,8 @@ from delivery.planning.model import (
     speeds_kmh,
 )
 from delivery.planning.shifts import shifts_on
-from delivery.settings import Settings
+from delivery.platform.errors import InvalidInput, NotFound
+from delivery.platform.settings import Settings
 from routing.matrix import HaversineTimes, OsrmTimes, Point, TravelTimes
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ import datetime as dt
 import asyncpg
 import msgspec
 
-from delivery.errors import FieldError, InvalidInput, NotFound
 from delivery.planning.model import DAY_S, VEHICLES, Shift, hours_s
-from delivery.settings import Settings
+from delivery.platform.errors import FieldError, InvalidInput, NotFound
+from delivery.platform.settings import Settings
 
 SELECT_COURIER = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
 UPSERT_PROFILE = """

@@ -15,7 +15,7 @@ from arq.cron import cron
 
 from delivery.planning import services
 from delivery.planning.model import BAGHDAD, local_day
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 
 PLANNED_TODAY = "SELECT EXISTS (SELECT 1 FROM route_plans WHERE day = $1 AND trigger = 'cron')"
 

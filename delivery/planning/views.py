@@ -7,10 +7,10 @@ import datetime as dt
 import asyncpg
 import msgspec
 
-from delivery.errors import NotFound
-from delivery.intake.masking import mask_name, mask_phone
 from delivery.planning import store
 from delivery.planning.model import window_text
+from delivery.platform.errors import NotFound
+from delivery.platform.privacy import mask_name, mask_phone
 from routing.areas import geometry_from_wkb
 from routing.plans import CourierRoute, Plan, Stop, Visit
 from routing.svg import render_plan_svg

@@ -15,9 +15,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from delivery.errors import NotAllowed, Unauthenticated
-from delivery.intake.context import derive_key
-from delivery.settings import Settings
+from delivery.platform.errors import NotAllowed, Unauthenticated
+from delivery.platform.keys import derive_key
+from delivery.platform.settings import Settings
 from delivery.staff import store
 from delivery.staff.model import StaffMember
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from delivery.staff import services, store
 from delivery.staff.model import StaffRole
 

@@ -9,8 +9,8 @@ import asyncpg
 import msgspec
 from redis.asyncio import Redis
 
-from delivery.errors import Conflict, FieldError, InvalidInput, RateLimited, Unauthenticated
-from delivery.settings import Settings
+from delivery.platform.errors import Conflict, FieldError, InvalidInput, RateLimited, Unauthenticated
+from delivery.platform.settings import Settings
 from delivery.staff import model, store
 from delivery.staff.auth import issue_token
 from delivery.staff.model import StaffMember, StaffRole

@@ -23,7 +23,7 @@ from litestar.datastructures import Cookie, State
 from markupsafe import Markup
 
 from delivery.custody.model import TransitionRefused
-from delivery.errors import InvalidInput, NotFound, RateLimited
+from delivery.platform.errors import InvalidInput, NotFound, RateLimited
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
 from notifications.links import token_hash

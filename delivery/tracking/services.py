@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import asyncpg
 import msgspec
 
-from delivery import outbox
+from delivery.custody.doctypes import DocumentTypes
 from delivery.custody.model import (
     Action,
     RefusalCode,
@@ -18,10 +18,10 @@ from delivery.custody.model import (
     decide,
 )
 from delivery.custody.services import Actor, ItemRef, record
-from delivery.errors import InvalidInput, NotFound
 from delivery.intake.context import IntakeContext, derive_key
-from delivery.intake.doctypes import DocumentTypes
-from delivery.settings import Settings
+from delivery.outbox import rows as outbox
+from delivery.platform.errors import InvalidInput, NotFound
+from delivery.platform.settings import Settings
 from delivery.tracking import store
 from delivery.tracking.model import (
     Offers,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
+from delivery.custody.doctypes import DocumentTypes
 from delivery.custody.model import HOLD_STATES, type_rules
-from delivery.intake.doctypes import DocumentTypes
-from delivery.intake.masking import mask_name, mask_phone
 from delivery.intake.schemas import Language
+from delivery.platform.privacy import mask_name, mask_phone
 from delivery.tracking import i18n
 from delivery.tracking.model import WINDOWS
 from delivery.tracking.services import PageView, PickupOption

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from delivery.errors import Conflict, InvalidInput
+from delivery.platform.errors import Conflict, InvalidInput
 from delivery.staff import services as staff
 from tests.helpers import auth, create_agency, staff_token
 

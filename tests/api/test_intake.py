@@ -139,7 +139,7 @@ async def test_assignment_follows_each_rule(client, key):
 async def test_point_outside_every_area_goes_to_the_nearest_branch_within_reach(settings, conn):
     from litestar.testing import AsyncTestClient
 
-    from delivery.app import create_app
+    from delivery.web.app import create_app
 
     key = await create_agency(conn, "MOI-B")
     # South of Basra, outside every demo area (beyond the border), 130 km from Basra's branch.
@@ -206,7 +206,7 @@ async def test_cancel_only_before_leaving_the_sorting_centre(client, key, conn):
 
 
 async def test_a_running_app_notices_new_service_areas(client, key, conn):
-    from delivery.sites import import_areas
+    from delivery.sites.services import import_areas
 
     point = {"lat": 33.3200, "lon": 44.3800}
     before = (await client.post("/v1/documents", json=document("S-1", location=point),

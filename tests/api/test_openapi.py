@@ -16,10 +16,10 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.custody.judge import HANDHELD_ACTIONS
 from delivery.custody.model import State
 from delivery.custody.scans import FAIL_REASONS
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.intake.schemas import LANGUAGES
 from tests.api.openapi_support import (
     PROBLEM_JSON,
@@ -384,7 +384,7 @@ async def test_real_webhook_events_match_the_documented_ones(client, conn, doc, 
 
     from delivery.agencies.webhooks import event_body
     from delivery.custody import anchors
-    from delivery.settings import anchor_signing_key
+    from delivery.platform.settings import anchor_signing_key
     from tests.api.test_tracking_forms import form
 
     created = await client.post("/v1/documents", json=document("W-1"), headers=callers.agency)

@@ -5,8 +5,8 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from delivery import errors
-from delivery.problems import DOMAIN_PROBLEMS, EXCEPTION_HANDLERS, PROBLEM_JSON
+from delivery.platform import errors
+from delivery.web.problems import DOMAIN_PROBLEMS, EXCEPTION_HANDLERS, PROBLEM_JSON
 from tests.helpers import create_agency, document
 
 
@@ -99,7 +99,7 @@ async def test_every_domain_error_maps_to_its_own_problem(error_class):
 
 
 def test_citizen_tokens_never_reach_the_logs_in_a_path():
-    from delivery.problems import loggable_path
+    from delivery.web.problems import loggable_path
 
     assert loggable_path("/t/abcDEF123_-xyz/mode") == "/t/[token]/mode"
     assert loggable_path("/v1/track/abcDEF123_-xyz") == "/v1/track/[token]"

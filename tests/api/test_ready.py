@@ -9,8 +9,8 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from delivery.app import create_app
-from delivery.embedded import redis_server_bin
+from delivery.platform.embedded import redis_server_bin
+from delivery.web.app import create_app
 from tests.helpers import free_port
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from delivery.settings import PROJECT_ROOT
+from delivery.platform.settings import PROJECT_ROOT
 
 VENDOR = PROJECT_ROOT / "delivery" / "static" / "vendor"
 VIEWERS = ["/schema", "/schema/swagger"]

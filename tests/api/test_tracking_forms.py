@@ -7,8 +7,8 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from delivery.app import create_app
 from delivery.custody import chain, log
+from delivery.web.app import create_app
 from tests.api.tracking_support import DORA, KARKH, new_item
 from tests.helpers import staff_token
 

@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 
-from delivery.app import create_app
-from delivery.settings import PROJECT_ROOT, Settings
+from delivery.platform.settings import PROJECT_ROOT, Settings
+from delivery.web.app import create_app
 from tests.api.tracking_support import DORA, KARKH, new_item
 from tests.helpers import free_port
 

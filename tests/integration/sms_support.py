@@ -8,10 +8,10 @@ import secrets
 import msgspec
 from arq import create_pool
 
-from delivery import outbox
-from delivery.app import redis_settings
-from delivery.relay import relay_once
-from delivery.settings import Settings
+from delivery.outbox import rows as outbox
+from delivery.outbox.relay import relay_once
+from delivery.platform.runtime import redis_settings
+from delivery.platform.settings import Settings
 from delivery.worker import build_worker
 from tests.fakes.twilio import FakeTwilio
 

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from delivery.agencies import services
 from delivery.cli import main
-from delivery.db import connect
-from delivery.errors import Unauthenticated
+from delivery.platform.db import connect
+from delivery.platform.errors import Unauthenticated
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from delivery.cli import main
 from delivery.custody import anchors, chain, log, tasks
-from delivery.settings import anchor_signing_key
+from delivery.platform.settings import anchor_signing_key
 from tests.custody_world import applied, build_world, submit
 from tests.fakes.receiver import WebhookReceiver
 from tests.helpers import auth, create_agency

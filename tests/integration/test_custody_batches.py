@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from delivery import db
 from delivery.custody import chain, log, scans, store
 from delivery.custody.bags import new_bag_id
 from delivery.custody.context import custody_context
 from delivery.custody.model import Role, State, allowed_actions
 from delivery.custody.scans import HANDHELD_ACTIONS, Scan
+from delivery.platform import db
 from delivery.staff.auth import StaffUser
 from tests.custody_rows import INSERT_ITEM, _world
 

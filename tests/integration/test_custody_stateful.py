@@ -54,7 +54,7 @@ from delivery.custody import chain, log, scans, supervisor, tasks, verify
 from delivery.custody.context import CustodyContext, custody_context
 from delivery.custody.model import Action, State
 from delivery.custody.scans import Scan
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from delivery.staff import services as staff_services
 from delivery.staff.auth import StaffUser
 from tests.custody_oracle import (

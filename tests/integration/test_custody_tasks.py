@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from delivery import db
 from delivery.custody import tasks
 from delivery.custody.context import custody_context
+from delivery.platform import db
 from tests.custody_world import state_of, submit
 from tests.helpers import create_agency
 

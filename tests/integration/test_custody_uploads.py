@@ -6,12 +6,12 @@ import itertools
 import secrets
 from datetime import UTC, datetime
 
-from delivery import db
 from delivery.custody import chain, fastscan, log, optimistic, scans
 from delivery.custody.context import custody_context
 from delivery.custody.model import Role
 from delivery.custody.otp import otp_mac
 from delivery.custody.scans import Scan, ScanResult
+from delivery.platform import db
 from tests.custody_rows import INSERT_ITEM, _world
 
 _SERIAL = itertools.count(1)

@@ -9,10 +9,10 @@ import psutil
 import pytest
 from litestar.testing import AsyncTestClient
 
-from delivery.app import create_app
-from delivery.embedded import EmbeddedServers, pg_bin_dir, redis_server_bin
+from delivery.platform.embedded import EmbeddedServers, pg_bin_dir, redis_server_bin
+from delivery.platform.settings import Settings
 from delivery.serve import prepare_database
-from delivery.settings import Settings
+from delivery.web.app import create_app
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import uvicorn
 
-from delivery.app import create_app
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
+from delivery.web.app import create_app
 from tests.custody_world import (
     applied,
     build_world,

@@ -5,7 +5,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from delivery.migrate import MIGRATIONS_DIR, MigrationChanged, discover, migrate
+from delivery.platform.migrate import MIGRATIONS_DIR, MigrationChanged, discover, migrate
 from tests.conftest import _with_database
 
 

@@ -10,9 +10,9 @@ import random
 import msgspec
 import pytest
 
-from delivery import db
 from delivery.planning import services, shifts, store, tasks
 from delivery.planning.model import BAGHDAD, DID_NOT_FIT, NO_COURIER, NO_LOCATION, hours_s
+from delivery.platform import db
 from routing.evaluate import evaluate_plan
 from routing.matrix import HaversineTimes
 from tests.fakes.osrm import FakeOsrm

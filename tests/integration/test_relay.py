@@ -4,13 +4,13 @@ import asyncio
 
 from arq import create_pool
 
-from delivery.app import redis_settings
-from delivery.relay import relay_once
+from delivery.outbox.relay import relay_once
+from delivery.platform.runtime import redis_settings
 from tests.integration.sms_support import add_item, add_sms, phone
 
 
 async def test_two_relays_at_once_enqueue_every_row_exactly_once(settings, conn):
-    from delivery import db
+    from delivery.platform import db
 
     ids_added = [await add_sms(conn, await add_item(conn, phone=phone(60 + n),
                                                     with_branch=False), "delivered")
@@ -45,7 +45,7 @@ async def test_a_row_handed_over_again_becomes_a_new_job(settings, conn):
 
 async def test_a_replayed_hand_over_whose_old_job_holds_other_rows_leaves_no_row_behind(
         settings, conn):
-    from delivery.relay import JOB
+    from delivery.outbox.relay import JOB
 
     ids = [await add_sms(conn, await add_item(conn, phone=phone(100 + n), with_branch=False),
                          "delivered") for n in range(8)]

@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 
 from delivery.messaging import services
 from delivery.messaging.channel import UNKNOWN_OUTCOME
-from delivery.relay import requeue_stale
+from delivery.outbox.relay import requeue_stale
 from tests.fakes.twilio import FakeTwilio
 from tests.integration.sms_support import (
     add_item,
@@ -30,7 +30,7 @@ from tests.integration.sms_support import (
 
 CRASHING_WORKER = """
 import os
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from delivery.worker import build_worker
 
 worker = build_worker(Settings.from_env(), burst=True, handle_signals=False)

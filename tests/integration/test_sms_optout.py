@@ -3,7 +3,7 @@
 import pytest
 from litestar.testing import AsyncTestClient
 
-from delivery.app import create_app
+from delivery.web.app import create_app
 from tests.fakes.twilio import FakeTwilio
 from tests.integration.sms_support import (
     PUBLIC_BASE_URL,

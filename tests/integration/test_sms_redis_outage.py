@@ -12,9 +12,10 @@ from arq import create_pool
 from litestar.testing import AsyncTestClient
 from redis.exceptions import RedisError
 
-from delivery.app import create_app, redis_settings
-from delivery.embedded import redis_server_bin
-from delivery.relay import relay_once, requeue_stale
+from delivery.outbox.relay import relay_once, requeue_stale
+from delivery.platform.embedded import redis_server_bin
+from delivery.platform.runtime import redis_settings
+from delivery.web.app import create_app
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import auth, create_agency, document, free_port
 from tests.integration.sms_support import drain, twilio_settings

@@ -7,7 +7,7 @@ import time
 import msgspec
 import pytest
 
-from delivery.relay import relay_once
+from delivery.outbox.relay import relay_once
 from delivery.worker import build_worker
 from tests.fakes.receiver import WebhookReceiver
 from tests.helpers import auth, create_agency, document
@@ -27,7 +27,7 @@ async def _drain(settings, conn, rounds: int = 40) -> None:
     """Relay ready rows and run a burst worker until nothing is left to do."""
     import arq
 
-    from delivery.app import redis_settings
+    from delivery.platform.runtime import redis_settings
 
     redis = await arq.create_pool(redis_settings(settings.redis_url))
     try:

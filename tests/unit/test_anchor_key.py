@@ -2,7 +2,7 @@
 
 import pytest
 
-from delivery.settings import Settings, anchor_signing_key
+from delivery.platform.settings import Settings, anchor_signing_key
 
 
 def test_a_configured_key_is_used_and_nothing_is_written(tmp_path):

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from delivery.coalesce import Coalescer
+from delivery.platform.coalesce import Coalescer
 
 
 class Recorder:

@@ -9,6 +9,7 @@ import unicodedata
 
 import msgspec
 
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.custody.model import State
 from delivery.demo.cast import FATES, STAFF, demo_documents
 from delivery.demo.walk import (
@@ -20,7 +21,6 @@ from delivery.demo.walk import (
     render_walk,
     route_day,
 )
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.intake.validate import batch_elements
 from delivery.staff.model import SITE_KINDS, StaffRole
 

@@ -1,6 +1,6 @@
 import pytest
 
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentType, DocumentTypes
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentType, DocumentTypes
 
 API_CODES = (
     "passport", "national_id", "driving_licence", "vehicle_registration", "degree_certificate",

@@ -1,17 +1,17 @@
 import msgspec
 import pytest
 
-from delivery.geo import governorate_codes
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.intake.fingerprint import (
     FIELD_POINTERS,
     canonical_fingerprint,
     comparable_form,
     differing_fields,
     fingerprint_of_form,
-    national_id_hash,
 )
 from delivery.intake.validate import NormalisedDocument, decode_single
+from delivery.platform.privacy import national_id_hash
+from delivery.sites.geo import governorate_codes
 
 KEY = b"test-secret"
 RULES = {"types": DEFAULT_DOCUMENT_TYPES, "governorates": governorate_codes()}

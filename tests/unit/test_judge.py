@@ -8,6 +8,7 @@ import pytest
 from delivery.custody import judge
 from delivery.custody.bags import new_bag_id
 from delivery.custody.context import CustodyContext
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.custody.item import ScanItem
 from delivery.custody.judge import (
     Applied,
@@ -23,7 +24,6 @@ from delivery.custody.judge import (
 )
 from delivery.custody.model import Place, State
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS, otp_mac
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.staff.auth import StaffUser
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

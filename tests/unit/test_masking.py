@@ -1,6 +1,7 @@
 import pytest
 
-from delivery.intake.masking import REDACTED, mask_name, mask_phone, masked_citizen, redact
+from delivery.intake.readback import masked_citizen
+from delivery.platform.privacy import REDACTED, mask_name, mask_phone, redact
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from delivery.overlap import write_while_preparing
+from delivery.platform.overlap import write_while_preparing
 
 
 async def test_chunks_are_written_in_order_one_at_a_time_while_the_next_is_prepared():

@@ -2,7 +2,7 @@
 
 import argon2
 
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 from delivery.staff import model, services
 
 

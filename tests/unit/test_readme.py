@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from delivery.cli import main
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

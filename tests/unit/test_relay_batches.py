@@ -1,6 +1,6 @@
 """The relay cuts ready outbox rows into jobs: one channel per job, a bounded size, spread."""
 
-from delivery.relay import JOB_ROWS, OTHER_JOB_ROWS, SPREAD, job_batches, job_id
+from delivery.outbox.relay import JOB_ROWS, OTHER_JOB_ROWS, SPREAD, job_batches, job_id
 
 
 def _rows(channel: str, first: int, count: int) -> list[dict]:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from delivery.errors import Unauthenticated
-from delivery.settings import Settings
+from delivery.platform.errors import Unauthenticated
+from delivery.platform.settings import Settings
 from delivery.staff.auth import issue_token, read_token
 from delivery.staff.model import StaffMember
 

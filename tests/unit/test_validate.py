@@ -8,9 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from delivery.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
-from delivery.geo import governorate_codes
-from delivery.intake.doctypes import DEFAULT_DOCUMENT_TYPES
+from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES
 from delivery.intake.schemas import BatchIn, DocumentIn
 from delivery.intake.validate import (
     DocumentInvalid,
@@ -22,6 +20,8 @@ from delivery.intake.validate import (
     normalise_phone,
     validate_document,
 )
+from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
+from delivery.sites.geo import governorate_codes
 
 GOVERNORATES = governorate_codes()
 RULES = {"types": DEFAULT_DOCUMENT_TYPES, "governorates": GOVERNORATES}
@@ -403,7 +403,7 @@ def test_a_batch_over_the_limit_is_too_large():
 
 
 def test_governorates_are_the_eighteen_iso_codes_and_halabja():
-    from delivery.geo import KURDISTAN_REGION, load_governorates
+    from delivery.sites.geo import KURDISTAN_REGION, load_governorates
 
     governorates = load_governorates()
     assert len(governorates) == 19
@@ -417,7 +417,7 @@ def test_governorates_are_the_eighteen_iso_codes_and_halabja():
 
 
 def test_every_governorate_capital_lies_inside_the_accepted_box():
-    from delivery.geo import load_governorates
+    from delivery.sites.geo import load_governorates
 
     for g in load_governorates():
         doc = decode(body(delivery__governorate=g.code,
@@ -426,7 +426,7 @@ def test_every_governorate_capital_lies_inside_the_accepted_box():
 
 
 def test_a_governorate_file_with_an_unnamed_code_is_refused(tmp_path):
-    from delivery.geo import load_governorates
+    from delivery.sites.geo import load_governorates
 
     path = tmp_path / "g.csv"
     path.write_text("iso_code,name_en,name_ar,name_ku,capital_en,lat,lon\n"

@@ -111,7 +111,7 @@ async def requeue_stale(conn: asyncpg.Connection, *, older_than: timedelta = STA
 
 async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:
     """Relay until `stop` is set; woken early by NOTIFY, else polls every second."""
-    from delivery import db
+    from delivery.platform import db
 
     wake = asyncio.Event()
     conn: asyncpg.Connection | None = None

@@ -22,7 +22,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
-VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 SWAGGER_UI_DIR = VENDOR_DIR / "swagger-ui"
 SWAGGER_UI_URL = "/static/vendor/swagger-ui"
 ONE_YEAR = 365 * 24 * 3600

@@ -1,13 +1,15 @@
-"""Personal data as others may see it: initials, the tail of a phone number, redacted logs."""
+"""Personal data as others may see it, and as it is kept: initials, the tail of a phone number,
+redacted logs, a keyed hash of a national ID. One place, so that a name or a number is masked
+alike on every page, log and report."""
 
 from __future__ import annotations
 
+import hmac
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from delivery.intake.schemas import MaskedCitizenOut
-from delivery.logs import SENSITIVE_KEYS
+from delivery.platform.logs import SENSITIVE_KEYS
 
 REDACTED = "[redacted]"
 VISIBLE_PHONE_DIGITS = 3
@@ -35,9 +37,9 @@ def mask_phone(e164: str) -> str:
     return "+" + "*" * (len(digits) - VISIBLE_PHONE_DIGITS) + tail
 
 
-def masked_citizen(*, name: str, phone_e164: str, language: str | None) -> MaskedCitizenOut:
-    """The citizen block of an agency answer."""
-    return MaskedCitizenOut(name=mask_name(name), phone=mask_phone(phone_e164), language=language)
+def national_id_hash(key: bytes, nid: str) -> bytes:
+    """HMAC-SHA256 of a normalised national ID, scoped so the key can serve other uses too."""
+    return hmac.digest(key, b"national-id\x00" + nid.encode(), "sha256")
 
 
 def redact(record: Mapping[str, Any]) -> dict[str, Any]:

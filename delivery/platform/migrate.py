@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant works; it only has to be the same in every process that migrates.
 ADVISORY_LOCK_KEY = 0x7A5EE1
 FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")

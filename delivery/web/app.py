@@ -11,28 +11,21 @@ from typing import Literal
 
 import msgspec
 from arq import create_pool as create_arq_pool
-from arq.connections import RedisSettings
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from delivery import db, logs, schema_viewer
-from delivery.openapi import API_DESCRIPTION, TasheelOpenAPIConfig
-from delivery.problems import EXCEPTION_HANDLERS
-from delivery.settings import Settings
+from delivery.platform import db, logs
+from delivery.platform.runtime import redis_settings
+from delivery.platform.settings import Settings
+from delivery.web import schema_viewer
+from delivery.web.openapi import API_DESCRIPTION, TasheelOpenAPIConfig
+from delivery.web.problems import EXCEPTION_HANDLERS
 
 READY_TIMEOUT_S = 1.0
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def redis_settings(url: str) -> RedisSettings:
-    """arq's connection settings for a redis:// or unix:// URL, failing fast when Redis is gone."""
-    settings = RedisSettings.from_dsn(url)
-    settings.conn_timeout = 1
-    settings.conn_retries = 0
-    return settings
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -130,7 +123,7 @@ def _lifespan(settings: Settings):
 
 def create_app(settings: Settings) -> Litestar:
     """The whole HTTP service, configured by `settings` and nothing else."""
-    from delivery import routes
+    from delivery.web import handlers as routes
 
     state = State({"settings": settings, "on_start": list(routes.STARTUP)})
     prometheus = PrometheusConfig(app_name="tasheel", prefix="tasheel", group_path=True,
@@ -156,6 +149,6 @@ def create_app(settings: Settings) -> Litestar:
                                                  description="A staff access token"),
                 }),
         ),
-        logging_config=None,  # JSON logs are configured once per process (delivery.logs)
+        logging_config=None,  # JSON logs are configured once per process (delivery.platform.logs)
         debug=False,
     )

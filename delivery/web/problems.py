@@ -12,11 +12,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import UNSET, UnsetType
 
-from delivery import errors
 from delivery.custody.model import TransitionRefused
-from delivery.errors import FieldError
 from delivery.intake.validate import pointer_of
-from delivery.logs import request_id
+from delivery.platform import errors
+from delivery.platform.errors import FieldError
+from delivery.platform.logs import request_id
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """What an agency's webhook receives: the events, as documented in the OpenAPI `webhooks`.
 
-The outbox rows are written as plain dicts on the hot paths (`delivery.outbox`, the citizen's
+The outbox rows are written as plain dicts on the hot paths (`delivery.outbox.rows`, the citizen's
 choices in `delivery.tracking.services`); these Structs describe the JSON bodies they become
 (`webhooks.event_body`), and the tests hold the two together.
 """
@@ -17,7 +17,7 @@ from delivery.custody.anchors import TOPIC as ANCHOR
 from delivery.custody.anchors import Anchor
 from delivery.custody.model import Role, State, allowed_anywhere
 from delivery.intake.schemas import DeliveryMode
-from delivery.outbox import STATE_CHANGED
+from delivery.outbox.rows import STATE_CHANGED
 
 CITIZEN_CHOICE = "item.citizen_choice"
 EVENT_TYPES = (STATE_CHANGED, CITIZEN_CHOICE, ANCHOR)

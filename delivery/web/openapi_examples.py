@@ -224,7 +224,7 @@ _DETAILS = {
 
 
 def problem(kind: Any) -> dict[str, Any]:
-    """An example body of the problem `kind` (a `delivery.problems.ProblemKind`)."""
+    """An example body of the problem `kind` (a `delivery.web.problems.ProblemKind`)."""
     if kind.status == 422:
         return BY_SCHEMA["Problem"]
     body = {"type": "urn:tasheel:problem:" + kind.slug, "title": kind.title,

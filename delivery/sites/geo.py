@@ -1,4 +1,4 @@
-"""Iraq's governorates as reference data, read from `delivery/data/iraq_governorates.csv`."""
+"""Iraq's governorates as reference data, read from `delivery/sites/data/iraq_governorates.csv`."""
 
 from __future__ import annotations
 

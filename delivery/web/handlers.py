@@ -1,0 +1,44 @@
+"""Every HTTP handler of the service, area by area, and what each area sets up at start-up.
+
+Each area keeps its handlers in its own `api.py`; this list is the only place they are gathered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from delivery.agencies.api import HANDLERS as AGENCIES
+from delivery.custody.anchors_api import HANDLERS as ANCHORS
+from delivery.custody.api import HANDLERS as CUSTODY
+from delivery.custody.context import custody_context
+from delivery.intake.api import DocumentsController
+from delivery.intake.context import intake_context
+from delivery.messaging.api import HANDLERS as MESSAGING
+from delivery.ops.api import HANDLERS as OPS
+from delivery.planning.api import HANDLERS as PLANNING
+from delivery.staff.api import HANDLERS as STAFF
+from delivery.staff.api import start_staff
+from delivery.tracking.api import TrackingController, start_tracking
+
+HANDLERS: list[Any] = [
+    DocumentsController,  # agencies hand documents over
+    *AGENCIES,  # their webhooks; administrators manage their keys
+    *STAFF,  # staff log in
+    *CUSTODY,  # handheld scans, bags, supervisors
+    *MESSAGING,  # Twilio's callbacks, dead letters
+    TrackingController,  # the citizen's page
+    *OPS,  # supervisors' pages
+    *PLANNING,  # courier routes
+    *ANCHORS,  # the daily anchors, public
+]
+
+
+async def _start_intake(state: Any) -> None:
+    state.intake = intake_context(state.settings)
+
+
+async def _start_custody(state: Any) -> None:
+    state.custody = custody_context(state.settings)
+
+
+STARTUP = [_start_intake, _start_custody, start_tracking, start_staff]
