@@ -19,7 +19,8 @@ from shapely.geometry import MultiPoint, shape
 
 from routing.areas import Polygonal, ServiceArea, polygonal_part
 
-DEFAULT_GOVERNORATES_CSV = Path(__file__).parents[1] / "delivery" / "data" / "iraq_governorates.csv"
+DEFAULT_GOVERNORATES_CSV = (Path(__file__).parents[1] / "delivery" / "sites" / "data"
+                            / "iraq_governorates.csv")
 DEFAULT_OUTLINES = Path(__file__).parent / "data" / "governorates.geojson"
 
 BAGHDAD = "IQ-BG"

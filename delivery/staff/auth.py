@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 import jwt
-import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -19,7 +18,7 @@ from delivery.platform.errors import NotAllowed, Unauthenticated
 from delivery.platform.keys import derive_key
 from delivery.platform.settings import Settings
 from delivery.staff import store
-from delivery.staff.model import StaffMember
+from delivery.staff.model import StaffAccount, StaffMember
 
 ALGORITHM = "HS256"
 ISSUER = "tasheel"
@@ -27,15 +26,9 @@ AUDIENCE = "tasheel-staff"
 _SCOPE_KEY = "tasheel_staff"
 
 
-class StaffUser(msgspec.Struct, frozen=True, kw_only=True):
+class StaffUser(StaffAccount, frozen=True, kw_only=True):
     """The staff member behind a request, and the handheld they use."""
 
-    id: int
-    username: str
-    role: str
-    site_id: int | None
-    site_code: str | None
-    site_kind: str | None
     device_id: str
 
 

@@ -59,13 +59,20 @@ SITE_KINDS: dict[StaffRole, frozenset[str]] = {
 }
 
 
-class StaffMember(msgspec.Struct, frozen=True, kw_only=True):
+class StaffAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """Who a member of staff is: their account, role and site."""
+
     id: int
     username: str
     role: str
     site_id: int | None
     site_code: str | None
     site_kind: str | None
+
+
+class StaffMember(StaffAccount, frozen=True, kw_only=True):
+    """An account as stored, whether or not it may still log in."""
+
     active: bool
 
 
