@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import asyncpg
@@ -13,16 +12,25 @@ from delivery.platform import db
 __all__ = ["ScanItem"]
 
 
-# In the order of ScanItem's fields.
-_SCAN_ITEM_COLUMNS = """
-    i.id, i.state, i.agency_id, i.tracking_number, i.external_ref, i.document_type,
-    i.branch_id, b.code AS branch_code, c.id AS centre_id, c.code AS centre_code, i.courier_id,
-    i.national_id_last4, i.otp_mac, i.otp_generation, i.otp_wrong, i.otp_locked,
-    i.failed_attempts, i.handover_action, i.chain_length, i.chain_head
-"""
-_SCAN_ITEM = "SELECT" + _SCAN_ITEM_COLUMNS + """
+# ScanItem's fields, in order, as read from items `i`, the branch `b` and its sorting centre `c`.
+_SCAN_ITEM_FIELDS = (
+    ("i.id", "id"), ("i.state", "state"), ("i.agency_id", "agency_id"),
+    ("i.tracking_number", "tracking_number"), ("i.external_ref", "external_ref"),
+    ("i.document_type", "document_type"), ("i.branch_id", "branch_id"),
+    ("b.code", "branch_code"), ("c.id", "centre_id"), ("c.code", "centre_code"),
+    ("i.courier_id", "courier_id"), ("i.national_id_last4", "national_id_last4"),
+    ("i.otp_mac", "otp_mac"), ("i.otp_generation", "otp_generation"),
+    ("i.otp_wrong", "otp_wrong"), ("i.otp_locked", "otp_locked"),
+    ("i.failed_attempts", "failed_attempts"), ("i.handover_action", "handover_action"),
+    ("i.chain_length", "chain_length"), ("i.chain_head", "chain_head"),
+)
+_SCAN_ITEM_COLUMNS = ", ".join(f"{expr} AS {name}" for expr, name in _SCAN_ITEM_FIELDS)
+# The same values as one anonymous row (ROW(...)), read back by `scan_items_of`.
+_SCAN_ITEM_VALUES = ", ".join(expr for expr, _ in _SCAN_ITEM_FIELDS)
+_SCAN_ITEM_JOINS = """
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id = b.sorting_centre
 """
+_SCAN_ITEM = f"SELECT {_SCAN_ITEM_COLUMNS}{_SCAN_ITEM_JOINS}"
 SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1"
 SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
 SELECT_ITEMS_BY_ID = _SCAN_ITEM + " WHERE i.id = ANY($1::bigint[]) ORDER BY i.id"
@@ -44,9 +52,7 @@ claimed AS (
 )
 SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed) AS fresh,
     (SELECT last_device_at FROM devices WHERE device_id = $3) AS last_device_at,
-    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """)
-          FROM items i LEFT JOIN sites b ON b.id = i.branch_id
-          LEFT JOIN sites c ON c.id = b.sorting_centre
+    ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
           WHERE i.tracking_number = ANY($8::text[])) AS items
 """
 # The handheld's latest device time ($1 device, $2 staff, $3 device time, $4 server time), as
@@ -82,9 +88,7 @@ def _read_upload(scans_named: str, items_named: str) -> str:
 SELECT (SELECT active FROM staff WHERE id = $1) AS active,
     (SELECT last_device_at FROM devices WHERE device_id = $2) AS last_device_at,
     ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
-    ARRAY(SELECT ROW(""" + re.sub(r" AS \w+", "", _SCAN_ITEM_COLUMNS) + """)
-          FROM items i LEFT JOIN sites b ON b.id = i.branch_id
-          LEFT JOIN sites c ON c.id = b.sorting_centre
+    ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
           WHERE """ + items_named + """) AS items
 """
 
@@ -275,8 +279,14 @@ SELECT EXISTS (SELECT 1 FROM handover_locks WHERE staff_id = $1 AND unlocked_at 
           WHERE i.tracking_number = ANY($6::text[])) AS places
 """
 # READ_UPLOAD with READ_EXTRAS ($5 on), for an upload whose scans need more than their items.
-READ_UPLOAD_WITH_EXTRAS = (f"SELECT * FROM ({READ_UPLOAD}) AS upload, "
-                           f"({db.renumbered(READ_EXTRAS, 5)}) AS extras")
+def _read_upload_with_extras() -> str:
+    statement = db.Composed()
+    statement.with_("upload", READ_UPLOAD)
+    statement.with_("extras", READ_EXTRAS)
+    return statement.statement("SELECT * FROM upload, extras")
+
+
+READ_UPLOAD_WITH_EXTRAS = _read_upload_with_extras()
 # Items ($1) confirmed in the moving bag that holds them, at $2.
 CONFIRM_IN_BAGS = """
 UPDATE bag_items SET confirmed_at = $2

@@ -9,7 +9,7 @@ import msgspec
 
 from delivery.custody import log as custody_log
 from delivery.outbox import rows as outbox
-from delivery.platform.db import renumbered
+from delivery.platform.db import Composed
 
 SELECT_EXISTING = """
 SELECT external_ref, tracking_number, fingerprint, comparable
@@ -30,8 +30,8 @@ FROM generate_series(1, $1)
 # ON CONFLICT: a concurrent request may have taken a reference since we looked; that item's
 # event and messages are then dropped with it.
 _IS_NEW = "IN (SELECT id FROM new_items)"
-REGISTER = f"""
-WITH new_items AS (
+# $1 the agency, $2 the time, $3 the items (NewItemRow, as jsonb).
+_NEW_ITEMS = """
     INSERT INTO items (id, tracking_number, agency_id, external_ref, fingerprint, comparable,
         document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
         language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
@@ -52,13 +52,21 @@ WITH new_items AS (
     LEFT JOIN sites s ON s.code = t.branch_code
     ON CONFLICT (agency_id, external_ref) DO NOTHING
     RETURNING id, external_ref, tracking_number, chain_head
-),
-first_events AS ({renumbered(custody_log.insert_first_events(
-    "(SELECT id AS item_id, chain_head AS hash FROM new_items)"), 4)}),
-sms AS ({renumbered(outbox.INSERT_SAME_KIND, 19)} WHERE m.item_id {_IS_NEW}),
-webhooks AS ({renumbered(outbox.INSERT_SAME_KIND, 25)} WHERE m.item_id {_IS_NEW})
-SELECT id, external_ref, tracking_number FROM new_items
 """
+
+
+def _register() -> str:
+    statement = Composed()
+    statement.with_("new_items", _NEW_ITEMS)
+    statement.with_("first_events", custody_log.insert_first_events(
+        "(SELECT id AS item_id, chain_head AS hash FROM new_items)"))
+    statement.with_("sms", f"{outbox.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
+    statement.with_("webhooks", f"{outbox.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
+    return statement.statement("SELECT id, external_ref, tracking_number FROM new_items")
+
+
+# Parameters: _NEW_ITEMS', then the first events', the SMS' and the webhooks' (see `register`).
+REGISTER = _register()
 ITEM_OUT_COLUMNS = """
 i.id, i.tracking_number, i.external_ref, i.document_type, i.state, i.citizen_name,
 i.citizen_phone, i.language, i.governorate, i.delivery_mode, i.district,

@@ -58,16 +58,20 @@ def _placeholders(sql: str) -> int:
 
 class Composed:
     """One statement made of parts each written on its own with $1, $2, …: a part's
-    placeholders are numbered on from the parts before it, and its values join `args` in that
-    order, so nobody counts parameters by hand. The same parts in the same order always give
-    the same text (one prepared statement per shape)."""
+    placeholders are numbered on from the parts before it, so nobody counts parameters by hand.
+
+    Built per call, each part comes with its values, collected in `args` in the same order.
+    Built once (a module's constant), parts come without values, and the caller passes the
+    values of every part in order. The same parts in the same order always give the same text
+    (one prepared statement per shape)."""
 
     def __init__(self) -> None:
         self._clauses: list[str] = []
+        self._count = 0  # placeholders so far
         self.args: list = []
 
     def with_(self, name: str, sql: str, *args) -> None:
-        """Add `name AS (sql)`; `args` are the values of `sql`'s $1, $2, …"""
+        """Add `name AS (sql)`; `args`, if given, are the values of `sql`'s $1, $2, …"""
         self._clauses.append(f"{name} AS ({self._numbered(sql, args)})")
 
     def clauses(self, sql: str, *args) -> None:
@@ -77,11 +81,15 @@ class Composed:
     def statement(self, final: str, *args) -> str:
         """The whole text: the WITH-clauses, then `final` (with its own $1, $2, …)."""
         tail = self._numbered(final, args)
+        if self.args and len(self.args) != self._count:
+            raise ValueError("every part of a statement built per call needs its values")
         return f"WITH {', '.join(self._clauses)}\n{tail}" if self._clauses else tail
 
     def _numbered(self, sql: str, args: tuple) -> str:
-        if _placeholders(sql) != len(args):
-            raise ValueError(f"{len(args)} values for {_placeholders(sql)} placeholders")
-        text = renumbered(sql, len(self.args) + 1)
+        used = _placeholders(sql)
+        if args and used != len(args):
+            raise ValueError(f"{len(args)} values for {used} placeholders")
+        text = renumbered(sql, self._count + 1)
+        self._count += used
         self.args.extend(args)
         return text
