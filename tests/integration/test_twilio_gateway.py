@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from twilio.request_validator import RequestValidator
 
+from delivery.platform.privacy import mask_phone
 from notifications.render import render_sms
 from notifications.sms import (
     ConsoleGateway,
@@ -247,7 +248,9 @@ async def test_console_gateway_masks_the_phone_and_keeps_messages(tmp_path, caps
     for i in range(3):
         await console.send(CITIZEN, f"code {i}", kind="otp_reissued", reference=f"r{i}")
     printed = capsys.readouterr().out
-    assert "**********567" in printed and CITIZEN not in printed
+    # Masked as on every page and report: one masking for the whole service.
+    assert f"to {mask_phone(CITIZEN)}:" in printed and CITIZEN not in printed
+    assert mask_phone(CITIZEN) == "+964 *** *** *567"
     assert [m.body for m in console.sent] == ["code 1", "code 2"]
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and CITIZEN not in path.read_text(encoding="utf-8")
