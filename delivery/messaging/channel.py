@@ -43,7 +43,7 @@ from delivery.messaging.model import (
     scrubbed,
 )
 from delivery.outbox.runner import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
-from delivery.planning.store import planned_window
+from delivery.planning.store import planned_windows
 from delivery.platform.coalesce import Coalescer
 from notifications.links import tracking_url
 from notifications.quiet_hours import QuietHours, next_send_time
@@ -123,17 +123,24 @@ async def _plan(runtime: SmsRuntime, conn: asyncpg.Connection,
 
 async def _with_planned_windows(conn: asyncpg.Connection, batch: list[Claimed],
                                 now: dt.datetime) -> list[Claimed]:
-    """Out-for-delivery messages quote the window of the route plan in force, when on it."""
-    return [await _with_window(conn, c, now) for c in batch]
+    """Out-for-delivery messages quote the window of the route plan in force, when on it (one
+    read for the whole batch)."""
+    wanting = [c for c in batch if _wants_window(c)]
+    if not wanting:
+        return batch
+    windows = await planned_windows(conn, [c.item_id for c in wanting], now=now)
+    return [_with_window(c, windows[c.item_id]) if c.item_id in windows and _wants_window(c)
+            else c for c in batch]
 
 
-async def _with_window(conn: asyncpg.Connection, claimed: Claimed, now: dt.datetime) -> Claimed:
+def _wants_window(claimed: Claimed) -> bool:
     values = claimed.payload.get("values") or {}
-    if _kind(claimed) != "out_for_delivery" or "window" in values or claimed.item_id is None:
-        return claimed
-    window = await planned_window(conn, claimed.item_id, now=now)
-    if window is None:
-        return claimed
+    return (_kind(claimed) == "out_for_delivery" and "window" not in values
+            and claimed.item_id is not None)
+
+
+def _with_window(claimed: Claimed, window: str) -> Claimed:
+    values = claimed.payload.get("values") or {}
     payload = {**claimed.payload, "values": {**values, "window": window}}
     return msgspec.structs.replace(claimed, payload=payload)
 

@@ -92,13 +92,15 @@ SELECT plan_version, detail, changed_at FROM route_notices
 WHERE courier_id = $1 AND day = $2 ORDER BY id DESC LIMIT 20
 """
 # The newest plan of the item's branch for the day, and the item's stop in it if it has one.
-SELECT_PLANNED_ARRIVAL = """
-WITH latest AS (
-    SELECT p.id FROM route_plans p JOIN items i ON i.branch_id = p.branch_id
-    WHERE i.id = $1 AND p.day = $2 ORDER BY p.version DESC LIMIT 1
-)
-SELECT r.arrival_at FROM latest JOIN route_stops r ON r.plan_id = latest.id
-WHERE $1 = ANY(r.item_ids)
+# For each item ($1), its planned arrival on day $2 in the newest plan of its branch, if on it.
+SELECT_PLANNED_ARRIVALS = """
+SELECT i.id, r.arrival_at
+FROM items i
+CROSS JOIN LATERAL (SELECT p.id FROM route_plans p
+                    WHERE p.branch_id = i.branch_id AND p.day = $2
+                    ORDER BY p.version DESC LIMIT 1) AS latest
+JOIN route_stops r ON r.plan_id = latest.id AND i.id = ANY(r.item_ids)
+WHERE i.id = ANY($1::bigint[])
 """
 
 
@@ -212,6 +214,12 @@ async def planned_window(conn: asyncpg.Connection, item_id: int, *,
                          now: dt.datetime | None = None) -> str | None:
     """The hour window of the item's planned arrival today ('10:00-11:00', Asia/Baghdad), or
     None when today's plan in force has no stop for it."""
+    return (await planned_windows(conn, [item_id], now=now)).get(item_id)
+
+
+async def planned_windows(conn: asyncpg.Connection, item_ids: list[int], *,
+                          now: dt.datetime | None = None) -> dict[int, str]:
+    """`planned_window` of many items in one read: those on today's plan in force."""
     today = local_day(now or dt.datetime.now(dt.UTC))
-    arrival = await conn.fetchval(SELECT_PLANNED_ARRIVAL, item_id, today)
-    return window_text(arrival) if arrival is not None else None
+    rows = await conn.fetch(SELECT_PLANNED_ARRIVALS, item_ids, today)
+    return {r["id"]: window_text(r["arrival_at"]) for r in rows}
