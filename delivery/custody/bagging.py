@@ -46,18 +46,6 @@ async def open_bag(conn: asyncpg.Connection, staff: StaffUser, destination: str,
 
 
 SYSTEM = Actor(role=Role.system)
-# The open bag an item is in, locked before the item itself, as clerks' bag scans lock them.
-LOCK_OPEN_BAG_OF_ITEM = """
-SELECT g.bag_id, g.origin_id FROM bags g JOIN bag_items bi ON bi.bag_id = g.bag_id
-WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL AND g.status = 'open'
-FOR UPDATE OF g
-"""
-# A bag's items, locked in one order, and the branch each goes to now.
-LOCK_BAG_ITEMS = """
-SELECT id, branch_id FROM items
-WHERE id IN (SELECT item_id FROM bag_items WHERE bag_id = $1 AND removed_at IS NULL)
-ORDER BY id FOR UPDATE
-"""
 _RECALLED = ("{tn} was recalled by its agency: take it out of bag {bag} and keep it in the "
              "sorting centre for the agency")
 _REROUTED = "{tn} now goes to {branch}: take it out of bag {bag} and bag it for {branch}"
@@ -68,7 +56,7 @@ async def leave_open_bag(conn: asyncpg.Connection, item_id: int, *, why: str,
                          now: datetime) -> None:
     """An item that stays in the sorting centre (recalled by its agency, marked lost or damaged)
     leaves its open bag, if any."""
-    bag = await conn.fetchrow(LOCK_OPEN_BAG_OF_ITEM, item_id)
+    bag = await conn.fetchrow(store.LOCK_OPEN_BAG_OF_ITEM, item_id)
     if bag is not None:
         await _leave(conn, bag, item_id, now, why=why,
                      say=_RECALLED if why == "recalled" else _MARKED)
@@ -78,7 +66,7 @@ async def sort_out(conn: asyncpg.Connection, bag: asyncpg.Record, *,
                    now: datetime) -> tuple[list[int], list[int]]:
     """The items of a bag about to be dispatched that still go to its branch, and those taken out
     because their branch changed since they were bagged (a citizen's choice or location)."""
-    rows = await conn.fetch(LOCK_BAG_ITEMS, bag["bag_id"])
+    rows = await conn.fetch(store.LOCK_BAG_ITEMS, bag["bag_id"])
     staying = [r["id"] for r in rows if r["branch_id"] == bag["destination_id"]]
     rerouted = [r["id"] for r in rows if r["branch_id"] != bag["destination_id"]]
     await take_out_rerouted(conn, bag, rerouted, now=now)

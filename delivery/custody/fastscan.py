@@ -175,7 +175,7 @@ async def load_for(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]
     if not needs:
         return Loaded()
     if needs.proof:
-        await conn.execute(proof.HOLD_STAFF, staff.id)
+        await conn.execute(store.HOLD_STAFF, staff.id)
     if needs.bags:
         await conn.execute(store.LOCK_BAGS, needs.bags)
     return needs.loaded(await conn.fetchrow(store.READ_EXTRAS, *needs.args(staff)))

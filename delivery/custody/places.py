@@ -9,24 +9,18 @@ from __future__ import annotations
 
 import asyncpg
 
+from delivery.custody import store
 from delivery.custody.model import PLACING, UNPLACED, Action, Place, State
 
-LAST_PLACING = """
-SELECT e.from_state, e.action FROM custody_events e
-JOIN unnest($2::text[], $3::text[]) AS p (from_state, action)
-  ON p.from_state = e.from_state AND p.action = e.action
-WHERE e.item_id = $1
-ORDER BY e.seq DESC LIMIT 1
-"""
 _PLACING_KEYS = sorted(PLACING)
-# The placing rows as two parallel arrays, for LAST_PLACING and `store.READ_EXTRAS`.
+# The placing rows as two parallel arrays, for store.LAST_PLACING and `store.READ_EXTRAS`.
 FROM_STATES = [str(s) for s, _ in _PLACING_KEYS]
 ACTIONS = [str(a) for _, a in _PLACING_KEYS]
 
 
 async def place_of(conn: asyncpg.Connection, item_id: int) -> Place:
     """Where the newest placing event of the item's log left it."""
-    row = await conn.fetchrow(LAST_PLACING, item_id, FROM_STATES, ACTIONS)
+    row = await conn.fetchrow(store.LAST_PLACING, item_id, FROM_STATES, ACTIONS)
     return UNPLACED if row is None else placed_by(row["from_state"], row["action"])
 
 

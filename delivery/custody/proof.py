@@ -30,30 +30,6 @@ from delivery.staff.auth import StaffUser
 
 # Scans judged on a code (and ID digits): see `hold`.
 PROOF_ACTIONS = frozenset({"deliver", "collect"})
-HOLD_STAFF = "SELECT 1 FROM staff WHERE id = $1 FOR NO KEY UPDATE"
-HOLD_ITEM = "SELECT 1 FROM items WHERE tracking_number = $1 FOR NO KEY UPDATE"
-# Never past the limit, and only against the code the attempt was judged on.
-COUNT_WRONG = """
-UPDATE items SET otp_wrong = otp_wrong + 1, otp_locked = otp_wrong + 1 >= $3
-WHERE id = $1 AND otp_generation = $2 AND NOT otp_locked AND otp_wrong < $3
-RETURNING otp_wrong
-"""
-STAFF_LOCKED = "SELECT EXISTS (SELECT 1 FROM handover_locks WHERE staff_id = $1 AND unlocked_at " \
-    "IS NULL)"
-# The wrong attempt, and how many the member of staff made since $5 and since their last unlock.
-STAFF_WRONG = """
-WITH failure AS (
-    INSERT INTO handover_failures (staff_id, item_id, device_id, at) VALUES ($1, $2, $3, $4)
-)
-SELECT count(*) + 1 FROM handover_failures
-WHERE staff_id = $1 AND at > $5
-  AND at > coalesce((SELECT max(unlocked_at) FROM handover_locks WHERE staff_id = $1),
-                    '-infinity')
-"""
-LOCK_STAFF = """
-INSERT INTO handover_locks (staff_id, locked_at, wrong_attempts) VALUES ($1, $2, $3)
-ON CONFLICT (staff_id) WHERE unlocked_at IS NULL DO NOTHING RETURNING id
-"""
 
 
 class FreshCode(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,8 +71,8 @@ async def hold(conn: asyncpg.Connection, staff: StaffUser, action: str, code: st
     """
     tn = normalize_code(code)
     if action in PROOF_ACTIONS and not looks_like_bag(tn):
-        await conn.execute(HOLD_STAFF, staff.id)
-        await conn.execute(HOLD_ITEM, tn)
+        await conn.execute(store.HOLD_STAFF, staff.id)
+        await conn.execute(store.HOLD_ITEM, tn)
 
 
 async def count_wrong(conn: asyncpg.Connection, staff: StaffUser, attempt: WrongAttempt, *,
@@ -104,7 +80,7 @@ async def count_wrong(conn: asyncpg.Connection, staff: StaffUser, attempt: Wrong
     """Count a wrong attempt (once the scan's savepoint is undone) against the item and the
     member of staff; the refusal as the count really is (an attempt that found the limit
     reached is not counted)."""
-    counted = await conn.fetchval(COUNT_WRONG, attempt.item_id, attempt.generation,
+    counted = await conn.fetchval(store.COUNT_WRONG, attempt.item_id, attempt.generation,
                                   MAX_WRONG_ATTEMPTS)
     if counted is not None:
         await _count_for_staff(conn, staff, attempt.item_id, now)
@@ -113,11 +89,11 @@ async def count_wrong(conn: asyncpg.Connection, staff: StaffUser, attempt: Wrong
 
 async def _count_for_staff(conn: asyncpg.Connection, staff: StaffUser, item_id: int,
                            now: datetime) -> None:
-    made = await conn.fetchval(STAFF_WRONG, staff.id, item_id, staff.device_id, now,
+    made = await conn.fetchval(store.STAFF_WRONG, staff.id, item_id, staff.device_id, now,
                                now - STAFF_WRONG_WINDOW)
     if made < STAFF_MAX_WRONG_ATTEMPTS:
         return
-    if await conn.fetchval(LOCK_STAFF, staff.id, now, made) is not None:
+    if await conn.fetchval(store.LOCK_STAFF, staff.id, now, made) is not None:
         hours = int(STAFF_WRONG_WINDOW.total_seconds() // 3600)
         await store.add_alert(conn, kind="staff_locked", site_id=staff.site_id,
                               staff_id=staff.id, device_id=staff.device_id, now=now,

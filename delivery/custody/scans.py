@@ -289,7 +289,7 @@ async def _decided(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUs
 
 
 async def _load_staff_locked(conn, staff, scan, seen) -> None:
-    seen.staff_locked = bool(await conn.fetchval(proof.STAFF_LOCKED, staff.id))
+    seen.staff_locked = bool(await conn.fetchval(store.STAFF_LOCKED, staff.id))
 
 
 async def _load_bag(conn, staff, scan, seen) -> None:

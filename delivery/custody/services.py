@@ -7,25 +7,11 @@ from datetime import UTC, datetime
 import asyncpg
 import msgspec
 
-from delivery.custody import log
+from delivery.custody import log, store
 from delivery.custody.item import ItemRef
 from delivery.custody.model import Action, Role, State, Transition, TransitionRefused, decide
 from delivery.outbox import rows as outbox
 from delivery.platform.errors import NotFound
-
-SELECT_AGENCY_ITEM = """
-SELECT id, state, agency_id, tracking_number, external_ref, branch_id
-FROM items WHERE agency_id = $1 AND tracking_number = $2
-"""
-# Optimistic: the change lands only if nobody moved the item since we read it. Both lock the
-# row and return the head of its chain, which cannot move until we commit.
-MOVE_ITEM = """
-UPDATE items SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2
-RETURNING chain_length, chain_head
-"""
-TOUCH_ITEM = """
-UPDATE items SET updated_at = $2 WHERE id = $1 RETURNING chain_length, chain_head
-"""
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,13 +34,13 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
     """
     moved = transition.to != item.state
     if moved:
-        head = await conn.fetchrow(MOVE_ITEM, item.id, item.state, transition.to, now)
+        head = await conn.fetchrow(store.MOVE_ITEM, item.id, item.state, transition.to, now)
         if head is None:
             raise ChangedMeanwhile(
                 "wrong_state", f"{item.tracking_number} was changed by another scan just now",
                 {"tracking_number": item.tracking_number})
     else:
-        head = await conn.fetchrow(TOUCH_ITEM, item.id, now)
+        head = await conn.fetchrow(store.TOUCH_ITEM, item.id, now)
     await log.append_onto(conn, (head["chain_length"], head["chain_head"]), [event_of(
         item, transition, action, actor, now=now, device_at=device_at, payload=payload)])
     rows = list(extra_outbox)
@@ -89,7 +75,7 @@ async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
     (`returning`, out of any open bag), which signs for it there (`returned`).
     """
     async with conn.transaction():
-        row = await conn.fetchrow(SELECT_AGENCY_ITEM, agency_id, tracking_number)
+        row = await conn.fetchrow(store.SELECT_AGENCY_ITEM, agency_id, tracking_number)
         if row is None:
             raise NotFound(f"no item {tracking_number} for this agency")
         item = ItemRef(id=row["id"], state=row["state"], agency_id=row["agency_id"],

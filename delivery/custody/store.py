@@ -287,11 +287,150 @@ def _read_upload_with_extras() -> str:
 
 
 READ_UPLOAD_WITH_EXTRAS = _read_upload_with_extras()
+
 # Items ($1) confirmed in the moving bag that holds them, at $2.
 CONFIRM_IN_BAGS = """
 UPDATE bag_items SET confirmed_at = $2
 WHERE item_id = ANY($1::bigint[]) AND removed_at IS NULL AND confirmed_at IS NULL
   AND bag_id IN (SELECT bag_id FROM bags WHERE status IN ('dispatched', 'arrived'))
+"""
+
+# --- bags the system empties (recalls, new branches, supervisors' marks) -------------------------
+
+# The open bag an item is in, locked before the item itself, as clerks' bag scans lock them.
+LOCK_OPEN_BAG_OF_ITEM = """
+SELECT g.bag_id, g.origin_id FROM bags g JOIN bag_items bi ON bi.bag_id = g.bag_id
+WHERE bi.item_id = $1 AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL AND g.status = 'open'
+FOR UPDATE OF g
+"""
+# A bag's items, locked in one order, and the branch each goes to now.
+LOCK_BAG_ITEMS = """
+SELECT id, branch_id FROM items
+WHERE id IN (SELECT item_id FROM bag_items WHERE bag_id = $1 AND removed_at IS NULL)
+ORDER BY id FOR UPDATE
+"""
+
+# --- where a returning item is -------------------------------------------------------------------
+
+LAST_PLACING = """
+SELECT e.from_state, e.action FROM custody_events e
+JOIN unnest($2::text[], $3::text[]) AS p (from_state, action)
+  ON p.from_state = e.from_state AND p.action = e.action
+WHERE e.item_id = $1
+ORDER BY e.seq DESC LIMIT 1
+"""
+
+# --- hand-over proof: locks and wrong attempts ---------------------------------------------------
+
+HOLD_STAFF = "SELECT 1 FROM staff WHERE id = $1 FOR NO KEY UPDATE"
+HOLD_ITEM = "SELECT 1 FROM items WHERE tracking_number = $1 FOR NO KEY UPDATE"
+# Never past the limit, and only against the code the attempt was judged on.
+COUNT_WRONG = """
+UPDATE items SET otp_wrong = otp_wrong + 1, otp_locked = otp_wrong + 1 >= $3
+WHERE id = $1 AND otp_generation = $2 AND NOT otp_locked AND otp_wrong < $3
+RETURNING otp_wrong
+"""
+STAFF_LOCKED = "SELECT EXISTS (SELECT 1 FROM handover_locks WHERE staff_id = $1 AND unlocked_at " \
+    "IS NULL)"
+# The wrong attempt, and how many the member of staff made since $5 and since their last unlock.
+STAFF_WRONG = """
+WITH failure AS (
+    INSERT INTO handover_failures (staff_id, item_id, device_id, at) VALUES ($1, $2, $3, $4)
+)
+SELECT count(*) + 1 FROM handover_failures
+WHERE staff_id = $1 AND at > $5
+  AND at > coalesce((SELECT max(unlocked_at) FROM handover_locks WHERE staff_id = $1),
+                    '-infinity')
+"""
+LOCK_STAFF = """
+INSERT INTO handover_locks (staff_id, locked_at, wrong_attempts) VALUES ($1, $2, $3)
+ON CONFLICT (staff_id) WHERE unlocked_at IS NULL DO NOTHING RETURNING id
+"""
+
+# --- single changes outside the handheld (agencies, the citizen, the system) ---------------------
+
+SELECT_AGENCY_ITEM = """
+SELECT id, state, agency_id, tracking_number, external_ref, branch_id
+FROM items WHERE agency_id = $1 AND tracking_number = $2
+"""
+# Optimistic: the change lands only if nobody moved the item since we read it. Both lock the
+# row and return the head of its chain, which cannot move until we commit.
+MOVE_ITEM = """
+UPDATE items SET state = $3, updated_at = $4 WHERE id = $1 AND state = $2
+RETURNING chain_length, chain_head
+"""
+TOUCH_ITEM = """
+UPDATE items SET updated_at = $2 WHERE id = $1 RETURNING chain_length, chain_head
+"""
+
+# --- supervisors: staff locks and what needs their eye -------------------------------------------
+
+SELECT_STAFF = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
+UNLOCK_STAFF = """
+UPDATE handover_locks SET unlocked_at = $2, unlocked_by = $3, unlock_reason = $4
+WHERE staff_id = $1 AND unlocked_at IS NULL RETURNING id
+"""
+RESOLVE_STAFF_ALERTS = """
+UPDATE custody_alerts SET resolved_at = $2
+WHERE staff_id = $1 AND kind = 'staff_locked' AND resolved_at IS NULL
+"""
+# $1: the supervisor's site (NULL: everything, for administrators); items by branch or centre.
+_MINE = "($1::bigint IS NULL OR b.id = $1 OR b.sorting_centre = $1)"
+UNCONFIRMED_HANDOVERS = f"""
+SELECT 'unconfirmed_handover' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site,
+    NULL AS device_id, i.handover_since AS since,
+    i.handover_action || ' not confirmed by the receiving side' AS detail
+FROM items i LEFT JOIN sites b ON b.id = i.branch_id
+WHERE i.handover_since < $2 AND {_MINE}
+"""
+UNCONFIRMED_MANIFEST = f"""
+SELECT 'unconfirmed_manifest' AS kind, i.tracking_number, g.bag_id, b.code AS site,
+    NULL AS device_id, g.arrived_at AS since,
+    'in the manifest of bag ' || g.bag_id || ' but never scanned at the branch' AS detail
+FROM bag_items bi JOIN bags g USING (bag_id) JOIN items i ON i.id = bi.item_id
+    JOIN sites b ON b.id = g.destination_id
+WHERE g.status = 'arrived' AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL
+    AND g.arrived_at < $3 AND {_MINE}
+"""
+RECORDED = f"""
+SELECT a.kind, i.tracking_number, NULL AS bag_id, b.code AS site, a.device_id,
+    a.created_at AS since, a.detail
+FROM custody_alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN sites b ON b.id = a.site_id
+WHERE a.resolved_at IS NULL AND {_MINE}
+"""
+LOCKED = f"""
+SELECT 'locked' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
+    i.updated_at AS since,
+    'locked after wrong codes or ID digits: unlock it (the citizen gets a new code)' AS detail
+FROM items i LEFT JOIN sites b ON b.id = i.branch_id WHERE i.otp_locked AND {_MINE}
+"""
+STUCK = f"""
+SELECT 'stuck' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
+    i.updated_at AS since, i.state || ' since ' || to_char(i.updated_at, 'YYYY-MM-DD HH24:MI')
+    AS detail
+FROM items i LEFT JOIN sites b ON b.id = i.branch_id
+WHERE i.state = ANY($4::text[]) AND i.updated_at < $2 - interval '2 days' AND {_MINE}
+"""
+FLAGGED_CLOCKS = """
+SELECT 'clock' AS kind, NULL AS tracking_number, NULL AS bag_id, t.code AS site, s.device_id,
+    max(s.server_at) AS since, 'device clock ' || array_to_string(s.clock_flags, ', ') AS detail
+FROM scans s JOIN staff f ON f.id = s.staff_id LEFT JOIN sites t ON t.id = f.site_id
+WHERE s.clock_flags <> '{}' AND ($1::bigint IS NULL OR f.site_id = $1)
+GROUP BY t.code, s.device_id, s.clock_flags
+"""
+ALERTS = " UNION ALL ".join([UNCONFIRMED_HANDOVERS, UNCONFIRMED_MANIFEST, RECORDED, LOCKED,
+                             STUCK, FLAGGED_CLOCKS]) + " ORDER BY since"
+
+# --- scheduled moves -----------------------------------------------------------------------------
+
+CLAIM_EXPIRED_HOLDS = """
+SELECT id FROM items WHERE state = ANY($1::text[]) AND hold_until <= $2
+ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
+"""
+CLAIM_EXHAUSTED = """
+SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
+    AND handover_action IS NULL
+ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 
 

@@ -112,78 +112,21 @@ class StaffLockOut(msgspec.Struct, frozen=True, kw_only=True):
     locked: bool
 
 
-SELECT_STAFF = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
-UNLOCK_STAFF = """
-UPDATE handover_locks SET unlocked_at = $2, unlocked_by = $3, unlock_reason = $4
-WHERE staff_id = $1 AND unlocked_at IS NULL RETURNING id
-"""
-RESOLVE_STAFF_ALERTS = """
-UPDATE custody_alerts SET resolved_at = $2
-WHERE staff_id = $1 AND kind = 'staff_locked' AND resolved_at IS NULL
-"""
-
-
 async def unlock_staff(conn: asyncpg.Connection, staff: StaffUser, username: str, reason: str,
                        *, now: datetime) -> StaffLockOut:
     """Let a member of the supervisor's site hand items over again, with the reason recorded."""
     async with conn.transaction():
-        member = await conn.fetchrow(SELECT_STAFF, username.strip().lower())
+        member = await conn.fetchrow(store.SELECT_STAFF, username.strip().lower())
         if member is None or not (staff.role == Role.admin or member["site_id"] == staff.site_id):
             raise NotFound(f"no member of staff {username} at {staff.site_code or 'your site'}")
-        if await conn.fetchval(UNLOCK_STAFF, member["id"], now, staff.id, reason) is None:
+        if await conn.fetchval(store.UNLOCK_STAFF, member["id"], now, staff.id, reason) is None:
             raise Conflict(f"{member['username']} is not locked")
-        await conn.execute(RESOLVE_STAFF_ALERTS, member["id"], now)
+        await conn.execute(store.RESOLVE_STAFF_ALERTS, member["id"], now)
     return StaffLockOut(username=member["username"], role=member["role"], locked=False)
 
 
 # --- alerts ----------------------------------------------------------------------------------
 
-# $1: the supervisor's site (NULL: everything, for administrators); items by branch or centre.
-_MINE = "($1::bigint IS NULL OR b.id = $1 OR b.sorting_centre = $1)"
-UNCONFIRMED_HANDOVERS = f"""
-SELECT 'unconfirmed_handover' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site,
-    NULL AS device_id, i.handover_since AS since,
-    i.handover_action || ' not confirmed by the receiving side' AS detail
-FROM items i LEFT JOIN sites b ON b.id = i.branch_id
-WHERE i.handover_since < $2 AND {_MINE}
-"""
-UNCONFIRMED_MANIFEST = f"""
-SELECT 'unconfirmed_manifest' AS kind, i.tracking_number, g.bag_id, b.code AS site,
-    NULL AS device_id, g.arrived_at AS since,
-    'in the manifest of bag ' || g.bag_id || ' but never scanned at the branch' AS detail
-FROM bag_items bi JOIN bags g USING (bag_id) JOIN items i ON i.id = bi.item_id
-    JOIN sites b ON b.id = g.destination_id
-WHERE g.status = 'arrived' AND bi.removed_at IS NULL AND bi.confirmed_at IS NULL
-    AND g.arrived_at < $3 AND {_MINE}
-"""
-RECORDED = f"""
-SELECT a.kind, i.tracking_number, NULL AS bag_id, b.code AS site, a.device_id,
-    a.created_at AS since, a.detail
-FROM custody_alerts a LEFT JOIN items i ON i.id = a.item_id LEFT JOIN sites b ON b.id = a.site_id
-WHERE a.resolved_at IS NULL AND {_MINE}
-"""
-LOCKED = f"""
-SELECT 'locked' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
-    i.updated_at AS since,
-    'locked after wrong codes or ID digits: unlock it (the citizen gets a new code)' AS detail
-FROM items i LEFT JOIN sites b ON b.id = i.branch_id WHERE i.otp_locked AND {_MINE}
-"""
-STUCK = f"""
-SELECT 'stuck' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
-    i.updated_at AS since, i.state || ' since ' || to_char(i.updated_at, 'YYYY-MM-DD HH24:MI')
-    AS detail
-FROM items i LEFT JOIN sites b ON b.id = i.branch_id
-WHERE i.state = ANY($4::text[]) AND i.updated_at < $2 - interval '2 days' AND {_MINE}
-"""
-FLAGGED_CLOCKS = """
-SELECT 'clock' AS kind, NULL AS tracking_number, NULL AS bag_id, t.code AS site, s.device_id,
-    max(s.server_at) AS since, 'device clock ' || array_to_string(s.clock_flags, ', ') AS detail
-FROM scans s JOIN staff f ON f.id = s.staff_id LEFT JOIN sites t ON t.id = f.site_id
-WHERE s.clock_flags <> '{}' AND ($1::bigint IS NULL OR f.site_id = $1)
-GROUP BY t.code, s.device_id, s.clock_flags
-"""
-ALERTS = " UNION ALL ".join([UNCONFIRMED_HANDOVERS, UNCONFIRMED_MANIFEST, RECORDED, LOCKED,
-                             STUCK, FLAGGED_CLOCKS]) + " ORDER BY since"
 STUCK_STATES = ["received", "in_transit", "at_branch", "delivery_failed", "returning"]
 
 
@@ -191,6 +134,6 @@ async def alerts(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser
                  now: datetime) -> list[AlertOut]:
     """Everything at the supervisor's site that needs a person to look at it, oldest first."""
     site = None if staff.role == Role.admin else staff.site_id
-    rows = await conn.fetch(ALERTS, site, now - ctx.handover_alert_after,
+    rows = await conn.fetch(store.ALERTS, site, now - ctx.handover_alert_after,
                             now - ctx.manifest_alert_after, STUCK_STATES)
     return [AlertOut(**{k: v for k, v in dict(r).items() if v is not None}) for r in rows]

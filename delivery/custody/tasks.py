@@ -30,27 +30,17 @@ from delivery.platform.settings import anchor_signing_key
 BATCH = 200
 SCHEDULER = Actor(role=Role.scheduler)
 
-CLAIM_EXPIRED_HOLDS = """
-SELECT id FROM items WHERE state = ANY($1::text[]) AND hold_until <= $2
-ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
-"""
-CLAIM_EXHAUSTED = """
-SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
-    AND handover_action IS NULL
-ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
-"""
-
 
 async def expire_holds(conn: asyncpg.Connection, ctx: CustodyContext, *, now: datetime) -> int:
     """Items whose hold ran out go back towards their agency; returns how many moved."""
-    return await _drain(conn, CLAIM_EXPIRED_HOLDS, (sorted(HOLD_STATES), now), Action.expire_hold,
+    return await _drain(conn, store.CLAIM_EXPIRED_HOLDS, (sorted(HOLD_STATES), now), Action.expire_hold,
                         ctx, now)
 
 
 async def exhaust_attempts(conn: asyncpg.Connection, ctx: CustodyContext, *,
                            now: datetime) -> int:
     """Items back at the branch after the last allowed attempt are offered for pickup."""
-    return await _drain(conn, CLAIM_EXHAUSTED, (ctx.max_attempts,), Action.max_attempts, ctx, now)
+    return await _drain(conn, store.CLAIM_EXHAUSTED, (ctx.max_attempts,), Action.max_attempts, ctx, now)
 
 
 async def _drain(conn: asyncpg.Connection, claim: str, args: tuple, action: Action,
