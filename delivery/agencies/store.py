@@ -58,6 +58,27 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
 def _agency(row: asyncpg.Record) -> Agency:
     return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"])
 
+# --- webhooks: the endpoint and its deliveries ---------------------------------------------------
+
+SET_WEBHOOK = """
+UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now()
+WHERE id = $1
+"""
+SELECT_WEBHOOK = "SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1"
+INSERT_DELIVERY = """
+INSERT INTO webhook_deliveries (outbox_id, agency_id, attempt, url, status_code, error,
+    duration_ms, succeeded)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+SELECT_DELIVERIES = """
+SELECT d.id, d.outbox_id, o.payload->>'tracking_number' AS tracking_number,
+    o.payload->>'state' AS state, d.attempt, d.url, d.status_code, d.error, d.duration_ms,
+    d.succeeded, d.at, o.status AS outbox_status
+FROM webhook_deliveries d JOIN outbox o ON o.id = d.outbox_id
+WHERE d.agency_id = $1 AND ($2::bigint IS NULL OR d.id < $2)
+ORDER BY d.id DESC LIMIT $3
+"""
+
 
 async def insert_agency(conn: asyncpg.Connection, *, code: str, name: str,
                         language: str | None) -> Agency:

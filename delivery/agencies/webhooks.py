@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import msgspec
 
+from delivery.agencies import store
 from delivery.custody.model import State
 from delivery.outbox.runner import Claimed, Done, GiveUp, Result, TryLater, backoff
 from delivery.platform.errors import FieldError, InvalidInput
@@ -22,25 +23,6 @@ from notifications.signing import new_webhook_secret, sign_webhook
 SIGNATURE_HEADER = "Tasheel-Signature"
 RETRY_FOR = timedelta(hours=24)
 TIMEOUT_S = 10.0
-
-SET_WEBHOOK = """
-UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now()
-WHERE id = $1
-"""
-SELECT_WEBHOOK = "SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1"
-INSERT_DELIVERY = """
-INSERT INTO webhook_deliveries (outbox_id, agency_id, attempt, url, status_code, error,
-    duration_ms, succeeded)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-"""
-SELECT_DELIVERIES = """
-SELECT d.id, d.outbox_id, o.payload->>'tracking_number' AS tracking_number,
-    o.payload->>'state' AS state, d.attempt, d.url, d.status_code, d.error, d.duration_ms,
-    d.succeeded, d.at, o.status AS outbox_status
-FROM webhook_deliveries d JOIN outbox o ON o.id = d.outbox_id
-WHERE d.agency_id = $1 AND ($2::bigint IS NULL OR d.id < $2)
-ORDER BY d.id DESC LIMIT $3
-"""
 
 
 class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -80,7 +62,7 @@ async def configure(conn: asyncpg.Connection, agency_id: int, url: str,
     """Set the agency's endpoint and a new signing secret."""
     await check_destination(url, allow_hosts)
     secret = new_webhook_secret()
-    await conn.execute(SET_WEBHOOK, agency_id, url, secret)
+    await conn.execute(store.SET_WEBHOOK, agency_id, url, secret)
     return WebhookOut(url=url, secret=secret)
 
 
@@ -111,14 +93,14 @@ def _bad_url(message: str) -> InvalidInput:
 
 async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claimed) -> Result:
     """POST one state change to the agency, signed; log the attempt; decide what next."""
-    target = await conn.fetchrow(SELECT_WEBHOOK, claimed.agency_id)
+    target = await conn.fetchrow(store.SELECT_WEBHOOK, claimed.agency_id)
     if target is None or not target["webhook_url"]:
         return Done(note="no webhook configured")
     url, secret = target["webhook_url"], target["webhook_secret"]
     body = event_body(claimed.id, claimed.payload)
     status, error, elapsed_ms = await _post(ctx, url, secret, claimed.id, body)
     succeeded = status is not None and 200 <= status < 300
-    await conn.execute(INSERT_DELIVERY, claimed.id, claimed.agency_id, claimed.attempts, url,
+    await conn.execute(store.INSERT_DELIVERY, claimed.id, claimed.agency_id, claimed.attempts, url,
                        status, error, elapsed_ms, succeeded)
     if succeeded:
         return Done()
@@ -156,7 +138,7 @@ async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,
 
 async def deliveries(conn: asyncpg.Connection, agency_id: int, *, before: int | None,
                      limit: int) -> list[DeliveryOut]:
-    rows = await conn.fetch(SELECT_DELIVERIES, agency_id, before, limit)
+    rows = await conn.fetch(store.SELECT_DELIVERIES, agency_id, before, limit)
     return [DeliveryOut(
         id=r["id"], event_id=r["outbox_id"], tracking_number=r["tracking_number"],
         state=r["state"], attempt=r["attempt"], url=r["url"], succeeded=r["succeeded"],

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 
-from delivery.custody import anchors, chain, verify
+from delivery.custody import anchors, chain, store, verify
 from delivery.platform.settings import Settings, anchor_signing_key
 
 
@@ -22,8 +22,7 @@ async def check(conn, tracking_number: str | None, *,
     anchors' too."""
     if tracking_number is not None:
         tracking_number = tracking_number.strip().upper()
-        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM items WHERE "
-                                   "tracking_number = $1)", tracking_number):
+        if await store.scan_item(conn, tracking_number) is None:
             raise click.ClickException(f"no item {tracking_number}")
     stored = await anchors.every_anchor(conn) if public_keys is not None else None
     return await verify.verify(conn, tracking_number=tracking_number, with_anchors=stored,

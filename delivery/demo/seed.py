@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from delivery.agencies import services as agencies
+from delivery.demo import store
 from delivery.platform.settings import Settings
 from delivery.sites.geo import HALABJA_CODE
 from delivery.sites.services import load_reference_data
@@ -16,7 +17,6 @@ from routing import store as sites
 if TYPE_CHECKING:
     from delivery.demo.walk import DemoDay
 
-IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM agencies) AND NOT EXISTS (SELECT 1 FROM sites)"
 
 DEMO_AGENCY_CODE = "DEMO-PASSPORTS"
 DEMO_AGENCY_NAME = "Passport Directorate (demo)"
@@ -62,9 +62,9 @@ async def seed_if_empty(conn: asyncpg.Connection, settings: Settings, *,
     from delivery.demo.walk import DemoDay
 
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(7340021)")  # one seeder at a time
+        await conn.execute(store.ONE_SEEDER)
         await load_reference_data(conn)
-        if not await conn.fetchval(IS_EMPTY):
+        if not await conn.fetchval(store.IS_EMPTY):
             return None
         await seed_demo_sites(conn)
         agency, key = await agencies.create_agency(conn, code=DEMO_AGENCY_CODE,

@@ -13,6 +13,11 @@ ORDER BY o.id DESC LIMIT 1
 """
 SELECT_SITE = "SELECT id, code, name_en, lat, lon FROM sites WHERE code = $1"
 
+# --- seeding -------------------------------------------------------------------------------------
+
+ONE_SEEDER = "SELECT pg_advisory_xact_lock(7340021)"  # one seeder at a time, until it commits
+IS_EMPTY = "SELECT NOT EXISTS (SELECT 1 FROM agencies) AND NOT EXISTS (SELECT 1 FROM sites)"
+
 
 async def sms_value(conn: asyncpg.Connection, tracking_number: str, kind: str,
                     name: str) -> str:

@@ -9,19 +9,12 @@ import asyncpg
 import msgspec
 from litestar import Response
 
+from delivery.intake import store
 from delivery.platform.errors import InvalidInput
 
 # A replayed answer says so. `Idempotent-Replayed` is the name the first integrators were given;
 # it is still sent beside the documented one.
 REPLAYED = {"Idempotency-Replayed": "true", "Idempotent-Replayed": "true"}
-SELECT_KEY = """
-SELECT request_hash, status_code, response FROM idempotency_keys
-WHERE agency_id = $1 AND key = $2
-"""
-INSERT_KEY = """
-INSERT INTO idempotency_keys (agency_id, key, request_hash, status_code, response)
-VALUES ($1, $2, $3, $4, $5)
-"""
 
 
 async def replay_or_run(conn: asyncpg.Connection, agency_id: int, key: str, body: bytes,
@@ -34,9 +27,8 @@ async def replay_or_run(conn: asyncpg.Connection, agency_id: int, key: str, body
     """
     request_hash = hashlib.sha256(body).digest()
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))", key,
-                           agency_id)
-        stored = await conn.fetchrow(SELECT_KEY, agency_id, key)
+        await conn.execute(store.LOCK_KEY, key, agency_id)
+        stored = await conn.fetchrow(store.SELECT_KEY, agency_id, key)
         if stored is not None:
             if stored["request_hash"] != request_hash:
                 raise InvalidInput(
@@ -47,5 +39,5 @@ async def replay_or_run(conn: asyncpg.Connection, agency_id: int, key: str, body
                             headers=REPLAYED)
         status, result = await run()
         encoded = msgspec.json.encode(result)
-        await conn.execute(INSERT_KEY, agency_id, key, request_hash, status, encoded)
+        await conn.execute(store.INSERT_KEY, agency_id, key, request_hash, status, encoded)
     return Response(encoded, status_code=status, media_type="application/json")

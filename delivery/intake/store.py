@@ -134,6 +134,19 @@ class NewItemRow(msgspec.Struct, frozen=True, kw_only=True):
     token_hash: bytes
     chain_head: bytes  # the hash of the item's first custody event
 
+# --- idempotency keys ----------------------------------------------------------------------------
+
+# One request per key at a time ($1 the key, $2 the agency), until its transaction ends.
+LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))"
+SELECT_KEY = """
+SELECT request_hash, status_code, response FROM idempotency_keys
+WHERE agency_id = $1 AND key = $2
+"""
+INSERT_KEY = """
+INSERT INTO idempotency_keys (agency_id, key, request_hash, status_code, response)
+VALUES ($1, $2, $3, $4, $5)
+"""
+
 
 async def existing_items(conn: asyncpg.Connection, agency_id: int,
                          refs: list[str]) -> dict[str, ExistingItem]:

@@ -7,38 +7,10 @@ import datetime as dt
 import asyncpg
 import msgspec
 
+from delivery.planning import store
 from delivery.planning.model import DAY_S, VEHICLES, Shift, hours_s
 from delivery.platform.errors import FieldError, InvalidInput, NotFound
 from delivery.platform.settings import Settings
-
-SELECT_COURIER = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
-UPSERT_PROFILE = """
-INSERT INTO courier_profiles (staff_id, vehicle, capacity_items, shift_start, shift_end)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (staff_id) DO UPDATE SET vehicle = EXCLUDED.vehicle,
-    capacity_items = EXCLUDED.capacity_items, shift_start = EXCLUDED.shift_start,
-    shift_end = EXCLUDED.shift_end, updated_at = now()
-"""
-UPSERT_DAY = """
-INSERT INTO courier_days (staff_id, day, off, reason, vehicle, capacity_items, shift_start,
-    shift_end)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (staff_id, day) DO UPDATE SET off = EXCLUDED.off, reason = EXCLUDED.reason,
-    vehicle = EXCLUDED.vehicle, capacity_items = EXCLUDED.capacity_items,
-    shift_start = EXCLUDED.shift_start, shift_end = EXCLUDED.shift_end, updated_at = now()
-"""
-DELETE_DAY = "DELETE FROM courier_days WHERE staff_id = $1 AND day = $2"
-# Active couriers of the branch, their profile and that day's exception, if any.
-SELECT_SHIFTS = """
-SELECT s.id, s.username, p.vehicle, p.capacity_items, p.shift_start, p.shift_end,
-    coalesce(d.off, false) AS off, d.vehicle AS day_vehicle, d.capacity_items AS day_capacity,
-    d.shift_start AS day_start, d.shift_end AS day_end
-FROM staff s
-LEFT JOIN courier_profiles p ON p.staff_id = s.id
-LEFT JOIN courier_days d ON d.staff_id = s.id AND d.day = $2
-WHERE s.role = 'courier' AND s.active AND s.site_id = $1
-ORDER BY s.id
-"""
 
 
 class Profile(msgspec.Struct, frozen=True, kw_only=True):
@@ -58,7 +30,7 @@ async def set_profile(conn: asyncpg.Connection, *, username: str, vehicle: str, 
     start_s, end_s = _shift(start, end)
     _check(vehicle in VEHICLES, "/vehicle", f"one of {', '.join(VEHICLES)}")
     _check(capacity > 0, "/capacity", "at least one item")
-    await conn.execute(UPSERT_PROFILE, courier["id"], vehicle, capacity, _time(start_s),
+    await conn.execute(store.UPSERT_PROFILE, courier["id"], vehicle, capacity, _time(start_s),
                        _time(end_s))
     return Profile(username=courier["username"], vehicle=vehicle, capacity_items=capacity,
                    start=start, end=end)
@@ -73,21 +45,21 @@ async def set_day(conn: asyncpg.Connection, *, username: str, day: dt.date, off:
     _check((start is None) == (end is None), "/start", "give both start and end, or neither")
     _check(vehicle is None or vehicle in VEHICLES, "/vehicle", f"one of {', '.join(VEHICLES)}")
     _check(capacity is None or capacity > 0, "/capacity", "at least one item")
-    await conn.execute(UPSERT_DAY, courier["id"], day, off, reason, vehicle, capacity,
+    await conn.execute(store.UPSERT_DAY, courier["id"], day, off, reason, vehicle, capacity,
                        _time(span[0]) if span else None, _time(span[1]) if span else None)
 
 
 async def clear_day(conn: asyncpg.Connection, *, username: str, day: dt.date) -> bool:
     """Back to the usual profile for that day; False when there was no exception."""
     courier = await _courier(conn, username)
-    return (await conn.execute(DELETE_DAY, courier["id"], day)) != "DELETE 0"
+    return (await conn.execute(store.DELETE_DAY, courier["id"], day)) != "DELETE 0"
 
 
 async def shifts_on(conn: asyncpg.Connection, settings: Settings, branch_id: int,
                     day: dt.date) -> list[Shift]:
     """The branch's couriers working on `day`, with that day's vehicle, bag and hours."""
     defaults = _defaults(settings)
-    rows = await conn.fetch(SELECT_SHIFTS, branch_id, day)
+    rows = await conn.fetch(store.SELECT_SHIFTS, branch_id, day)
     return [shift_of(row, defaults) for row in rows if not row["off"]]
 
 
@@ -135,7 +107,7 @@ def _shift(start: str | None, end: str | None) -> tuple[int, int]:
 
 
 async def _courier(conn: asyncpg.Connection, username: str) -> asyncpg.Record:
-    row = await conn.fetchrow(SELECT_COURIER, username.strip().lower())
+    row = await conn.fetchrow(store.SELECT_COURIER, username.strip().lower())
     if row is None or row["role"] != "courier":
         raise NotFound(f"no courier {username}")
     return row

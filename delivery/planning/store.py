@@ -103,6 +103,41 @@ JOIN route_stops r ON r.plan_id = latest.id AND i.id = ANY(r.item_ids)
 WHERE i.id = ANY($1::bigint[])
 """
 
+# --- couriers' shifts ----------------------------------------------------------------------------
+
+SELECT_COURIER = "SELECT id, username, role, site_id FROM staff WHERE username = $1"
+UPSERT_PROFILE = """
+INSERT INTO courier_profiles (staff_id, vehicle, capacity_items, shift_start, shift_end)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (staff_id) DO UPDATE SET vehicle = EXCLUDED.vehicle,
+    capacity_items = EXCLUDED.capacity_items, shift_start = EXCLUDED.shift_start,
+    shift_end = EXCLUDED.shift_end, updated_at = now()
+"""
+UPSERT_DAY = """
+INSERT INTO courier_days (staff_id, day, off, reason, vehicle, capacity_items, shift_start,
+    shift_end)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (staff_id, day) DO UPDATE SET off = EXCLUDED.off, reason = EXCLUDED.reason,
+    vehicle = EXCLUDED.vehicle, capacity_items = EXCLUDED.capacity_items,
+    shift_start = EXCLUDED.shift_start, shift_end = EXCLUDED.shift_end, updated_at = now()
+"""
+DELETE_DAY = "DELETE FROM courier_days WHERE staff_id = $1 AND day = $2"
+# Active couriers of the branch, their profile and that day's exception, if any.
+SELECT_SHIFTS = """
+SELECT s.id, s.username, p.vehicle, p.capacity_items, p.shift_start, p.shift_end,
+    coalesce(d.off, false) AS off, d.vehicle AS day_vehicle, d.capacity_items AS day_capacity,
+    d.shift_start AS day_start, d.shift_end AS day_end
+FROM staff s
+LEFT JOIN courier_profiles p ON p.staff_id = s.id
+LEFT JOIN courier_days d ON d.staff_id = s.id AND d.day = $2
+WHERE s.role = 'courier' AND s.active AND s.site_id = $1
+ORDER BY s.id
+"""
+
+# --- the morning plan ----------------------------------------------------------------------------
+
+PLANNED_TODAY = "SELECT EXISTS (SELECT 1 FROM route_plans WHERE day = $1 AND trigger = 'cron')"
+
 
 async def get_branch(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     """A site's id, kind, point and opening hours."""

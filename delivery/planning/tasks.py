@@ -13,11 +13,9 @@ from typing import Any
 
 from arq.cron import cron
 
-from delivery.planning import services
+from delivery.planning import services, store
 from delivery.planning.model import BAGHDAD, local_day
 from delivery.platform.settings import Settings
-
-PLANNED_TODAY = "SELECT EXISTS (SELECT 1 FROM route_plans WHERE day = $1 AND trigger = 'cron')"
 
 
 async def plan_routes_job(ctx: dict[str, Any]) -> int:
@@ -39,7 +37,7 @@ async def due(pool: Any, settings: Settings, now: dt.datetime) -> bool:
     if hour < settings.route_plan_hour:
         return False
     async with pool.acquire() as conn:
-        return not await conn.fetchval(PLANNED_TODAY, local_day(now))
+        return not await conn.fetchval(store.PLANNED_TODAY, local_day(now))
 
 
 CRON_JOBS = [cron(plan_routes_job, minute={5}, run_at_startup=False, timeout=1800)]

@@ -5,32 +5,26 @@ from __future__ import annotations
 
 import asyncpg
 
+from delivery.sites import store
 from delivery.sites.geo import load_governorates
-from routing import store
+from routing import store as sites
 from routing.areas import AreaImport, area_km2, geometry_to_wkb, parse_geojson_areas
-
-UPSERT_GOVERNORATE = """
-INSERT INTO governorates (code, iso, name_en, name_ar, name_ckb, capital, lat, lon)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (code) DO UPDATE SET iso = EXCLUDED.iso, name_en = EXCLUDED.name_en,
-    name_ar = EXCLUDED.name_ar, name_ckb = EXCLUDED.name_ckb, capital = EXCLUDED.capital,
-    lat = EXCLUDED.lat, lon = EXCLUDED.lon
-"""
 
 
 async def import_areas(conn: asyncpg.Connection, text: str) -> AreaImport:
     """Validate a GeoJSON file of areas and store the acceptable ones (all in one transaction)."""
-    branches = {s.code: s.id for s in await store.list_sites(conn) if s.kind == "branch"}
+    branches = {s.code: s.id for s in await sites.list_sites(conn) if s.kind == "branch"}
     result = parse_geojson_areas(text, known_branch_codes=branches.keys())
     if result.accepted:
-        await store.save_areas(conn, [
+        await sites.save_areas(conn, [
             (branches[a.branch_code], geometry_to_wkb(a.polygon), area_km2(a.polygon))
             for a in result.accepted])
     return result
 
+
 async def load_reference_data(conn: asyncpg.Connection) -> None:
     """Iraq's governorates (idempotent)."""
-    await conn.executemany(UPSERT_GOVERNORATE, [
+    await conn.executemany(store.UPSERT_GOVERNORATE, [
         (g.code, g.iso, g.name_en, g.name_ar, g.name_ku, g.capital, g.lat, g.lon)
         for g in load_governorates()
     ])
