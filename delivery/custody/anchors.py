@@ -20,7 +20,7 @@ import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from delivery.custody import merkle
+from delivery.custody import merkle, store
 from delivery.platform.errors import FieldError, InvalidInput
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
@@ -29,31 +29,6 @@ TOPIC = "custody.anchor"
 # committed by then, so the anchor sees the day whole.
 SETTLE = timedelta(minutes=15)
 
-# Each item with an event on the day ($1 ≤ server_at < $2), with the last event it had by the
-# end of the day. Events are found through the block-range index on server_at.
-HEADS_OF_DAY = """
-SELECT i.tracking_number, h.seq, h.hash
-FROM (SELECT DISTINCT item_id FROM custody_events WHERE server_at >= $1 AND server_at < $2) AS d
-JOIN items i ON i.id = d.item_id
-CROSS JOIN LATERAL (SELECT seq, hash FROM custody_events
-                    WHERE item_id = d.item_id AND server_at < $2
-                    ORDER BY seq DESC LIMIT 1) AS h
-"""
-INSERT_ANCHOR = """
-INSERT INTO anchors (day, root, count, signature, public_key) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (day) DO NOTHING RETURNING day
-"""
-_ANCHOR = "SELECT day, root, count, signature, public_key FROM anchors"
-SELECT_ANCHOR = _ANCHOR + " WHERE day = $1"
-SELECT_ANCHORS = _ANCHOR + " WHERE day >= $1 AND day <= $2 ORDER BY day"
-SELECT_EVERY_ANCHOR = _ANCHOR + " ORDER BY day"
-LAST_ANCHORED = "SELECT max(day) FROM anchors"
-# The oldest event, by insertion: where anchoring starts on a log never anchored.
-FIRST_EVENT_AT = "SELECT server_at FROM custody_events ORDER BY id LIMIT 1"
-QUEUE_FOR_AGENCIES = """
-INSERT INTO outbox (channel, topic, agency_id, payload, available_at)
-SELECT 'webhook', $1, id, $2::jsonb, $3 FROM agencies
-"""
 
 Hex = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]*$")]
 
@@ -112,7 +87,7 @@ def public_key_of(key: bytes) -> str:
 
 async def heads_of_day(conn: asyncpg.Connection, day: date) -> list[bytes]:
     """The leaf hashes of `day`, in tracking number order."""
-    rows = await conn.fetch(HEADS_OF_DAY, *day_bounds(day))
+    rows = await conn.fetch(store.HEADS_OF_DAY, *day_bounds(day))
     heads = sorted((r["tracking_number"].encode(), r["seq"], r["hash"]) for r in rows)
     return [merkle.leaf_hash(tn.decode(), seq, head) for tn, seq, head in heads]
 
@@ -128,21 +103,21 @@ async def make_anchor(conn: asyncpg.Connection, key: bytes, day: date, *,
         return existing
     async with conn.transaction():
         anchor = signed(key, day, await heads_of_day(conn, day))
-        made = await conn.fetchval(INSERT_ANCHOR, day, bytes.fromhex(anchor.root), anchor.count,
+        made = await conn.fetchval(store.INSERT_ANCHOR, day, bytes.fromhex(anchor.root), anchor.count,
                                    bytes.fromhex(anchor.signature),
                                    bytes.fromhex(anchor.public_key))
         if made is None:  # another worker made it meanwhile
             return await get_anchor(conn, day) or anchor
-        await conn.execute(QUEUE_FOR_AGENCIES, TOPIC, webhook_payload(anchor), now)
+        await conn.execute(store.QUEUE_FOR_AGENCIES, TOPIC, webhook_payload(anchor), now)
     return anchor
 
 
 async def make_due(conn: asyncpg.Connection, key: bytes, *, now: datetime) -> list[Anchor]:
     """Anchors for every day that ended (and settled) since the last one anchored, or since the
     first event when none was."""
-    last = await conn.fetchval(LAST_ANCHORED)
+    last = await conn.fetchval(store.LAST_ANCHORED)
     if last is None:
-        first = await conn.fetchval(FIRST_EVENT_AT)
+        first = await conn.fetchval(store.FIRST_EVENT_AT)
         if first is None:
             return []
         last = local_day(first) - timedelta(days=1)
@@ -164,13 +139,13 @@ def _anchor_of(row: asyncpg.Record) -> Anchor:
 
 
 async def get_anchor(conn: asyncpg.Connection, day: date) -> Anchor | None:
-    row = await conn.fetchrow(SELECT_ANCHOR, day)
+    row = await conn.fetchrow(store.SELECT_ANCHOR, day)
     return _anchor_of(row) if row else None
 
 
 async def list_anchors(conn: asyncpg.Connection, first: date, last: date) -> list[Anchor]:
-    return [_anchor_of(r) for r in await conn.fetch(SELECT_ANCHORS, first, last)]
+    return [_anchor_of(r) for r in await conn.fetch(store.SELECT_ANCHORS, first, last)]
 
 
 async def every_anchor(conn: asyncpg.Connection) -> list[Anchor]:
-    return [_anchor_of(r) for r in await conn.fetch(SELECT_EVERY_ANCHOR)]
+    return [_anchor_of(r) for r in await conn.fetch(store.SELECT_EVERY_ANCHOR)]

@@ -433,6 +433,52 @@ SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
 """
 
+# --- daily anchors -------------------------------------------------------------------------------
+
+# Each item with an event on the day ($1 ≤ server_at < $2), with the last event it had by the
+# end of the day. Events are found through the block-range index on server_at.
+HEADS_OF_DAY = """
+SELECT i.tracking_number, h.seq, h.hash
+FROM (SELECT DISTINCT item_id FROM custody_events WHERE server_at >= $1 AND server_at < $2) AS d
+JOIN items i ON i.id = d.item_id
+CROSS JOIN LATERAL (SELECT seq, hash FROM custody_events
+                    WHERE item_id = d.item_id AND server_at < $2
+                    ORDER BY seq DESC LIMIT 1) AS h
+"""
+INSERT_ANCHOR = """
+INSERT INTO anchors (day, root, count, signature, public_key) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (day) DO NOTHING RETURNING day
+"""
+_ANCHOR = "SELECT day, root, count, signature, public_key FROM anchors"
+SELECT_ANCHOR = _ANCHOR + " WHERE day = $1"
+SELECT_ANCHORS = _ANCHOR + " WHERE day >= $1 AND day <= $2 ORDER BY day"
+SELECT_EVERY_ANCHOR = _ANCHOR + " ORDER BY day"
+LAST_ANCHORED = "SELECT max(day) FROM anchors"
+# The oldest event, by insertion: where anchoring starts on a log never anchored.
+FIRST_EVENT_AT = "SELECT server_at FROM custody_events ORDER BY id LIMIT 1"
+QUEUE_FOR_AGENCIES = """
+INSERT INTO outbox (channel, topic, agency_id, payload, available_at)
+SELECT 'webhook', $1, id, $2::jsonb, $3 FROM agencies
+"""
+
+# --- verifying the log ---------------------------------------------------------------------------
+
+# Each item with its events, or once with nulls when it has none.
+STREAM = """
+SELECT i.id, i.tracking_number, i.state, i.chain_length, i.chain_head,
+    e.seq, e.action, e.from_state, e.to_state, e.event_code, e.emsevt, e.actor_role,
+    e.actor_id, e.device_id, e.site_id, e.device_at, e.server_at, e.payload, e.hash_version,
+    e.prev_hash, e.hash
+FROM items i LEFT JOIN custody_events e ON e.item_id = i.id
+WHERE ($1::text IS NULL OR i.tracking_number = $1)
+ORDER BY i.tracking_number, e.seq
+"""
+# Events whose item row is gone: they can be named only by the id they carry.
+ORPHANS = """
+SELECT DISTINCT item_id FROM custody_events e
+WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = e.item_id) ORDER BY item_id
+"""
+
 
 async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem | None:
     """The item with this tracking number, as the custody rules see it."""

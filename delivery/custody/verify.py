@@ -13,23 +13,8 @@ from datetime import date
 import asyncpg
 import msgspec
 
-from delivery.custody import anchors, chain, log, merkle
+from delivery.custody import anchors, chain, log, merkle, store
 
-# Each item with its events, or once with nulls when it has none.
-STREAM = """
-SELECT i.id, i.tracking_number, i.state, i.chain_length, i.chain_head,
-    e.seq, e.action, e.from_state, e.to_state, e.event_code, e.emsevt, e.actor_role,
-    e.actor_id, e.device_id, e.site_id, e.device_at, e.server_at, e.payload, e.hash_version,
-    e.prev_hash, e.hash
-FROM items i LEFT JOIN custody_events e ON e.item_id = i.id
-WHERE ($1::text IS NULL OR i.tracking_number = $1)
-ORDER BY i.tracking_number, e.seq
-"""
-# Events whose item row is gone: they can be named only by the id they carry.
-ORPHANS = """
-SELECT DISTINCT item_id FROM custody_events e
-WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = e.item_id) ORDER BY item_id
-"""
 _ITEM_COLUMNS = 5
 _EVENT_COLUMNS = ("seq", "action", "from_state", "to_state", "event_code", "emsevt",
                   "actor_role", "actor_id", "device_id", "site_id", "device_at", "server_at",
@@ -62,7 +47,7 @@ async def verify(conn: asyncpg.Connection, *, tracking_number: str | None = None
             report.breaks += chain.verify_item(tn, events, head)
             _add_leaves(days, tn, events)
         if tracking_number is None:
-            report.breaks += [_orphan(r["item_id"]) for r in await conn.fetch(ORPHANS)]
+            report.breaks += [_orphan(r["item_id"]) for r in await conn.fetch(store.ORPHANS)]
     for anchor in with_anchors or ():
         report.anchors_checked += 1
         report.anchors += _check_anchor(anchor, days[anchor.day], public_keys)
@@ -74,7 +59,7 @@ async def _items(conn: asyncpg.Connection, tracking_number: str | None) -> Async
     """(tracking number, events, recorded head) of each item, in tracking number order."""
     current: asyncpg.Record | None = None
     events: list[dict] = []
-    async for row in conn.cursor(STREAM, tracking_number, prefetch=PREFETCH):
+    async for row in conn.cursor(store.STREAM, tracking_number, prefetch=PREFETCH):
         if current is None or row["id"] != current["id"]:
             if current is not None:
                 yield current["tracking_number"], events, _head(current)
