@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
@@ -15,16 +16,25 @@ from delivery.agencies import services
 from delivery.agencies.model import bearer_token
 from delivery.agencies.store import Agency
 from delivery.agencies.webhooks import DeliveryOut, WebhookIn, WebhookOut, configure, deliveries
+from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
 
-async def current_agency(request: Request[Any, Any, Any], state: State) -> Agency:
-    """The agency whose API key authorises this request (401 otherwise)."""
+async def current_agency(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> Agency:
+    """The agency whose API key authorises this request (401 otherwise), checked on the
+    request's connection."""
+    return await services.authenticate(conn, bearer_token(request.headers.get("authorization")))
+
+
+async def current_agency_own_connection(request: Request[Any, Any, Any], state: State) -> Agency:
+    """`current_agency` on a connection of its own, given back at once: for routes that read
+    a large body before they take a connection for their work."""
     async with state.pool.acquire() as conn:
-        return await services.authenticate(conn, bearer_token(request.headers.get("authorization")))
+        return await current_agency(request, conn)
 
 
 AGENCY_DEPENDENCIES = {"agency": Provide(current_agency)}
+AGENCY_OWN_CONNECTION = {"agency": Provide(current_agency_own_connection)}
 
 
 class WebhookController(Controller):
@@ -34,20 +44,18 @@ class WebhookController(Controller):
     security = [{"agencyKey": []}]
 
     @put("/", summary="Set where state changes are pushed")
-    async def set_webhook(self, state: State, agency: Agency, data: WebhookIn) -> WebhookOut:
+    async def set_webhook(self, conn: asyncpg.Connection, settings: Settings, agency: Agency,
+                          data: WebhookIn) -> WebhookOut:
         """Returns a new signing secret, shown only now; deliveries carry `Tasheel-Signature`."""
-        async with state.pool.acquire() as conn:
-            return await configure(conn, agency.id, data.url,
-                                   state.settings.webhook_allow_hosts)
+        return await configure(conn, agency.id, data.url, settings.webhook_allow_hosts)
 
     @get("/deliveries", summary="Attempts to deliver state changes, newest first")
     async def list_deliveries(
-        self, state: State, agency: Agency, before: int | None = None,
+        self, conn: asyncpg.Connection, agency: Agency, before: int | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> list[DeliveryOut]:
         """Every attempt, with the endpoint's answer or the error; page with `before`."""
-        async with state.pool.acquire() as conn:
-            return await deliveries(conn, agency.id, before=before, limit=limit)
+        return await deliveries(conn, agency.id, before=before, limit=limit)
 
 
 class NewKeyOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,19 +74,18 @@ class AgencyKeysController(Controller):
     security = [{"staffToken": []}]
 
     @post("/", status_code=201, summary="Issue a new API key for an agency")
-    async def rotate(self, state: State, staff: StaffUser, code: str,
+    async def rotate(self, conn: asyncpg.Connection, staff: StaffUser, code: str,
                      revoke_old: bool = False) -> NewKeyOut:
         """The new key is returned once; `?revoke_old=true` stops the old ones at once.
         Administrators only."""
-        async with state.pool.acquire() as conn:
-            key = await services.rotate_key(conn, code, revoke_old=revoke_old)
+        key = await services.rotate_key(conn, code, revoke_old=revoke_old)
         return NewKeyOut(agency=code, api_key=key)
 
     @delete("/{prefix:str}", status_code=204, summary="Revoke one of an agency's API keys")
-    async def revoke(self, state: State, staff: StaffUser, code: str, prefix: str) -> None:
+    async def revoke(self, conn: asyncpg.Connection, staff: StaffUser, code: str,
+                     prefix: str) -> None:
         """The key stops working at once. Administrators only."""
-        async with state.pool.acquire() as conn:
-            await services.revoke_key(conn, code, prefix)
+        await services.revoke_key(conn, code, prefix)
 
 
 HANDLERS = [WebhookController, AgencyKeysController]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
+import asyncpg
 from litestar import Controller, Request, get
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from delivery.custody import anchors
@@ -24,7 +24,7 @@ class AnchorsController(Controller):
 
     @get("/", summary="Daily anchors of the custody log, oldest first")
     async def list_anchors(
-        self, request: Request[Any, Any, Any], state: State,
+        self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
         first: Annotated[date | None, Parameter(query="from")] = None,
         last: Annotated[date | None, Parameter(query="to")] = None,
     ) -> list[Anchor]:
@@ -40,19 +40,17 @@ class AnchorsController(Controller):
         if first > last or last - first > MAX_SPAN:
             raise InvalidInput("from must not be after to, nor more than 366 days before it",
                                errors=[FieldError(field="query:from", message="out of range")])
-        async with state.pool.acquire() as conn:
-            return await anchors.list_anchors(conn, first, last)
+        return await anchors.list_anchors(conn, first, last)
 
     @get("/{day:str}", summary="The anchor of one day")
-    async def one_anchor(self, state: State, day: str) -> Anchor:
+    async def one_anchor(self, conn: asyncpg.Connection, day: str) -> Anchor:
         """404 for a day not anchored (yet: a day is anchored shortly after it ends)."""
         try:
             wanted = date.fromisoformat(day)
         except ValueError:
             raise InvalidInput(f"{day} is not a date (YYYY-MM-DD)", errors=[
                 FieldError(field="path:date", message="expected YYYY-MM-DD")]) from None
-        async with state.pool.acquire() as conn:
-            anchor = await anchors.get_anchor(conn, wanted)
+        anchor = await anchors.get_anchor(conn, wanted)
         if anchor is None:
             raise NotFound(f"no anchor for {wanted}")
         return anchor

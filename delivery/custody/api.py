@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
@@ -105,17 +106,16 @@ class ScansController(Controller):
     security = [{"staffToken": []}]
 
     @post("/", status_code=200, summary="Upload up to 500 handheld scans")
-    async def upload(self, state: State, staff: StaffUser, data: ScansIn) -> ScansOut:
+    async def upload(self, state: State, conn: asyncpg.Connection, staff: StaffUser,
+                     data: ScansIn) -> ScansOut:
         """Each scan is applied, `duplicate` (its `scan_id` was seen) or `rejected` with a reason
         the clerk reads; one refused scan does not stop the others. Sorting clerks, branch
         clerks and couriers."""
         if len(data.scans) > MAX_SCANS:
             raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
                 FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
-        async with state.pool.acquire() as conn:
-            results = await scans.apply_scans(conn, _ctx(state), staff,
-                                              [_scan(s) for s in data.scans],
-                                              now=datetime.now(UTC))
+        results = await scans.apply_scans(conn, _ctx(state), staff, [_scan(s) for s in data.scans],
+                                          now=datetime.now(UTC))
         return ScansOut(results=results)
 
 
@@ -127,11 +127,10 @@ class BagsController(Controller):
     security = [{"staffToken": []}]
 
     @post("/", status_code=201, summary="Open a bag for a branch")
-    async def open(self, state: State, staff: StaffUser, data: BagIn) -> BagOut:
+    async def open(self, conn: asyncpg.Connection, staff: StaffUser, data: BagIn) -> BagOut:
         """Scan `bag` with this `bag_id` to fill it, `dispatch` on the bag id to send it.
         Sorting clerks, for a branch their centre serves."""
-        async with state.pool.acquire() as conn:
-            return await bagging.open_bag(conn, staff, data.destination, now=datetime.now(UTC))
+        return await bagging.open_bag(conn, staff, data.destination, now=datetime.now(UTC))
 
 
 class ReasonIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -155,72 +154,68 @@ class SupervisorController(Controller):
     security = [{"staffToken": []}]
 
     @post("/items/{tracking_number:str}/lost", status_code=200, summary="Mark an item lost")
-    async def lost(self, state: State, staff: StaffUser, tracking_number: str,
+    async def lost(self, conn: asyncpg.Connection, staff: StaffUser, tracking_number: str,
                    data: ReasonIn) -> ItemStateOut:
         """The reason goes into the custody log; the agency is told. Supervisors of the item's
         branch or sorting centre, and administrators."""
-        return await self._mark(state, staff, tracking_number, Action.mark_lost, data.reason)
+        return await self._mark(conn, staff, tracking_number, Action.mark_lost, data.reason)
 
     @post("/items/{tracking_number:str}/damaged", status_code=200,
           summary="Mark an item damaged")
-    async def damaged(self, state: State, staff: StaffUser, tracking_number: str,
+    async def damaged(self, conn: asyncpg.Connection, staff: StaffUser, tracking_number: str,
                       data: ReasonIn) -> ItemStateOut:
         """The reason goes into the custody log; the agency is told. Supervisors of the item's
         branch or sorting centre, and administrators."""
-        return await self._mark(state, staff, tracking_number, Action.mark_damaged, data.reason)
+        return await self._mark(conn, staff, tracking_number, Action.mark_damaged, data.reason)
 
     @post("/items/{tracking_number:str}/found", status_code=200,
           summary="A lost item was found: it goes back to its agency")
-    async def found(self, state: State, staff: StaffUser, tracking_number: str,
+    async def found(self, conn: asyncpg.Connection, staff: StaffUser, tracking_number: str,
                     data: ReasonIn) -> ItemStateOut:
         """Only for an item marked lost; it then returns to its agency. Supervisors and
         administrators."""
-        return await self._mark(state, staff, tracking_number, Action.found, data.reason)
+        return await self._mark(conn, staff, tracking_number, Action.found, data.reason)
 
     @post("/items/{tracking_number:str}/code", status_code=200,
           summary="Send the citizen a new one-time code (the old one dies, the lock lifts)")
-    async def reissue(self, state: State, staff: StaffUser, tracking_number: str,
-                      data: ReasonIn) -> ItemStateOut:
+    async def reissue(self, state: State, conn: asyncpg.Connection, staff: StaffUser,
+                      tracking_number: str, data: ReasonIn) -> ItemStateOut:
         """Only while the item waits for a hand-over that needs a code (out for delivery,
         ready for pickup); 409 otherwise. The reason goes into the custody log. Supervisors and
         administrators."""
-        async with state.pool.acquire() as conn:
-            return await supervisor.reissue_code(conn, _ctx(state), staff, tracking_number,
-                                                 data.reason, now=datetime.now(UTC))
+        return await supervisor.reissue_code(conn, _ctx(state), staff, tracking_number,
+                                             data.reason, now=datetime.now(UTC))
 
     @post("/items/{tracking_number:str}/unlock", status_code=200,
           summary="Lift a lock after wrong attempts: the citizen gets a new code")
-    async def unlock(self, state: State, staff: StaffUser, tracking_number: str,
-                     data: ReasonIn) -> ItemStateOut:
+    async def unlock(self, state: State, conn: asyncpg.Connection, staff: StaffUser,
+                     tracking_number: str, data: ReasonIn) -> ItemStateOut:
         """The code that was guessed at dies and the citizen gets a new one by SMS; 409 when
         the item is not locked. The reason goes into the custody log. Supervisors and
         administrators."""
-        async with state.pool.acquire() as conn:
-            return await supervisor.unlock(conn, _ctx(state), staff, tracking_number,
-                                           data.reason, now=datetime.now(UTC))
+        return await supervisor.unlock(conn, _ctx(state), staff, tracking_number, data.reason,
+                                       now=datetime.now(UTC))
 
     @post("/staff/unlock", status_code=200,
           summary="Let a member of staff hand items over again after too many wrong attempts")
-    async def unlock_staff(self, state: State, staff: StaffUser,
+    async def unlock_staff(self, conn: asyncpg.Connection, staff: StaffUser,
                            data: StaffUnlockIn) -> StaffLockOut:
         """Ten wrong codes or ID digits within 24 hours, on any items, stop a courier's or
         clerk's hand-overs and raise a `staff_locked` alert; this lifts that, with the reason
         recorded. 409 when they are not locked. Supervisors of their site, and administrators."""
-        async with state.pool.acquire() as conn:
-            return await supervisor.unlock_staff(conn, staff, data.username, data.reason,
-                                                 now=datetime.now(UTC))
+        return await supervisor.unlock_staff(conn, staff, data.username, data.reason,
+                                             now=datetime.now(UTC))
 
     @get("/alerts", summary="What needs a supervisor at their site, oldest first")
-    async def list_alerts(self, state: State, staff: StaffUser) -> list[AlertOut]:
+    async def list_alerts(self, state: State, conn: asyncpg.Connection,
+                          staff: StaffUser) -> list[AlertOut]:
         """Unconfirmed hand-overs and manifests, missorts, stuck and locked items, odd clocks.
         Supervisors (their site) and administrators (everywhere)."""
-        async with state.pool.acquire() as conn:
-            return await supervisor.alerts(conn, _ctx(state), staff, now=datetime.now(UTC))
+        return await supervisor.alerts(conn, _ctx(state), staff, now=datetime.now(UTC))
 
-    async def _mark(self, state: State, staff: StaffUser, tn: str, action: Action,
+    async def _mark(self, conn: asyncpg.Connection, staff: StaffUser, tn: str, action: Action,
                     reason: str) -> ItemStateOut:
-        async with state.pool.acquire() as conn:
-            return await supervisor.mark(conn, staff, tn, action, reason, now=datetime.now(UTC))
+        return await supervisor.mark(conn, staff, tn, action, reason, now=datetime.now(UTC))
 
 
 HANDLERS: list[Any] = [ScansController, BagsController, SupervisorController]

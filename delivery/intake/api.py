@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
 
-from delivery.agencies.api import AGENCY_DEPENDENCIES
+from delivery.agencies.api import AGENCY_DEPENDENCIES, AGENCY_OWN_CONNECTION
 from delivery.agencies.store import Agency
 from delivery.custody.model import State as ItemState
 from delivery.intake import idempotency, readback, services
@@ -39,7 +39,10 @@ class DocumentsController(Controller):
     dependencies = AGENCY_DEPENDENCIES
     security = [{"agencyKey": []}]
 
+    # The two hand-overs read their body (up to MAX_BODY_BYTES, at the client's pace) before
+    # they take a connection: the agency is checked on one given back at once.
     @post("/", status_code=201, summary="Hand over one document",
+          dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(DocumentIn, "One document (see DocumentIn)."))
     async def submit_one(self, request: Request[Any, Any, Any], state: State,
                          agency: Agency) -> Response[DocumentOut]:
@@ -55,6 +58,7 @@ class DocumentsController(Controller):
         return Response(item, status_code=status)
 
     @post("/batch", status_code=200, summary="Hand over up to 10,000 documents",
+          dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
     async def submit_batch(self, request: Request[Any, Any, Any], state: State,
                            agency: Agency) -> BatchOut:
@@ -67,15 +71,15 @@ class DocumentsController(Controller):
         return BatchOut(results=[o.out() for o in outcomes])
 
     @get("/{tracking_number:str}", summary="One item with its custody events")
-    async def read_one(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
+    async def read_one(self, conn: asyncpg.Connection, agency: Agency,
+                       tracking_number: str) -> DocumentOut:
         """Another agency's item answers 404, exactly like one that does not exist."""
-        async with state.pool.acquire() as conn:
-            return await readback.document(conn, agency.id, tracking_number, with_events=True)
+        return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
     @get("/", summary="The agency's items, newest change first")
     async def list_all(
-        self, request: Request[Any, Any, Any], state: State, agency: Agency,
-        item_state: Annotated[str | None, Parameter(query="state")] = None,
+        self, request: Request[Any, Any, Any], state: State, conn: asyncpg.Connection,
+        agency: Agency, item_state: Annotated[str | None, Parameter(query="state")] = None,
         document_type: str | None = None, external_ref: str | None = None,
         branch: str | None = None, updated_since: datetime | None = None,
         cursor: str | None = None, limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
@@ -90,23 +94,21 @@ class DocumentsController(Controller):
             raise InvalidInput(f"unknown document type {document_type}", errors=[FieldError(
                 field="query:document_type", message=f"unknown document type {document_type}")])
         after = _decode_cursor(cursor) if cursor else None
-        async with state.pool.acquire() as conn:
-            items, next_after = await readback.page(
-                conn, agency.id, states=_states(item_state), document_type=document_type,
-                external_ref=external_ref, branch=branch, updated_since=updated_since,
-                after=after, limit=limit)
+        items, next_after = await readback.page(
+            conn, agency.id, states=_states(item_state), document_type=document_type,
+            external_ref=external_ref, branch=branch, updated_since=updated_since, after=after,
+            limit=limit)
         return DocumentsPage(items=items,
                              next_cursor=_encode_cursor(next_after) if next_after else None)
 
     @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
-    async def cancel(self, state: State, agency: Agency, tracking_number: str) -> DocumentOut:
+    async def cancel(self, conn: asyncpg.Connection, agency: Agency,
+                     tracking_number: str) -> DocumentOut:
         """Only before it leaves the sorting centre; 409 afterwards."""
         from delivery.custody import services as custody
 
-        async with state.pool.acquire() as conn:
-            await custody.cancel_by_agency(conn, agency_id=agency.id,
-                                           tracking_number=tracking_number)
-            return await readback.document(conn, agency.id, tracking_number, with_events=True)
+        await custody.cancel_by_agency(conn, agency_id=agency.id, tracking_number=tracking_number)
+        return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
 
 async def _submit_one(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -38,11 +39,14 @@ async def signed_form(request: Request[Any, Any, Any], settings: Settings) -> di
 class TwilioHooksController(Controller):
     path = "/hooks/twilio"
     tags = ["twilio"]
+    # Anyone may post here: the form is read and its signature checked before a connection is
+    # taken from the pool, so a forged or slow request holds none.
 
     @post("/status", status_code=204, summary="Delivery receipts (signed by Twilio)")
-    async def status(self, request: Request[Any, Any, Any], state: State) -> None:
+    async def status(self, request: Request[Any, Any, Any], state: State,
+                     settings: Settings) -> None:
         """Moves the message forward; repeated or late receipts change nothing."""
-        params = await signed_form(request, state.settings)
+        params = await signed_form(request, settings)
         error = params.get("ErrorCode", "")
         async with state.pool.acquire() as conn:
             await services.record_receipt(
@@ -50,9 +54,10 @@ class TwilioHooksController(Controller):
                 error_code=int(error) if error.isdigit() else None)
 
     @post("/inbound", status_code=200, summary="Citizens' replies (signed by Twilio)")
-    async def inbound(self, request: Request[Any, Any, Any], state: State) -> Response[str]:
+    async def inbound(self, request: Request[Any, Any, Any], state: State,
+                      settings: Settings) -> Response[str]:
         """STOP/START in Arabic, Sorani or English; 1 (home) or 2 (pickup). Replies nothing."""
-        params = await signed_form(request, state.settings)
+        params = await signed_form(request, settings)
         async with state.pool.acquire() as conn:
             await services.handle_inbound(conn, phone=params.get("From", ""),
                                           body=params.get("Body", ""), now=dt.datetime.now(dt.UTC))
@@ -67,18 +72,17 @@ class DeadLettersController(Controller):
     security = [{"staffToken": []}]
 
     @get("/dead", summary="Messages and webhooks that stopped, newest first")
-    async def dead(self, state: State, staff: StaffUser, before: int | None = None,
+    async def dead(self, conn: asyncpg.Connection, staff: StaffUser, before: int | None = None,
                    limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[DeadLetter]:
         """SMS and webhook events out of retries (`dead`) or refused for good (`failed`);
         page with `before`. Supervisors and administrators."""
-        async with state.pool.acquire() as conn:
-            return await services.dead_letters(conn, before=before, limit=limit)
+        return await services.dead_letters(conn, before=before, limit=limit)
 
     @post("/{outbox_id:int}/retry", status_code=202, summary="Send a stopped row again")
-    async def retry(self, state: State, staff: StaffUser, outbox_id: int) -> RetriedOut:
+    async def retry(self, conn: asyncpg.Connection, staff: StaffUser,
+                    outbox_id: int) -> RetriedOut:
         """With a fresh retry budget; a row that is not dead or failed is a 409."""
-        async with state.pool.acquire() as conn:
-            await services.retry_dead_letter(conn, outbox_id)
+        await services.retry_dead_letter(conn, outbox_id)
         return RetriedOut(id=outbox_id)
 
 

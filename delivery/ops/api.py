@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import asyncpg
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from delivery.custody.model import State as ItemState
@@ -62,13 +62,12 @@ Status = Literal["open", "handled", "all"]
 _HANDLED = {"open": False, "handled": True, "all": None}
 
 
-async def _complaints(state: State, *, branch: str | None, status: Status,
+async def _complaints(conn: asyncpg.Connection, *, branch: str | None, status: Status,
                       report_id: int | None = None) -> list[ComplaintOut]:
-    async with state.pool.acquire() as conn:
-        rows = await store.list_reports(conn, branch=branch, handled=_HANDLED[status],
-                                        report_id=report_id)
-        ids = sorted({s["id"] for r in rows for s in r["staff"]})
-        names = await store.staff_names(conn, ids) if ids else {}
+    rows = await store.list_reports(conn, branch=branch, handled=_HANDLED[status],
+                                    report_id=report_id)
+    ids = sorted({s["id"] for r in rows for s in r["staff"]})
+    names = await store.staff_names(conn, ids) if ids else {}
     return [_out(r, names) for r in rows]
 
 
@@ -87,33 +86,32 @@ class ComplaintsController(Controller):
 
     @get("/v1/ops/complaints", summary="Citizens' complaints and money answers")
     async def list_json(
-        self, state: State, staff: StaffUser, branch: str | None = None,
+        self, conn: asyncpg.Connection, staff: StaffUser, branch: str | None = None,
         status: Annotated[Status, Parameter(query="status")] = "open",
     ) -> ComplaintsOut:
         """Money answers first, newest first; `?branch=CODE`, `?status=open|handled|all`."""
-        return ComplaintsOut(complaints=await _complaints(state, branch=branch, status=status))
+        return ComplaintsOut(complaints=await _complaints(conn, branch=branch, status=status))
 
     @post("/v1/ops/complaints/{report_id:int}/handled", status_code=200,
           summary="Mark one complaint handled")
-    async def mark_handled(self, state: State, staff: StaffUser, report_id: int,
+    async def mark_handled(self, conn: asyncpg.Connection, staff: StaffUser, report_id: int,
                            data: HandledIn) -> ComplaintOut:
         """Records who marked it and when; a second time is a 409."""
-        async with state.pool.acquire() as conn:
-            done = await store.mark_handled(conn, report_id, staff_id=staff.id,
-                                            at=datetime.now(UTC), note=data.note or None)
-            if not done and not await store.report_exists(conn, report_id):
-                raise NotFound(f"no complaint {report_id}")
+        done = await store.mark_handled(conn, report_id, staff_id=staff.id,
+                                        at=datetime.now(UTC), note=data.note or None)
+        if not done and not await store.report_exists(conn, report_id):
+            raise NotFound(f"no complaint {report_id}")
         if not done:
             raise Conflict(f"complaint {report_id} was already handled")
-        found = await _complaints(state, branch=None, status="all", report_id=report_id)
+        found = await _complaints(conn, branch=None, status="all", report_id=report_id)
         return found[0]
 
     @get("/ops/complaints", summary="The complaints queue (HTML)", media_type="text/html")
-    async def page(self, state: State, staff: StaffUser, branch: str | None = None,
+    async def page(self, conn: asyncpg.Connection, staff: StaffUser, branch: str | None = None,
                    status: Annotated[Status, Parameter(query="status")] = "open",
                    ) -> Response[str]:
         """The same queue as a page for supervisors' screens."""
-        rows = await _complaints(state, branch=branch, status=status)
+        rows = await _complaints(conn, branch=branch, status=status)
         body = TEMPLATES.get_template("ops_complaints.html.j2").render(
             css=CSS, rows=rows, branch=branch, status=status, staff=staff)
         return Response(body, media_type="text/html; charset=utf-8", headers=PRIVATE_HEADERS)

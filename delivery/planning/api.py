@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+import asyncpg
 from litestar import Controller, Response, get
-from litestar.datastructures import State
 
 from delivery.planning import views
 from delivery.planning.model import local_day
@@ -27,14 +27,13 @@ class CourierRoutesController(Controller):
     security = [{"staffToken": []}]
 
     @get("/v1/routes/mine", summary="My stops for the day, in order")
-    async def mine(self, state: State, staff: StaffUser,
+    async def mine(self, conn: asyncpg.Connection, staff: StaffUser,
                    date: dt.date | None = None) -> Response[views.MyRouteOut]:
         """The plan in force for the courier's branch (`?date=`, default today in Baghdad):
         ordered stops with planned windows, masked contacts, and notices of changes."""
         day = date or local_day(dt.datetime.now(dt.UTC))
-        async with state.pool.acquire() as conn:
-            route = await views.my_route(conn, courier_id=staff.id, branch_code=staff.site_code,
-                                         day=day)
+        route = await views.my_route(conn, courier_id=staff.id, branch_code=staff.site_code,
+                                     day=day)
         return Response(route, headers=NO_STORE)
 
 
@@ -45,30 +44,27 @@ class BranchRoutesController(Controller):
     security = [{"staffToken": []}]
 
     @get("/v1/ops/routes/{branch:str}/{day:date}", summary="A branch's plan for a day (JSON)")
-    async def plan_json(self, state: State, staff: StaffUser, branch: str, day: dt.date,
-                        version: int | None = None) -> Response[views.BranchPlanOut]:
+    async def plan_json(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
+                        day: dt.date, version: int | None = None) -> Response[views.BranchPlanOut]:
         """The plan in force (or `?version=`): couriers, ordered stops, left-out items."""
-        async with state.pool.acquire() as conn:
-            plan = await views.branch_plan(conn, branch, day, version)
+        plan = await views.branch_plan(conn, branch, day, version)
         return Response(plan, headers=NO_STORE)
 
     @get("/ops/routes/{branch:str}/{day:date}/plan.svg", summary="A branch's plan as SVG",
          media_type="image/svg+xml")
-    async def plan_svg(self, state: State, staff: StaffUser, branch: str, day: dt.date,
-                       version: int | None = None) -> Response[str]:
+    async def plan_svg(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
+                       day: dt.date, version: int | None = None) -> Response[str]:
         """The service area, the branch, each courier's route in its own colour, a legend."""
-        async with state.pool.acquire() as conn:
-            svg = await views.branch_plan_svg(conn, branch, day, version)
+        svg = await views.branch_plan_svg(conn, branch, day, version)
         return Response(svg, media_type="image/svg+xml; charset=utf-8", headers=PAGE_HEADERS)
 
     @get("/ops/routes/{branch:str}/{day:date}", summary="A branch's plan (HTML)",
          media_type="text/html")
-    async def plan_page(self, state: State, staff: StaffUser, branch: str, day: dt.date,
-                        version: int | None = None) -> Response[str]:
+    async def plan_page(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
+                        day: dt.date, version: int | None = None) -> Response[str]:
         """The picture with a table of couriers and the items left for another day."""
-        async with state.pool.acquire() as conn:
-            plan = await views.branch_plan(conn, branch, day, version)
-            svg = await views.branch_plan_svg(conn, branch, day, plan.version)
+        plan = await views.branch_plan(conn, branch, day, version)
+        svg = await views.branch_plan_svg(conn, branch, day, plan.version)
         return Response(plan_page(plan, svg), media_type="text/html; charset=utf-8",
                         headers=PAGE_HEADERS)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 
+from delivery.platform.settings import Settings
 from delivery.staff import services
 from delivery.staff.services import TokenOut
 
@@ -30,14 +32,13 @@ class AuthController(Controller):
     tags = ["staff"]
 
     @post("/login", status_code=200, summary="A staff token for one handheld")
-    async def login(self, request: Request[Any, Any, Any], state: State,
-                    data: LoginIn) -> TokenOut:
+    async def login(self, request: Request[Any, Any, Any], state: State, conn: asyncpg.Connection,
+                    settings: Settings, data: LoginIn) -> TokenOut:
         """Send the token as `Authorization: Bearer …` with `X-Device-Id` set to `device_id`."""
         client_ip = request.client.host if request.client else "unknown"
-        async with state.pool.acquire() as conn:
-            return await services.login(conn, state.redis, state.settings,
-                                        username=data.username, password=data.password,
-                                        device_id=data.device_id, client_ip=client_ip)
+        return await services.login(conn, state.redis, settings, username=data.username,
+                                    password=data.password, device_id=data.device_id,
+                                    client_ip=client_ip)
 
 
 HANDLERS = [AuthController]

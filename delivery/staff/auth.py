@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 import jwt
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
@@ -97,11 +97,11 @@ def token_user(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
     return cached
 
 
-async def current_staff(request: Request[Any, Any, Any], state: State) -> StaffUser:
-    """The authenticated staff member; a deactivated account is refused at once."""
+async def current_staff(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> StaffUser:
+    """The authenticated staff member; a deactivated account is refused at once (checked on
+    the request's connection)."""
     user = token_user(request)
-    async with state.pool.acquire() as conn:
-        member = await store.get_by_id(conn, user.id)
+    member = await store.get_by_id(conn, user.id)
     if member is None or not member.active:
         raise Unauthenticated("this staff account is no longer active")
     return user

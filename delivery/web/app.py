@@ -13,11 +13,17 @@ import msgspec
 from arq import create_pool as create_arq_pool
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from delivery.platform import db, logs
+from delivery.platform.requests import (
+    connection_release_middleware,
+    provide_connection,
+    provide_settings,
+)
 from delivery.platform.runtime import redis_settings
 from delivery.platform.settings import Settings
 from delivery.web import schema_viewer
@@ -132,8 +138,13 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[health, ready, PrometheusController, *routes.HANDLERS,
                         schema_viewer.vendor_files()],
         state=state,
+        # A handler asks for `conn` (one connection for the whole request, shared with its
+        # actor dependency) or `settings` instead of reaching into `state`; the last middleware
+        # gives back a connection whose request an actor dependency refused.
+        dependencies={"conn": Provide(provide_connection),
+                      "settings": Provide(provide_settings, sync_to_thread=False)},
         lifespan=[_lifespan(settings)],
-        middleware=[request_id_middleware, prometheus.middleware],
+        middleware=[request_id_middleware, prometheus.middleware, connection_release_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=TasheelOpenAPIConfig(

@@ -1,0 +1,60 @@
+"""What a request's handlers and dependencies may ask for by name: its PostgreSQL connection
+(`conn`) and the settings (`settings`). `create_app` registers both for the whole app.
+
+Every dependency of one request that asks for `conn` gets the same connection (Litestar
+resolves a dependency once per request), so the actor check and the handler share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+from litestar import Request
+from litestar.datastructures import State
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from delivery.platform.settings import Settings
+
+_HELD = "tasheel_connection"  # scope key: (pool, connection) while the request holds one
+
+
+async def provide_connection(request: Request[Any, Any, Any],
+                             state: State) -> AsyncIterator[asyncpg.Connection]:
+    """One pooled connection for the request, given back once the handler has returned or
+    raised (Litestar throws the handler's exception in at the `yield`), before the response
+    is sent."""
+    pool: asyncpg.Pool = state.pool
+    conn = await pool.acquire()
+    request.scope[_HELD] = (pool, conn)  # type: ignore[literal-required]
+    try:
+        yield conn
+    finally:
+        request.scope.pop(_HELD, None)  # type: ignore[misc]
+        await pool.release(conn)
+
+
+def provide_settings(state: State) -> Settings:
+    """The settings the app was created with."""
+    return state.settings
+
+
+def connection_release_middleware(app: ASGIApp) -> ASGIApp:
+    """Give back a connection `provide_connection` could not.
+
+    Litestar runs the cleanup of generator dependencies only once all of a request's
+    dependencies are resolved: when a later one fails (an actor dependency refusing the
+    request with 401), the generator is never resumed and the connection would wait for the
+    garbage collector. Releasing twice is harmless (asyncpg ignores a released connection).
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            if (held := scope.pop(_HELD, None)) is not None:  # type: ignore[misc]
+                pool, conn = held
+                await pool.release(conn)
+
+    return middleware
