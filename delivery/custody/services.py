@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import asyncpg
 import msgspec
 
 from delivery.custody import log, store
 from delivery.custody.item import ItemRef
-from delivery.custody.model import Action, Role, State, Transition, TransitionRefused, decide
+from delivery.custody.model import Action, Role, Transition, TransitionRefused
 from delivery.outbox import rows as outbox
-from delivery.platform.errors import NotFound
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,27 +64,3 @@ def webhook_of(item: ItemRef, transition: Transition, *, now: datetime) -> outbo
     return outbox.state_webhook(
         agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
         external_ref=item.external_ref, state=transition.to, previous=item.state, at=now)
-
-
-async def cancel_by_agency(conn: asyncpg.Connection, *, agency_id: int,
-                           tracking_number: str) -> None:
-    """The agency recalls an item that has not left the sorting centre.
-
-    One the post never had is cancelled; one in the sorting centre goes back to the agency
-    (`returning`, out of any open bag), which signs for it there (`returned`).
-    """
-    async with conn.transaction():
-        row = await conn.fetchrow(store.SELECT_AGENCY_ITEM, agency_id, tracking_number)
-        if row is None:
-            raise NotFound(f"no item {tracking_number} for this agency")
-        item = ItemRef(id=row["id"], state=row["state"], agency_id=row["agency_id"],
-                       tracking_number=row["tracking_number"], external_ref=row["external_ref"])
-        transition = decide(State(item.state), Action.cancel, Role.agency)
-        now = datetime.now(UTC)
-        if transition.out_of_bag:
-            # Imported here: bagging reads items through `store`, which imports this module.
-            from delivery.custody import bagging
-
-            await bagging.leave_open_bag(conn, item.id, why="recalled", now=now)
-        await record(conn, item, transition, Action.cancel,
-                     Actor(role=Role.agency, id=agency_id), now=now)

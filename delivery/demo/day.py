@@ -16,8 +16,7 @@ import asyncpg
 import msgspec
 
 from delivery.agencies.store import Agency
-from delivery.custody import bagging, scans, supervisor
-from delivery.custody import services as custody
+from delivery.custody import bagging, recall, scans, supervisor
 from delivery.custody.context import custody_context
 from delivery.custody.model import Action
 from delivery.demo import cast, store
@@ -193,7 +192,7 @@ class _Day:
                               now=datetime.now(UTC))
 
     async def cancel(self, d: _Doc) -> None:
-        await custody.cancel_by_agency(self.conn, agency_id=self.agency.id,
+        await recall.cancel_by_agency(self.conn, agency_id=self.agency.id,
                                        tracking_number=d.tn)
 
     async def bag_and_dispatch(self, docs: list[_Doc]) -> str:

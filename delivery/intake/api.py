@@ -15,6 +15,7 @@ from litestar.params import Parameter
 
 from delivery.agencies.api import AGENCY_DEPENDENCIES, AGENCY_OWN_CONNECTION
 from delivery.agencies.store import Agency
+from delivery.custody import recall
 from delivery.custody.model import State as ItemState
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
@@ -105,9 +106,7 @@ class DocumentsController(Controller):
     async def cancel(self, conn: asyncpg.Connection, agency: Agency,
                      tracking_number: str) -> DocumentOut:
         """Only before it leaves the sorting centre; 409 afterwards."""
-        from delivery.custody import services as custody
-
-        await custody.cancel_by_agency(conn, agency_id=agency.id, tracking_number=tracking_number)
+        await recall.cancel_by_agency(conn, agency_id=agency.id, tracking_number=tracking_number)
         return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
 

@@ -4,6 +4,7 @@ who handled each item; marking one handled records who and when."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 import asyncpg
@@ -11,11 +12,13 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
+from delivery import pages
 from delivery.custody.model import State as ItemState
 from delivery.ops import store
 from delivery.platform.errors import Conflict, NotFound
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
-from delivery.tracking.api import CSS, PRIVATE_HEADERS, TEMPLATES
+
+TEMPLATES = pages.templates(Path(__file__).parent / "templates")
 
 SUPERVISORS = [require_roles("supervisor", "admin")]
 
@@ -112,9 +115,9 @@ class ComplaintsController(Controller):
                    ) -> Response[str]:
         """The same queue as a page for supervisors' screens."""
         rows = await _complaints(conn, branch=branch, status=status)
-        body = TEMPLATES.get_template("ops_complaints.html.j2").render(
-            css=CSS, rows=rows, branch=branch, status=status, staff=staff)
-        return Response(body, media_type="text/html; charset=utf-8", headers=PRIVATE_HEADERS)
+        body = TEMPLATES.get_template("complaints.html.j2").render(
+            css=pages.CSS, rows=rows, branch=branch, status=status, staff=staff)
+        return Response(body, media_type=pages.HTML, headers=pages.PRIVATE_HEADERS)
 
 
 HANDLERS = [ComplaintsController]

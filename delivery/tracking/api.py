@@ -8,8 +8,6 @@ CSRF field; per-IP limits in Redis guard the page and the forms.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import re
 import time
 from datetime import UTC, date, datetime
@@ -17,11 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import jinja2
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from markupsafe import Markup
 
+from delivery import pages
 from delivery.custody.model import TransitionRefused
 from delivery.platform.errors import InvalidInput, NotFound, RateLimited
 from delivery.tracking import csrf, i18n, ratelimit, services
@@ -29,29 +26,14 @@ from delivery.tracking.view import TrackOut, present
 from notifications.links import token_hash
 
 HERE = Path(__file__).parent
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-    trim_blocks=True, lstrip_blocks=True,
-)
-# Our own file, fixed at start-up: safe to place unescaped inside <style>.
-CSS = Markup((HERE / "static" / "page.css").read_text(encoding="utf-8").strip())  # noqa: S704
+TEMPLATES = pages.templates(HERE / "templates")
 GEO_JS = (HERE / "static" / "geo.js").read_bytes()
-_CSS_HASH = base64.b64encode(hashlib.sha256(str(CSS).encode()).digest()).decode()
-CSP = (f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; script-src 'self'; img-src 'self'; "
-       "connect-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-PRIVATE_HEADERS = {
-    "Cache-Control": "private, no-store", "Content-Security-Policy": CSP,
-    # The token is in the URL: it may go back to us, never to another site.
-    "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
 LANG_COOKIE = "tsk_lang"
 LANGUAGE_NAMES = (("ar", "العربية"), ("ckb", "کوردی"), ("en", "English"))
 MESSAGES = {"saved": "m_saved", "invalid": "m_invalid", "too_late": "m_too_late",
             "outside": "m_outside"}
 MAX_FORM_BYTES = 8 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_HTML = "text/html; charset=utf-8"
 
 
 class NotFoundPacer:
@@ -101,9 +83,9 @@ def _html(template: str, status: int = 200, cookies: list[Cookie] | None = None,
     language = values.setdefault("lang", i18n.DEFAULT_LANGUAGE)
     values.setdefault("dir", i18n.direction(language))
     body = TEMPLATES.get_template(template).render(
-        css=CSS, w=lambda key: i18n.word(language, key), **values)
-    return Response(body, status_code=status, media_type=_HTML, cookies=cookies,
-                    headers={**PRIVATE_HEADERS, **(headers or {})})
+        css=pages.CSS, w=lambda key: i18n.word(language, key), **values)
+    return Response(body, status_code=status, media_type=pages.HTML, cookies=cookies,
+                    headers={**pages.PRIVATE_HEADERS, **(headers or {})})
 
 
 def message_page(language: str | None, status: int, heading: str, text: str,
@@ -139,7 +121,7 @@ async def _load(state: State, token: str) -> services.PageView | None:
 class TrackingController(Controller):
     tags = ["citizens"]
 
-    @get("/t/{token:str}", summary="The citizen's tracking page (HTML)", media_type=_HTML)
+    @get("/t/{token:str}", summary="The citizen's tracking page (HTML)", media_type=pages.HTML)
     async def page(self, request: Request, state: State, token: str) -> Response[str]:
         """Arabic by default; `?lang=ar|ckb|en` switches and is remembered in a cookie."""
         if retry := await ratelimit.hit(state.redis, "page", _client(request),
@@ -241,7 +223,7 @@ class TrackingController(Controller):
 
 def _back(token: str, message: str) -> Response:
     return Response(None, status_code=303, headers={
-        "Location": f"/t/{token}?m={message}", **PRIVATE_HEADERS})
+        "Location": f"/t/{token}?m={message}", **pages.PRIVATE_HEADERS})
 
 
 async def _form_fields(request: Request) -> dict[str, str]:

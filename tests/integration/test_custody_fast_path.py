@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from delivery.custody import bagging, chain, fastscan, log, optimistic, scans
 from delivery.custody.context import custody_context
 from delivery.custody.model import Role
+from delivery.custody.recall import cancel_by_agency
 from delivery.custody.scans import Scan
-from delivery.custody.services import cancel_by_agency
 from delivery.platform import db
 from tests.custody_rows import _world
 from tests.integration.test_custody_uploads import _item
