@@ -324,6 +324,7 @@ ORDER BY e.seq DESC LIMIT 1
 
 HOLD_STAFF = "SELECT 1 FROM staff WHERE id = $1 FOR NO KEY UPDATE"
 HOLD_ITEM = "SELECT 1 FROM items WHERE tracking_number = $1 FOR NO KEY UPDATE"
+HOLD_ITEM_BY_ID = "SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE"
 # Never past the limit, and only against the code the attempt was judged on.
 COUNT_WRONG = """
 UPDATE items SET otp_wrong = otp_wrong + 1, otp_locked = otp_wrong + 1 >= $3

@@ -82,7 +82,7 @@ async def _new_code(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffU
     async with conn.transaction():
         item = await supervised_item(conn, staff, tn)
         # Scans judging an attempt on the item hold this lock: the count read next is final.
-        await conn.execute("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE", item.id)
+        await conn.execute(store.HOLD_ITEM_BY_ID, item.id)
         fresh = await store.scan_item_by_id(conn, item.id)
         transition = decide(State(fresh.state), action, Role.supervisor)
         locked = fresh.otp_locked or fresh.otp_wrong >= MAX_WRONG_ATTEMPTS
