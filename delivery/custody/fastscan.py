@@ -34,6 +34,7 @@ from delivery.custody.model import PLACE_ACTIONS, UNPLACED, Action, Place, Role,
 from delivery.custody.services import Actor, event_of, webhook_of
 from delivery.custody.store import ScanItem
 from delivery.outbox import rows as outbox
+from delivery.outbox import store as outbox_store
 from delivery.platform import db
 from delivery.staff.auth import StaffUser
 
@@ -263,9 +264,9 @@ class Pending(msgspec.Struct, frozen=True, kw_only=True):
 
     def add_to(self, statement: db.Composed) -> None:
         """Add the inserts to a statement, as WITH-clauses."""
-        statement.with_("events", log.INSERT_EVENTS_JSON, self.events)
+        statement.with_("events", store.INSERT_EVENTS_JSON, self.events)
         if self.webhooks is not None:
-            statement.with_("webhooks", outbox.INSERT_OUTBOX, *self.webhooks)
+            statement.with_("webhooks", outbox_store.INSERT_OUTBOX, *self.webhooks)
         if self.into_bags is not None:
             statement.with_("bagged", store.ADD_TO_BAGS, *self.into_bags, self.at)
         if self.out_of_bags is not None:
@@ -296,7 +297,7 @@ async def write(conn: asyncpg.Connection, staff: StaffUser, plan: Plan, *,
 
 
 def chained(staff: StaffUser, plan: Plan, *, now: datetime) -> list[tuple]:
-    """The events of the plan's changes (rows in `log.INSERT_EVENTS`' column order), chained
+    """The events of the plan's changes (rows in `store.INSERT_EVENTS`' column order), chained
     onto the heads of the items as read; each item's chain is its own, so the events of an
     item left alone can be dropped without touching the others."""
     heads = {i: (item.chain_length, item.chain_head) for i, item in plan.read.items()}

@@ -480,6 +480,65 @@ SELECT DISTINCT item_id FROM custody_events e
 WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = e.item_id) ORDER BY item_id
 """
 
+# --- the custody log -----------------------------------------------------------------------------
+
+# The events, and the head of each item's chain after them, in one statement.
+INSERT_EVENTS = """
+WITH events AS (
+    INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+        actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+        prev_hash, hash)
+    SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[],
+        $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[],
+        $12::timestamptz[], $13::timestamptz[], $14::jsonb[], $15::smallint[], $16::bytea[],
+        $17::bytea[])
+    RETURNING item_id, seq, hash
+)
+UPDATE items SET chain_length = e.seq, chain_head = e.hash
+FROM (SELECT DISTINCT ON (item_id) item_id, seq, hash FROM events
+      ORDER BY item_id, seq DESC) AS e
+WHERE items.id = e.item_id
+"""
+SELECT_HEADS = """
+SELECT id AS item_id, chain_length AS seq, chain_head AS hash FROM items
+WHERE id = ANY($1::bigint[])
+"""
+SELECT_CHAIN = """
+SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
+    device_id, site_id, device_at, server_at, payload, hash_version, prev_hash, hash
+FROM custody_events WHERE ($1::bigint IS NULL OR item_id = $1) ORDER BY item_id, seq
+"""
+# The same rows as one JSON parameter (see `json_rows`): asyncpg encodes sixteen arrays element by
+# element, at a cost that dwarfs the rest of a batch's work in Python. The heads are not written
+# here: the caller's UPDATE of the items in the same statement or transaction carries them.
+INSERT_EVENTS_JSON = """
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+    prev_hash, hash)
+SELECT item_id, seq, action, from_state, to_state, event_code, emsevt, actor_role, actor_id,
+    device_id, site_id, device_at, server_at, payload, hash_version,
+    decode(prev_hash, 'base64'), decode(hash, 'base64')
+FROM json_to_recordset($1::json) AS e (item_id bigint, seq int, action text, from_state text,
+    to_state text, event_code text, emsevt text, actor_role text, actor_id bigint,
+    device_id text, site_id bigint, device_at timestamptz, server_at timestamptz,
+    payload jsonb, hash_version smallint, prev_hash text, hash text)
+"""
+
+
+def insert_first_events(rows: str) -> str:
+    """FirstEvents in one statement: $1-$15 the shared values (see first_events_args), the items
+    and their hashes the columns `item_id` and `hash` of `rows`, a relation of the caller's
+    statement (its items' heads written with them, where they are inserted)."""
+    return f"""
+INSERT INTO custody_events (item_id, seq, action, from_state, to_state, event_code, emsevt,
+    actor_role, actor_id, device_id, site_id, device_at, server_at, payload, hash_version,
+    prev_hash, hash)
+SELECT e.item_id, $1::int, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
+    $8::bigint, $9::text, $10::bigint, $11::timestamptz, $12::timestamptz, $13::text::jsonb,
+    $14::smallint, $15::bytea, e.hash
+FROM {rows} AS e
+"""
+
 
 async def scan_item(conn: asyncpg.Connection, tracking_number: str) -> ScanItem | None:
     """The item with this tracking number, as the custody rules see it."""

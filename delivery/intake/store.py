@@ -8,7 +8,9 @@ import asyncpg
 import msgspec
 
 from delivery.custody import log as custody_log
+from delivery.custody import store as custody_store
 from delivery.outbox import rows as outbox
+from delivery.outbox import store as outbox_store
 from delivery.platform.db import Composed
 
 SELECT_EXISTING = """
@@ -58,10 +60,10 @@ _NEW_ITEMS = """
 def _register() -> str:
     statement = Composed()
     statement.with_("new_items", _NEW_ITEMS)
-    statement.with_("first_events", custody_log.insert_first_events(
+    statement.with_("first_events", custody_store.insert_first_events(
         "(SELECT id AS item_id, chain_head AS hash FROM new_items)"))
-    statement.with_("sms", f"{outbox.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
-    statement.with_("webhooks", f"{outbox.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
+    statement.with_("sms", f"{outbox_store.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
+    statement.with_("webhooks", f"{outbox_store.INSERT_SAME_KIND} WHERE m.item_id {_IS_NEW}")
     return statement.statement("SELECT id, external_ref, tracking_number FROM new_items")
 
 

@@ -25,6 +25,8 @@ from typing import Any
 import asyncpg
 from redis.exceptions import RedisError
 
+from delivery.outbox import store
+
 log = logging.getLogger(__name__)
 
 BATCH = 500
@@ -40,31 +42,14 @@ JOB_ROWS = {"sms": 50}
 OTHER_JOB_ROWS = 10
 SPREAD = 8  # a small backlog still becomes this many jobs: more than one worker takes at once
 
-CLAIM_READY = f"""
-SELECT id, channel, enqueues FROM outbox
-WHERE status = 'pending' AND available_at <= now()
-ORDER BY available_at, id
-LIMIT {BATCH}
-FOR UPDATE SKIP LOCKED
-"""
-MARK_ENQUEUED = """
-UPDATE outbox SET status = 'enqueued', enqueues = enqueues + 1, updated_at = now()
-WHERE id = ANY($1::bigint[])
-"""
-REQUEUE_STALE = """
-UPDATE outbox SET status = 'pending', updated_at = now()
-WHERE status IN ('enqueued', 'sending') AND updated_at < now() - $1::interval
-RETURNING id
-"""
-
 
 async def relay_once(conn: asyncpg.Connection, redis: Any) -> int:
     """Enqueue one batch of ready rows; return how many. Several relays may run at once."""
     async with conn.transaction():
-        rows = await conn.fetch(CLAIM_READY)
+        rows = await conn.fetch(store.CLAIM_READY, BATCH)
         await _enqueue(redis, job_batches(rows))
         if rows:
-            await conn.execute(MARK_ENQUEUED, [r["id"] for r in rows])
+            await conn.execute(store.MARK_ENQUEUED, [r["id"] for r in rows])
     return len(rows)
 
 
@@ -106,7 +91,7 @@ async def _gather(*calls: Any) -> list[Any]:
 
 async def requeue_stale(conn: asyncpg.Connection, *, older_than: timedelta = STALE_AFTER) -> int:
     """Hand back rows whose job vanished (Redis lost its data, a worker died mid-job)."""
-    return len(await conn.fetch(REQUEUE_STALE, older_than))
+    return len(await conn.fetch(store.REQUEUE_STALE, older_than))
 
 
 async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:

@@ -7,18 +7,11 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from delivery.outbox import store
+
 SMS = "sms"
 WEBHOOK = "webhook"
 STATE_CHANGED = "item.state_changed"
-
-# Payloads travel as JSON text and are cast on the server: as a jsonb[] through the
-# connection's Python codec they cost several times more per row (benchmarks/intake.py).
-INSERT_OUTBOX = """
-INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
-SELECT channel, topic, item_id, agency_id, payload::jsonb, available_at
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::timestamptz[])
-    AS o (channel, topic, item_id, agency_id, payload, available_at)
-"""
 
 
 class OutboxRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,11 +27,11 @@ async def add(conn: asyncpg.Connection, rows: list[OutboxRow], *, now: datetime)
     """Queue rows in the caller's transaction (one statement, whatever their number)."""
     if not rows:
         return
-    await conn.execute(INSERT_OUTBOX, *columns_of(rows, now=now))
+    await conn.execute(store.INSERT_OUTBOX, *columns_of(rows, now=now))
 
 
 def columns_of(rows: list[OutboxRow], *, now: datetime) -> list[list]:
-    """The rows as the column arrays INSERT_OUTBOX takes."""
+    """The rows as the column arrays store.INSERT_OUTBOX takes."""
     return [[r.channel for r in rows], [r.topic for r in rows], [r.item_id for r in rows],
             [r.agency_id for r in rows], [_json_text(r.payload) for r in rows],
             [r.available_at or now for r in rows]]
@@ -55,17 +48,8 @@ class SameKind(msgspec.Struct, frozen=True, kw_only=True):
     payloads: list[str]  # JSON text
 
 
-# SameKind rows in one statement: $1-$4 what they share, $5 the items, $6 the payloads (see
-# same_kind_args). Ends with its FROM clause (alias m) so that a caller may add a WHERE.
-INSERT_SAME_KIND = """
-INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
-SELECT $1::text, $2::text, m.item_id, $3::bigint, m.payload::jsonb, $4::timestamptz
-FROM unnest($5::bigint[], $6::text[]) AS m (item_id, payload)
-"""
-
-
 def same_kind_args(rows: SameKind) -> list:
-    """INSERT_SAME_KIND's arguments, in order."""
+    """store.INSERT_SAME_KIND's arguments, in order."""
     return [rows.channel, rows.topic, rows.agency_id, rows.available_at, rows.item_ids,
             rows.payloads]
 

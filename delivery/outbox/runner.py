@@ -17,25 +17,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from delivery.outbox import store
+
 log = logging.getLogger(__name__)
 
-# A row comes back ready (`enqueued`), or still `pending` when the relay's transaction rolled
-# back after the job reached Redis; a pending row waiting for its time is not taken early.
-CLAIM = """
-UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
-WHERE id = ANY($1::bigint[])
-    AND (status = 'enqueued' OR (status = 'pending' AND available_at <= now()))
-RETURNING id, channel, topic, item_id, agency_id, payload, attempts, created_at
-"""
-# Waiting (a deferral) is not failing: its claim's attempt is given back (`refund` -1).
-SETTLE = """
-UPDATE outbox o SET status = v.status, attempts = o.attempts + v.refund, last_error = v.error,
-    payload = coalesce(v.payload, o.payload),
-    available_at = coalesce(now() + v.delay, v.until, o.available_at), updated_at = now()
-FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::interval[],
-            $7::timestamptz[]) AS v(id, status, refund, error, payload, delay, until)
-WHERE o.id = v.id AND o.status = 'sending'
-"""
 # Rows of a channel without a batch handler delivered at once in one worker process, each on a
 # pooled connection: the rest of the pool stays free for the batch channels.
 PER_ROW_CONCURRENCY = 6
@@ -92,7 +77,7 @@ async def deliver_outbox(ctx: dict[str, Any], outbox_ids: int | list[int]) -> st
     ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
     pool: asyncpg.Pool = ctx["pool"]
     async with pool.acquire() as conn:
-        rows = await conn.fetch(CLAIM, ids)
+        rows = await conn.fetch(store.CLAIM, ids)
     if not rows:
         return "not pending"
     claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
@@ -154,7 +139,7 @@ async def settle(conn: asyncpg.Connection, claimed: Sequence[Claimed],
     for row, result in zip(claimed, results, strict=True):
         for column, value in zip(columns, (row.id, *_settlement(row, result)), strict=True):
             column.append(value)
-    await conn.execute(SETTLE, *columns)
+    await conn.execute(store.SETTLE, *columns)
 
 
 def _settlement(claimed: Claimed, result: Result) -> tuple[Any, ...]:

@@ -1,0 +1,60 @@
+"""SQL of the outbox: rows written with a change, claimed by the relay, run and settled."""
+
+# --- rows written with a change ------------------------------------------------------------------
+
+# Payloads travel as JSON text and are cast on the server: as a jsonb[] through the
+# connection's Python codec they cost several times more per row (benchmarks/intake.py).
+INSERT_OUTBOX = """
+INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
+SELECT channel, topic, item_id, agency_id, payload::jsonb, available_at
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::timestamptz[])
+    AS o (channel, topic, item_id, agency_id, payload, available_at)
+"""
+# SameKind rows in one statement: $1-$4 what they share, $5 the items, $6 the payloads (see
+# same_kind_args). Ends with its FROM clause (alias m) so that a caller may add a WHERE.
+INSERT_SAME_KIND = """
+INSERT INTO outbox (channel, topic, item_id, agency_id, payload, available_at)
+SELECT $1::text, $2::text, m.item_id, $3::bigint, m.payload::jsonb, $4::timestamptz
+FROM unnest($5::bigint[], $6::text[]) AS m (item_id, payload)
+"""
+
+# --- the relay -----------------------------------------------------------------------------------
+
+CLAIM_READY = """
+SELECT id, channel, enqueues FROM outbox
+WHERE status = 'pending' AND available_at <= now()
+ORDER BY available_at, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+MARK_ENQUEUED = """
+UPDATE outbox SET status = 'enqueued', enqueues = enqueues + 1, updated_at = now()
+WHERE id = ANY($1::bigint[])
+"""
+REQUEUE_STALE = """
+UPDATE outbox SET status = 'pending', updated_at = now()
+WHERE status IN ('enqueued', 'sending') AND updated_at < now() - $1::interval
+RETURNING id
+"""
+
+# --- running and settling ------------------------------------------------------------------------
+
+# A row comes back ready (`enqueued`), or still `pending` when the relay's transaction rolled
+# back after the job reached Redis; a pending row waiting for its time is not taken early.
+CLAIM = """
+UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
+WHERE id = ANY($1::bigint[])
+    AND (status = 'enqueued' OR (status = 'pending' AND available_at <= now()))
+RETURNING id, channel, topic, item_id, agency_id, payload, attempts, created_at
+"""
+# Waiting (a deferral) is not failing: its claim's attempt is given back (`refund` -1).
+SETTLE = """
+UPDATE outbox o SET status = v.status, attempts = o.attempts + v.refund, last_error = v.error,
+    payload = coalesce(v.payload, o.payload),
+    available_at = coalesce(now() + v.delay, v.until, o.available_at), updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::interval[],
+            $7::timestamptz[]) AS v(id, status, refund, error, payload, delay, until)
+WHERE o.id = v.id AND o.status = 'sending'
+"""
+
+
