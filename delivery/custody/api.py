@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 
 from delivery.custody import bagging, scans, supervisor
@@ -17,8 +17,14 @@ from delivery.custody.judge import ScanAction
 from delivery.custody.model import Action
 from delivery.custody.scans import FailReason
 from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
-from delivery.platform.apidoc import documented_as
-from delivery.platform.errors import FieldError, PayloadTooLarge
+from delivery.platform.apidoc import documented_as, with_json_body
+from delivery.platform.errors import (
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    PayloadTooLarge,
+    decode_errors_to_field_errors,
+)
 from delivery.staff.auth import (
     STAFF_DEPENDENCIES,
     TOKEN_STAFF_DEPENDENCIES,
@@ -77,6 +83,52 @@ class ScansIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
                                                 extra_json_schema={"maxItems": MAX_SCANS})]
 
 
+class _Upload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """ScansIn with each scan left unread, so that one unreadable scan is refused alone."""
+
+    scans: Annotated[list[msgspec.Raw], msgspec.Meta(min_length=1)]
+
+
+class _ScanId(msgspec.Struct, frozen=True, kw_only=True):
+    """Just the scan's id, from a scan that cannot be read whole."""
+
+    scan_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+UNREADABLE = "unreadable"
+
+
+def read_upload(body: bytes) -> list[ScanIn | scans.ScanResult]:
+    """Each scan of an upload as sent, or, for one that cannot be read, its refusal naming the
+    field at fault: a handheld's offline queue must not be stopped by one bad scan. A body that
+    is not an upload, or a scan without a readable `scan_id`, refuses the whole upload."""
+    try:
+        upload = msgspec.json.decode(body, type=_Upload)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput("The upload is not a list of scans.",
+                           errors=decode_errors_to_field_errors(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedRequest(f"The body is not valid JSON: {exc}") from None
+    if len(upload.scans) > MAX_SCANS:
+        raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
+            FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
+    return [_read_scan(raw, f"/scans/{i}") for i, raw in enumerate(upload.scans)]
+
+
+def _read_scan(raw: msgspec.Raw, at: str) -> ScanIn | scans.ScanResult:
+    try:
+        return msgspec.json.decode(raw, type=ScanIn)
+    except msgspec.ValidationError as exc:
+        [error] = decode_errors_to_field_errors(exc, at)
+    try:
+        scan_id = msgspec.json.decode(raw, type=_ScanId).scan_id
+    except msgspec.ValidationError as exc:
+        raise InvalidInput("A scan without a readable scan_id cannot be judged.",
+                           errors=decode_errors_to_field_errors(exc, at)) from None
+    return scans.ScanResult(scan_id=scan_id, status="rejected", reason=UNREADABLE,
+                            error=f"{error.field}: {error.message}")
+
+
 class ScansOut(msgspec.Struct, frozen=True, kw_only=True):
     """One result per scan, in the order sent."""
 
@@ -105,18 +157,20 @@ class ScansController(Controller):
     guards = [require_roles("sorting_clerk", "branch_clerk", "courier")]
     security = [{"staffToken": []}]
 
-    @post("/", status_code=200, summary="Upload up to 500 handheld scans")
-    async def upload(self, state: State, conn: asyncpg.Connection, staff: StaffUser,
-                     data: ScansIn) -> ScansOut:
+    @post("/", status_code=200, summary="Upload up to 500 handheld scans",
+          operation_class=with_json_body(ScansIn, "Up to 500 scans, applied in the order sent."))
+    async def upload(self, request: Request[Any, Any, Any], state: State,
+                     conn: asyncpg.Connection, staff: StaffUser) -> ScansOut:
         """Each scan is applied, `duplicate` (its `scan_id` was seen) or `rejected` with a reason
-        the clerk reads; one refused scan does not stop the others. Sorting clerks, branch
-        clerks and couriers."""
-        if len(data.scans) > MAX_SCANS:
-            raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
-                FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
-        results = await scans.apply_scans(conn, _ctx(state), staff, [_scan(s) for s in data.scans],
-                                          now=datetime.now(UTC))
-        return ScansOut(results=results)
+        the clerk reads; one refused scan does not stop the others, nor does one that cannot be
+        read (`rejected`, reason `unreadable`, naming the field). Sorting clerks, branch clerks
+        and couriers."""
+        sent = read_upload(await request.body())
+        readable = [_scan(s) for s in sent if isinstance(s, ScanIn)]
+        applied = iter(await scans.apply_scans(conn, _ctx(state), staff, readable,
+                                               now=datetime.now(UTC)) if readable else ())
+        return ScansOut(results=[s if isinstance(s, scans.ScanResult) else next(applied)
+                                 for s in sent])
 
 
 class BagsController(Controller):

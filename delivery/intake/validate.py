@@ -17,7 +17,6 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Collection
-from itertools import takewhile
 from typing import Any, TypeVar
 
 import msgspec
@@ -35,7 +34,13 @@ from delivery.intake.schemas import (
     DocumentIn,
     ExternalRef,
 )
-from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
+from delivery.platform.errors import (
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    PayloadTooLarge,
+    decode_errors_to_field_errors,
+)
 
 T = TypeVar("T")
 
@@ -45,8 +50,6 @@ IRAQ_LON = (38.7, 48.8)
 # Format only; whether the branch exists is for the service to say.
 BRANCH_CODE = re.compile(r"[A-Z0-9](?:[A-Z0-9_-]{0,30}[A-Z0-9])?")
 _TO_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
-_MSGSPEC_PATH = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
-_FIELD_IN_MESSAGE = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 # Most agencies send 07XXXXXXXXX or +9647XXXXXXXXX: such a number is checked against the
 # library's own pattern for Iraqi mobiles without a full parse (a third of a batch's CPU);
 # anything else takes the full parse, which also words the refusal.
@@ -195,34 +198,6 @@ def clean_optional_text(text: str | None, max_length: int) -> str | None:
     if len(cleaned) > max_length:
         raise ValueError(f"must be at most {max_length} characters")
     return cleaned or None
-
-
-def decode_errors_to_field_errors(
-    error: msgspec.ValidationError, prefix: str = "",
-) -> list[FieldError]:
-    """msgspec's "… - at `$.documents[17].citizen.phone`" as a FieldError at a JSON pointer."""
-    text = str(error)
-    message, _, path = text.rpartition(" - at `")
-    if not message:
-        message, path = text, "$`"
-    return [FieldError(field=prefix + pointer_of(path.removesuffix("`"), message),
-                       message=message)]
-
-
-def pointer_of(path: str, message: str) -> str:
-    """The JSON pointer of the field a msgspec error at `path` (`$.scans[1].at`) is about."""
-    pointer = msgspec_path_to_pointer(path)
-    if field := _FIELD_IN_MESSAGE.search(message):
-        # Point at the field itself rather than at the object that lacks or has it.
-        pointer += "/" + _escape_pointer(field[1])
-    return pointer
-
-
-def msgspec_path_to_pointer(path: str) -> str:
-    """`$.documents[17].citizen.phone` → `/documents/17/citizen/phone`."""
-    # msgspec writes a mapping's key as `[...]`; the pointer can only go as deep as the mapping.
-    steps = takewhile(lambda m: m[0] != "[...]", _MSGSPEC_PATH.finditer(path.removeprefix("$")))
-    return "".join("/" + _escape_pointer(m[1] or m[2]) for m in steps)
 
 
 def decode_single(
@@ -381,7 +356,3 @@ def _branch_code(code: str | None, mode: str | None) -> str | None:
     if not BRANCH_CODE.fullmatch(code):
         raise ValueError("must be a branch code: capital letters, digits, '-' or '_'")
     return code
-
-
-def _escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")

@@ -13,9 +13,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import UNSET, UnsetType
 
 from delivery.custody.model import TransitionRefused
-from delivery.intake.validate import pointer_of
 from delivery.platform import errors
-from delivery.platform.errors import FieldError
+from delivery.platform.errors import FieldError, pointer_of
 from delivery.platform.logs import request_id
 
 log = logging.getLogger(__name__)

@@ -256,13 +256,32 @@ async def test_proxy_is_refused_for_a_passport(world, conn):
     assert result["reason"] == "proxy_not_allowed"
 
 
-async def test_more_than_500_scans_or_unknown_fields_are_refused(world):
+async def test_more_than_500_scans_are_refused_and_a_scan_with_unknown_fields_alone(world):
     too_many = [scan_body("RR000000000IQ", "receive") for _ in range(501)]
     response = await world.client.post("/v1/scans", json={"scans": too_many}, headers=world.sorter)
     assert response.status_code == 413
     odd = await world.client.post("/v1/scans", json={"scans": [
-        {**scan_body("X", "receive"), "colour": "red"}]}, headers=world.sorter)
-    assert odd.status_code == 422
+        {**scan_body("X", "receive", scan_id="odd-1"), "colour": "red"}]}, headers=world.sorter)
+    assert odd.status_code == 200
+    assert odd.json()["results"] == [{
+        "scan_id": "odd-1", "status": "rejected", "reason": "unreadable",
+        "error": "/scans/0/colour: Object contains unknown field `colour`"}]
+
+
+async def test_an_offline_queue_with_one_unreadable_scan_still_moves_the_rest(world, conn):
+    one = await submit(world.client, world.key, "PP-1")
+    two = await submit(world.client, world.key, "PP-2")
+    naive = {**scan_body(two, "receive", scan_id="naive-1"), "at": "2026-03-01T10:00:00"}
+    queue = [scan_body(one, "receive"), naive, scan_body(two, "receive")]
+    results = await upload(world.client, world.sorter, queue)
+    assert [(r["status"], r.get("reason")) for r in results] == [
+        ("applied", None), ("rejected", "unreadable"), ("applied", None)]
+    assert results[1]["scan_id"] == "naive-1" and results[1]["error"].startswith("/scans/1/at: ")
+    assert await state_of(conn, one) == await state_of(conn, two) == "received"
+    # Fixed on the handheld and sent again, the scan is judged like any other.
+    fixed = {**naive, "at": datetime.now(UTC).isoformat()}
+    [again] = await upload(world.client, world.sorter, [fixed])
+    assert (again["status"], again["error"]) == ("rejected", "already in the sorting centre")
 
 
 async def test_supervisors_do_not_scan(world):

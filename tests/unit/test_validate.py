@@ -14,13 +14,18 @@ from delivery.intake.validate import (
     DocumentInvalid,
     clean_text,
     decode_batch,
-    decode_errors_to_field_errors,
     decode_single,
-    msgspec_path_to_pointer,
     normalise_phone,
     validate_document,
 )
-from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, PayloadTooLarge
+from delivery.platform.errors import (
+    FieldError,
+    InvalidInput,
+    MalformedRequest,
+    PayloadTooLarge,
+    decode_errors_to_field_errors,
+    msgspec_path_to_pointer,
+)
 from delivery.sites.geo import governorate_codes
 
 GOVERNORATES = governorate_codes()
