@@ -184,10 +184,10 @@ SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_
 FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = $1
 """
 LOCK_BAG = SELECT_BAG + " FOR UPDATE OF g"
+# The bags an upload names, locked in one order as a bag scan locks its bag (READ_EXTRAS then
+# reads them).
 LOCK_BAGS = """
-SELECT g.bag_id, g.status, g.origin_id, g.destination_id, d.code AS destination_code
-FROM bags g JOIN sites d ON d.id = g.destination_id WHERE g.bag_id = ANY($1::text[])
-ORDER BY g.bag_id FOR UPDATE OF g
+SELECT 1 FROM bags WHERE bag_id = ANY($1::text[]) ORDER BY bag_id FOR UPDATE
 """
 # Items put in bags ($1 bags, $2 items; as ADD_TO_BAG) at $3.
 ADD_TO_BAGS = """
