@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 
 from delivery.agencies import webhooks
 from delivery.custody import tasks as custody_tasks
 from delivery.messaging.tasks import start_sms, stop_sms
+from delivery.outbox import holds
 from delivery.outbox.relay import run_relay
 from delivery.outbox.runner import deliver_outbox
 from delivery.planning import tasks as planning_tasks
+
+log = logging.getLogger(__name__)
 
 FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []
@@ -24,16 +30,28 @@ CRON_JOBS += planning_tasks.CRON_JOBS
 async def _start_outbox(ctx: dict[str, Any]) -> None:
     ctx["http"] = httpx.AsyncClient(follow_redirects=False)
     ctx["channels"] = {"webhook": webhooks.deliver}
+    ctx["worker_id"] = uuid.uuid4()
+    heartbeat = holds.Heartbeat(ctx["pool"], ctx["worker_id"])
     ctx["relay_stop"] = asyncio.Event()
-    ctx["relay"] = asyncio.create_task(
-        run_relay(ctx["settings"].database_url, ctx["redis"], ctx["relay_stop"]))
+    ctx["background"] = [
+        asyncio.create_task(heartbeat.run(ctx["relay_stop"])),
+        asyncio.create_task(run_relay(ctx["settings"].database_url, ctx["redis"],
+                                      ctx["relay_stop"], heartbeat)),
+    ]
 
 
 async def _stop_outbox(ctx: dict[str, Any]) -> None:
-    if "relay" in ctx:
+    if "background" in ctx:
         ctx["relay_stop"].set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(ctx["relay"], timeout=5)
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*ctx["background"]), timeout=5)
+    if "worker_id" in ctx:  # its jobs have ended: whatever they still hold goes back now
+        try:
+            async with ctx["pool"].acquire() as conn:
+                await holds.release(conn, ctx["worker_id"])
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("outbox rows not handed back (they will be, once orphaned): %s",
+                        type(exc).__name__)
     if "http" in ctx:
         await ctx["http"].aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 
 import click
 import uvicorn
@@ -15,7 +16,9 @@ from delivery.platform import db
 from delivery.platform.migrate import migrate
 from delivery.platform.settings import Settings
 from delivery.web.app import create_app
-from delivery.worker import build_worker
+from delivery.worker import Worker, build_worker
+
+log = logging.getLogger(__name__)
 
 
 async def prepare_database(settings: Settings) -> DemoDay | None:
@@ -35,17 +38,60 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         create_app(settings), host=host, port=port, log_config=None, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,
     ))
-    worker = build_worker(settings, handle_signals=False) if with_worker else None
-    worker_task = asyncio.create_task(worker.async_run()) if worker else None
+    worker = SupervisedWorker(settings) if with_worker else None
+    if worker is not None:
+        server.config.app.state.worker_status = worker.status  # reported by /ready
+        worker.start()
     started = asyncio.create_task(_once_started(server, settings, host, port, demo))
     try:
         await server.serve()
     finally:
         started.cancel()
-        if worker is not None and worker_task is not None:
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
+        if worker is not None:
+            await worker.stop()
+
+
+class SupervisedWorker:
+    """The worker inside `tasheel serve`: started again if it ever stops on an error (never a
+    silent dead task), and reported by `/ready` while it is not running."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.worker: Worker | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    def status(self) -> str:
+        running = self.task is not None and not self.task.done() and self.worker is not None
+        return "ok" if running else "down"
+
+    async def _run(self) -> None:
+        pause = 1.0
+        while True:
+            self.worker = build_worker(self.settings, handle_signals=False)
+            try:
+                await self.worker.async_run()
+            except Exception:
+                log.exception("the worker stopped; starting a new one in %.0f s", pause)
+            else:
+                log.error("the worker stopped; starting a new one in %.0f s", pause)
+            worker, self.worker = self.worker, None
+            with contextlib.suppress(Exception):
+                await worker.close()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
+    async def stop(self) -> None:
+        """Drain the worker (see `Worker.drain`), then end the supervision."""
+        if self.task is None:
+            return
+        worker = self.worker
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+        if worker is not None:
             await worker.close()
 
 

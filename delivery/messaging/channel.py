@@ -2,15 +2,14 @@
 
 A job hands the channel a batch of rows. What they need is read in one query each (previous
 records, items, opt-outs); the messages then go out concurrently, at most `SEND_CONCURRENCY`
-provider calls at once per worker process, each under the shared rate limit. Up to `READY_AHEAD`
-more are rate-checked and recorded meanwhile, so that a call slot never sits idle through the
-round trips to Redis and PostgreSQL that precede every call.
+at once per worker process, each under the shared rate limit. Up to `READY_AHEAD` more are
+rate-checked meanwhile, so that a freed call slot does not wait for a round trip to Redis.
 
-Exactly once, as far as it goes (README, "SMS: exactly once"): each message's `sms_messages` row
-in status `sending` is committed before its provider call and updated right after the call
-answers (group commit: `store.MessageRecords`, so a busy worker writes many in one statement,
-while every message still waits for its own commit). Only a crash between the two commits leaves
-the outcome unknown: at most `SEND_CONCURRENCY + READY_AHEAD` messages per worker process. The
+Exactly once, as far as it goes (README, "SMS: exactly once"): once a message holds a call slot,
+its `sms_messages` row in status `sending` is committed, the provider is called, and the answer
+is committed (group commit: `store.MessageRecords`, so a busy worker writes many in one
+statement, while every message still waits for its own commit). Only a crash between the two
+commits leaves the outcome unknown: at most `SEND_CONCURRENCY` messages per worker process. The
 next attempt then sees `sending`: a one-time code is sent again (the citizen needs it; at least
 once), any other message is not (at most once) and goes to the dead letters as `unknown` for a
 supervisor to retry or not.
@@ -75,9 +74,10 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     price_per_segment: Decimal
     max_attempts: int
     retry_base_s: float
+    # Messages between their record and their answer's record: what a crash could leave unknown.
     sends: asyncio.Semaphore
-    # Messages recorded as `sending` whose answer is not recorded yet: what a crash leaves unknown.
-    open_records: asyncio.Semaphore
+    # Messages rate-checked and waiting for a call slot, or in one.
+    ready: asyncio.Semaphore
     # The limiter asked for many messages in one round trip (see `sender_rate`).
     rate: Coalescer[int, float]
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
@@ -200,15 +200,19 @@ async def _send_guarded(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing)
 
 async def _send(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Result:
     records: store.MessageRecords = ctx["sms_records"]
-    async with runtime.open_records:
+    async with runtime.ready:
         if not await _rate_allows(runtime, out.sms.segments.segments):
             return Defer(until=runtime.clock() + BUSY_DEFER, reason="sender rate limit")
-        message_id = await records.begin(_sending(runtime, out))
+        # Recorded only once a call slot is held: a message that waits for one and is then
+        # stopped (a crash, a drain) was never begun, and simply goes at a later attempt.
         async with runtime.sends:
+            if ctx["draining"].is_set():  # the worker is stopping: not begun, so not lost
+                return Defer(until=runtime.clock(), reason="worker stopping")
+            message_id = await records.begin(_sending(runtime, out))
             outcome, result = await _call(runtime, out, message_id)
-        if hook := ctx.get("after_sms_call"):
-            hook()  # tests stop the process here: the window the guarantee is about
-        await records.finish(outcome)
+            if hook := ctx.get("after_sms_call"):
+                hook()  # tests stop the process here: the window the guarantee is about
+            await records.finish(outcome)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -148,10 +149,11 @@ class MessageRecords:
         await self._writes.submit(outcome)
 
     async def close(self) -> None:
-        """Give the connection back to the pool."""
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await self._pool.release(conn)
+        """Give the connection back to the pool (whatever state it is in: the pool checks)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # already taken back by the pool after a loss
+                await self._pool.release(conn)
 
     async def _write(self, group: Sequence[Sending | CallOutcome]) -> list[int | None]:
         begins = [r for r in group if isinstance(r, Sending)]
@@ -168,8 +170,9 @@ class MessageRecords:
         try:
             return await self._conn.fetch(query, *args)
         except Exception:
-            if self._conn.is_closed():
-                await self.close()
+            # Never ask a failed connection about itself: after a lost backend the pool has
+            # already taken it back, and every call on it raises. The next group takes another.
+            await self.close()
             raise
 
 

@@ -64,7 +64,7 @@ def runtime(settings: Settings, redis: Any) -> SmsRuntime:
         max_attempts=settings.sms_max_attempts,
         retry_base_s=settings.outbox_retry_base_s,
         sends=asyncio.Semaphore(SEND_CONCURRENCY),
-        open_records=asyncio.Semaphore(SEND_CONCURRENCY + READY_AHEAD),
+        ready=asyncio.Semaphore(SEND_CONCURRENCY + READY_AHEAD),
         rate=sender_rate(limiter, sender_key(settings)),
     )
 

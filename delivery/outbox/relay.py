@@ -3,7 +3,8 @@
 PostgreSQL keeps every row's fate (pending → enqueued → sending → done | pending again | dead);
 Redis only carries the wake-up call. If Redis is down, enqueuing fails, the claiming transaction
 rolls back and the rows wait. If Redis loses its data, rows stuck in `enqueued` or `sending` are
-handed back to `pending` after `STALE_AFTER` and go out again.
+handed back to `pending` after `STALE_AFTER` and go out again; rows held by a worker that died
+go back as soon as its heartbeat is old (holds.py).
 
 Rows travel in batches: one job for up to `JOB_ROWS` ready rows of one channel (fewer, so that
 a small backlog is still shared among workers), named after its first row and that row's
@@ -26,6 +27,7 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from delivery.outbox import store
+from delivery.outbox.holds import Heartbeat, hand_back_orphans
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,10 @@ BATCH = 500
 POLL_S = 1.0
 STALE_AFTER = timedelta(minutes=10)  # longer than any job may run (job_timeout is 300 s)
 # Looking for stale rows scans the outbox, so it runs once a minute (stale is ten minutes old),
-# not on every wake-up: every statement that adds outbox rows wakes every relay.
+# not on every wake-up: every statement that adds outbox rows wakes every relay. Rows of a dead
+# worker (holds.py) are found by an index of the few rows being sent: every ten seconds.
 REQUEUE_EVERY_S = 60.0
+ORPHANS_EVERY_S = 10.0
 JOB = "deliver_outbox"
 # Most rows per job: SMS go out concurrently within a job; other channels (agency webhooks, one
 # endpoint's slowness at a time) take fewer, so that one slow endpoint holds back few others.
@@ -94,14 +98,16 @@ async def requeue_stale(conn: asyncpg.Connection, *, older_than: timedelta = STA
     return len(await conn.fetch(store.REQUEUE_STALE, older_than))
 
 
-async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:
-    """Relay until `stop` is set; woken early by NOTIFY, else polls every second."""
+async def run_relay(database_url: str, redis: Any, stop: asyncio.Event,
+                    heartbeat: Heartbeat | None = None) -> None:
+    """Relay until `stop` is set; woken early by NOTIFY, else polls every second. With the
+    worker's `heartbeat`, it also hands back the rows of workers that died."""
     from delivery.platform import db
 
     wake = asyncio.Event()
     conn: asyncpg.Connection | None = None
     loop = asyncio.get_running_loop()
-    next_requeue = loop.time()
+    next_requeue = next_orphans = loop.time()
     while not stop.is_set():
         try:
             if conn is None or conn.is_closed():
@@ -110,6 +116,10 @@ async def run_relay(database_url: str, redis: Any, stop: asyncio.Event) -> None:
             if loop.time() >= next_requeue:
                 await requeue_stale(conn)
                 next_requeue = loop.time() + REQUEUE_EVERY_S
+            if heartbeat is not None and loop.time() >= next_orphans:
+                if heartbeat.may_judge_others and (orphans := await hand_back_orphans(conn)):
+                    log.warning("outbox rows of a stopped worker handed back: %d", len(orphans))
+                next_orphans = loop.time() + ORPHANS_EVERY_S
             while await relay_once(conn, redis) == BATCH:
                 pass
         except (OSError, asyncpg.PostgresError, RedisError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,14 +77,15 @@ async def deliver_outbox(ctx: dict[str, Any], outbox_ids: int | list[int]) -> st
     """Deliver a batch of outbox rows (or one); safe to run twice (the claim lets one through)."""
     ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
     pool: asyncpg.Pool = ctx["pool"]
+    holder = ctx.get("worker_id")  # the rows are held under it (holds.py)
     async with pool.acquire() as conn:
-        rows = await conn.fetch(store.CLAIM, ids)
+        rows = await conn.fetch(store.CLAIM, ids, holder)
     if not rows:
         return "not pending"
     claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
     results = await _deliver(ctx, claimed)
     async with pool.acquire() as conn:
-        await settle(conn, claimed, results)
+        await settle(conn, claimed, results, holder=holder)
     return summary(results)
 
 
@@ -133,13 +135,14 @@ def crashed(claimed: Claimed, exc: BaseException) -> TryLater:
 
 
 async def settle(conn: asyncpg.Connection, claimed: Sequence[Claimed],
-                 results: Sequence[Result]) -> None:
-    """Record every row's result in one statement; rows no longer `sending` are left alone."""
+                 results: Sequence[Result], *, holder: uuid.UUID | None = None) -> None:
+    """Record every row's result in one statement; rows no longer `sending` under `holder`
+    are left alone."""
     columns: list[list[Any]] = [[] for _ in range(7)]
     for row, result in zip(claimed, results, strict=True):
         for column, value in zip(columns, (row.id, *_settlement(row, result)), strict=True):
             column.append(value)
-    await conn.execute(store.SETTLE, *columns)
+    await conn.execute(store.SETTLE, *columns, holder)
 
 
 def _settlement(claimed: Claimed, result: Result) -> tuple[Any, ...]:

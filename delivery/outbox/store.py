@@ -32,29 +32,51 @@ UPDATE outbox SET status = 'enqueued', enqueues = enqueues + 1, updated_at = now
 WHERE id = ANY($1::bigint[])
 """
 REQUEUE_STALE = """
-UPDATE outbox SET status = 'pending', updated_at = now()
+UPDATE outbox SET status = 'pending', held_by = NULL, updated_at = now()
 WHERE status IN ('enqueued', 'sending') AND updated_at < now() - $1::interval
 RETURNING id
 """
+
+# --- who holds what (holds.py) -------------------------------------------------------------------
+
+BEAT = """
+INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
+ON CONFLICT (id) DO UPDATE SET beat_at = now()
+"""
+HAND_BACK_ORPHANS = """
+UPDATE outbox SET status = 'pending', held_by = NULL, updated_at = now()
+WHERE status = 'sending' AND held_by IS NOT NULL
+    AND held_by NOT IN (SELECT id FROM workers WHERE beat_at > now() - $1::interval)
+RETURNING id
+"""
+# A worker that stops hands back what it still holds; stopping is not failing (attempt refunded).
+RELEASE_HELD = """
+UPDATE outbox SET status = 'pending', held_by = NULL, attempts = greatest(attempts - 1, 0),
+    available_at = now(), updated_at = now()
+WHERE status = 'sending' AND held_by = $1
+RETURNING id
+"""
+FORGET_WORKER = "DELETE FROM workers WHERE id = $1"
 
 # --- running and settling ------------------------------------------------------------------------
 
 # A row comes back ready (`enqueued`), or still `pending` when the relay's transaction rolled
 # back after the job reached Redis; a pending row waiting for its time is not taken early.
 CLAIM = """
-UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = now()
+UPDATE outbox SET status = 'sending', held_by = $2, attempts = attempts + 1, updated_at = now()
 WHERE id = ANY($1::bigint[])
     AND (status = 'enqueued' OR (status = 'pending' AND available_at <= now()))
 RETURNING id, channel, topic, item_id, agency_id, payload, attempts, created_at
 """
-# Waiting (a deferral) is not failing: its claim's attempt is given back (`refund` -1).
+# Waiting (a deferral) is not failing: its claim's attempt is given back (`refund` -1). A row
+# handed back meanwhile (its holder was taken for dead) and claimed again is its new holder's.
 SETTLE = """
-UPDATE outbox o SET status = v.status, attempts = o.attempts + v.refund, last_error = v.error,
-    payload = coalesce(v.payload, o.payload),
+UPDATE outbox o SET status = v.status, held_by = NULL, attempts = o.attempts + v.refund,
+    last_error = v.error, payload = coalesce(v.payload, o.payload),
     available_at = coalesce(now() + v.delay, v.until, o.available_at), updated_at = now()
 FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::jsonb[], $6::interval[],
             $7::timestamptz[]) AS v(id, status, refund, error, payload, delay, until)
-WHERE o.id = v.id AND o.status = 'sending'
+WHERE o.id = v.id AND o.status = 'sending' AND o.held_by IS NOT DISTINCT FROM $8::uuid
 """
 
 

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Iterator
 
 import msgspec
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings
 
 from delivery.platform.settings import Settings
 
@@ -44,3 +44,13 @@ def redis_settings(url: str) -> RedisSettings:
     settings.conn_timeout = 1
     settings.conn_retries = 0
     return settings
+
+
+def redis_client(url: str) -> ArqRedis:
+    """A Redis client that connects on first use (arq's `create_pool` pings first): a service
+    starts, and keeps serving what needs only PostgreSQL, while Redis is down."""
+    settings = redis_settings(url)
+    return ArqRedis(
+        host=settings.host, port=settings.port, unix_socket_path=settings.unix_socket_path,
+        db=settings.database, username=settings.username, password=settings.password,
+        ssl=settings.ssl, socket_connect_timeout=settings.conn_timeout, encoding="utf8")

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 import msgspec
-from arq import create_pool as create_arq_pool
 from litestar import Litestar, MediaType, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -24,7 +23,7 @@ from delivery.platform.requests import (
     provide_connection,
     provide_settings,
 )
-from delivery.platform.runtime import redis_settings
+from delivery.platform.runtime import redis_client
 from delivery.platform.settings import Settings
 from delivery.web import schema_viewer
 from delivery.web.openapi import API_DESCRIPTION, TasheelOpenAPIConfig
@@ -66,21 +65,25 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-class ReadyOut(msgspec.Struct, frozen=True, kw_only=True):
+class ReadyOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """Whether the service can work: each of its dependencies, and the verdict."""
 
     status: Literal["ready", "unavailable"]
     postgres: Literal["ok", "down"]
     redis: Literal["ok", "down"]
+    # Only where the process runs a worker of its own (`tasheel serve`).
+    worker: Literal["ok", "down"] | None = None
 
 
 @get("/ready", tags=["operations"], summary="The service and its dependencies answer")
 async def ready(state: State) -> Response[ReadyOut]:
-    """PostgreSQL and Redis both answer: 200; otherwise 503 naming what is down."""
+    """PostgreSQL and Redis both answer, and the process's own worker (under `tasheel serve`)
+    runs: 200; otherwise 503 naming what is down."""
     checks = await asyncio.gather(_check_postgres(state), _check_redis(state))
-    ok = all(c == "ok" for c in checks)
+    worker = state.worker_status() if "worker_status" in state else None
+    ok = all(c == "ok" for c in checks) and worker in (None, "ok")
     return Response(ReadyOut(status="ready" if ok else "unavailable", postgres=checks[0],
-                             redis=checks[1]),
+                             redis=checks[1], worker=worker),
                     status_code=200 if ok else 503, media_type=MediaType.JSON)
 
 
@@ -111,11 +114,8 @@ def _lifespan(settings: Settings):
         # advisory lock or held cursor: the relay and migrations keep connections of their own),
         # so resetting each one on release would cost every request a round trip for nothing.
         app.state.pool = await db.create_pool(settings.database_url, reset_sessions=False)
-        try:
-            app.state.redis = await create_arq_pool(redis_settings(settings.redis_url))
-        except Exception:
-            await app.state.pool.close()
-            raise
+        # Redis is not waited for: intake and scans need only PostgreSQL, the truth.
+        app.state.redis = redis_client(settings.redis_url)
         try:
             for start in app.state.on_start:
                 await start(app.state)

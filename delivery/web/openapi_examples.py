@@ -139,7 +139,7 @@ BY_FIELD: dict[str, Any] = {
     "Anchor.signature": "5b7e" * 32, "Anchor.public_key": "d75a980182b10ab7d54bfed3c964073a"
                                                           "0ee172f3daa62325af021a68f707511a",
     "Anchor.count": 1843,
-    "ReadyOut.status": "ready", "ReadyOut.postgres": "ok", "ReadyOut.redis": "ok",
+    "ReadyOut.status": "ready", "ReadyOut.postgres": "ok", "ReadyOut.redis": "ok", "ReadyOut.worker": "ok",
     "BranchRefOut.code": BRANCH, "BranchRefOut.name": "مكتب بريد المنصور",
     "CustodyEventOut.action": "register", "BranchOut.name": "مكتب بريد المنصور",
     "BranchOut.code": BRANCH, "PickupOptionOut.name": "مكتب بريد الكرادة",

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text().splitlines()[-15:])
 
 
 def _wait_for_key(proc: subprocess.Popen, deadline: float) -> str:
@@ -36,8 +38,9 @@ def test_serve_becomes_ready_prints_a_working_key_and_stops_on_sigterm(tmp_path)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {"TASHEEL_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "serve.log"  # what it said, shown when a check fails
     proc = subprocess.Popen([sys.executable, "-m", "delivery.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log.open("w"),
                             text=True)
     try:
         key = _wait_for_key(proc, time.monotonic() + 90)
@@ -50,7 +53,7 @@ def test_serve_becomes_ready_prints_a_working_key_and_stops_on_sigterm(tmp_path)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 10, _tail(log)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -58,5 +61,5 @@ def test_serve_becomes_ready_prints_a_working_key_and_stops_on_sigterm(tmp_path)
     leftovers = [p for p in psutil.process_iter(["cmdline", "status"])
                  if str(tmp_path) in " ".join(p.info["cmdline"] or [])
                  and p.info["status"] != psutil.STATUS_ZOMBIE]
-    assert leftovers == [], leftovers
+    assert leftovers == [], (leftovers, _tail(log))
     assert all(not c.is_running() or c.status() == psutil.STATUS_ZOMBIE for c in children)

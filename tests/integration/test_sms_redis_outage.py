@@ -1,9 +1,6 @@
 """Redis stops while agencies hand documents over, then comes back: every SMS goes, once."""
 
 import collections
-import socket
-import subprocess
-import time
 from datetime import timedelta
 
 import msgspec
@@ -13,45 +10,14 @@ from litestar.testing import AsyncTestClient
 from redis.exceptions import RedisError
 
 from delivery.outbox.relay import relay_once, requeue_stale
-from delivery.platform.embedded import redis_server_bin
 from delivery.platform.runtime import redis_settings
 from delivery.web.app import create_app
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import auth, create_agency, document, free_port
+from tests.helpers import auth, create_agency, document
 from tests.integration.sms_support import drain, twilio_settings
+from tests.own_servers import OwnRedis
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
-
-
-
-
-class OwnRedis:
-    """A redis-server of this test's own, to stop and start at will (no persistence)."""
-
-    def __init__(self, folder):
-        self.port, self.folder, self.process = free_port(), folder, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [str(redis_server_bin()), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL)
-        for _ in range(250):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait()
-            self.process = None
 
 
 @pytest.fixture

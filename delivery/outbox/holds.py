@@ -1,0 +1,76 @@
+"""Who holds which outbox rows, and what happens to them when their worker goes.
+
+A job claims its rows under its worker's id (`outbox.held_by`). Each worker beats a heartbeat
+(`workers.beat_at`) every `BEAT_S`; the rows of a worker whose last beat is older than
+`ORPHANED_AFTER` (killed, frozen, cut off) go back to `pending` and out again through the relay,
+within a minute of its death. A worker that stops cleanly hands back at once what it still holds.
+
+After an outage of PostgreSQL every beat is old, the living workers' too: a worker judges others
+only once its own beats have gone through for `ORPHANED_AFTER`, by which time every living worker
+has beaten again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+import asyncpg
+
+from delivery.outbox import store
+
+log = logging.getLogger(__name__)
+
+BEAT_S = 5.0
+ORPHANED_AFTER = timedelta(seconds=30)
+
+
+class Heartbeat:
+    """A worker process's heartbeat, beaten until `stop` is set."""
+
+    def __init__(self, pool: asyncpg.Pool, worker_id: uuid.UUID) -> None:
+        self.pool, self.worker_id = pool, worker_id
+        self._healthy_since: float | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                async with self.pool.acquire() as conn:
+                    await conn.execute(store.BEAT, self.worker_id, socket.gethostname(),
+                                       os.getpid())
+                if self._healthy_since is None:
+                    self._healthy_since = loop.time()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                if self._healthy_since is not None:
+                    log.warning("worker heartbeat waiting for PostgreSQL: %s",
+                                type(exc).__name__)
+                self._healthy_since = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=BEAT_S)
+
+    @property
+    def may_judge_others(self) -> bool:
+        """Whether this worker's own beats have gone through long enough to judge others'."""
+        since = self._healthy_since
+        return since is not None and (
+            asyncio.get_running_loop().time() - since >= ORPHANED_AFTER.total_seconds())
+
+
+async def hand_back_orphans(conn: asyncpg.Connection,
+                            *, after: timedelta = ORPHANED_AFTER) -> list[int]:
+    """Rows held by workers that stopped beating, back to `pending`; their ids."""
+    return [r["id"] for r in await conn.fetch(store.HAND_BACK_ORPHANS, after)]
+
+
+async def release(conn: asyncpg.Connection, worker_id: uuid.UUID) -> list[int]:
+    """A worker stopping: what it still holds goes back at once, and it is forgotten."""
+    async with conn.transaction():
+        ids = [r["id"] for r in await conn.fetch(store.RELEASE_HELD, worker_id)]
+        await conn.execute(store.FORGET_WORKER, worker_id)
+    return ids

@@ -1,0 +1,200 @@
+"""A long-running worker outlives the loss of PostgreSQL connections and of Redis itself.
+
+Each test keeps one worker running (as `tasheel worker` does), breaks what it depends on in the
+middle of its work, and checks that every message still reaches the fake Twilio, once.
+"""
+
+import asyncio
+import collections
+import contextlib
+import os
+import signal
+import sys
+import time
+
+import msgspec
+import pytest
+
+from delivery.messaging.channel import SEND_CONCURRENCY
+from delivery.worker import build_worker
+from tests.fakes import twilio
+from tests.fakes.twilio import FakeTwilio
+from tests.integration.sms_support import add_item, add_sms, phone, twilio_settings
+from tests.own_servers import OwnRedis
+
+TERMINATE_OTHERS = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+"""
+
+
+@pytest.fixture
+def fake():
+    with FakeTwilio() as server:
+        yield server
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_worker(settings):
+    """A worker that runs until the test ends, relaying and sending as in production."""
+    worker = build_worker(settings, handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await worker.close()
+
+
+async def sent_to(fake, phones, *, within_s: float) -> collections.Counter:
+    """How many messages each phone got, once all have one or the time is up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while loop.time() < deadline:
+        counts = collections.Counter(m.to for m in fake.messages)
+        if all(counts[p] for p in phones):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)  # anything sent twice would show by now
+    return collections.Counter(m.to for m in fake.messages)
+
+
+async def add_messages(conn, numbers) -> list[str]:
+    phones = [phone(n) for n in numbers]
+    for p in phones:
+        await add_sms(conn, await add_item(conn, phone=p, language="en", with_branch=False),
+                      "delivered")
+    return phones
+
+
+async def test_messages_go_on_after_the_database_drops_the_workers_connections(
+        settings, conn, fake):
+    settings = twilio_settings(settings, fake)
+    async with running_worker(settings) as worker:
+        first = await add_messages(conn, range(500, 505))
+        assert await sent_to(fake, first, within_s=30) == {p: 1 for p in first}
+        assert await conn.fetchval(TERMINATE_OTHERS) > 0  # the pool's, the relay's, the records'
+        after = await add_messages(conn, range(505, 510))
+        assert await sent_to(fake, first + after, within_s=30) == {p: 1 for p in first + after}
+        assert not worker.done()
+
+
+async def test_the_worker_waits_out_a_redis_outage_and_sends_what_came_meanwhile(
+        settings, conn, fake, own_redis):
+    settings = twilio_settings(msgspec.structs.replace(settings, redis_url=own_redis.url), fake)
+    async with running_worker(settings) as worker:
+        first = await add_messages(conn, range(520, 523))
+        assert await sent_to(fake, first, within_s=30) == {p: 1 for p in first}
+        own_redis.stop()
+        during = await add_messages(conn, range(523, 526))
+        await asyncio.sleep(3)
+        assert not worker.done(), worker.exception() if worker.done() else None
+        own_redis.start()
+        everyone = first + during
+        assert await sent_to(fake, everyone, within_s=60) == {p: 1 for p in everyone}
+        assert not worker.done()
+
+
+async def test_a_worker_started_while_redis_is_down_starts_once_it_answers(
+        settings, conn, fake, own_redis):
+    settings = twilio_settings(msgspec.structs.replace(settings, redis_url=own_redis.url), fake)
+    own_redis.stop()
+    waiting = await add_messages(conn, range(530, 533))
+    async with running_worker(settings) as worker:
+        await asyncio.sleep(2)
+        assert not worker.done(), worker.exception() if worker.done() else None
+        own_redis.start()
+        assert await sent_to(fake, waiting, within_s=60) == {p: 1 for p in waiting}
+
+
+# --- a worker process stopped in the middle of a flood ------------------------------------------
+
+FLOOD = 120
+CALL_S = 0.2  # each provider call takes this long: a flood is still under way when stopped
+
+
+@pytest.fixture
+def slow_fake(monkeypatch):
+    answer = twilio._Handler.do_POST
+
+    def do_post(handler):
+        time.sleep(CALL_S)
+        answer(handler)
+
+    monkeypatch.setattr(twilio._Handler, "do_POST", do_post)
+    with FakeTwilio() as server:
+        yield server
+
+
+def _environment(settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+        "TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(settings.data_dir),
+        "PUBLIC_BASE_URL": settings.public_base_url, "SMS_QUIET_HOURS": "",
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        "TWILIO_MESSAGING_SERVICE_SID": settings.twilio_messaging_service_sid,
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+        "SMS_RATE_SEGMENTS_PER_SECOND": "1000", "LOG_LEVEL": "WARNING",
+    }
+
+
+async def _worker_in_the_middle_of_a_flood(settings, conn, fake):
+    """A `tasheel worker` process sending a flood of plain messages, once a few have gone."""
+    phones = await add_messages(conn, range(600, 600 + FLOOD))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "delivery.cli", "worker", env=_environment(settings),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    for _ in range(600):
+        if len(fake.messages) >= 25:
+            break
+        await asyncio.sleep(0.05)
+    assert len(fake.messages) < FLOOD, "the flood ended before the worker could be stopped"
+    return process, phones
+
+
+async def test_sigterm_during_a_flood_hands_everything_back_and_loses_or_doubles_nothing(
+        settings, conn, slow_fake):
+    settings = twilio_settings(settings, slow_fake)
+    process, phones = await _worker_in_the_middle_of_a_flood(settings, conn, slow_fake)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status = 'sending'") == 0
+    assert await conn.fetchval(
+        "SELECT count(*) FROM sms_messages WHERE status IN ('sending', 'unknown')") == 0
+    async with running_worker(settings):
+        assert await sent_to(slow_fake, phones, within_s=60) == {p: 1 for p in phones}
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status <> 'done'") == 0
+
+
+async def test_the_rows_of_a_killed_worker_are_sent_by_another_within_two_minutes(
+        settings, conn, slow_fake):
+    settings = twilio_settings(settings, slow_fake)
+    process, phones = await _worker_in_the_middle_of_a_flood(settings, conn, slow_fake)
+    process.kill()
+    await process.wait()
+    begun = set(await conn.fetchval(  # calls that may have gone: not sent again (at most once)
+        "SELECT coalesce(array_agg(i.citizen_phone), '{}') FROM sms_messages m "
+        "JOIN items i ON i.id = m.item_id WHERE m.status = 'sending'"))
+    assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status = 'sending'") > 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with running_worker(settings):
+        rest = [p for p in phones if p not in begun]
+        counts = await sent_to(slow_fake, rest, within_s=120)
+        took = loop.time() - started
+    assert all(counts[p] == 1 for p in rest), took
+    assert all(counts[p] <= 1 for p in begun)
+    assert len(begun) <= SEND_CONCURRENCY
