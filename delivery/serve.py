@@ -37,6 +37,11 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
     server = uvicorn.Server(uvicorn.Config(
         create_app(settings), host=host, port=port, log_config=None, access_log=False,
         lifespan="on", timeout_graceful_shutdown=5,
+        # The app finds the client behind trusted proxies itself (FORWARDED_ALLOW_IPS, see
+        # platform.clientaddr), one rule for every limit and test; uvicorn's own rewriting of the
+        # peer (on by default for 127.0.0.1) would make a proxy's forwarded hop look like the
+        # peer, and a client's forged one with it.
+        proxy_headers=False,
     ))
     worker = SupervisedWorker(settings) if with_worker else None
     if worker is not None:

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import datetime as dt
 import json
+import re
 import secrets
 import sys
 import threading
@@ -177,16 +178,32 @@ class ConsoleMessage(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: dt.datetime
 
 
+# A one-time code as the templates write it: a run of digits standing alone, not part of a date,
+# a time or a tracking number.
+_CODE = re.compile(r"(?<![\w\-:/.])\d{4,8}(?![\w\-:/])")
+
+
+def mask_codes(body: str) -> str:
+    """The body with every one-time code replaced by asterisks of its length."""
+    return _CODE.sub(lambda m: "*" * len(m.group()), body)
+
+
 class ConsoleGateway:
-    """Prints each SMS (phone masked) and keeps it for demos and tests; sends nothing."""
+    """Prints each SMS (phone and codes masked) and keeps it for demos and tests; sends nothing.
+
+    What it prints and writes may be read by anyone with the terminal or the file, so codes are
+    masked unless `show_codes` (SMS_CONSOLE_SHOW_CODES, for demos); `sent` keeps the body as sent.
+    """
 
     def __init__(
-        self, *, path: str | Path | None = None, keep: int = 1000, stream: TextIO | None = None
+        self, *, path: str | Path | None = None, keep: int = 1000, stream: TextIO | None = None,
+        show_codes: bool = False,
     ) -> None:
         self.sent: collections.deque[ConsoleMessage] = collections.deque(maxlen=keep)
         self._path = Path(path) if path else None
         self._stream = stream
         self._lock = threading.Lock()
+        self._shown = (lambda body: body) if show_codes else mask_codes
 
     async def send(self, to_e164: str, body: str, *, kind: str, reference: str) -> SendResult:
         """Record and print the message."""
@@ -208,11 +225,12 @@ class ConsoleGateway:
     def _print(self, message: ConsoleMessage) -> None:
         stream = self._stream or sys.stdout
         print(f"SMS {message.kind} {message.reference} to {mask_phone(message.to)}:", file=stream)
-        print(message.body, file=stream, flush=True)
+        print(self._shown(message.body), file=stream, flush=True)
 
     def _append_line(self, message: ConsoleMessage) -> None:
         # The file is readable by anyone on the machine, so the number stays masked here.
-        record = msgspec.to_builtins(message) | {"to": mask_phone(message.to)}
+        record = msgspec.to_builtins(message) | {"to": mask_phone(message.to),
+                                                 "body": self._shown(message.body)}
         with self._path.open("a", encoding="utf-8") as file:  # type: ignore[union-attr]
             file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -223,7 +241,8 @@ class ConsoleGateway:
 
 
 def read_console_file(path: str | Path) -> list[dict[str, Any]]:
-    """The messages a console gateway appended to its file (phone numbers masked)."""
+    """The messages a console gateway appended to its file (phone numbers and, unless asked,
+    one-time codes masked)."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
@@ -238,11 +257,12 @@ def gateway_from_settings(
     status_callback_url: str | None = None,
     validity_period_s: int | None = 4 * 3600,
     console_path: str | Path | None = None,
+    console_show_codes: bool = False,
 ) -> SmsGateway:
     """Twilio when its settings are present, else the console; half a configuration is an error."""
     twilio_settings = (twilio_account_sid, twilio_auth_token)
     if not any(twilio_settings):
-        return ConsoleGateway(path=console_path)
+        return ConsoleGateway(path=console_path, show_codes=console_show_codes)
     if not all(twilio_settings):
         raise ValueError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
     return TwilioGateway(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import socket
 from typing import Any
@@ -61,3 +62,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings):
+    """The whole app, lifespan included, on the test's own event loop (for `peer_client`)."""
+    from delivery.web.app import create_app
+
+    app = create_app(settings)
+    async with app.lifespan():
+        yield app
+
+
+@contextlib.asynccontextmanager
+async def peer_client(app, address: str, port: int = 40000):
+    """An HTTP client of a `running_app` whose requests come from `address`."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=(address, port))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as peer:
+        yield peer

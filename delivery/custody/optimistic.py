@@ -56,6 +56,7 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     """What an upload's rules need, as one read saw it."""
 
     active: bool
+    token_gen: int | None  # the account's, to refuse a token issued before a change
     last_device_at: datetime | None
     earlier: dict[str, str | None]  # scan ids seen before, with the state each one gave
     items: dict[str, ScanItem]  # by tracking number
@@ -73,7 +74,8 @@ async def read(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan]) ->
                                   scans[0].scan_id, normalize_code(scans[0].code))
     else:
         row = await conn.fetchrow(store.READ_UPLOAD, *_upload_args(staff, scans))
-    return Snapshot(active=bool(row["active"]), last_device_at=row["last_device_at"],
+    return Snapshot(active=bool(row["active"]), token_gen=row["token_gen"],
+                    last_device_at=row["last_device_at"],
                     earlier=dict(row["earlier"]), items=store.scan_items_of(row["items"]),
                     loaded=needs.loaded(row) if needs else fastscan.Loaded())
 

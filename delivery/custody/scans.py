@@ -38,8 +38,7 @@ from delivery.custody.model import Action, Role, State, TransitionRefused
 from delivery.custody.services import Actor, ChangedMeanwhile, record
 from delivery.custody.store import ScanItem
 from delivery.platform import db
-from delivery.platform.errors import Unauthenticated
-from delivery.staff.auth import StaffUser
+from delivery.staff.auth import StaffUser, refuse_if_stale
 
 A = Action
 APPLIED, DUPLICATE, REJECTED = "applied", "duplicate", "rejected"
@@ -101,8 +100,7 @@ async def _at_once(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUs
     """The upload in one read and one write (`optimistic`) when every new scan is judged in
     memory; None when it must take the transactional path instead (then nothing was written)."""
     seen = await optimistic.read(conn, staff, scans)
-    if not seen.active:
-        raise Unauthenticated("this staff account is no longer active")
+    refuse_if_stale(staff, seen.active, seen.token_gen)
     claimed = [s for s in scans if s.scan_id not in seen.earlier]
     first = _first_of_each(claimed)
     plan = await fastscan.plan_batch(conn, ctx, staff, first, now=now, items=seen.items,
@@ -184,8 +182,7 @@ async def _claim(conn: asyncpg.Connection, staff: StaffUser, scans: list[Scan],
                               staff.device_id, now, [s.code for s in scans],
                               [s.action for s in scans], [s.at for s in scans],
                               list({normalize_code(s.code) for s in scans}))
-    if not row["active"]:
-        raise Unauthenticated("this staff account is no longer active")
+    refuse_if_stale(staff, bool(row["active"]), row["token_gen"])  # rolls the claims back
     return row
 
 

@@ -36,7 +36,8 @@ SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
 SELECT_ITEMS_BY_ID = _SCAN_ITEM + " WHERE i.id = ANY($1::bigint[]) ORDER BY i.id"
 SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
 
-# Claims the scans no upload has claimed before, if the account is still active: deactivation
+# Claims the scans no upload has claimed before, if the account is still active (and reads its
+# token generation, to refuse a token issued before a change): deactivation
 # takes effect for the very next upload, checked in the same transaction as its writes. Also
 # reads the device time the handheld last reported (without locking its row: see NOTE_DEVICE)
 # and the items the scans name ($8), as they were when the statement began.
@@ -51,6 +52,7 @@ claimed AS (
     ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id
 )
 SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed) AS fresh,
+    (SELECT token_gen FROM staff WHERE id = $2) AS token_gen,
     (SELECT last_device_at FROM devices WHERE device_id = $3) AS last_device_at,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
           WHERE i.tracking_number = ANY($8::text[])) AS items
@@ -86,6 +88,7 @@ def _read_upload(scans_named: str, items_named: str) -> str:
     one gave, and the items named (with the heads of their custody chains)."""
     return """
 SELECT (SELECT active FROM staff WHERE id = $1) AS active,
+    (SELECT token_gen FROM staff WHERE id = $1) AS token_gen,
     (SELECT last_device_at FROM devices WHERE device_id = $2) AS last_device_at,
     ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """

@@ -42,6 +42,7 @@ def gateway(settings: Settings) -> SmsGateway:
         status_callback_url=settings.public_base_url + STATUS_HOOK_PATH,
         validity_period_s=settings.sms_validity_period_s,
         console_path=path,
+        console_show_codes=settings.sms_console_show_codes,
     )
 
 

@@ -15,6 +15,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from delivery.platform.clientaddr import client_address, trusted_networks
 from delivery.platform.settings import Settings
 
 _HELD = "tasheel_connection"  # scope key: (pool, connection) while the request holds one
@@ -58,3 +59,11 @@ def connection_release_middleware(app: ASGIApp) -> ASGIApp:
                 await pool.release(conn)
 
     return middleware
+
+
+def request_client(request: Request[Any, Any, Any]) -> str:
+    """The address of the request's client, for per-address limits (see `clientaddr`)."""
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          trusted_networks(settings.forwarded_allow_ips))

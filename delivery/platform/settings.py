@@ -9,6 +9,8 @@ from pathlib import Path
 
 import msgspec
 
+from delivery.platform.clientaddr import trusted_networks
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -64,6 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     courier_default_shift: str = "08:30-15:30"
     argon2_memory_kib: int = 65536  # staff password hashing (RFC 9106 low-memory profile)
     argon2_time_cost: int = 3
+    forwarded_allow_ips: tuple[str, ...] = ()  # trusted proxies (IPs or CIDRs); none by default
+    metrics_token: str | None = None  # when set, /metrics needs it as a bearer token
+    sms_console_show_codes: bool = False  # the console gateway prints one-time codes in clear
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,11 +124,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             courier_default_shift=env.get("COURIER_DEFAULT_SHIFT", "08:30-15:30"),
             argon2_memory_kib=int(env.get("ARGON2_MEMORY_KIB", 65536)),
             argon2_time_cost=int(env.get("ARGON2_TIME_COST", 3)),
+            forwarded_allow_ips=_trusted_proxies(env.get("FORWARDED_ALLOW_IPS", "")),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            sms_console_show_codes=env.get("SMS_CONSOLE_SHOW_CODES", "0") in ("1", "true", "yes"),
         )
 
 
 def _csv(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    trusted_networks(value)  # a malformed entry stops the process at start, naming the setting
+    return _csv(value)
 
 
 def _secret_key(env: Mapping[str, str], data_dir: Path) -> bytes:

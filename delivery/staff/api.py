@@ -9,6 +9,7 @@ import msgspec
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 
+from delivery.platform.requests import request_client
 from delivery.platform.settings import Settings
 from delivery.staff import services
 from delivery.staff.services import TokenOut
@@ -35,10 +36,9 @@ class AuthController(Controller):
     async def login(self, request: Request[Any, Any, Any], state: State, conn: asyncpg.Connection,
                     settings: Settings, data: LoginIn) -> TokenOut:
         """Send the token as `Authorization: Bearer …` with `X-Device-Id` set to `device_id`."""
-        client_ip = request.client.host if request.client else "unknown"
         return await services.login(conn, state.redis, settings, username=data.username,
                                     password=data.password, device_id=data.device_id,
-                                    client_ip=client_ip)
+                                    client_ip=request_client(request))
 
 
 HANDLERS = [AuthController]

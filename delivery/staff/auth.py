@@ -30,6 +30,7 @@ class StaffUser(StaffAccount, frozen=True, kw_only=True):
     """The staff member behind a request, and the handheld they use."""
 
     device_id: str
+    token_gen: int = 0  # the account's generation when the token was issued
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -47,7 +48,7 @@ def issue_token(settings: Settings, member: StaffMember, device_id: str, now: da
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": str(member.id), "usr": member.username,
         "role": member.role, "site": member.site_id, "site_code": member.site_code,
-        "site_kind": member.site_kind, "dev": device_id, "iat": now,
+        "site_kind": member.site_kind, "dev": device_id, "gen": member.token_gen, "iat": now,
         "exp": now + timedelta(seconds=settings.jwt_ttl_s),
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
@@ -68,15 +69,18 @@ def read_token(settings: Settings, token: str, device_id: str | None) -> StaffUs
 
 # A handheld sends the same token with every request: its signature is checked once, then
 # remembered (by the token's exact text, under the same key); only expiry is checked again.
-# Tokens carry no revocable state of their own: a deactivated account is refused by the
-# database check each route makes (`current_staff`, or the scan upload's own statements).
+# A token is only as good as the account's generation it carries: deactivation, a role or site
+# change and a password reset move the generation on, and the database check each route makes
+# (`current_staff`, or the scan upload's own statements) refuses a token of an earlier one. So
+# the role and site a valid token carries are the account's current ones.
 @lru_cache(maxsize=4096)
 def _verified(key: bytes, token: str) -> tuple[StaffUser, float]:
     claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
                         options={"require": ["exp", "sub", "dev"]})
     user = StaffUser(id=int(claims["sub"]), username=claims["usr"], role=claims["role"],
                      site_id=claims["site"], site_code=claims["site_code"],
-                     site_kind=claims["site_kind"], device_id=claims["dev"])
+                     site_kind=claims["site_kind"], device_id=claims["dev"],
+                     token_gen=int(claims.get("gen", 0)))
     return user, float(claims["exp"])
 
 
@@ -98,13 +102,26 @@ def token_user(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffUser:
 
 
 async def current_staff(request: Request[Any, Any, Any], conn: asyncpg.Connection) -> StaffUser:
-    """The authenticated staff member; a deactivated account is refused at once (checked on
-    the request's connection)."""
+    """The authenticated staff member as the database has them now (one read, on the request's
+    connection): a deactivated account, or a token issued before a role, site or password
+    change, is refused at once."""
     user = token_user(request)
     member = await store.get_by_id(conn, user.id)
-    if member is None or not member.active:
+    refuse_if_stale(user, member.active if member else False,
+                    member.token_gen if member else None)
+    assert member is not None
+    return StaffUser(id=member.id, username=member.username, role=member.role,
+                     site_id=member.site_id, site_code=member.site_code,
+                     site_kind=member.site_kind, device_id=user.device_id,
+                     token_gen=member.token_gen)
+
+
+def refuse_if_stale(user: StaffUser, active: bool, token_gen: int | None) -> None:
+    """Refuse a token whose account is gone, deactivated, or changed since it was issued."""
+    if not active:
         raise Unauthenticated("this staff account is no longer active")
-    return user
+    if token_gen != user.token_gen:
+        raise Unauthenticated("this account's role, site or password has changed; log in again")
 
 
 STAFF_DEPENDENCIES = {"staff": Provide(current_staff)}
@@ -113,8 +130,9 @@ STAFF_DEPENDENCIES = {"staff": Provide(current_staff)}
 def token_staff(request: Request[Any, Any, Any]) -> StaffUser:
     """The token's staff user, unchecked against the database.
 
-    Only for routes that refuse a deactivated account themselves, inside the transaction that
-    does their work (so deactivation still takes effect at once, without a read of its own).
+    Only for routes that refuse a deactivated or changed account themselves (`refuse_if_stale`),
+    inside the transaction that does their work (so it still takes effect at once, without a
+    read of its own).
     """
     return token_user(request)
 

@@ -74,6 +74,7 @@ class StaffMember(StaffAccount, frozen=True, kw_only=True):
     """An account as stored, whether or not it may still log in."""
 
     active: bool
+    token_gen: int = 0  # moved on by each change that ends earlier tokens
 
 
 def hash_password(password: str) -> str:

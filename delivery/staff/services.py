@@ -1,4 +1,5 @@
-"""Creating staff accounts and logging them in, with attempts limited per username and per IP."""
+"""Staff accounts (created, deactivated, given a role, a new password) and logging them in,
+with failed attempts limited (`lockout`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,11 @@ import asyncpg
 import msgspec
 from redis.asyncio import Redis
 
-from delivery.platform.errors import Conflict, FieldError, InvalidInput, RateLimited, Unauthenticated
+from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 from delivery.platform.settings import Settings
-from delivery.staff import model, store
+from delivery.staff import lockout, model, store
 from delivery.staff.auth import issue_token
 from delivery.staff.model import StaffMember, StaffRole
-
-# Failed logins per username, and all logins per client address, within one window.
-USERNAME_FAILURES = 5
-IP_ATTEMPTS = 30
-WINDOW_S = 300
 
 
 class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,9 +42,7 @@ async def create_staff(conn: asyncpg.Connection, *, username: str, password: str
     _require(model.USERNAME.match(username) is not None, "/username",
              "3-64 lower-case letters, digits, dots, dashes or underscores")
     _require_none(model.password_problem(password), "/password")
-    site = await store.get_site(conn, site_code) if site_code else None
-    _require(site_code is None or site is not None, "/branch", f"no site {site_code}")
-    _require_none(model.site_problem(staff_role, site["kind"] if site else None), "/branch")
+    site = await _site_for(conn, staff_role, site_code)
     password_hash = await asyncio.to_thread(model.hash_password, password)
     staff_id = await store.insert_staff(conn, username=username, password_hash=password_hash,
                                         role=staff_role, site_id=site["id"] if site else None)
@@ -59,43 +53,63 @@ async def create_staff(conn: asyncpg.Connection, *, username: str, password: str
     return member
 
 
+async def deactivate(conn: asyncpg.Connection, *, username: str) -> None:
+    """Deactivate an account: no more logins, and its tokens stop at their next request."""
+    _found(await store.deactivate(conn, username.strip().lower()), username)
+
+
+async def change_role(conn: asyncpg.Connection, *, username: str, role: str,
+                      site_code: str | None) -> StaffMember:
+    """Give an account a role at a site; its earlier tokens stop at their next request."""
+    username = username.strip().lower()
+    staff_role = _role(role)
+    site = await _site_for(conn, staff_role, site_code)
+    _found(await store.set_role(conn, username, role=staff_role,
+                                site_id=site["id"] if site else None), username)
+    member = await store.get_by_username(conn, username)
+    assert member is not None
+    return member
+
+
+async def reset_password(conn: asyncpg.Connection, *, username: str, password: str) -> None:
+    """Give an account a new password; its earlier tokens stop at their next request."""
+    _require_none(model.password_problem(password), "/password")
+    password_hash = await asyncio.to_thread(model.hash_password, password)
+    _found(await store.set_password(conn, username.strip().lower(), password_hash), username)
+
+
 async def login(conn: asyncpg.Connection, redis: Redis, settings: Settings, *, username: str,
                 password: str, device_id: str, client_ip: str) -> TokenOut:
     """A token for this device if the password is right and the limits allow another attempt."""
     username = username.strip().lower()
     _require(model.DEVICE_ID.match(device_id) is not None, "/device_id",
              "1-64 letters, digits, dots, colons, dashes or underscores")
-    user_key, ip_key = f"login:fail:user:{username}", f"login:ip:{client_ip}"
-    await _refuse_if_over(redis, user_key, USERNAME_FAILURES)
-    await _count(redis, ip_key)
-    await _refuse_if_over(redis, ip_key, IP_ATTEMPTS + 1)
+    await lockout.refuse_if_limited(redis, username, client_ip)
     stored = await store.password_hash(conn, username)
     if not await asyncio.to_thread(model.password_matches, stored, password):
-        await _count(redis, user_key)
+        await lockout.count_failure(redis, username, client_ip)
         raise Unauthenticated("wrong username or password")
     member = await store.get_by_username(conn, username)
     assert member is not None
+    await lockout.count_success(redis, username, client_ip)
     await store.note_device(conn, device_id, member.id)
     token = issue_token(settings, member, device_id, datetime.now(UTC))
     return TokenOut(access_token=token, expires_in=settings.jwt_ttl_s, role=member.role,
                     site=member.site_code)
 
 
-async def _count(redis: Redis, key: str) -> None:
-    # SET NX then INCR: the window starts at the first attempt, as EXPIRE NX would do, but this
-    # also runs on Redis 6.2 (the embedded one), which has no EXPIRE NX.
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(key, 0, ex=WINDOW_S, nx=True)
-        pipe.incr(key)
-        await pipe.execute()
+async def _site_for(conn: asyncpg.Connection, role: StaffRole,
+                    site_code: str | None) -> asyncpg.Record | None:
+    """The site a role is to belong to, if it fits the role."""
+    site = await store.get_site(conn, site_code) if site_code else None
+    _require(site_code is None or site is not None, "/branch", f"no site {site_code}")
+    _require_none(model.site_problem(role, site["kind"] if site else None), "/branch")
+    return site
 
 
-async def _refuse_if_over(redis: Redis, key: str, limit: int) -> None:
-    count = int(await redis.get(key) or 0)
-    if count >= limit:
-        ttl = await redis.ttl(key)
-        raise RateLimited("too many login attempts; try again later",
-                          retry_after=max(int(ttl), 1))
+def _found(updated: bool, username: str) -> None:
+    if not updated:
+        raise NotFound(f"no staff account {username.strip().lower()}")
 
 
 def _role(role: str) -> StaffRole:

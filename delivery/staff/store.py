@@ -7,7 +7,8 @@ import asyncpg
 from delivery.staff.model import StaffMember
 
 _MEMBER = """
-SELECT s.id, s.username, s.role, s.site_id, t.code AS site_code, t.kind AS site_kind, s.active
+SELECT s.id, s.username, s.role, s.site_id, t.code AS site_code, t.kind AS site_kind, s.active,
+    s.token_gen
 FROM staff s LEFT JOIN sites t ON t.id = s.site_id
 """
 SELECT_BY_USERNAME = _MEMBER + " WHERE s.username = $1"
@@ -16,6 +17,18 @@ SELECT_HASH = "SELECT password_hash FROM staff WHERE username = $1 AND active"
 INSERT_STAFF = """
 INSERT INTO staff (username, password_hash, role, site_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (username) DO NOTHING RETURNING id
+"""
+SELECT_STAFF = """
+SELECT s.username, s.role, t.code AS site_code, s.active
+FROM staff s LEFT JOIN sites t ON t.id = s.site_id ORDER BY s.username
+"""
+# Every change that must end the tokens issued before it moves the generation on (see auth).
+DEACTIVATE = "UPDATE staff SET active = false, token_gen = token_gen + 1 WHERE username = $1"
+SET_ROLE = """
+UPDATE staff SET role = $2, site_id = $3, token_gen = token_gen + 1 WHERE username = $1
+"""
+REPLACE_HASH = """
+UPDATE staff SET password_hash = $2, token_gen = token_gen + 1 WHERE username = $1
 """
 SELECT_SITE = "SELECT id, code, kind FROM sites WHERE code = $1"
 SELECT_SITES = """
@@ -66,3 +79,24 @@ async def list_sites(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 async def note_device(conn: asyncpg.Connection, device_id: str, staff_id: int) -> None:
     """Remember which account last logged in from a handheld."""
     await conn.execute(UPSERT_DEVICE, device_id, staff_id)
+
+
+async def list_staff(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every account: username, role, site code and whether it is active (nothing else)."""
+    return await conn.fetch(SELECT_STAFF)
+
+
+async def deactivate(conn: asyncpg.Connection, username: str) -> bool:
+    """Deactivate an account; False when there is none by that name."""
+    return await conn.execute(DEACTIVATE, username) != "UPDATE 0"
+
+
+async def set_role(conn: asyncpg.Connection, username: str, *, role: str,
+                   site_id: int | None) -> bool:
+    """Give an account a role at a site; False when there is none by that name."""
+    return await conn.execute(SET_ROLE, username, role, site_id) != "UPDATE 0"
+
+
+async def set_password(conn: asyncpg.Connection, username: str, password_hash: str) -> bool:
+    """Replace an account's password hash; False when there is none by that name."""
+    return await conn.execute(REPLACE_HASH, username, password_hash) != "UPDATE 0"

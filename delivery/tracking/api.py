@@ -21,6 +21,7 @@ from litestar.datastructures import Cookie, State
 from delivery import pages
 from delivery.custody.model import TransitionRefused
 from delivery.platform.errors import InvalidInput, NotFound, RateLimited
+from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
 from notifications.links import token_hash
@@ -66,7 +67,7 @@ def _ctx(state: State) -> services.TrackingContext:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return request_client(request)
 
 
 def _today() -> date:

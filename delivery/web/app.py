@@ -7,17 +7,20 @@ import contextlib
 import re
 import secrets
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Litestar, MediaType, Response, get
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from delivery.platform import db, logs
+from delivery.platform.errors import Unauthenticated
 from delivery.platform.requests import (
     connection_release_middleware,
     provide_connection,
@@ -105,6 +108,21 @@ async def _check_redis(state: State) -> str:
         return "down"
 
 
+async def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """With METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <that token>`."""
+    expected = connection.app.state.settings.metrics_token
+    if expected is None:
+        return  # documented: production sets the token or keeps /metrics off the public network
+    scheme, _, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(),
+                                                                expected.encode()):
+        raise Unauthenticated("the metrics token is required (Authorization: Bearer …)")
+
+
+class MetricsController(PrometheusController):
+    guards = [metrics_guard]
+
+
 def _lifespan(settings: Settings):
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -135,7 +153,7 @@ def create_app(settings: Settings) -> Litestar:
     prometheus = PrometheusConfig(app_name="tasheel", prefix="tasheel", group_path=True,
                                   exclude=["/metrics"])
     return Litestar(
-        route_handlers=[health, ready, PrometheusController, *routes.HANDLERS,
+        route_handlers=[health, ready, MetricsController, *routes.HANDLERS,
                         schema_viewer.vendor_files()],
         state=state,
         # A handler asks for `conn` (one connection for the whole request, shared with its

@@ -4,6 +4,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from notifications.render import KINDS
@@ -147,6 +148,20 @@ async def test_without_twilio_settings_the_console_gateway_keeps_the_message(set
     before = len(read_console_file(path)) if path.exists() else 0
     await drain(settings, conn)
     kept = read_console_file(path)[before:]
-    assert len(kept) == 1 and "777123" in kept[0]["body"] and kept[0]["to"].endswith("005")
+    assert len(kept) == 1 and kept[0]["to"].endswith("005")
+    assert "777123" not in kept[0]["body"] and "******" in kept[0]["body"]  # the file is not secret
     assert phone(5) not in kept[0]["to"]
     assert (await message_row(conn, outbox_id))["status"] == "delivered"
+
+
+async def test_a_demo_may_ask_the_console_to_show_codes(settings, conn):
+    from delivery.messaging.tasks import console_path
+    from notifications.sms import read_console_file
+
+    demo = msgspec.structs.replace(settings, sms_console_show_codes=True)
+    item = await add_item(conn, phone=phone(6), language="en")
+    await add_sms(conn, item, "otp_reissued", code="777124")
+    path = console_path(demo)
+    before = len(read_console_file(path)) if path.exists() else 0
+    await drain(demo, conn)
+    assert "777124" in read_console_file(path)[before:][0]["body"]

@@ -255,3 +255,19 @@ async def test_console_gateway_masks_the_phone_and_keeps_messages(tmp_path, caps
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and CITIZEN not in path.read_text(encoding="utf-8")
     assert '"reference": "r2"' in lines[2]
+
+
+async def test_console_gateway_masks_one_time_codes_unless_asked(tmp_path, capsys):
+    body = "Your new code is 483920. The old code no longer works. Until 2026-12-20 08:00."
+    quiet = ConsoleGateway(path=tmp_path / "quiet.jsonl")
+    await quiet.send(CITIZEN, body, kind="otp_reissued", reference="r1")
+    printed, written = capsys.readouterr().out, (tmp_path / "quiet.jsonl").read_text()
+    for shown in (printed, written):
+        assert "483920" not in shown and "code is ******." in shown
+        assert "2026-12-20 08:00" in shown
+    assert quiet.sent[0].body == body  # kept in memory as sent, for tests and the demo
+
+    demo = ConsoleGateway(path=tmp_path / "demo.jsonl", show_codes=True)
+    await demo.send(CITIZEN, body, kind="otp_reissued", reference="r2")
+    assert "483920" in capsys.readouterr().out
+    assert "483920" in (tmp_path / "demo.jsonl").read_text()
