@@ -6,9 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-import httpx
-
-from delivery.agencies import webhooks
+from delivery.agencies import egress, webhooks
 from delivery.custody import tasks as custody_tasks
 from delivery.messaging.tasks import start_sms, stop_sms
 from delivery.outbox.relay import run_relay
@@ -22,7 +20,7 @@ CRON_JOBS += planning_tasks.CRON_JOBS
 
 
 async def _start_outbox(ctx: dict[str, Any]) -> None:
-    ctx["http"] = httpx.AsyncClient(follow_redirects=False)
+    ctx["http"] = egress.webhook_client()
     ctx["channels"] = {"webhook": webhooks.deliver}
     ctx["relay_stop"] = asyncio.Event()
     ctx["relay"] = asyncio.create_task(
