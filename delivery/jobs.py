@@ -12,11 +12,13 @@ from delivery.messaging.tasks import start_sms, stop_sms
 from delivery.outbox.relay import run_relay
 from delivery.outbox.runner import deliver_outbox
 from delivery.planning import tasks as planning_tasks
+from delivery.privacy import tasks as privacy_tasks
 
 FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []
 CRON_JOBS += custody_tasks.CRON_JOBS
 CRON_JOBS += planning_tasks.CRON_JOBS
+CRON_JOBS += privacy_tasks.CRON_JOBS
 
 
 async def _start_outbox(ctx: dict[str, Any]) -> None:
