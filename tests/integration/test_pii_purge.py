@@ -2,7 +2,9 @@
 
 import asyncio
 import re
+from datetime import UTC, datetime
 
+import asyncpg
 import msgspec
 import pytest
 from click.testing import CliRunner
@@ -165,8 +167,48 @@ async def test_the_daily_job_purges_with_the_configured_retention(client, conn, 
     old, _ = await _delivered(world, "OLD-1")
     await _age(conn, old, 40)
     short = msgspec.structs.replace(settings, pii_retention_days=30)
-    pool = __import__("asyncpg").create_pool(settings.database_url, min_size=1, max_size=1)
-    async with pool as p:
+    async with asyncpg.create_pool(settings.database_url, min_size=1, max_size=1) as p:
         assert await purge_personal_data_job({"settings": short, "pool": p}) == 1
     assert await conn.fetchval("SELECT citizen_name FROM items WHERE tracking_number = $1",
                                old) is None
+
+
+async def test_a_purged_items_route_stop_keeps_only_a_rough_point(client, conn, settings):
+    world = await build_world(client, conn)
+    old, _ = await _delivered(world, "OLD-1")
+    item_id, courier = await conn.fetchrow(
+        "SELECT i.id, s.id FROM items i, staff s WHERE i.tracking_number = $1 "
+        "AND s.username = 'courier'", old)
+    # the stop the morning plan gave the courier for this household (setup: no solver run)
+    plan = await conn.fetchval(
+        "INSERT INTO route_plans (branch_id, day, version, trigger, inputs_digest, travel_source,"
+        " total_distance_m, total_duration_s, items_routed, items_left_out) SELECT id,"
+        " current_date, 1, 'cli', '\\x00', 'haversine', 0, 0, 1, 0 FROM sites WHERE code = $1 "
+        "RETURNING id", world.branch)
+    await conn.execute(
+        "INSERT INTO route_stops (plan_id, courier_id, seq, item_ids, lat, lon, window_start, "
+        "window_end, service_s, arrival_at, departure_at) VALUES ($1, $2, 1, $3, 33.312345, "
+        "44.361234, now(), now(), 300, now(), now())", plan, courier, [item_id])
+    await _age(conn, old, 400)
+    assert (await asyncio.to_thread(_purge, settings)).exit_code == 0
+    stop = await conn.fetchrow("SELECT lat, lon FROM route_stops WHERE plan_id = $1", plan)
+    assert (stop["lat"], stop["lon"]) == (33.31, 44.36)
+
+
+async def test_the_purge_works_through_several_batches(client, conn, settings):
+    from delivery.privacy.services import purge
+
+    world = await build_world(client, conn)
+    recalled = []
+    for n in range(5):
+        response = await client.post("/v1/documents", json=_citizen(f"CX-{n}"),
+                                     headers=auth(world.key))
+        tn = response.json()["tracking_number"]
+        cancel = await client.post(f"/v1/documents/{tn}/cancel", headers=auth(world.key))
+        assert cancel.status_code == 200, cancel.text
+        await _age(conn, tn, 400)
+        recalled.append(tn)
+    assert await purge(conn, retention_days=365, now=datetime.now(UTC), batch=2) == 5
+    assert await conn.fetchval("SELECT count(*) FROM items WHERE tracking_number = ANY($1) "
+                               "AND pii_purged_at IS NOT NULL AND citizen_name IS NULL",
+                               recalled) == 5
