@@ -162,6 +162,9 @@ def _register_feature_commands() -> None:
     from delivery.planning import cli as planning_cli
 
     planning_cli.register(main, _run_db)
+    from delivery.privacy import cli as privacy_cli
+
+    privacy_cli.register(main, _run_db)
 
 
 def _ignore_signals_until_handled() -> None:

@@ -9,15 +9,15 @@ import uuid
 from typing import Any
 
 import asyncpg
-import httpx
 
-from delivery.agencies import webhooks
+from delivery.agencies import egress, webhooks
 from delivery.custody import tasks as custody_tasks
 from delivery.messaging.tasks import start_sms, stop_sms
 from delivery.outbox import holds
 from delivery.outbox.relay import run_relay
 from delivery.outbox.runner import deliver_outbox
 from delivery.planning import tasks as planning_tasks
+from delivery.privacy import tasks as privacy_tasks
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,11 @@ FUNCTIONS: list[Any] = [deliver_outbox]
 CRON_JOBS: list[Any] = []
 CRON_JOBS += custody_tasks.CRON_JOBS
 CRON_JOBS += planning_tasks.CRON_JOBS
+CRON_JOBS += privacy_tasks.CRON_JOBS
 
 
 async def _start_outbox(ctx: dict[str, Any]) -> None:
-    ctx["http"] = httpx.AsyncClient(follow_redirects=False)
+    ctx["http"] = egress.webhook_client()
     ctx["channels"] = {"webhook": webhooks.deliver}
     ctx["worker_id"] = uuid.uuid4()
     heartbeat = holds.Heartbeat(ctx["pool"], ctx["worker_id"])

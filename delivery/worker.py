@@ -160,14 +160,16 @@ class Worker(ArqWorker):
 
 
 def build_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True,
-                 queue_name: str | None = None) -> Worker:
-    """A worker for `settings`; `burst` drains the queue and returns (tests, one-off runs)."""
+                 queue_name: str | None = None, resolve: Any = None) -> Worker:
+    """A worker for `settings`; `burst` drains the queue and returns (tests, one-off runs);
+    `resolve` replaces the system resolver for webhook hosts (tests of what is connected to)."""
     kwargs: dict[str, Any] = {"queue_name": queue_name} if queue_name else {}
+    ctx: dict[str, Any] = {"settings": settings} | ({"resolve": resolve} if resolve else {})
     return Worker(
         functions=_functions(),
         cron_jobs=_cron_jobs(),
         redis_settings=redis_settings(settings.redis_url or ""),
-        ctx={"settings": settings},
+        ctx=ctx,
         on_startup=_startup,
         on_shutdown=_shutdown,
         burst=burst,

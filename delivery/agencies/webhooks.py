@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import msgspec
 
 from delivery.agencies import store
+from delivery.agencies.egress import check_destination, pinned, system_resolve
 from delivery.custody.model import State
 from delivery.outbox.runner import Claimed, Done, GiveUp, Result, TryLater, backoff
-from delivery.platform.errors import FieldError, InvalidInput
+from delivery.platform.errors import InvalidInput
 from notifications.signing import new_webhook_secret, sign_webhook
 
 SIGNATURE_HEADER = "Tasheel-Signature"
@@ -66,31 +63,6 @@ async def configure(conn: asyncpg.Connection, agency_id: int, url: str,
     return WebhookOut(url=url, secret=secret)
 
 
-async def check_destination(url: str, allow_hosts: tuple[str, ...]) -> None:
-    """Refuse URLs that are not http(s) or that resolve into our own network (SSRF)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host or len(url) > 2000:
-        raise _bad_url("must be an absolute http(s) URL")
-    if host in allow_hosts:
-        return
-    if parts.scheme != "https":
-        raise _bad_url("must use https")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443,
-                                                             type=socket.SOCK_STREAM)
-    except OSError:
-        raise _bad_url(f"{host} does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise _bad_url(f"{host} resolves to a private or reserved address")
-
-
-def _bad_url(message: str) -> InvalidInput:
-    return InvalidInput("webhook URL refused", errors=[FieldError(field="/url", message=message)])
-
-
 async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claimed) -> Result:
     """POST one state change to the agency, signed; log the attempt; decide what next."""
     target = await conn.fetchrow(store.SELECT_WEBHOOK, claimed.agency_id)
@@ -125,9 +97,12 @@ async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,
     }
     started = time.monotonic()
     try:
-        await check_destination(url, settings.webhook_allow_hosts)
+        # resolved and checked for every attempt; the connection goes to the address checked
+        destination = await check_destination(url, settings.webhook_allow_hosts,
+                                              ctx.get("resolve", system_resolve))
         client: httpx.AsyncClient = ctx["http"]
-        response = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
+        with pinned(destination):
+            response = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
         status, error = response.status_code, None
     except InvalidInput as exc:
         status, error = None, exc.errors[0].message

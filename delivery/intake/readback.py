@@ -57,6 +57,7 @@ def to_out(row: asyncpg.Record, events: list[asyncpg.Record] | None) -> Document
             branch_code=row["branch_code"] if row["delivery_mode"] == "pickup" else None,
             has_address_text=row["has_address_text"], has_location=row["has_location"]),
         created_at=row["created_at"], updated_at=row["updated_at"],
+        personal_data_removed_at=row["pii_purged_at"],
         events=None if events is None else [
             CustodyEventOut(at=e["server_at"], action=e["action"], state=e["to_state"],
                             site=e["site"], reason=e["reason"]) for e in events],

@@ -161,6 +161,9 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     created_at: datetime
     updated_at: datetime
     events: list[CustodyEventOut] | None = None
+    # Set once the citizen's personal data was removed (PII_RETENTION_DAYS after the item
+    # finished): `citizen` is then empty and the delivery block keeps only the governorate.
+    personal_data_removed_at: datetime | None = None
 
 
 class DocumentsPage(msgspec.Struct, kw_only=True):

@@ -74,7 +74,7 @@ i.id, i.tracking_number, i.external_ref, i.document_type, i.state, i.citizen_nam
 i.citizen_phone, i.language, i.governorate, i.delivery_mode, i.district,
 i.address_text IS NOT NULL AS has_address_text, i.lat IS NOT NULL AS has_location,
 i.assignment_rule, i.created_at, i.updated_at, s.code AS branch_code, s.name_en AS branch_name,
-i.hold_until
+i.hold_until, i.pii_purged_at
 """
 SELECT_ITEM = f"""
 SELECT {ITEM_OUT_COLUMNS} FROM items i LEFT JOIN sites s ON s.id = i.branch_id

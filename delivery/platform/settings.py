@@ -51,6 +51,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_max_attempts: int = 2  # failed home deliveries before pickup is offered
     handover_alert_seconds: int = 3600  # an unconfirmed hand-over older than this is an alert
     manifest_alert_seconds: int = 4 * 3600  # a bagged item not scanned at its branch by then
+    pii_retention_days: int = 365  # personal data of a finished item is removed after this
     route_plan_hour: int = 6  # Asia/Baghdad hour at which every branch's day is planned
     route_plan_seconds: float = 10.0  # solver time per branch plan
     route_service_s: int = 300  # hand-over time at a stop (code and ID check)
@@ -109,6 +110,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             delivery_max_attempts=int(env.get("DELIVERY_MAX_ATTEMPTS", 2)),
             handover_alert_seconds=int(env.get("HANDOVER_ALERT_SECONDS", 3600)),
             manifest_alert_seconds=int(env.get("MANIFEST_ALERT_SECONDS", 4 * 3600)),
+            pii_retention_days=_retention_days(env.get("PII_RETENTION_DAYS", "365")),
             route_plan_hour=int(env.get("ROUTE_PLAN_HOUR", 6)),
             route_plan_seconds=float(env.get("ROUTE_PLAN_SECONDS", 10.0)),
             route_service_s=int(env.get("ROUTE_SERVICE_SECONDS", 300)),
@@ -190,3 +192,10 @@ def _ed25519_seed(text: str) -> bytes:
     if len(key) != 32:
         raise ValueError("ANCHOR_SIGNING_KEY must be 64 hex digits (an Ed25519 private key)")
     return key
+
+
+def _retention_days(text: str) -> int:
+    days = int(text)
+    if days < 1:  # 0 would purge an item the moment it is delivered, before any complaint
+        raise ValueError("PII_RETENTION_DAYS must be a whole number of days, at least 1")
+    return days

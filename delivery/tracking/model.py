@@ -38,9 +38,10 @@ class Offers(msgspec.Struct, frozen=True, kw_only=True):
     report: bool
 
 
-def offers(state: State, mode: str | None, *, reported: bool) -> Offers:
-    """The choices open to the citizen for an item in `state` with delivery `mode`."""
-    allowed = allowed_actions(state, Role.citizen)
+def offers(state: State, mode: str | None, *, reported: bool, purged: bool = False) -> Offers:
+    """The choices open to the citizen for an item in `state` with delivery `mode`; none once
+    its personal data was purged (an answer then would store personal data again)."""
+    allowed = frozenset() if purged else allowed_actions(state, Role.citizen)
     return Offers(
         choose_home=Action.choose_home in allowed and mode != "home",
         choose_pickup=Action.choose_pickup in allowed,

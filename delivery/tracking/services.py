@@ -98,7 +98,8 @@ async def load_page(conn: asyncpg.Connection, ctx: TrackingContext, token: str, 
     item = await store.get_item(conn, token_hash(token))
     if item is None:
         return None
-    offered = offers(State(item.state), item.delivery_mode, reported=item.reported)
+    offered = offers(State(item.state), item.delivery_mode, reported=item.reported,
+                     purged=item.pii_purged_at is not None)
     options = await _pickup_options(conn, ctx, item, offered) if offered.choose_pickup else ()
     days = await _offered_days(conn, ctx, item, today) if offered.reschedule else ()
     return PageView(item=item, offers=offered, pickup_options=tuple(options), days=tuple(days))
@@ -149,7 +150,8 @@ async def choose_mode(conn: asyncpg.Connection, ctx: TrackingContext, token: str
 
 async def _pickup_branch(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem,
                          code: str | None) -> store.BranchRow:
-    offered = offers(State(item.state), item.delivery_mode, reported=item.reported)
+    offered = offers(State(item.state), item.delivery_mode, reported=item.reported,
+                     purged=item.pii_purged_at is not None)
     options = await _pickup_options(conn, ctx, item, offered)
     chosen = next((o.branch for o in options if o.branch.code == code), None)
     if chosen is None:
@@ -251,7 +253,8 @@ async def _locked(conn: asyncpg.Connection, token: str) -> store.TrackedItem:
 def _note(item: store.TrackedItem, action: Action, allowed) -> Transition:
     """The table's row for the citizen's event, if the page offers it for this item now."""
     state = State(item.state)
-    if not allowed(offers(state, item.delivery_mode, reported=item.reported)):
+    if not allowed(offers(state, item.delivery_mode, reported=item.reported,
+                          purged=item.pii_purged_at is not None)):
         raise TransitionRefused(RefusalCode.wrong_state, f"cannot {action} now",
                                 {"state": item.state})
     return decide(state, action, Role.citizen)

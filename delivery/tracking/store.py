@@ -15,7 +15,7 @@ i.mahalla IS NOT NULL OR i.zuqaq IS NOT NULL OR i.house IS NOT NULL AS has_addre
 i.branch_id, s.code AS branch_code, s.name_ar AS branch_name_ar, s.name_en AS branch_name_en,
 s.name_ckb AS branch_name_ckb, s.opening_hours AS branch_hours, s.lat AS branch_lat,
 s.lon AS branch_lon, g.lat AS capital_lat, g.lon AS capital_lon,
-EXISTS (SELECT 1 FROM citizen_reports r WHERE r.item_id = i.id) AS reported
+EXISTS (SELECT 1 FROM citizen_reports r WHERE r.item_id = i.id) AS reported, i.pii_purged_at
 """
 SELECT_BY_TOKEN = f"""
 SELECT {_ITEM_COLUMNS},
@@ -103,6 +103,7 @@ class TrackedItem(msgspec.Struct, frozen=True, kw_only=True):
     capital_lat: float
     capital_lon: float
     reported: bool
+    pii_purged_at: datetime | None  # personal data removed (PII_RETENTION_DAYS after the end)
     events: list
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import msgspec
 
 from delivery.custody.doctypes import DocumentTypes
@@ -123,6 +125,7 @@ class TrackOut(msgspec.Struct, frozen=True, kw_only=True):
     address: AddressOut
     timeline: list[EventOut]
     choices: ChoicesOut
+    personal_data_removed: DayOut | None = None  # the day the holder's data was purged
 
 
 def present(page: PageView, language: str, types: DocumentTypes) -> TrackOut:
@@ -143,6 +146,7 @@ def present(page: PageView, language: str, types: DocumentTypes) -> TrackOut:
         address=AddressOut(district=item.district, address_given=item.has_address,
                            location_shared=item.location_source == "citizen_geolocation"),
         timeline=_timeline(item, language), choices=_choices(page, language),
+        personal_data_removed=_day(item.pii_purged_at, language),
     )
 
 
@@ -187,9 +191,13 @@ def _consecutive(entry: dict) -> bool:
 
 
 def _deadline(item: TrackedItem, language: str) -> DayOut | None:
-    if item.hold_until is None or item.state not in HOLD_STATES:
+    return _day(item.hold_until, language) if item.state in HOLD_STATES else None
+
+
+def _day(at: datetime | None, language: str) -> DayOut | None:
+    if at is None:
         return None
-    day = item.hold_until.astimezone(i18n.BAGHDAD).date()
+    day = at.astimezone(i18n.BAGHDAD).date()
     return DayOut(date=day.isoformat(), label=i18n.format_date(language, day))
 
 

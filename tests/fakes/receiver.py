@@ -12,6 +12,7 @@ class WebhookReceiver:
     def __init__(self, *, fail_first: int = 0) -> None:
         self.fail_first = fail_first
         self.requests: list[tuple[dict[str, str], bytes, int]] = []
+        self.connections = 0  # TCP connections accepted, whether or not a request followed
         self._lock = threading.Lock()
         receiver = self
 
@@ -28,8 +29,15 @@ class WebhookReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/tasheel-hook"
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request: object, client_address: object) -> bool:
+                with receiver._lock:
+                    receiver.connections += 1
+                return True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/tasheel-hook"
 
     def __enter__(self) -> WebhookReceiver:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
