@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -37,3 +38,33 @@ class OwnRedis:
             self.process.terminate()
             self.process.wait()
             self.process = None
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of this test's own (on a socket in its folder), migrated and holding
+    the reference data, to stop and start while the service runs against it."""
+
+    def __init__(self, folder) -> None:
+        from delivery.platform.embedded import EmbeddedPostgres
+
+        self.cluster = EmbeddedPostgres(folder)
+        self.url = ""
+
+    async def start(self) -> str:
+        from delivery.platform import db
+        from delivery.platform.migrate import migrate
+        from delivery.sites.services import load_reference_data
+
+        first = not self.url
+        self.url = await asyncio.to_thread(self.cluster.start)
+        if first:
+            conn = await db.connect(self.url)
+            try:
+                await migrate(conn)
+                await load_reference_data(conn)
+            finally:
+                await conn.close()
+        return self.url
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.cluster.stop)

@@ -16,6 +16,7 @@ from delivery.agencies import services
 from delivery.agencies.model import bearer_token
 from delivery.agencies.store import Agency
 from delivery.agencies.webhooks import DeliveryOut, WebhookIn, WebhookOut, configure, deliveries
+from delivery.platform import db
 from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
@@ -29,7 +30,7 @@ async def current_agency(request: Request[Any, Any, Any], conn: asyncpg.Connecti
 async def current_agency_own_connection(request: Request[Any, Any, Any], state: State) -> Agency:
     """`current_agency` on a connection of its own, given back at once: for routes that read
     a large body before they take a connection for their work."""
-    async with state.pool.acquire() as conn:
+    async with db.acquire(state.pool) as conn:
         return await current_agency(request, conn)
 
 

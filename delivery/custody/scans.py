@@ -73,6 +73,16 @@ async def apply_scans(conn: asyncpg.Connection, ctx: CustodyContext, staff: Staf
         results = await _at_once(conn, ctx, staff, scans, now)
         if results is not None:
             return results
+    if conn.is_in_transaction():  # the caller's transaction: only the caller may run it again
+        return await _in_transaction(conn, ctx, staff, scans, now, set_based)
+    # Uploads that overlap lock their items in different orders; PostgreSQL aborts one of two
+    # that wait for each other, and that one runs again (nothing of it was written).
+    return await db.retrying(lambda: _in_transaction(conn, ctx, staff, scans, now, set_based))
+
+
+async def _in_transaction(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
+                          scans: list[Scan], now: datetime,
+                          set_based: bool) -> list[ScanResult]:
     async with conn.transaction():
         claim = await _claim(conn, staff, scans, now)
         fresh = set(claim["fresh"])

@@ -21,6 +21,7 @@ from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
+from delivery.platform import db
 from delivery.platform.apidoc import with_json_body
 from delivery.platform.errors import FieldError, InvalidInput
 
@@ -50,7 +51,7 @@ class DocumentsController(Controller):
         """201 with the new item; the same body again: 200 with the same item; else 409."""
         body = await request.body()
         key = request.headers.get("idempotency-key")
-        async with state.pool.acquire() as conn:
+        async with db.acquire(state.pool) as conn:
             if key is not None:
                 return await idempotency.replay_or_run(
                     conn, agency.id, _valid_idempotency_key(key), body,
@@ -67,7 +68,7 @@ class DocumentsController(Controller):
         ctx = _ctx(state)
         elements = batch_elements(await request.body(), types=ctx.types,
                                   governorates=ctx.governorates)
-        async with state.pool.acquire() as conn:
+        async with db.acquire(state.pool) as conn:
             outcomes = await services.submit(conn, ctx, agency, elements)
         return BatchOut(results=[o.out() for o in outcomes])
 

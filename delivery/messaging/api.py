@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from delivery.messaging import services
 from delivery.messaging.store import DeadLetter
+from delivery.platform import db
 from delivery.platform.errors import NotAllowed
 from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
@@ -48,7 +49,7 @@ class TwilioHooksController(Controller):
         """Moves the message forward; repeated or late receipts change nothing."""
         params = await signed_form(request, settings)
         error = params.get("ErrorCode", "")
-        async with state.pool.acquire() as conn:
+        async with db.acquire(state.pool) as conn:
             await services.record_receipt(
                 conn, sid=params.get("MessageSid", ""), status=params.get("MessageStatus", ""),
                 error_code=int(error) if error.isdigit() else None)
@@ -58,7 +59,7 @@ class TwilioHooksController(Controller):
                       settings: Settings) -> Response[str]:
         """STOP/START in Arabic, Sorani or English; 1 (home) or 2 (pickup). Replies nothing."""
         params = await signed_form(request, settings)
-        async with state.pool.acquire() as conn:
+        async with db.acquire(state.pool) as conn:
             await services.handle_inbound(conn, phone=params.get("From", ""),
                                           body=params.get("Body", ""), now=dt.datetime.now(dt.UTC))
         return Response(EMPTY_TWIML, media_type="text/xml")

@@ -2,11 +2,60 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
+from typing import TypeVar
 
 import asyncpg
 import msgspec
+
+T = TypeVar("T")
+
+# What asking the pool for a connection raises while PostgreSQL cannot be reached: refused,
+# no socket, starting up or shutting down, out of connections, or no answer in time.
+CANNOT_CONNECT = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
+                  asyncpg.exceptions.OperatorInterventionError,
+                  asyncpg.exceptions.InsufficientResourcesError, asyncpg.InterfaceError)
+
+
+class Unreachable(Exception):
+    """PostgreSQL cannot be reached just now (answered as 503 with Retry-After)."""
+
+
+@contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection, or `Unreachable` when PostgreSQL cannot give one."""
+    try:
+        conn = await pool.acquire()
+    except CANNOT_CONNECT as exc:
+        raise Unreachable(type(exc).__name__) from exc
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
+
+# PostgreSQL aborted the transaction to break a deadlock or a serialization conflict: nothing
+# of it was written, and the same work run again will most likely go through.
+ROLLED_BACK = asyncpg.exceptions.TransactionRollbackError
+TRIES = 4
+
+
+async def retrying(transaction: Callable[[], Awaitable[T]], *, tries: int = TRIES) -> T:
+    """Run `transaction` (one whole transaction, begun and ended inside it) until PostgreSQL
+    does not abort it to break a deadlock, at most `tries` times, after a short random pause
+    that lets the other side finish first."""
+    for attempt in range(1, tries + 1):
+        try:
+            return await transaction()
+        except ROLLED_BACK:
+            if attempt == tries:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.02 * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -15,6 +15,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from delivery.platform import db
 from delivery.platform.clientaddr import client_address, trusted_networks
 from delivery.platform.settings import Settings
 
@@ -27,7 +28,10 @@ async def provide_connection(request: Request[Any, Any, Any],
     raised (Litestar throws the handler's exception in at the `yield`), before the response
     is sent."""
     pool: asyncpg.Pool = state.pool
-    conn = await pool.acquire()
+    try:
+        conn = await pool.acquire()
+    except db.CANNOT_CONNECT as exc:
+        raise db.Unreachable(type(exc).__name__) from exc
     request.scope[_HELD] = (pool, conn)  # type: ignore[literal-required]
     try:
         yield conn

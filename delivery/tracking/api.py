@@ -20,6 +20,7 @@ from litestar.datastructures import Cookie, State
 
 from delivery import pages
 from delivery.custody.model import TransitionRefused
+from delivery.platform import db
 from delivery.platform.errors import InvalidInput, NotFound, RateLimited
 from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
@@ -110,7 +111,7 @@ async def _load(state: State, token: str) -> services.PageView | None:
     started = time.perf_counter()
     view = None
     if _TOKEN.fullmatch(token):
-        async with state.pool.acquire() as conn:
+        async with db.acquire(state.pool) as conn:
             view = await services.load_page(conn, _ctx(state), token, today=_today())
     if view is None:
         await state.tracking_pacer.pad(started)
@@ -189,7 +190,7 @@ class TrackingController(Controller):
                 fields.get(csrf.FIELD)):
             return message_page(_chosen_language(request), 403, "title", "expired_form")
         try:
-            async with state.pool.acquire() as conn:
+            async with db.acquire(state.pool) as conn:
                 await save(conn, fields)
         except NotFound:
             await state.tracking_pacer.pad(started)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from msgspec import UNSET, UnsetType
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from delivery.custody.model import TransitionRefused
-from delivery.platform import errors
+from delivery.platform import db, errors
 from delivery.platform.errors import FieldError, pointer_of
 from delivery.platform.logs import request_id
 
@@ -57,6 +61,7 @@ MALFORMED = ProblemKind(400, "malformed-request", "The request cannot be read")
 INVALID = ProblemKind(422, "invalid-input", "The request breaks a rule")
 STATE_CONFLICT = ProblemKind(409, "state-conflict", "Not possible in the item's current state")
 INTERNAL = ProblemKind(500, "internal-error", "Internal error")
+UNAVAILABLE_KIND = ProblemKind(503, "unavailable", "Service unavailable")
 
 # Most specific classes first: the first `isinstance` match wins.
 DOMAIN_PROBLEMS: dict[type[errors.DomainError], ProblemKind] = {
@@ -78,7 +83,7 @@ HTTP_PROBLEMS: dict[int, ProblemKind] = {
                                    ProblemKind(406, "not-acceptable", "Not acceptable"),
                                    ProblemKind(415, "unsupported-media-type",
                                                "Unsupported media type"),
-                                   ProblemKind(503, "unavailable", "Service unavailable"))
+                                   UNAVAILABLE_KIND)
 }
 
 
@@ -141,6 +146,18 @@ def on_refused_transition(request: Request[Any, Any, Any],
                             title=STATE_CONFLICT.title, detail=exc.message, reason=str(exc.code))
 
 
+def on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A server the request needs does not answer (or aborted the work): nothing was recorded,
+    and the same request later will most likely go through."""
+    log.warning("dependency unavailable: %s", type(exc).__name__,
+                extra={"path": loggable_path(request.url.path)})
+    return problem_response(request, status=UNAVAILABLE_KIND.status, slug=UNAVAILABLE_KIND.slug,
+                            title=UNAVAILABLE_KIND.title,
+                            detail="A server this request needs is not answering; nothing was "
+                                   "recorded. Try again after Retry-After seconds.",
+                            headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"path": loggable_path(request.url.path)})
     return problem_response(request, status=HTTP_500_INTERNAL_SERVER_ERROR, slug=INTERNAL.slug,
@@ -200,9 +217,25 @@ def _invalid_detail(field_errors: list[dict[str, str]]) -> str:
     return f"Invalid: {names}."
 
 
+# PostgreSQL or Redis unreachable, restarting, out of connections, or a transaction aborted to
+# break a deadlock that its retries did not get past: 503 with Retry-After, never a 500.
+UNAVAILABLE = (
+    db.Unreachable,  # no connection to be had
+    ConnectionError, socket.gaierror,  # refused, reset, no such host: either server
+    TimeoutError,  # no pooled connection or no answer in time
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.exceptions.OperatorInterventionError,  # 57P: shutting down, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # 53: too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # 40: deadlock, serialization
+    asyncpg.ConnectionDoesNotExistError,  # the connection was lost mid-request
+    RedisConnectionError, RedisTimeoutError,
+)
+RETRY_AFTER_S = 5
+
 EXCEPTION_HANDLERS = {
     errors.DomainError: on_domain_error,
     TransitionRefused: on_refused_transition,
     HTTPException: on_http_exception,
+    **dict.fromkeys(UNAVAILABLE, on_unavailable),
     Exception: on_unexpected,
 }
