@@ -19,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from delivery.platform import db, logs
+from delivery.platform.edge import StrictRequest, check_parameters
 from delivery.platform.requests import (
     connection_release_middleware,
     provide_connection,
@@ -146,6 +147,9 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[_lifespan(settings)],
         middleware=[request_id_middleware, prometheus.middleware, connection_release_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Hostile input is refused here, for every route, before any handler reads it.
+        request_class=StrictRequest,
+        before_request=check_parameters,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=TasheelOpenAPIConfig(
             title="Tasheel", version="1", path="/schema", description=API_DESCRIPTION,
