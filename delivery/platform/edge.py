@@ -2,9 +2,10 @@
 
 `StrictRequest` is the app's request class: a handler that takes a JSON body (a `data`
 parameter, or a raw body documented with `apidoc.with_json_body`) gets it only when it is sent
-as JSON (or with no Content-Type) and passes `inputs.inspect_json`, whether the framework decodes it or the handler reads
-`request.body()` itself. `check_parameters` runs before every handler: query and path values
-carry no control characters, and integers and times among them fit what PostgreSQL stores.
+as JSON (or with no Content-Type) and passes `inputs.inspect_json`, whether the framework
+decodes it or the handler reads `request.body()` itself. `check_parameters` runs before every
+handler: query and path values carry no control characters, and integers and times among them
+fit what PostgreSQL stores.
 """
 
 from __future__ import annotations

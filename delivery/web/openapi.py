@@ -150,9 +150,10 @@ problem, one `title` per type:
 The same mistake gets the same status on every route: a body that cannot be parsed as JSON (not
 UTF-8, nested more than 32 deep) is a 400; a JSON body sent as another media type is a 415; a
 key sent twice, an integer beyond 64 bits, a control character in any text, a query time before
-1900 or from 2200 on are each a 422 naming the field; a readable request with a wrong value — a field of the wrong type, missing or unknown, out
-of range, an unknown query parameter or value, a bad header — is a 422; more items than one call
-may carry (10,000 documents, 500 scans) is a 413.
+1900 or from 2200 on are each a 422 naming the field; a readable request with a wrong value —
+a field of the wrong type, missing or unknown, out of range, an unknown query parameter or
+value, a bad header — is a 422; more items than one call may carry (10,000 documents, 500
+scans) is a 413.
 
 `errors` lists `{field, message}` for each culprit. `field` is a JSON pointer into the body
 (RFC 6901: `/citizen/phone`, `/documents/3/citizen/phone`, `/scans/1/at`; the empty pointer `""`
