@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from delivery.custody.judge import ScanAction
 from delivery.custody.model import Action
 from delivery.custody.scans import FailReason
 from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
+from delivery.platform import inputs
 from delivery.platform.apidoc import documented_as, with_json_body
 from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import (
@@ -101,7 +101,7 @@ UNREADABLE = "unreadable"
 IMPLAUSIBLE_TIME = "implausible_time"
 
 
-def read_upload(body: bytes, faults: Sequence[FieldError] = (), *,
+def read_upload(body: bytes, faults: list[FieldError] | None = None, *,
                 now: datetime) -> list[ScanIn | scans.ScanResult]:
     """Each scan of an upload as sent, or, for one that cannot be read (or whose device time no
     handheld can have meant), its refusal naming the field at fault: a handheld's offline queue
@@ -118,24 +118,14 @@ def read_upload(body: bytes, faults: Sequence[FieldError] = (), *,
     if len(upload.scans) > MAX_SCANS:
         raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
             FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
-    by_scan = _faults_by_scan(faults)
-    return [_read_scan(raw, f"/scans/{i}", by_scan.get(i), now)
+    by_scan = inputs.faults_by_item(faults or [], "/scans")
+    return [_read_scan(raw, f"/scans/{i}", by_scan.get(i, []), now)
             for i, raw in enumerate(upload.scans)]
 
 
-def _faults_by_scan(faults: Sequence[FieldError]) -> dict[int, FieldError]:
-    """The first fault of each scan; a fault outside every scan refuses the upload."""
-    by_scan: dict[int, FieldError] = {}
-    for fault in faults:
-        step = (fault.field.split("/")[2:3] or [""])[0]
-        if not fault.field.startswith("/scans/") or not step.isdigit():
-            raise InvalidInput(f"Invalid: {fault.field}.", errors=list(faults))
-        by_scan.setdefault(int(step), fault)
-    return by_scan
-
-
-def _read_scan(raw: msgspec.Raw, at: str, fault: FieldError | None,
+def _read_scan(raw: msgspec.Raw, at: str, faults: list[FieldError],
                now: datetime) -> ScanIn | scans.ScanResult:
+    fault = faults[0] if faults else None
     if fault is None:
         try:
             scan = msgspec.json.decode(raw, type=ScanIn)

@@ -22,6 +22,7 @@ from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
 from delivery.platform.apidoc import with_json_body
+from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import FieldError, InvalidInput
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -61,12 +62,13 @@ class DocumentsController(Controller):
     @post("/batch", status_code=200, summary="Hand over up to 10,000 documents",
           dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
-    async def submit_batch(self, request: Request[Any, Any, Any], state: State,
+    async def submit_batch(self, request: StrictRequest, state: State,
                            agency: Agency) -> BatchOut:
         """Good documents are accepted even when others are rejected; retrying is safe."""
         ctx = _ctx(state)
-        elements = batch_elements(await request.body(), types=ctx.types,
-                                  governorates=ctx.governorates)
+        body, faults = await request.inspected_body()
+        elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
+                                  faults=faults)
         async with state.pool.acquire() as conn:
             outcomes = await services.submit(conn, ctx, agency, elements)
         return BatchOut(results=[o.out() for o in outcomes])

@@ -136,6 +136,18 @@ def inspect_json(body: bytes) -> tuple[bytes, list[FieldError]]:
     return msgspec.json.encode(cleaned), errors
 
 
+def faults_by_item(faults: list[FieldError], array: str) -> dict[int, list[FieldError]]:
+    """The faults inside each item of the body's `array` (`/scans`), by index, for a handler
+    that refuses items alone; InvalidInput naming them all when one lies outside every item."""
+    by_item: dict[int, list[FieldError]] = {}
+    for fault in faults:
+        step = fault.field.removeprefix(array + "/").split("/")[0]
+        if not fault.field.startswith(array + "/") or not step.isdigit():
+            raise InvalidInput(f"Invalid: {fault.field}.", errors=faults)
+        by_item.setdefault(int(step), []).append(fault)
+    return by_item
+
+
 def _first_repeated(keys: Iterator[str]) -> str:
     seen: set[str] = set()
     for key in keys:

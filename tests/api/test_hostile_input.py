@@ -120,6 +120,19 @@ async def test_a_nul_in_a_document_is_a_422_at_its_pointer_and_nothing_is_writte
     assert await conn.fetchval("SELECT count(*) FROM items") == 0
 
 
+async def test_a_nul_in_one_document_of_a_batch_rejects_that_document_alone(client, conn, key):
+    batch = {"documents": [document("NUL-B0"), document("NUL-B1", name="Ahmed\u0000Ali"),
+                           document("NUL-B2\u0000")]}
+    response = await client.post("/v1/documents/batch", json=batch, headers=auth(key))
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["accepted", "rejected", "rejected"]
+    assert results[1]["errors"][0]["field"] == "/documents/1/citizen/name"
+    assert results[1]["external_ref"] == "NUL-B1"
+    assert results[2]["errors"][0]["field"] == "/documents/2/external_ref"
+    assert await conn.fetchval("SELECT count(*) FROM items") == 1
+
+
 @pytest.mark.parametrize(("url", "payload", "field"), [
     ("/v1/auth/login", {"username": "a\u0000", "password": "x", "device_id": "d"}, "/username"),
     ("/v1/auth/login", {"username": "a", "password": "x", "device_id": "d\u001b"}, "/device_id"),

@@ -3,7 +3,14 @@
 import pytest
 
 from delivery.platform.errors import InvalidInput, MalformedRequest
-from delivery.platform.inputs import MAX_DEPTH, check_int, check_moment, clean_text, inspect_json
+from delivery.platform.inputs import (
+    MAX_DEPTH,
+    check_int,
+    check_moment,
+    clean_text,
+    faults_by_item,
+    inspect_json,
+)
 
 
 def _faults(body: bytes) -> list[str]:
@@ -60,3 +67,13 @@ def test_integers_and_times_must_fit_what_postgresql_stores():
     with pytest.raises(InvalidInput):
         check_moment(date(1, 1, 1), "f")
     check_moment(datetime.fromisoformat("2026-12-07T10:00:00+03:00"), "f")
+
+
+def test_faults_are_grouped_by_item_and_one_outside_every_item_refuses_the_body():
+    from delivery.platform.errors import FieldError
+
+    inside = [FieldError(field="/scans/2/note", message="m"), FieldError(field="/scans/0/at",
+                                                                         message="m")]
+    assert sorted(faults_by_item(inside, "/scans")) == [0, 2]
+    with pytest.raises(InvalidInput):
+        faults_by_item([*inside, FieldError(field="/other", message="m")], "/scans")
