@@ -248,3 +248,13 @@ async def test_a_key_sent_twice_is_a_422_naming_it(client, conn, key):
         **auth(key), "content-type": "application/json"}), 422)
     assert _fields(body) == ["/external_ref"]
     assert await conn.fetchval("SELECT count(*) FROM items") == 0
+
+
+async def test_a_handheld_whose_last_time_was_stored_as_infinity_scans_on(world, conn):
+    one = await submit(world.client, world.key, "INF-1")
+    await upload(world.client, world.sorter, [scan_body(one, "receive")])
+    await conn.execute("UPDATE devices SET last_device_at = 'infinity' WHERE device_id = $1",
+                       world.sorter["X-Device-Id"])
+    two = await submit(world.client, world.key, "INF-2")
+    results = await upload(world.client, world.sorter, [scan_body(two, "receive")])
+    assert results[0]["status"] == "applied"
