@@ -21,6 +21,7 @@ from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
+from delivery.platform import inputs
 from delivery.platform.apidoc import with_json_body
 from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import FieldError, InvalidInput
@@ -149,7 +150,11 @@ def _encode_cursor(after: tuple[datetime, int]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         at, item_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), int(item_id)
+        after = datetime.fromisoformat(at), int(item_id)
+        # A cursor is the caller's text: one forged out of range must not reach the query.
+        inputs.check_moment(after[0], "query:cursor")
+        inputs.check_int(after[1], "query:cursor")
+        return after
     except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
         raise InvalidInput("cursor is not one this API gave out",
                            errors=[FieldError(field="query:cursor", message="invalid")]) from None

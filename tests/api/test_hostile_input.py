@@ -5,6 +5,7 @@ twice."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -64,6 +65,14 @@ async def test_an_agency_query_integer_beyond_64_bits_is_a_422_naming_it(client,
     body = _problem(await client.get(f"/v1/webhook/deliveries?before={HUGE}", headers=auth(key)),
                     422)
     assert _fields(body) == ["query:before"]
+
+
+@pytest.mark.parametrize("inside", [["2026-03-01T09:30:00+00:00", HUGE],
+                                    ["9999-12-31T23:59:59-23:59", 1]])
+async def test_a_forged_cursor_out_of_range_is_a_422_naming_it(client, key, inside):
+    cursor = base64.urlsafe_b64encode(json.dumps(inside).encode()).decode().rstrip("=")
+    body = _problem(await client.get(f"/v1/documents?cursor={cursor}", headers=auth(key)), 422)
+    assert _fields(body) == ["query:cursor"]
 
 
 # --- 2. times at the calendar's ends ------------------------------------------------------------
