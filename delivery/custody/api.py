@@ -125,23 +125,22 @@ def read_upload(body: bytes, faults: list[FieldError] | None = None, *,
 
 def _read_scan(raw: msgspec.Raw, at: str, faults: list[FieldError],
                now: datetime) -> ScanIn | scans.ScanResult:
-    fault = faults[0] if faults else None
-    if fault is None:
-        try:
-            scan = msgspec.json.decode(raw, type=ScanIn)
-        except msgspec.ValidationError as exc:
-            [fault] = decode_errors_to_field_errors(exc, at)
-        else:
-            why = clock.implausible(scan.at, now)
-            return scan if why is None else scans.ScanResult(
-                scan_id=scan.scan_id, status="rejected", reason=IMPLAUSIBLE_TIME,
-                error=f"{at}/at: {why}")
-    return scans.ScanResult(scan_id=_scan_id(raw, at, fault), status="rejected",
-                            reason=UNREADABLE, error=f"{fault.field}: {fault.message}")
+    if faults:
+        return _unreadable(raw, at, faults[0])
+    try:
+        scan = msgspec.json.decode(raw, type=ScanIn)
+    except msgspec.ValidationError as exc:
+        [fault] = decode_errors_to_field_errors(exc, at)
+        return _unreadable(raw, at, fault)
+    if why := clock.implausible(scan.at, now):
+        return scans.ScanResult(scan_id=scan.scan_id, status="rejected", reason=IMPLAUSIBLE_TIME,
+                                error=f"{at}/at: {why}")
+    return scan
 
 
-def _scan_id(raw: msgspec.Raw, at: str, fault: FieldError) -> str:
-    """The id of a scan that cannot be read whole; InvalidInput when even that is unreadable."""
+def _unreadable(raw: msgspec.Raw, at: str, fault: FieldError) -> scans.ScanResult:
+    """The refusal of a scan that cannot be read whole; InvalidInput when even its scan_id
+    cannot be, since nothing else could name its result."""
     try:
         scan_id = msgspec.json.decode(raw, type=_ScanId).scan_id
     except msgspec.ValidationError as exc:
@@ -150,7 +149,8 @@ def _scan_id(raw: msgspec.Raw, at: str, fault: FieldError) -> str:
     if fault.field == f"{at}/scan_id":
         raise InvalidInput("A scan without a readable scan_id cannot be judged.",
                            errors=[fault])
-    return scan_id
+    return scans.ScanResult(scan_id=scan_id, status="rejected", reason=UNREADABLE,
+                            error=f"{fault.field}: {fault.message}")
 
 
 class ScansOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -179,6 +179,13 @@ async def test_a_nul_in_a_scan_refuses_that_scan_alone(world):
     assert results[1]["status"] == "applied"
 
 
+async def test_a_nul_in_a_scan_id_refuses_the_upload_naming_it(world):
+    one = await submit(world.client, world.key, "NUL-S3")
+    response = await world.client.post("/v1/scans", json={"scans": [
+        scan_body(one, "receive", scan_id="id\u0000")]}, headers=world.sorter)
+    assert _fields(_problem(response, 422)) == ["/scans/0/scan_id"]
+
+
 async def test_a_nul_in_the_citizens_address_form_is_a_422_naming_the_field(client, conn):
     token, item_id = await new_item(conn, state="received")
     before = (await item_row(conn, item_id))["district"]
