@@ -147,7 +147,8 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[_lifespan(settings)],
         middleware=[request_id_middleware, prometheus.middleware, connection_release_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
-        # Hostile input is refused here, for every route, before any handler reads it.
+        # Hostile input is refused here, for every route, before any handler reads it (a layer
+        # with a `before_request` of its own would replace `check_parameters`: none has one).
         request_class=StrictRequest,
         before_request=check_parameters,
         request_max_body_size=settings.max_body_bytes,
