@@ -7,17 +7,19 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.datastructures import State
 
-from delivery.custody import bagging, scans, supervisor
+from delivery.custody import bagging, clock, scans, supervisor
 from delivery.custody.bagging import BagOut
 from delivery.custody.context import CustodyContext
 from delivery.custody.judge import ScanAction
 from delivery.custody.model import Action
 from delivery.custody.scans import FailReason
 from delivery.custody.supervisor import AlertOut, ItemStateOut, StaffLockOut
+from delivery.platform import inputs
 from delivery.platform.apidoc import documented_as, with_json_body
+from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import (
     FieldError,
     InvalidInput,
@@ -96,12 +98,16 @@ class _ScanId(msgspec.Struct, frozen=True, kw_only=True):
 
 
 UNREADABLE = "unreadable"
+IMPLAUSIBLE_TIME = "implausible_time"
 
 
-def read_upload(body: bytes) -> list[ScanIn | scans.ScanResult]:
-    """Each scan of an upload as sent, or, for one that cannot be read, its refusal naming the
-    field at fault: a handheld's offline queue must not be stopped by one bad scan. A body that
-    is not an upload, or a scan without a readable `scan_id`, refuses the whole upload."""
+def read_upload(body: bytes, faults: list[FieldError] | None = None, *,
+                now: datetime) -> list[ScanIn | scans.ScanResult]:
+    """Each scan of an upload as sent, or, for one that cannot be read (or whose device time no
+    handheld can have meant), its refusal naming the field at fault: a handheld's offline queue
+    must not be stopped by one bad scan. `faults` are those the edge found in the body
+    (`platform.inputs`). A body that is not an upload, or a scan without a readable `scan_id`,
+    refuses the whole upload."""
     try:
         upload = msgspec.json.decode(body, type=_Upload)
     except msgspec.ValidationError as exc:
@@ -112,21 +118,39 @@ def read_upload(body: bytes) -> list[ScanIn | scans.ScanResult]:
     if len(upload.scans) > MAX_SCANS:
         raise PayloadTooLarge(f"An upload holds at most {MAX_SCANS} scans.", errors=[
             FieldError(field="/scans", message=f"at most {MAX_SCANS} per upload")])
-    return [_read_scan(raw, f"/scans/{i}") for i, raw in enumerate(upload.scans)]
+    by_scan = inputs.faults_by_item(faults or [], "/scans")
+    return [_read_scan(raw, f"/scans/{i}", by_scan.get(i, []), now)
+            for i, raw in enumerate(upload.scans)]
 
 
-def _read_scan(raw: msgspec.Raw, at: str) -> ScanIn | scans.ScanResult:
+def _read_scan(raw: msgspec.Raw, at: str, faults: list[FieldError],
+               now: datetime) -> ScanIn | scans.ScanResult:
+    if faults:
+        return _unreadable(raw, at, faults[0])
     try:
-        return msgspec.json.decode(raw, type=ScanIn)
+        scan = msgspec.json.decode(raw, type=ScanIn)
     except msgspec.ValidationError as exc:
-        [error] = decode_errors_to_field_errors(exc, at)
+        [fault] = decode_errors_to_field_errors(exc, at)
+        return _unreadable(raw, at, fault)
+    if why := clock.implausible(scan.at, now):
+        return scans.ScanResult(scan_id=scan.scan_id, status="rejected", reason=IMPLAUSIBLE_TIME,
+                                error=f"{at}/at: {why}")
+    return scan
+
+
+def _unreadable(raw: msgspec.Raw, at: str, fault: FieldError) -> scans.ScanResult:
+    """The refusal of a scan that cannot be read whole; InvalidInput when even its scan_id
+    cannot be, since nothing else could name its result."""
     try:
         scan_id = msgspec.json.decode(raw, type=_ScanId).scan_id
     except msgspec.ValidationError as exc:
         raise InvalidInput("A scan without a readable scan_id cannot be judged.",
                            errors=decode_errors_to_field_errors(exc, at)) from None
+    if fault.field == f"{at}/scan_id":
+        raise InvalidInput("A scan without a readable scan_id cannot be judged.",
+                           errors=[fault])
     return scans.ScanResult(scan_id=scan_id, status="rejected", reason=UNREADABLE,
-                            error=f"{error.field}: {error.message}")
+                            error=f"{fault.field}: {fault.message}")
 
 
 class ScansOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,16 +183,18 @@ class ScansController(Controller):
 
     @post("/", status_code=200, summary="Upload up to 500 handheld scans",
           operation_class=with_json_body(ScansIn, "Up to 500 scans, applied in the order sent."))
-    async def upload(self, request: Request[Any, Any, Any], state: State,
+    async def upload(self, request: StrictRequest, state: State,
                      conn: asyncpg.Connection, staff: StaffUser) -> ScansOut:
         """Each scan is applied, `duplicate` (its `scan_id` was seen) or `rejected` with a reason
         the clerk reads; one refused scan does not stop the others, nor does one that cannot be
-        read (`rejected`, reason `unreadable`, naming the field). Sorting clerks, branch clerks
-        and couriers."""
-        sent = read_upload(await request.body())
+        read (`rejected`, reason `unreadable`, naming the field), nor one whose device time no
+        handheld can have meant (`rejected`, reason `implausible_time`: more than 30 days ahead
+        or a year behind). Sorting clerks, branch clerks and couriers."""
+        now = datetime.now(UTC)
+        sent = read_upload(*await request.inspected_body(), now=now)
         readable = [_scan(s) for s in sent if isinstance(s, ScanIn)]
         applied = iter(await scans.apply_scans(conn, _ctx(state), staff, readable,
-                                               now=datetime.now(UTC)) if readable else ())
+                                               now=now) if readable else ())
         return ScansOut(results=[s if isinstance(s, scans.ScanResult) else next(applied)
                                  for s in sent])
 

@@ -40,7 +40,8 @@ SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
 # token generation, to refuse a token issued before a change): deactivation
 # takes effect for the very next upload, checked in the same transaction as its writes. Also
 # reads the device time the handheld last reported (without locking its row: see NOTE_DEVICE)
-# and the items the scans name ($8), as they were when the statement began.
+# and the items the scans name ($8), as they were when the statement began. An infinite device
+# time (stored before `clock.implausible` refused such times) reads as none.
 CLAIM_SCANS = """
 WITH member AS (SELECT EXISTS (SELECT 1 FROM staff WHERE id = $2 AND active) AS active),
 claimed AS (
@@ -53,7 +54,8 @@ claimed AS (
 )
 SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed) AS fresh,
     (SELECT token_gen FROM staff WHERE id = $2) AS token_gen,
-    (SELECT last_device_at FROM devices WHERE device_id = $3) AS last_device_at,
+    (SELECT last_device_at FROM devices WHERE device_id = $3 AND isfinite(last_device_at))
+        AS last_device_at,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
           WHERE i.tracking_number = ANY($8::text[])) AS items
 """
@@ -84,12 +86,14 @@ WHERE scans.scan_id = u.id
 
 def _read_upload(scans_named: str, items_named: str) -> str:
     """Everything an upload's rules need, read without a lock (see `optimistic`): the account
-    ($1), the handheld's last device time ($2), the scan ids seen before with the state each
-    one gave, and the items named (with the heads of their custody chains)."""
+    ($1), the handheld's last device time ($2; none when infinite), the scan ids seen before
+    with the state each one gave, and the items named (with the heads of their custody
+    chains)."""
     return """
 SELECT (SELECT active FROM staff WHERE id = $1) AS active,
     (SELECT token_gen FROM staff WHERE id = $1) AS token_gen,
-    (SELECT last_device_at FROM devices WHERE device_id = $2) AS last_device_at,
+    (SELECT last_device_at FROM devices WHERE device_id = $2 AND isfinite(last_device_at))
+        AS last_device_at,
     ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
           WHERE """ + items_named + """) AS items

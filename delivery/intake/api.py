@@ -21,8 +21,9 @@ from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
-from delivery.platform import db
+from delivery.platform import db, inputs
 from delivery.platform.apidoc import with_json_body
+from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import FieldError, InvalidInput
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -62,12 +63,13 @@ class DocumentsController(Controller):
     @post("/batch", status_code=200, summary="Hand over up to 10,000 documents",
           dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
-    async def submit_batch(self, request: Request[Any, Any, Any], state: State,
+    async def submit_batch(self, request: StrictRequest, state: State,
                            agency: Agency) -> BatchOut:
         """Good documents are accepted even when others are rejected; retrying is safe."""
         ctx = _ctx(state)
-        elements = batch_elements(await request.body(), types=ctx.types,
-                                  governorates=ctx.governorates)
+        body, faults = await request.inspected_body()
+        elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
+                                  faults=faults)
         async with db.acquire(state.pool) as conn:
             outcomes = await services.submit(conn, ctx, agency, elements)
         return BatchOut(results=[o.out() for o in outcomes])
@@ -148,7 +150,11 @@ def _encode_cursor(after: tuple[datetime, int]) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         at, item_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), int(item_id)
+        after = datetime.fromisoformat(at), int(item_id)
+        # A cursor is the caller's text: one forged out of range must not reach the query.
+        inputs.check_moment(after[0], "query:cursor")
+        inputs.check_int(after[1], "query:cursor")
+        return after
     except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
         raise InvalidInput("cursor is not one this API gave out",
                            errors=[FieldError(field="query:cursor", message="invalid")]) from None

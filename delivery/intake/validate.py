@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,6 +41,7 @@ from delivery.platform.errors import (
     PayloadTooLarge,
     decode_errors_to_field_errors,
 )
+from delivery.platform.inputs import faults_by_item
 
 T = TypeVar("T")
 
@@ -243,12 +244,16 @@ class BatchElement:
     unreadable), since the whole batch's references are looked up before anything is written."""
 
     def __init__(self, index: int, raw: msgspec.Raw, types: DocumentTypes,
-                 governorates: Collection[str]) -> None:
-        self.index, self._raw = index, raw
+                 governorates: Collection[str], faults: Sequence[FieldError] = ()) -> None:
+        self.index, self._raw, self._faults = index, raw, list(faults)
         self._rules = (types, governorates)
-        self.external_ref = _readable_external_ref(raw)
+        # A reference the edge found fault with (a NUL in it) is not looked up.
+        at_fault = any(f.field == f"/documents/{index}/external_ref" for f in faults)
+        self.external_ref = None if at_fault else _readable_external_ref(raw)
 
     def judged(self) -> tuple[NormalisedDocument | None, list[FieldError]]:
+        if self._faults:
+            return None, self._faults
         doc, _, errors = _decode_element(self._raw, f"/documents/{self.index}", *self._rules)
         return doc, errors
 
@@ -269,15 +274,18 @@ class Judged(msgspec.Struct, frozen=True):
 
 def batch_elements(
     body: bytes, *, types: DocumentTypes, governorates: Collection[str],
-    max_documents: int = MAX_BATCH,
+    max_documents: int = MAX_BATCH, faults: list[FieldError] | None = None,
 ) -> list[BatchElement]:
-    """The documents of `{"documents": [...]}`, each to be judged alone.
+    """The documents of `{"documents": [...]}`, each to be judged alone; `faults` the edge
+    found in the body (`platform.inputs`) reject their document alone.
 
     A body that is not JSON raises MalformedRequest, JSON that is not such an envelope
     InvalidInput; more than `max_documents` raises PayloadTooLarge.
     """
     raws = _envelope_documents(body, max_documents)
-    return [BatchElement(i, raw, types, governorates) for i, raw in enumerate(raws)]
+    by_document = faults_by_item(faults or [], "/documents")
+    return [BatchElement(i, raw, types, governorates, by_document.get(i, ()))
+            for i, raw in enumerate(raws)]
 
 
 def _envelope_documents(body: bytes, max_documents: int) -> list[msgspec.Raw]:

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from delivery.messaging import services
 from delivery.messaging.store import DeadLetter
-from delivery.platform import db
+from delivery.platform import db, inputs
 from delivery.platform.errors import NotAllowed
 from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
@@ -34,7 +34,8 @@ async def signed_form(request: Request[Any, Any, Any], settings: Settings) -> di
     token = settings.twilio_auth_token
     if not token or not signature or not RequestValidator(token).validate(url, params, signature):
         raise NotAllowed("the X-Twilio-Signature header is missing or does not match")
-    return params
+    # A citizen's reply may hold anything; checked only once Twilio's signature is.
+    return {key: inputs.clean_text(value, key) for key, value in params.items()}
 
 
 class TwilioHooksController(Controller):
@@ -52,7 +53,7 @@ class TwilioHooksController(Controller):
         async with db.acquire(state.pool) as conn:
             await services.record_receipt(
                 conn, sid=params.get("MessageSid", ""), status=params.get("MessageStatus", ""),
-                error_code=int(error) if error.isdigit() else None)
+                error_code=int(error) if error.isdigit() and len(error) < 10 else None)
 
     @post("/inbound", status_code=200, summary="Citizens' replies (signed by Twilio)")
     async def inbound(self, request: Request[Any, Any, Any], state: State,

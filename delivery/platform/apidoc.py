@@ -36,11 +36,16 @@ def with_json_body(struct: type, description: str) -> type[Operation]:
     schema = Reference(ref=REF.format(name=struct.__name__))
 
     @dataclass
-    class JsonBodyOperation(Operation):
+    class Documented(JsonBodyOperation):
         def __post_init__(self) -> None:
             self.request_body = RequestBody(
                 description=description, required=True,
                 content={"application/json": OpenAPIMediaType(schema=schema)},
             )
 
-    return JsonBodyOperation
+    return Documented
+
+
+@dataclass
+class JsonBodyOperation(Operation):
+    """An operation whose handler reads a JSON body itself (`platform.edge` reads it strictly)."""

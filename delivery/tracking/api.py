@@ -20,8 +20,8 @@ from litestar.datastructures import Cookie, State
 
 from delivery import pages
 from delivery.custody.model import TransitionRefused
-from delivery.platform import db
-from delivery.platform.errors import InvalidInput, NotFound, RateLimited
+from delivery.platform import db, inputs
+from delivery.platform.errors import InvalidInput, MalformedRequest, NotFound, RateLimited
 from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
@@ -229,11 +229,18 @@ def _back(token: str, message: str) -> Response:
 
 
 async def _form_fields(request: Request) -> dict[str, str]:
+    """The form's fields, free of bidi controls; a 400 when it is not UTF-8, a 422 naming a
+    field that holds a control character (the edge's rules, `platform.inputs`)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
-    parsed = parse_qs(body.decode("utf-8", "replace"), max_num_fields=20)
-    return {k: v[0] for k, v in parsed.items()}
+    try:
+        parsed = parse_qs(body.decode("utf-8"), max_num_fields=20, errors="strict")
+    except UnicodeDecodeError:
+        raise MalformedRequest("The form is not UTF-8.") from None
+    except ValueError:  # more fields than any of these forms has
+        return {}
+    return {k: inputs.clean_text(v[0], k) for k, v in parsed.items()}
 
 
 def _same_origin(request: Request) -> bool:

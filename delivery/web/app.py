@@ -20,6 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from delivery.platform import db, logs
+from delivery.platform.edge import StrictRequest, check_parameters
 from delivery.platform.errors import Unauthenticated
 from delivery.platform.requests import (
     connection_release_middleware,
@@ -164,6 +165,10 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[_lifespan(settings)],
         middleware=[request_id_middleware, prometheus.middleware, connection_release_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
+        # Hostile input is refused here, for every route, before any handler reads it (a layer
+        # with a `before_request` of its own would replace `check_parameters`: none has one).
+        request_class=StrictRequest,
+        before_request=check_parameters,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=TasheelOpenAPIConfig(
             title="Tasheel", version="1", path="/schema", description=API_DESCRIPTION,

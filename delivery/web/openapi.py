@@ -86,7 +86,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", f"{_SUPERVISOR}/found"): Op("markFound", (409,)),
     ("post", f"{_SUPERVISOR}/code"): Op("reissueCode", (409,)),
     ("post", f"{_SUPERVISOR}/unlock"): Op("unlockCode", (409,)),
-    ("post", "/v1/supervisor/staff/{username}/unlock"): Op("unlockStaff", (409,)),
+    ("post", "/v1/supervisor/staff/unlock"): Op("unlockStaff", (404, 409)),
     ("get", "/v1/supervisor/alerts"): Op("listAlerts"),
     ("post", "/hooks/twilio/status"): Op("twilioStatus", (403,), headers=("X-Twilio-Signature",),
                                          form="TwilioStatusForm"),
@@ -142,14 +142,18 @@ problem, one `title` per type:
 | 404 | `not-found` | nothing the caller may see has that name (another agency's item included) |
 | 409 | `conflict`, `state-conflict` | it contradicts what is recorded; `state-conflict` has `reason` |
 | 413 | `payload-too-large` | the body is too large, or holds more items than one call may |
+| 415 | `unsupported-media-type` | a JSON body sent as another media type |
 | 422 | `invalid-input` | the request was read but a value breaks a rule |
 | 429 | `rate-limited` | too many attempts: wait `Retry-After` seconds |
 | 500 | `internal-error` | our fault; quote `request_id` |
 
-The same mistake gets the same status on every route: a body that cannot be parsed as JSON is a
-400; a readable request with a wrong value — a field of the wrong type, missing or unknown, out
-of range, an unknown query parameter or value, a bad header — is a 422; more items than one call
-may carry (10,000 documents, 500 scans) is a 413.
+The same mistake gets the same status on every route: a body that cannot be parsed as JSON (not
+UTF-8, nested more than 32 deep) is a 400; a JSON body sent as another media type is a 415; a
+key sent twice, an integer beyond 64 bits, a control character in any text, a query time before
+1900 or from 2200 on are each a 422 naming the field; a readable request with a wrong value —
+a field of the wrong type, missing or unknown, out of range, an unknown query parameter or
+value, a bad header — is a 422; more items than one call may carry (10,000 documents, 500
+scans) is a 413.
 
 `errors` lists `{field, message}` for each culprit. `field` is a JSON pointer into the body
 (RFC 6901: `/citizen/phone`, `/documents/3/citizen/phone`, `/scans/1/at`; the empty pointer `""`
@@ -250,6 +254,8 @@ _PROBLEM_WORDS = {
                       "`…:state-conflict` with `reason` when the item's state does not allow it."),
     413: ("PayloadTooLarge", "The body is larger than the service takes, or carries more items "
                              "than one call may (10,000 documents, 500 scans)."),
+    415: ("UnsupportedMediaType", "A JSON body sent as another media type: send "
+                                  "`Content-Type: application/json`."),
     422: ("InvalidInput", "The request was read but breaks a rule: `errors` names each field "
                           "(a JSON pointer) or parameter (`query:…`, `header:…`) at fault."),
     429: ("RateLimited", "Too many requests: try again after `Retry-After` seconds."),
@@ -398,11 +404,11 @@ def _error_statuses(op: dict[str, Any], entry: Op) -> set[int]:
         found.add(403)
     body = op.get("requestBody", {}).get("content", {})
     if body or entry.form:
-        found.add(413)
+        found |= {400, 413, 422}  # not UTF-8; control characters (platform.inputs)
     if "application/json" in body:
-        found |= {400, 422}
+        found.add(415)
     kinds = {parameter["in"] for parameter in op.get("parameters", [])}
-    if "query" in kinds:
+    if kinds & {"query", "path"}:
         found.add(422)
     if "path" in kinds:
         found.add(404)

@@ -218,6 +218,7 @@ _DETAILS = {
     404: f"no item {TRACKING_NUMBER} for this agency",
     409: "a different document is already recorded under this external_ref",
     413: "A batch holds at most 10000 documents.",
+    415: "The body must be sent as application/json.",
     429: "too many login attempts; try again later",
     500: "Something failed on our side; the request id identifies it.",
 }

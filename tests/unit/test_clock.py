@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from delivery.custody.clock import ClockFlag, check_device_time
+from delivery.custody.clock import ClockFlag, check_device_time, implausible
 
 SERVER = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 BAGHDAD = timezone(timedelta(hours=3))
@@ -64,9 +64,28 @@ def test_tolerances_can_be_tightened():
     assert check.flags == {ClockFlag.ahead}
 
 
-@given(st.integers(min_value=0, max_value=30 * 24 * 3600))
-def test_lateness_alone_is_never_flagged(seconds_late):
+@given(st.integers(min_value=0, max_value=24 * 3600))
+def test_lateness_within_a_day_is_never_flagged(seconds_late):
     device_at = SERVER - timedelta(seconds=seconds_late)
     check = check_device_time(device_at, SERVER, device_at - timedelta(seconds=1))
     assert check.flags == frozenset()
     assert check.lag == timedelta(seconds=seconds_late)
+
+
+@given(st.integers(min_value=24 * 3600 + 1, max_value=365 * 24 * 3600))
+def test_lateness_beyond_a_day_is_flagged_behind(seconds_late):
+    device_at = SERVER - timedelta(seconds=seconds_late)
+    check = check_device_time(device_at, SERVER, device_at - timedelta(seconds=1))
+    assert check.flags == {ClockFlag.behind}
+
+
+@pytest.mark.parametrize(("device_at", "refused"), [
+    (SERVER + timedelta(days=30), False),
+    (SERVER + timedelta(days=30, seconds=1), True),
+    (SERVER - timedelta(days=365), False),
+    (SERVER - timedelta(days=365, seconds=1), True),
+    (datetime.fromisoformat("9999-12-31T23:59:59.999999+00:00"), True),
+    (datetime.fromisoformat("0001-01-01T00:00:00+23:59"), True),
+])
+def test_a_time_no_handheld_can_have_meant_is_refused(device_at, refused):
+    assert (implausible(device_at, SERVER) is not None) == refused
