@@ -11,6 +11,7 @@ import asyncpg
 import msgspec
 
 from delivery.messaging.model import STATUS_RANK, ItemForSms, opening_hours_text
+from delivery.platform import db
 from delivery.platform.coalesce import Coalescer
 
 ITEM_COLUMNS = """
@@ -55,6 +56,7 @@ RECORDS_SESSION = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan 
 # Each record statement waits this long for others to join it: a busy worker then writes its
 # records in about half the statements, for a few milliseconds more before and after each call.
 RECORDS_GATHER_S = 0.003
+RECORDS_PATIENCE_S = 60.0
 MARK_UNKNOWN = """
 UPDATE sms_messages SET status = $2, error_code = NULL, error = $3, updated_at = now()
 WHERE id = ANY($1::bigint[])
@@ -158,8 +160,11 @@ class MessageRecords:
     async def _write(self, group: Sequence[Sending | CallOutcome]) -> list[int | None]:
         begins = [r for r in group if isinstance(r, Sending)]
         outcomes = [r for r in group if isinstance(r, CallOutcome)]
-        ids = dict(await self._fetch(WRITE_RECORDS, *_columns(begins, Sending),
-                                     *_columns(outcomes, CallOutcome)))
+        # What Twilio answered is known only here: it waits out a restart of PostgreSQL rather
+        # than be lost (a record written twice changes nothing but its count of calls).
+        ids = dict(await db.patiently(
+            lambda: self._fetch(WRITE_RECORDS, *_columns(begins, Sending),
+                                *_columns(outcomes, CallOutcome)), for_s=RECORDS_PATIENCE_S))
         return [ids[r.outbox_id] if isinstance(r, Sending) else None for r in group]
 
     async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:

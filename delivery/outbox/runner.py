@@ -19,12 +19,17 @@ import asyncpg
 import msgspec
 
 from delivery.outbox import store
+from delivery.platform import db
 
 log = logging.getLogger(__name__)
 
 # Rows of a channel without a batch handler delivered at once in one worker process, each on a
 # pooled connection: the rest of the pool stays free for the batch channels.
 PER_ROW_CONCURRENCY = 6
+# How long a job waits for PostgreSQL to come back, to claim its rows and to record what became
+# of them, before it gives up (the rows then go back after `relay.STALE_AFTER`): what was sent
+# must be recorded as sent.
+SETTLE_PATIENCE_S = 120.0
 
 
 class Claimed(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,15 +83,25 @@ async def deliver_outbox(ctx: dict[str, Any], outbox_ids: int | list[int]) -> st
     ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
     pool: asyncpg.Pool = ctx["pool"]
     holder = ctx.get("worker_id")  # the rows are held under it (holds.py)
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(store.CLAIM, ids, holder)
+    rows = await db.patiently(lambda: _claim_on(pool, ids, holder), for_s=SETTLE_PATIENCE_S)
     if not rows:
         return "not pending"
     claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
     results = await _deliver(ctx, claimed)
+    await db.patiently(lambda: _settle_on(pool, claimed, results, holder), for_s=SETTLE_PATIENCE_S)
+    return summary(results)
+
+
+async def _claim_on(pool: asyncpg.Pool, ids: list[int],
+                    holder: uuid.UUID | None) -> list[asyncpg.Record]:
+    async with pool.acquire() as conn:
+        return await conn.fetch(store.CLAIM, ids, holder)
+
+
+async def _settle_on(pool: asyncpg.Pool, claimed: list[Claimed], results: list[Result],
+                     holder: uuid.UUID | None) -> None:
     async with pool.acquire() as conn:
         await settle(conn, claimed, results, holder=holder)
-    return summary(results)
 
 
 async def _deliver(ctx: dict[str, Any], claimed: list[Claimed]) -> list[Result]:

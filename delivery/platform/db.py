@@ -26,6 +26,22 @@ class Unreachable(Exception):
     """PostgreSQL cannot be reached just now (answered as 503 with Retry-After)."""
 
 
+async def patiently(work: Callable[[], Awaitable[T]], *, for_s: float) -> T:
+    """Run `work` again while PostgreSQL cannot be reached (restarting, a lost connection), for
+    up to `for_s` seconds: for work whose result is already in hand and must not be lost, such
+    as what a provider call answered."""
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + for_s, 0.1
+    while True:
+        try:
+            return await work()
+        except CANNOT_CONNECT:
+            if loop.time() + pause > deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 @contextlib.asynccontextmanager
 async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection, or `Unreachable` when PostgreSQL cannot give one."""

@@ -45,7 +45,8 @@ def test_serve_becomes_ready_prints_a_working_key_and_stops_on_sigterm(tmp_path)
     try:
         key = _wait_for_key(proc, time.monotonic() + 90)
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(f"{base}/ready", timeout=5).status_code == 200
+        ready = httpx.get(f"{base}/ready", timeout=5)
+        assert ready.status_code == 200 and ready.json()["worker"] == "ok"
         listed = httpx.get(f"{base}/v1/documents", headers={"Authorization": f"Bearer {key}"})
         assert listed.status_code == 200 and listed.json()["items"]  # the demo day's documents
         assert httpx.get(f"{base}/v1/documents").status_code == 401

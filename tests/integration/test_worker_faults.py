@@ -16,11 +16,12 @@ import msgspec
 import pytest
 
 from delivery.messaging.channel import SEND_CONCURRENCY
+from delivery.platform import db
 from delivery.worker import build_worker
 from tests.fakes import twilio
 from tests.fakes.twilio import FakeTwilio
 from tests.integration.sms_support import add_item, add_sms, phone, twilio_settings
-from tests.own_servers import OwnRedis
+from tests.own_servers import OwnPostgres, OwnRedis
 
 TERMINATE_OTHERS = """
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -198,3 +199,75 @@ async def test_the_rows_of_a_killed_worker_are_sent_by_another_within_two_minute
     assert all(counts[p] == 1 for p in rest), took
     assert all(counts[p] <= 1 for p in begun)
     assert len(begun) <= SEND_CONCURRENCY
+
+
+async def test_postgresql_restarted_under_a_flood_every_message_goes_and_none_twice(
+        settings, slow_fake, tmp_path):
+    postgres = OwnPostgres(tmp_path / "pg")
+    settings = twilio_settings(
+        msgspec.structs.replace(settings, database_url=await postgres.start()), slow_fake)
+    conn = await db.connect(settings.database_url)
+    plain = await add_messages(conn, range(700, 760))
+    codes = [phone(n) for n in range(760, 780)]
+    for number in codes:
+        await add_sms(conn, await add_item(conn, phone=number, language="en", with_branch=False),
+                      "out_for_delivery", code="480213")
+    await conn.close()
+    try:
+        async with running_worker(settings) as worker:
+            for _ in range(600):
+                if len(slow_fake.messages) >= 15:
+                    break
+                await asyncio.sleep(0.05)
+            await postgres.stop()
+            await asyncio.sleep(3)
+            await postgres.start()
+            counts = await sent_to(slow_fake, plain + codes, within_s=120)
+            assert not worker.done()
+        assert {p: counts[p] for p in plain} == {p: 1 for p in plain}  # at most once, and sent
+        assert all(counts[p] >= 1 for p in codes)  # a code may go twice (at least once)
+        conn = await db.connect(settings.database_url)
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE status <> 'done'") == 0
+        await conn.close()
+    finally:
+        await postgres.stop()
+
+
+async def test_serve_starts_its_worker_again_after_a_crash_and_ready_says_so_meanwhile(
+        settings, monkeypatch):
+    from litestar.testing import AsyncTestClient
+
+    from delivery import serve
+    from delivery.web.app import create_app
+
+    real, crashed = serve.build_worker, []
+
+    def crashing_once(*args, **kwargs):
+        worker = real(*args, **kwargs)
+        if not crashed:  # a fault no one foresaw, in the worker's own loop
+            crashed.append(worker)
+
+            async def fault() -> None:
+                raise RuntimeError("unforeseen")
+
+            worker.async_run = fault
+        return worker
+
+    monkeypatch.setattr(serve, "build_worker", crashing_once)
+    supervised = serve.SupervisedWorker(settings)
+    app = create_app(settings)
+    app.state.worker_status = supervised.status
+    try:
+        async with AsyncTestClient(app=app) as client:
+            supervised.start()
+            await asyncio.sleep(0.2)
+            down = await client.get("/ready")
+            assert (down.status_code, down.json()["worker"]) == (503, "down")
+            for _ in range(100):
+                if supervised.status() == "ok":
+                    break
+                await asyncio.sleep(0.1)
+            up = await client.get("/ready")
+            assert (up.status_code, up.json()["worker"]) == (200, "ok")
+    finally:
+        await supervised.stop()
