@@ -6,10 +6,12 @@ at once per worker process, each under the shared rate limit. Up to `READY_AHEAD
 rate-checked meanwhile, so that a freed call slot does not wait for a round trip to Redis.
 
 Exactly once, as far as it goes (README, "SMS: exactly once"): once a message holds a call slot,
-its `sms_messages` row in status `sending` is committed, the provider is called, and the answer
-is committed (group commit: `store.MessageRecords`, so a busy worker writes many in one
-statement, while every message still waits for its own commit). Only a crash between the two
-commits leaves the outcome unknown: at most `SEND_CONCURRENCY` messages per worker process. The
+its `sms_messages` row in status `sending` is committed and the provider is called; the slot is
+then free for the next message while the answer is committed (group commit:
+`store.MessageRecords`, so a busy worker writes many in one statement, while every message
+still waits for its own commit). Only a crash between the two commits leaves the outcome
+unknown: at most `SEND_CONCURRENCY + READY_AHEAD` messages per worker process, each one whose
+call had begun or had just been answered, never one still waiting for a slot. The
 next attempt then sees `sending`: a one-time code is sent again (the citizen needs it; at least
 once), any other message is not (at most once) and goes to the dead letters as `unknown` for a
 supervisor to retry or not.
@@ -74,7 +76,7 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     price_per_segment: Decimal
     max_attempts: int
     retry_base_s: float
-    # Messages between their record and their answer's record: what a crash could leave unknown.
+    # Messages between their record and the provider's answer.
     sends: asyncio.Semaphore
     # Messages rate-checked and waiting for a call slot, or in one.
     ready: asyncio.Semaphore
@@ -210,9 +212,9 @@ async def _send(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Resu
                 return Defer(until=runtime.clock(), reason="worker stopping")
             message_id = await records.begin(_sending(runtime, out))
             outcome, result = await _call(runtime, out, message_id)
-            if hook := ctx.get("after_sms_call"):
-                hook()  # tests stop the process here: the window the guarantee is about
-            await records.finish(outcome)
+        if hook := ctx.get("after_sms_call"):
+            hook()  # tests stop the process here: the window the guarantee is about
+        await records.finish(outcome)
     return result
 
 
