@@ -33,6 +33,7 @@ async def _start_outbox(ctx: dict[str, Any]) -> None:
     ctx["channels"] = {"webhook": webhooks.deliver}
     ctx["worker_id"] = uuid.uuid4()
     heartbeat = holds.Heartbeat(ctx["pool"], ctx["worker_id"])
+    ctx["holding"] = heartbeat.holding
     ctx["relay_stop"] = asyncio.Event()
     ctx["background"] = [
         asyncio.create_task(heartbeat.run(ctx["relay_stop"])),

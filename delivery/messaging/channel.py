@@ -45,6 +45,7 @@ from delivery.messaging.model import (
 )
 from delivery.outbox.runner import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
 from delivery.planning.store import planned_windows
+from delivery.platform import db
 from delivery.platform.coalesce import Coalescer
 from notifications.links import tracking_url
 from notifications.quiet_hours import QuietHours, next_send_time
@@ -96,7 +97,7 @@ class Outgoing(msgspec.Struct, frozen=True, kw_only=True):
 async def deliver_batch(ctx: dict[str, Any], batch: list[Claimed]) -> list[Result]:
     """Send the citizens the messages a batch of outbox rows asks for; one result per row."""
     runtime: SmsRuntime = ctx["sms"]
-    async with ctx["pool"].acquire() as conn:
+    async with db.acquire(ctx["pool"]) as conn:
         plans = await _plan(runtime, conn, batch)
     return list(await asyncio.gather(*(
         _send_guarded(ctx, runtime, plan) if isinstance(plan, Outgoing) else _as_is(plan)

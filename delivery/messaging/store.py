@@ -175,8 +175,11 @@ class MessageRecords:
         try:
             return await self._conn.fetch(query, *args)
         except Exception:
-            # Never ask a failed connection about itself: after a lost backend the pool has
-            # already taken it back, and every call on it raises. The next group takes another.
+            # Never ask a failed connection about itself: after a lost backend the pool may have
+            # taken it back already, and every call on it raises; nor let a broken one go back
+            # to the pool as it is. The next group takes another.
+            with contextlib.suppress(Exception):
+                self._conn.terminate()
             await self.close()
             raise
 

@@ -3,7 +3,9 @@
 A job claims its rows under its worker's id (`outbox.held_by`). Each worker beats a heartbeat
 (`workers.beat_at`) every `BEAT_S`; the rows of a worker whose last beat is older than
 `ORPHANED_AFTER` (killed, frozen, cut off) go back to `pending` and out again through the relay,
-within a minute of its death. A worker that stops cleanly hands back at once what it still holds.
+within a minute of its death. A worker that stops cleanly hands back at once what it still holds,
+and a living worker hands back, at each beat, rows it holds with no job of its own on them (a
+claim whose answer was lost with its connection, results that could not be recorded).
 
 After an outage of PostgreSQL every beat is old, the living workers' too: a worker judges others
 only once its own beats have gone through for `ORPHANED_AFTER`, by which time every living worker
@@ -13,6 +15,7 @@ has beaten again.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -23,6 +26,7 @@ from datetime import timedelta
 import asyncpg
 
 from delivery.outbox import store
+from delivery.platform import db
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +39,23 @@ class Heartbeat:
 
     def __init__(self, pool: asyncpg.Pool, worker_id: uuid.UUID) -> None:
         self.pool, self.worker_id = pool, worker_id
+        # Rows the worker's running jobs hold (a job may name a row twice: counted).
+        self.holding: collections.Counter[int] = collections.Counter()
         self._healthy_since: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
-                async with self.pool.acquire() as conn:
+                async with db.acquire(self.pool) as conn:
                     await conn.execute(store.BEAT, self.worker_id, socket.gethostname(),
                                        os.getpid())
+                    if strays := await conn.fetch(store.RELEASE_STRAYS, self.worker_id,
+                                                  list(self.holding)):
+                        log.warning("outbox rows held by no job handed back: %d", len(strays))
                 if self._healthy_since is None:
                     self._healthy_since = loop.time()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (*db.CANNOT_CONNECT, db.Unreachable, asyncpg.PostgresError) as exc:
                 if self._healthy_since is not None:
                     log.warning("worker heartbeat waiting for PostgreSQL: %s",
                                 type(exc).__name__)

@@ -83,24 +83,33 @@ async def deliver_outbox(ctx: dict[str, Any], outbox_ids: int | list[int]) -> st
     ids = [outbox_ids] if isinstance(outbox_ids, int) else list(outbox_ids)
     pool: asyncpg.Pool = ctx["pool"]
     holder = ctx.get("worker_id")  # the rows are held under it (holds.py)
-    rows = await db.patiently(lambda: _claim_on(pool, ids, holder), for_s=SETTLE_PATIENCE_S)
-    if not rows:
-        return "not pending"
-    claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
-    results = await _deliver(ctx, claimed)
-    await db.patiently(lambda: _settle_on(pool, claimed, results, holder), for_s=SETTLE_PATIENCE_S)
-    return summary(results)
+    holding: collections.Counter[int] = ctx.get("holding", collections.Counter())
+    holding.update(ids)  # before the claim: the heartbeat leaves these rows alone
+    try:
+        rows = await db.patiently(lambda: _claim_on(pool, ids, holder), for_s=SETTLE_PATIENCE_S)
+        if not rows:
+            return "not pending"
+        claimed = sorted((Claimed(**dict(row)) for row in rows), key=lambda c: c.id)
+        results = await _deliver(ctx, claimed)
+        await db.patiently(lambda: _settle_on(pool, claimed, results, holder),
+                           for_s=SETTLE_PATIENCE_S)
+        return summary(results)
+    finally:
+        for row_id in ids:
+            holding[row_id] -= 1
+            if holding[row_id] <= 0:
+                del holding[row_id]
 
 
 async def _claim_on(pool: asyncpg.Pool, ids: list[int],
                     holder: uuid.UUID | None) -> list[asyncpg.Record]:
-    async with pool.acquire() as conn:
+    async with db.acquire(pool) as conn:
         return await conn.fetch(store.CLAIM, ids, holder)
 
 
 async def _settle_on(pool: asyncpg.Pool, claimed: list[Claimed], results: list[Result],
                      holder: uuid.UUID | None) -> None:
-    async with pool.acquire() as conn:
+    async with db.acquire(pool) as conn:
         await settle(conn, claimed, results, holder=holder)
 
 
@@ -134,7 +143,7 @@ async def _one_by_one(ctx: dict[str, Any], handler: Handler,
                                               asyncio.Semaphore(PER_ROW_CONCURRENCY))
 
     async def one(row: Claimed) -> Result:
-        async with limit, ctx["pool"].acquire() as conn:
+        async with limit, db.acquire(ctx["pool"]) as conn:
             try:
                 return await handler(ctx, conn, row)
             except Exception as exc:

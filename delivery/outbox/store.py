@@ -57,6 +57,13 @@ WHERE status = 'sending' AND held_by = $1
 RETURNING id
 """
 FORGET_WORKER = "DELETE FROM workers WHERE id = $1"
+# Rows a living worker holds with no job of its own on them (a claim whose answer was lost with
+# its connection, a job that could not record its results): back to `pending`.
+RELEASE_STRAYS = """
+UPDATE outbox SET status = 'pending', held_by = NULL, updated_at = now()
+WHERE status = 'sending' AND held_by = $1 AND NOT (id = ANY($2::bigint[]))
+RETURNING id
+"""
 
 # --- running and settling ------------------------------------------------------------------------
 

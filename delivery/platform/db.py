@@ -19,7 +19,13 @@ T = TypeVar("T")
 # no socket, starting up or shutting down, out of connections, or no answer in time.
 CANNOT_CONNECT = (OSError, TimeoutError, asyncpg.PostgresConnectionError,
                   asyncpg.exceptions.OperatorInterventionError,
-                  asyncpg.exceptions.InsufficientResourcesError, asyncpg.InterfaceError)
+                  asyncpg.exceptions.InsufficientResourcesError, asyncpg.InterfaceError,
+                  asyncpg.InternalClientError)
+# What a connection raises once it is broken: it must not go back to the pool as it is (a
+# connection cut in the middle of an operation refuses the next one: "another operation is in
+# progress").
+BROKEN = (asyncpg.InterfaceError, asyncpg.InternalClientError,
+          asyncpg.exceptions.OperatorInterventionError, OSError)
 
 
 class Unreachable(Exception):
@@ -35,7 +41,7 @@ async def patiently(work: Callable[[], Awaitable[T]], *, for_s: float) -> T:
     while True:
         try:
             return await work()
-        except CANNOT_CONNECT:
+        except (*CANNOT_CONNECT, Unreachable):
             if loop.time() + pause > deadline:
                 raise
             await asyncio.sleep(pause)
@@ -51,6 +57,9 @@ async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         raise Unreachable(type(exc).__name__) from exc
     try:
         yield conn
+    except BROKEN:
+        conn.terminate()
+        raise
     finally:
         await pool.release(conn)
 

@@ -5,6 +5,9 @@ Only failures count, and a success clears its own (username, address) pair:
 - per address, across usernames: a generous cap that stops one machine spraying passwords;
 - per username, across addresses: a high cap against a botnet, which never stops an address
   the account has logged in from successfully (so the real user still gets in).
+
+While Redis is away the counters cannot be read, and sign-in answers 503 (it fails closed):
+without them nothing would slow a password guesser down.
 """
 
 from __future__ import annotations

@@ -290,3 +290,18 @@ async def test_serve_starts_its_worker_again_after_a_crash_and_ready_says_so_mea
             assert (up.status_code, up.json()["worker"]) == (200, "ok")
     finally:
         await supervised.stop()
+
+
+async def test_a_row_a_living_worker_holds_with_no_job_on_it_goes_out(settings, conn, fake):
+    settings = twilio_settings(settings, fake)
+    async with running_worker(settings):
+        for _ in range(100):
+            if worker_id := await conn.fetchval("SELECT id FROM workers"):
+                break
+            await asyncio.sleep(0.1)
+        # What a claim leaves when its answer is lost with the connection: the row held by the
+        # worker, and no job of the worker on it.
+        async with conn.transaction():
+            [number] = await add_messages(conn, [540])
+            await conn.execute("UPDATE outbox SET status = 'sending', held_by = $1", worker_id)
+        assert await sent_to(fake, [number], within_s=30) == {number: 1}
