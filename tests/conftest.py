@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from delivery.platform import db
 from delivery.platform.migrate import migrate
 from delivery.platform.settings import Settings
+from tests.own_servers import OwnRedis
 
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 KEEP_TABLES = {"schema_migrations", "governorates", "service_area_version"}
@@ -137,3 +138,20 @@ async def demo_sites(conn: asyncpg.Connection) -> None:
     from delivery.demo.seed import seed_demo_sites
 
     await seed_demo_sites(conn)
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `tasheel` command run against the test's servers."""
+    return {"DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
+            "TASHEEL_DATA_DIR": str(settings.data_dir), "TASHEEL_SECRET_KEY": "test-secret",
+            "ARGON2_MEMORY_KIB": "1024", "ARGON2_TIME_COST": "1"}
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A Redis of the test's own, to stop and start at will."""
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()

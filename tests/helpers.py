@@ -82,3 +82,26 @@ async def peer_client(app, address: str, port: int = 40000):
     transport = httpx.ASGITransport(app=app, client=(address, port))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as peer:
         yield peer
+
+
+async def invoke_cli(args: list[str], env: dict[str, str], stdin: str | None = None):
+    """Run `tasheel ARGS` in a thread (the command runs an event loop of its own)."""
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from delivery.cli import main
+
+    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env, input=stdin)
+
+
+def problem(response, status: int) -> dict:
+    """The body of a problem-details answer with `status`."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    return response.json()
+
+
+def problem_fields(body: dict) -> list[str]:
+    """The fields a problem names, in order."""
+    return [e["field"] for e in body.get("errors", [])]

@@ -63,6 +63,7 @@ async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     finally:
         await pool.release(conn)
 
+
 # PostgreSQL aborted the transaction to break a deadlock or a serialization conflict: nothing
 # of it was written, and the same work run again will most likely go through.
 ROLLED_BACK = asyncpg.exceptions.TransactionRollbackError

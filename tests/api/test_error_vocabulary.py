@@ -12,7 +12,14 @@ from __future__ import annotations
 import pytest
 
 from tests.custody_world import scan_body
-from tests.helpers import auth, create_agency, document, staff_token
+from tests.helpers import (
+    auth,
+    create_agency,
+    document,
+    problem,
+    problem_fields,
+    staff_token,
+)
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
@@ -28,16 +35,6 @@ async def sorter(client, conn) -> dict[str, str]:
                              site_code="SC-BG", device_id="dev-sorter")
 
 
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
-
-
-def _fields(body: dict) -> list[str]:
-    return [e["field"] for e in body.get("errors", [])]
-
-
 @pytest.mark.parametrize(("query", "field"), [
     ("limit=0", "query:limit"),
     ("limit=501", "query:limit"),
@@ -50,8 +47,8 @@ def _fields(body: dict) -> list[str]:
     ("colour=red", "query:colour"),
 ])
 async def test_each_bad_query_parameter_of_the_list_is_a_422_naming_it(client, key, query, field):
-    body = _problem(await client.get(f"/v1/documents?{query}", headers=auth(key)), 422)
-    assert _fields(body) == [field]
+    body = problem(await client.get(f"/v1/documents?{query}", headers=auth(key)), 422)
+    assert problem_fields(body) == [field]
     if field in ("query:state", "query:document_type"):
         assert query.split("=")[1].split(",")[-1] in body["errors"][0]["message"]
 
@@ -75,8 +72,8 @@ async def test_the_list_filters_by_several_states_and_the_other_parameters(clien
 
 
 async def test_another_routes_bad_query_value_is_a_422_with_the_same_naming(client, key):
-    body = _problem(await client.get("/v1/webhook/deliveries?limit=0", headers=auth(key)), 422)
-    assert _fields(body) == ["query:limit"]
+    body = problem(await client.get("/v1/webhook/deliveries?limit=0", headers=auth(key)), 422)
+    assert problem_fields(body) == ["query:limit"]
 
 
 async def test_an_unreadable_scan_is_refused_alone_naming_its_field(client, sorter):
@@ -93,8 +90,8 @@ async def test_an_unreadable_scan_is_refused_alone_naming_its_field(client, sort
 async def test_a_missing_or_unknown_field_is_named_itself(client, sorter):
     missing = scan_body("RR987654326IQ", "receive")
     del missing["scan_id"]
-    body = _problem(await client.post("/v1/scans", json={"scans": [missing]}, headers=sorter), 422)
-    assert _fields(body) == ["/scans/0/scan_id"]
+    body = problem(await client.post("/v1/scans", json={"scans": [missing]}, headers=sorter), 422)
+    assert problem_fields(body) == ["/scans/0/scan_id"]
     odd = {**scan_body("RR987654326IQ", "receive"), "colour": "red"}
     response = await client.post("/v1/scans", json={"scans": [odd]}, headers=sorter)
     [result] = response.json()["results"]
@@ -104,8 +101,8 @@ async def test_a_missing_or_unknown_field_is_named_itself(client, sorter):
 async def test_a_body_of_the_wrong_shape_is_a_422_on_every_route(client, key, sorter):
     for url, headers in (("/v1/documents", auth(key)), ("/v1/documents/batch", auth(key)),
                          ("/v1/scans", sorter), ("/v1/auth/login", {})):
-        body = _problem(await client.post(url, json=[1, 2], headers=headers), 422)
-        assert _fields(body) == [""], url  # the pointer to the whole body
+        body = problem(await client.post(url, json=[1, 2], headers=headers), 422)
+        assert problem_fields(body) == [""], url  # the pointer to the whole body
 
 
 async def test_a_body_that_is_not_json_is_a_400_on_every_route(client, key, sorter):
@@ -114,39 +111,39 @@ async def test_a_body_that_is_not_json_is_a_400_on_every_route(client, key, sort
         for content in (b"{not json", b""):
             response = await client.post(url, content=content,
                                          headers={**headers, "Content-Type": "application/json"})
-            body = _problem(response, 400)
+            body = problem(response, 400)
             assert body["type"] == "urn:tasheel:problem:malformed-request", url
 
 
 async def test_an_empty_list_is_a_422_on_both_batch_routes(client, key, sorter):
-    body = _problem(await client.post("/v1/documents/batch", json={"documents": []},
+    body = problem(await client.post("/v1/documents/batch", json={"documents": []},
                                       headers=auth(key)), 422)
-    assert _fields(body) == ["/documents"]
-    body = _problem(await client.post("/v1/scans", json={"scans": []}, headers=sorter), 422)
-    assert _fields(body) == ["/scans"]
+    assert problem_fields(body) == ["/documents"]
+    body = problem(await client.post("/v1/scans", json={"scans": []}, headers=sorter), 422)
+    assert problem_fields(body) == ["/scans"]
 
 
 async def test_too_many_items_in_one_call_is_a_413_on_both_batch_routes(client, key, sorter):
     scans = [scan_body("RR987654326IQ", "receive") for _ in range(501)]
-    body = _problem(await client.post("/v1/scans", json={"scans": scans}, headers=sorter), 413)
-    assert _fields(body) == ["/scans"]
+    body = problem(await client.post("/v1/scans", json={"scans": scans}, headers=sorter), 413)
+    assert problem_fields(body) == ["/scans"]
     docs = [{"external_ref": f"E-{i}"} for i in range(10_001)]
-    body = _problem(await client.post("/v1/documents/batch", json={"documents": docs},
+    body = problem(await client.post("/v1/documents/batch", json={"documents": docs},
                                       headers=auth(key)), 413)
-    assert _fields(body) == ["/documents"]
+    assert problem_fields(body) == ["/documents"]
 
 
 async def test_a_bad_header_is_named_header_colon_name(client, key):
     headers = {**auth(key), "Idempotency-Key": "x" * 300}
-    body = _problem(await client.post("/v1/documents", json=document("H-1"), headers=headers), 422)
-    assert _fields(body) == ["header:Idempotency-Key"]
+    body = problem(await client.post("/v1/documents", json=document("H-1"), headers=headers), 422)
+    assert problem_fields(body) == ["header:Idempotency-Key"]
 
 
 async def test_the_same_problem_type_has_the_same_title_everywhere(client, key, sorter):
-    intake = _problem(await client.post("/v1/documents", content=b"{", headers=auth(key)), 400)
-    scans = _problem(await client.post("/v1/scans", content=b"{",
+    intake = problem(await client.post("/v1/documents", content=b"{", headers=auth(key)), 400)
+    scans = problem(await client.post("/v1/scans", content=b"{",
                                        headers={**sorter, "Content-Type": "application/json"}), 400)
     assert (intake["type"], intake["title"]) == (scans["type"], scans["title"])
-    intake = _problem(await client.post("/v1/documents", json={}, headers=auth(key)), 422)
-    scans = _problem(await client.post("/v1/scans", json={}, headers=sorter), 422)
+    intake = problem(await client.post("/v1/documents", json={}, headers=auth(key)), 422)
+    scans = problem(await client.post("/v1/scans", json={}, headers=sorter), 422)
     assert (intake["type"], intake["title"]) == (scans["type"], scans["title"])

@@ -14,7 +14,14 @@ import pytest
 from tests.api.test_tracking_forms import csrf_of, form, item_row
 from tests.api.tracking_support import new_item
 from tests.custody_world import build_world, scan_body, submit, upload
-from tests.helpers import auth, create_agency, document, staff_token
+from tests.helpers import (
+    auth,
+    create_agency,
+    document,
+    problem,
+    problem_fields,
+    staff_token,
+)
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 HUGE = 2**70
@@ -36,16 +43,6 @@ async def world(client, conn):
     return await build_world(client, conn)
 
 
-def _problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    return response.json()
-
-
-def _fields(body: dict) -> list[str]:
-    return [e["field"] for e in body.get("errors", [])]
-
-
 # --- 1. integers beyond 64 bits ---------------------------------------------------------------
 
 @pytest.mark.parametrize(("method", "url", "field"), [
@@ -57,22 +54,22 @@ def _fields(body: dict) -> list[str]:
 ])
 async def test_an_integer_beyond_64_bits_is_a_422_naming_it(client, admin, method, url, field):
     extra = {"json": {}} if method == "post" else {}
-    body = _problem(await client.request(method, url, headers=admin, **extra), 422)
-    assert _fields(body) == [field]
+    body = problem(await client.request(method, url, headers=admin, **extra), 422)
+    assert problem_fields(body) == [field]
 
 
 async def test_an_agency_query_integer_beyond_64_bits_is_a_422_naming_it(client, key):
-    body = _problem(await client.get(f"/v1/webhook/deliveries?before={HUGE}", headers=auth(key)),
+    body = problem(await client.get(f"/v1/webhook/deliveries?before={HUGE}", headers=auth(key)),
                     422)
-    assert _fields(body) == ["query:before"]
+    assert problem_fields(body) == ["query:before"]
 
 
 @pytest.mark.parametrize("inside", [["2026-03-01T09:30:00+00:00", HUGE],
                                     ["9999-12-31T23:59:59-23:59", 1]])
 async def test_a_forged_cursor_out_of_range_is_a_422_naming_it(client, key, inside):
     cursor = base64.urlsafe_b64encode(json.dumps(inside).encode()).decode().rstrip("=")
-    body = _problem(await client.get(f"/v1/documents?cursor={cursor}", headers=auth(key)), 422)
-    assert _fields(body) == ["query:cursor"]
+    body = problem(await client.get(f"/v1/documents?cursor={cursor}", headers=auth(key)), 422)
+    assert problem_fields(body) == ["query:cursor"]
 
 
 # --- 2. times at the calendar's ends ------------------------------------------------------------
@@ -110,13 +107,13 @@ async def test_a_scan_a_month_ahead_is_refused_and_one_two_days_late_is_kept_but
     ("/v1/documents?updated_since=0001-01-01T00:00:00Z", "query:updated_since"),
 ])
 async def test_a_query_time_outside_a_sane_range_is_a_422_naming_it(client, key, url, field):
-    assert _fields(_problem(await client.get(url, headers=auth(key)), 422)) == [field]
+    assert problem_fields(problem(await client.get(url, headers=auth(key)), 422)) == [field]
 
 
 @pytest.mark.parametrize("query", ["from=0001-01-01", "to=9999-12-31"])
 async def test_an_anchor_range_outside_a_sane_range_is_a_422_naming_it(client, query):
-    body = _problem(await client.get(f"/v1/anchors?{query}"), 422)
-    assert _fields(body) == [f"query:{query.split('=')[0]}"]
+    body = problem(await client.get(f"/v1/anchors?{query}"), 422)
+    assert problem_fields(body) == [f"query:{query.split('=')[0]}"]
 
 
 # --- 3. control characters ----------------------------------------------------------------------
@@ -124,8 +121,8 @@ async def test_an_anchor_range_outside_a_sane_range_is_a_422_naming_it(client, q
 async def test_a_nul_in_a_document_is_a_422_at_its_pointer_and_nothing_is_written(client, conn,
                                                                                   key):
     doc = document("NUL-1", name="Ahmed\u0000Ali")
-    body = _problem(await client.post("/v1/documents", json=doc, headers=auth(key)), 422)
-    assert _fields(body) == ["/citizen/name"]
+    body = problem(await client.post("/v1/documents", json=doc, headers=auth(key)), 422)
+    assert problem_fields(body) == ["/citizen/name"]
     assert await conn.fetchval("SELECT count(*) FROM items") == 0
 
 
@@ -150,8 +147,8 @@ async def test_a_nul_in_one_document_of_a_batch_rejects_that_document_alone(clie
 ])
 async def test_a_control_character_in_a_json_body_is_a_422_naming_it(client, admin, url,
                                                                       payload, field):
-    body = _problem(await client.post(url, json=payload, headers=admin), 422)
-    assert _fields(body) == [field]
+    body = problem(await client.post(url, json=payload, headers=admin), 422)
+    assert problem_fields(body) == [field]
 
 
 async def test_tab_and_newline_stay_allowed_in_free_text(client, admin):
@@ -166,7 +163,7 @@ async def test_tab_and_newline_stay_allowed_in_free_text(client, admin):
     ("/v1/documents/RR%00", "path:tracking_number"),
 ])
 async def test_a_control_character_in_a_query_or_path_is_a_422_naming_it(client, key, url, field):
-    assert _fields(_problem(await client.get(url, headers=auth(key)), 422)) == [field]
+    assert problem_fields(problem(await client.get(url, headers=auth(key)), 422)) == [field]
 
 
 async def test_a_nul_in_a_scan_refuses_that_scan_alone(world):
@@ -183,7 +180,7 @@ async def test_a_nul_in_a_scan_id_refuses_the_upload_naming_it(world):
     one = await submit(world.client, world.key, "NUL-S3")
     response = await world.client.post("/v1/scans", json={"scans": [
         scan_body(one, "receive", scan_id="id\u0000")]}, headers=world.sorter)
-    assert _fields(_problem(response, 422)) == ["/scans/0/scan_id"]
+    assert problem_fields(problem(response, 422)) == ["/scans/0/scan_id"]
 
 
 async def test_a_nul_in_the_citizens_address_form_is_a_422_naming_the_field(client, conn):
@@ -192,7 +189,7 @@ async def test_a_nul_in_the_citizens_address_form_is_a_422_naming_the_field(clie
     html = (await client.get(f"/t/{token}")).text
     response = await client.post(f"/t/{token}/location", data={
         "csrf": csrf_of(html), "district": "Mansour\u0000"}, follow_redirects=False)
-    assert _fields(_problem(response, 422)) == ["district"]
+    assert problem_fields(problem(response, 422)) == ["district"]
     assert (await item_row(conn, item_id))["district"] == before
 
 
@@ -224,13 +221,13 @@ async def test_bidi_overrides_are_removed_from_a_supervisors_reason(world, conn)
 async def test_a_body_that_is_not_utf8_is_a_400(client, key, url):
     response = await client.post(url, content=b'{"external_ref": "\xff\xfe"}', headers={
         **auth(key), "content-type": "application/json"})
-    assert "UTF-8" in _problem(response, 400)["detail"]
+    assert "UTF-8" in problem(response, 400)["detail"]
 
 
 async def test_a_body_that_is_not_utf8_is_a_400_for_scans(world):
     response = await world.client.post("/v1/scans", content=b'{"scans": ["\xc0"]}', headers={
         **world.sorter, "content-type": "application/json"})
-    _problem(response, 400)
+    problem(response, 400)
 
 
 @pytest.mark.parametrize("depth", [50_000, 40])
@@ -238,7 +235,7 @@ async def test_json_nested_too_deep_is_a_400(client, key, depth):
     body = '{"documents": ' + "[" * depth + "]" * depth + "}"
     response = await client.post("/v1/documents/batch", content=body, headers={
         **auth(key), "content-type": "application/json"})
-    assert "nested" in _problem(response, 400)["detail"]
+    assert "nested" in problem(response, 400)["detail"]
 
 
 @pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded"])
@@ -246,10 +243,10 @@ async def test_json_sent_as_another_media_type_is_a_415(client, key, kind):
     content = json.dumps(document("PLAIN-1"))
     response = await client.post("/v1/documents", content=content, headers={
         **auth(key), "content-type": kind})
-    _problem(response, 415)
+    problem(response, 415)
     login = await client.post("/v1/auth/login", content=json.dumps(
         {"username": "a", "password": "b", "device_id": "c"}), headers={"content-type": kind})
-    _problem(login, 415)
+    problem(login, 415)
 
 
 async def test_a_problem_json_media_type_is_still_json(client, key):
@@ -260,9 +257,9 @@ async def test_a_problem_json_media_type_is_still_json(client, key):
 
 async def test_a_key_sent_twice_is_a_422_naming_it(client, conn, key):
     content = json.dumps(document("TWICE-1"))[:-1] + ', "external_ref": "TWICE-2"}'
-    body = _problem(await client.post("/v1/documents", content=content, headers={
+    body = problem(await client.post("/v1/documents", content=content, headers={
         **auth(key), "content-type": "application/json"}), 422)
-    assert _fields(body) == ["/external_ref"]
+    assert problem_fields(body) == ["/external_ref"]
     assert await conn.fetchval("SELECT count(*) FROM items") == 0
 
 

@@ -10,7 +10,7 @@ from delivery.platform import db
 from delivery.web.app import create_app
 from tests.custody_world import applied, build_world, submit
 from tests.helpers import auth, create_agency, document
-from tests.own_servers import OwnPostgres, OwnRedis
+from tests.own_servers import OwnPostgres
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
@@ -18,14 +18,6 @@ TOKEN_OF = """
 SELECT o.payload->'values'->>'token' FROM outbox o JOIN items i ON i.id = o.item_id
 WHERE i.tracking_number = $1 AND o.payload->'values' ? 'token'
 """
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def _unavailable(response) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 
 import msgspec
@@ -105,3 +106,18 @@ async def outbox_row(conn, outbox_id: int):
 
 async def message_row(conn, outbox_id: int):
     return await conn.fetchrow("SELECT * FROM sms_messages WHERE outbox_id = $1", outbox_id)
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment of a `tasheel worker` process sending through the fake Twilio."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
+        "TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(settings.data_dir),
+        "PUBLIC_BASE_URL": settings.public_base_url, "SMS_QUIET_HOURS": "",
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+        "TWILIO_MESSAGING_SERVICE_SID": settings.twilio_messaging_service_sid or "",
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url or "",
+        "SMS_RATE_SEGMENTS_PER_SECOND": "1000", "LOG_LEVEL": "WARNING",
+    }

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-
-import pytest
-from click.testing import CliRunner
 
 from delivery.agencies import services as agencies
 from delivery.agencies.model import key_prefix
-from delivery.cli import main
 from routing.demo_areas import demo_branches
-
-
-@pytest.fixture
-def cli_env(settings):
-    return {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-            "TASHEEL_DATA_DIR": str(settings.data_dir), "TASHEEL_SECRET_KEY": "test-secret",
-            "ARGON2_MEMORY_KIB": "1024", "ARGON2_TIME_COST": "1"}
-
-
-async def _invoke(args: list[str], env: dict[str, str], stdin: str | None = None):
-    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env, input=stdin)
+from tests.helpers import invoke_cli
 
 
 def _line(output: str, code: str) -> str:
@@ -36,7 +21,7 @@ async def test_agency_list_shows_active_key_prefixes_and_never_a_key(cli_env, co
     second = await agencies.rotate_key(conn, "MOT-LICENCES")
     await agencies.revoke_key(conn, "MOT-LICENCES", key_prefix(first))
 
-    listed = await _invoke(["agency", "list"], cli_env)
+    listed = await invoke_cli(["agency", "list"], cli_env)
 
     assert listed.exit_code == 0, listed.output
     today = dt.datetime.now(dt.UTC).date().isoformat()
@@ -52,20 +37,20 @@ async def test_agency_list_shows_active_key_prefixes_and_never_a_key(cli_env, co
 
 
 async def test_agency_list_on_an_empty_database_says_so(cli_env):
-    listed = await _invoke(["agency", "list"], cli_env)
+    listed = await invoke_cli(["agency", "list"], cli_env)
     assert listed.exit_code == 0 and "no agencies" in listed.output
 
 
 async def test_staff_create_at_a_branch_reads_the_password_and_can_log_in(cli_env, client,
                                                                             demo_sites):
-    made = await _invoke(["staff", "create", "--username", "Layla.Clerk", "--role",
+    made = await invoke_cli(["staff", "create", "--username", "Layla.Clerk", "--role",
                           "branch_clerk", "--branch", "BG-006"], cli_env, "a long password 1\n")
     assert made.exit_code == 0, made.output
     assert "layla.clerk" in made.output and "BG-006" in made.output
-    sorter = await _invoke(["staff", "create", "--username", "omar", "--role", "sorting_clerk",
+    sorter = await invoke_cli(["staff", "create", "--username", "omar", "--role", "sorting_clerk",
                             "--site", "SC-BG"], cli_env, "another password 2\n")
     assert sorter.exit_code == 0, sorter.output
-    wrong = await _invoke(["staff", "create", "--username", "kadhim", "--role", "courier",
+    wrong = await invoke_cli(["staff", "create", "--username", "kadhim", "--role", "courier",
                            "--branch", "SC-BG"], cli_env, "a third password 3\n")
     assert wrong.exit_code != 0 and "works at a branch" in wrong.output
 
@@ -81,7 +66,7 @@ async def test_staff_create_at_a_branch_reads_the_password_and_can_log_in(cli_en
 
 
 async def test_sites_list_prints_every_site_with_kind_governorate_and_name(cli_env, demo_sites):
-    listed = await _invoke(["sites", "list"], cli_env)
+    listed = await invoke_cli(["sites", "list"], cli_env)
 
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()

@@ -3,29 +3,15 @@ very next request of a token issued before it."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
-from click.testing import CliRunner
 
-from delivery.cli import main
-from tests.helpers import staff_token
+from tests.helpers import invoke_cli, staff_token
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def cli_env(settings):
-    return {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-            "TASHEEL_DATA_DIR": str(settings.data_dir), "TASHEEL_SECRET_KEY": "test-secret",
-            "ARGON2_MEMORY_KIB": "1024", "ARGON2_TIME_COST": "1"}
-
-
-async def _invoke(args: list[str], env: dict[str, str], stdin: str | None = None):
-    return await asyncio.to_thread(CliRunner().invoke, main, args, env=env, input=stdin)
 
 
 async def _login(client, username, password=PASSWORD, device_id="dev-1"):
@@ -47,9 +33,9 @@ async def _scan(client, headers):
 async def test_staff_list_shows_who_works_where_and_never_a_hash(cli_env, client, conn):
     await staff_token(client, conn, username="root", role="admin", site_code=None)
     await staff_token(client, conn, username="sara", role="courier", site_code="BG-001")
-    await _invoke(["staff", "deactivate", "--username", "sara"], cli_env)
+    await invoke_cli(["staff", "deactivate", "--username", "sara"], cli_env)
 
-    listed = await _invoke(["staff", "list"], cli_env)
+    listed = await invoke_cli(["staff", "list"], cli_env)
 
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
@@ -65,7 +51,7 @@ async def test_deactivation_refuses_the_next_request_and_any_login(cli_env, clie
     assert await _admin_call(client, admin) == 404
 
     for username in ("root", "sara"):
-        done = await _invoke(["staff", "deactivate", "--username", username], cli_env)
+        done = await invoke_cli(["staff", "deactivate", "--username", username], cli_env)
         assert done.exit_code == 0 and "deactivated" in done.output, done.output
 
     assert await _admin_call(client, admin) == 401
@@ -78,7 +64,7 @@ async def test_a_role_change_counts_from_the_next_request_of_an_earlier_token(cl
     admin = await staff_token(client, conn, username="root", role="admin", site_code="SC-BG")
     assert await _admin_call(client, admin) == 404
 
-    changed = await _invoke(["staff", "role", "--username", "root", "--role", "supervisor",
+    changed = await invoke_cli(["staff", "role", "--username", "root", "--role", "supervisor",
                              "--site", "BG-001"], cli_env)
 
     assert changed.exit_code == 0, changed.output
@@ -94,7 +80,7 @@ async def test_a_role_change_of_a_courier_stops_their_scans(cli_env, client, con
     courier = await staff_token(client, conn, username="sara", role="courier",
                                 site_code="BG-001")
     assert (await _scan(client, courier)).status_code == 200
-    changed = await _invoke(["staff", "role", "--username", "sara", "--role", "branch_clerk",
+    changed = await invoke_cli(["staff", "role", "--username", "sara", "--role", "branch_clerk",
                              "--site", "BG-001"], cli_env)
     assert changed.exit_code == 0, changed.output
     assert (await _scan(client, courier)).status_code == 401
@@ -102,10 +88,10 @@ async def test_a_role_change_of_a_courier_stops_their_scans(cli_env, client, con
 
 async def test_a_role_must_fit_its_site_and_the_account_must_exist(cli_env, client, conn):
     await staff_token(client, conn, username="sara", role="courier", site_code="BG-001")
-    wrong = await _invoke(["staff", "role", "--username", "sara", "--role", "sorting_clerk",
+    wrong = await invoke_cli(["staff", "role", "--username", "sara", "--role", "sorting_clerk",
                            "--site", "BG-001"], cli_env)
     assert wrong.exit_code != 0 and "sorting_centre" in wrong.output
-    unknown = await _invoke(["staff", "role", "--username", "nobody", "--role", "admin"],
+    unknown = await invoke_cli(["staff", "role", "--username", "nobody", "--role", "admin"],
                             cli_env)
     assert unknown.exit_code != 0 and "no staff account nobody" in unknown.output
     assert (await _login(client, "sara")).json()["role"] == "courier"
@@ -114,7 +100,7 @@ async def test_a_role_must_fit_its_site_and_the_account_must_exist(cli_env, clie
 async def test_a_password_reset_ends_earlier_tokens_and_the_old_password(cli_env, client, conn):
     admin = await staff_token(client, conn, username="root", role="admin", site_code=None)
 
-    reset = await _invoke(["staff", "reset-password", "--username", "root"], cli_env,
+    reset = await invoke_cli(["staff", "reset-password", "--username", "root"], cli_env,
                           "a brand new password\n")
 
     assert reset.exit_code == 0, reset.output
@@ -122,5 +108,5 @@ async def test_a_password_reset_ends_earlier_tokens_and_the_old_password(cli_env
     assert await _admin_call(client, admin) == 401
     assert (await _login(client, "root")).status_code == 401
     assert (await _login(client, "root", "a brand new password")).status_code == 200
-    short = await _invoke(["staff", "reset-password", "--username", "root"], cli_env, "short\n")
+    short = await invoke_cli(["staff", "reset-password", "--username", "root"], cli_env, "short\n")
     assert short.exit_code != 0 and "at least" in short.output

@@ -6,7 +6,6 @@ message is not resent (at most once) and waits as a dead letter marked `unknown`
 
 import asyncio
 import collections
-import os
 import sys
 from datetime import timedelta
 
@@ -26,6 +25,7 @@ from tests.integration.sms_support import (
     phone,
     relay,
     twilio_settings,
+    worker_environment,
 )
 
 CRASHING_WORKER = """
@@ -46,25 +46,11 @@ def fake():
         yield server
 
 
-def _environment(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-        "TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(settings.data_dir),
-        "PUBLIC_BASE_URL": settings.public_base_url, "SMS_QUIET_HOURS": "",
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        "TWILIO_MESSAGING_SERVICE_SID": settings.twilio_messaging_service_sid,
-        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
-        "SMS_RATE_SEGMENTS_PER_SECOND": "1000", "LOG_LEVEL": "WARNING",
-    }
-
-
 async def _crash_a_worker_during_the_call(settings, conn, outbox_id) -> int:
     """Relay the row and let a real worker process die right after the provider call."""
     assert await relay(settings, conn) == 1
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHING_WORKER, env=_environment(settings),
+        sys.executable, "-c", CRASHING_WORKER, env=worker_environment(settings),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     return await asyncio.wait_for(process.wait(), timeout=60)
 
@@ -139,7 +125,7 @@ async def test_a_worker_killed_in_the_middle_of_a_batch_sends_nothing_twice_and_
            for p in phones]
     assert await relay(settings, conn) == len(ids)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHING_WORKER, env=_environment(settings),
+        sys.executable, "-c", CRASHING_WORKER, env=worker_environment(settings),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     assert await asyncio.wait_for(process.wait(), timeout=60) == CRASH_EXIT
     left_sending = set(await conn.fetchval(

@@ -15,17 +15,8 @@ from delivery.web.app import create_app
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import auth, create_agency, document
 from tests.integration.sms_support import drain, twilio_settings
-from tests.own_servers import OwnRedis
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

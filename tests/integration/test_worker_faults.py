@@ -7,7 +7,6 @@ middle of its work, and checks that every message still reaches the fake Twilio,
 import asyncio
 import collections
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -23,8 +22,14 @@ from delivery.worker import build_worker
 from tests.custody_world import applied, build_world, submit
 from tests.fakes import twilio
 from tests.fakes.twilio import FakeTwilio
-from tests.integration.sms_support import add_item, add_sms, phone, twilio_settings
-from tests.own_servers import OwnPostgres, OwnRedis
+from tests.integration.sms_support import (
+    add_item,
+    add_sms,
+    phone,
+    twilio_settings,
+    worker_environment,
+)
+from tests.own_servers import OwnPostgres
 
 OUTAGE_S = 30
 TOKEN_OF = """
@@ -41,14 +46,6 @@ WHERE datname = current_database() AND pid <> pg_backend_pid()
 def fake():
     with FakeTwilio() as server:
         yield server
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @contextlib.asynccontextmanager
@@ -156,25 +153,11 @@ def slow_fake(monkeypatch):
         yield server
 
 
-def _environment(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-        "TASHEEL_SECRET_KEY": "test-secret", "TASHEEL_DATA_DIR": str(settings.data_dir),
-        "PUBLIC_BASE_URL": settings.public_base_url, "SMS_QUIET_HOURS": "",
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        "TWILIO_MESSAGING_SERVICE_SID": settings.twilio_messaging_service_sid,
-        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
-        "SMS_RATE_SEGMENTS_PER_SECOND": "1000", "LOG_LEVEL": "WARNING",
-    }
-
-
 async def _worker_in_the_middle_of_a_flood(settings, conn, fake):
     """A `tasheel worker` process sending a flood of plain messages, once a few have gone."""
     phones = await add_messages(conn, range(600, 600 + FLOOD))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "delivery.cli", "worker", env=_environment(settings),
+        sys.executable, "-m", "delivery.cli", "worker", env=worker_environment(settings),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     for _ in range(600):
         if len(fake.messages) >= 25:
