@@ -20,7 +20,7 @@ from delivery.platform.settings import Settings
 log = logging.getLogger(__name__)
 
 # What a lost server raises; the worker waits and tries again rather than dying.
-SERVERS_DOWN = (RedisError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+SERVERS_DOWN = (RedisError, asyncpg.PostgresError, *db.CANNOT_CONNECT)
 MAX_PAUSE_S = 5.0
 # How long a stopping worker lets its running jobs finish. A job stops beginning provider calls
 # at once, so this bounds only calls already under way (Twilio answers or times out within it).

@@ -48,13 +48,19 @@ async def patiently(work: Callable[[], Awaitable[T]], *, for_s: float) -> T:
             pause = min(pause * 2, 5.0)
 
 
-@contextlib.asynccontextmanager
-async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection, or `Unreachable` when PostgreSQL cannot give one."""
+async def take(pool: asyncpg.Pool) -> asyncpg.Connection:
+    """A connection from `pool` (to be released to it), or `Unreachable` when PostgreSQL
+    cannot give one."""
     try:
-        conn = await pool.acquire()
+        return await pool.acquire()
     except CANNOT_CONNECT as exc:
         raise Unreachable(type(exc).__name__) from exc
+
+
+@contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection (see `take`); a broken one is closed rather than pooled again."""
+    conn = await take(pool)
     try:
         yield conn
     except BROKEN:

@@ -10,6 +10,7 @@ fit what PostgreSQL stores.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from typing import Any
@@ -92,16 +93,21 @@ def _check_value(value: object, field: str) -> None:
         inputs.check_moment(value, field)
 
 
-def _typed_query(request: Request[Any, Any, Any]) -> list[tuple[str, type]]:
-    """(name on the wire, type) of the handler's query parameters that are integers or times."""
+def _typed_query(request: Request[Any, Any, Any]) -> tuple[tuple[str, type], ...]:
+    return _typed_query_of(request.route_handler, frozenset(request.path_params))
+
+
+@functools.lru_cache(maxsize=1024)
+def _typed_query_of(handler: Any, path_names: frozenset[str]) -> tuple[tuple[str, type], ...]:
+    """(name on the wire, type) of the handler's query parameters that are integers or times,
+    read from its signature once per route."""
     found = []
-    path_names = set(request.path_params)
-    for name, field in request.route_handler.parsed_fn_signature.parameters.items():
+    for name, field in handler.parsed_fn_signature.parameters.items():
         alias = getattr(field.kwarg_definition, "query", None) or name
         kind = _scalar(field)
         if kind is not None and name not in path_names and alias not in path_names:
             found.append((alias, kind))
-    return found
+    return tuple(found)
 
 
 def _scalar(field: FieldDefinition) -> type | None:

@@ -7,6 +7,7 @@ resolves a dependency once per request), so the actor check and the handler shar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,10 +29,7 @@ async def provide_connection(request: Request[Any, Any, Any],
     raised (Litestar throws the handler's exception in at the `yield`), before the response
     is sent."""
     pool: asyncpg.Pool = state.pool
-    try:
-        conn = await pool.acquire()
-    except db.CANNOT_CONNECT as exc:
-        raise db.Unreachable(type(exc).__name__) from exc
+    conn = await db.take(pool)
     request.scope[_HELD] = (pool, conn)  # type: ignore[literal-required]
     try:
         yield conn
@@ -70,4 +68,8 @@ def request_client(request: Request[Any, Any, Any]) -> str:
     settings: Settings = request.app.state.settings
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers.get("x-forwarded-for"),
-                          trusted_networks(settings.forwarded_allow_ips))
+                          _trusted(settings.forwarded_allow_ips))
+
+
+# The setting is parsed once, not on every request that is counted.
+_trusted = functools.lru_cache(maxsize=4)(trusted_networks)

@@ -67,10 +67,6 @@ def _ctx(state: State) -> services.TrackingContext:
     return state.tracking
 
 
-def _client(request: Request) -> str:
-    return request_client(request)
-
-
 def _today() -> date:
     return datetime.now(i18n.BAGHDAD).date()
 
@@ -126,7 +122,7 @@ class TrackingController(Controller):
     @get("/t/{token:str}", summary="The citizen's tracking page (HTML)", media_type=pages.HTML)
     async def page(self, request: Request, state: State, token: str) -> Response[str]:
         """Arabic by default; `?lang=ar|ckb|en` switches and is remembered in a cookie."""
-        if retry := await ratelimit.hit(state.redis, "page", _client(request),
+        if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             return _too_many(request, retry)
         view = await _load(state, token)
@@ -180,7 +176,7 @@ class TrackingController(Controller):
             now=datetime.now(UTC)))
 
     async def _form(self, request: Request, state: State, token: str, save) -> Response:
-        if retry := await ratelimit.hit(state.redis, "form", _client(request),
+        if retry := await ratelimit.hit(state.redis, "form", request_client(request),
                                         _ctx(state).form_limit):
             return _too_many(request, retry)
         started = time.perf_counter()
@@ -204,7 +200,7 @@ class TrackingController(Controller):
     @get("/v1/track/{token:str}", summary="The citizen's tracking page as JSON")
     async def as_json(self, request: Request, state: State, token: str) -> Response[TrackOut]:
         """The same content as the page; `?lang=` chooses the language of the labels."""
-        if retry := await ratelimit.hit(state.redis, "page", _client(request),
+        if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             raise RateLimited("too many requests from this address", retry_after=retry)
         view = await _load(state, token)
