@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import msgspec
 
+from notifications.language import DEFAULT_LANGUAGE, LANGUAGES
 from notifications.links import MAX_TRACKING_URL_CHARS
 from notifications.segments import SegmentCount, count_segments, is_gsm7
 
@@ -30,8 +31,6 @@ RETURNING = "returning"
 BRIBE_QUESTION = "bribe_question"
 OTP_REISSUED = "otp_reissued"
 
-LANGUAGES = ("ar", "ckb", "en")
-DEFAULT_LANGUAGE = "ar"
 MAX_SEGMENTS = 2
 
 # Longest free-text values a template may receive; longer ones are cut with an ellipsis.
@@ -40,11 +39,6 @@ MAX_HOURS_CHARS = 16  # short form, e.g. "8:00-14:00" or "أحد-خميس 8-14"
 MAX_WINDOW_CHARS = 11  # e.g. "10:00-13:00"
 MAX_AGENCY_CHARS = 30
 MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 8
-
-# Kurdistan Region governorates (ISO 3166-2:IQ), where Sorani is the usual SMS language.
-# Halabja has no ISO code yet: this project-local code stands for it, or pass in_halabja=True.
-HALABJA_LOCAL_CODE = "IQ-HAL"
-KURDISTAN_GOVERNORATES = frozenset({"IQ-AR", "IQ-SU", "IQ-DA", HALABJA_LOCAL_CODE})
 
 DOCUMENT_TYPES = (
     "passport",
@@ -274,17 +268,6 @@ ENVIRONMENT = _environment()
 def supported_language(language: str | None) -> str:
     """The language itself when templates exist for it, else Arabic."""
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def choose_language(
-    agency_language: str | None, governorate: str | None, *, in_halabja: bool = False
-) -> str:
-    """The agency's choice for the citizen if supported, else Sorani in the Kurdistan Region."""
-    if agency_language in LANGUAGES:
-        return agency_language
-    if in_halabja or (governorate or "").upper() in KURDISTAN_GOVERNORATES:
-        return "ckb"
-    return DEFAULT_LANGUAGE
 
 
 def clean_values(kind: str, values: Mapping[str, object]) -> dict[str, Any]:

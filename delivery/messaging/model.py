@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
+from notifications.language import citizen_language
 from notifications.quiet_hours import BAGHDAD
-from notifications.render import OPTIONAL, REQUIRED, choose_language
+from notifications.render import OPTIONAL, REQUIRED
 
 SECRET_VALUES = ("token", "code")  # scrubbed from the outbox row once the message is sent
 LINK_KINDS = frozenset({"accepted", "bribe_question"})
@@ -44,7 +45,8 @@ class ItemForSms(msgspec.Struct, frozen=True, kw_only=True):
 
     id: int
     phone: str | None
-    language: str | None
+    language: str | None  # as the agency gave it for this citizen
+    chosen_language: str | None  # as the citizen chose it on their page
     agency_language: str | None
     agency_name: str | None
     governorate: str | None
@@ -55,8 +57,9 @@ class ItemForSms(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def language_for(item: ItemForSms) -> str:
-    """The citizen's language as the agency gave it, else the region's (Sorani in Kurdistan)."""
-    return choose_language(item.language or item.agency_language, item.governorate)
+    """The citizen's language (`notifications.language`: the same rule as their page's)."""
+    return citizen_language(chosen=item.chosen_language, given=item.language,
+                            agency=item.agency_language, governorate=item.governorate)
 
 
 def carries_code(kind: str) -> bool:

@@ -5,6 +5,7 @@ import jinja2.meta
 import pytest
 
 from notifications import render
+from notifications.language import citizen_language
 from notifications.links import (
     MAX_PUBLIC_BASE_URL_CHARS,
     MAX_TRACKING_URL_CHARS,
@@ -19,7 +20,6 @@ from notifications.render import (
     LANGUAGES,
     NEXT_STEPS,
     bounded,
-    choose_language,
     render_sms,
 )
 
@@ -239,26 +239,25 @@ def test_branch_name_longer_than_its_bound_is_cut():
 
 
 @pytest.mark.parametrize(
-    ("agency_language", "governorate", "expected"),
+    ("chosen", "given", "agency", "governorate", "expected"),
     [
-        ("en", "IQ-SU", "en"),
-        ("ar", "IQ-AR", "ar"),
-        (None, "IQ-AR", "ckb"),
-        (None, "IQ-SU", "ckb"),
-        (None, "IQ-DA", "ckb"),
-        (None, "IQ-HAL", "ckb"),
-        (None, "IQ-BG", "ar"),
-        (None, "IQ-KI", "ar"),
-        (None, None, "ar"),
-        ("tr", "IQ-BA", "ar"),
-        ("tr", "IQ-DA", "ckb"),
+        ("ar", "en", "ckb", "IQ-AR", "ar"),  # the citizen's own choice first
+        (None, "en", "ar", "IQ-SU", "en"),  # then the agency's word for this citizen
+        (None, None, "en", "IQ-SU", "en"),  # then the agency's default
+        (None, None, "ar", "IQ-AR", "ar"),
+        (None, None, None, "IQ-AR", "ckb"),  # then the region
+        (None, None, None, "IQ-SU", "ckb"),
+        (None, None, None, "IQ-DA", "ckb"),
+        (None, None, None, "IQ-HAL", "ckb"),
+        (None, None, None, "IQ-BG", "ar"),
+        (None, None, None, "IQ-KI", "ar"),
+        (None, None, None, None, "ar"),
+        ("tr", "fr", "de", "IQ-BA", "ar"),  # a language we do not write in is skipped
+        ("tr", None, None, "IQ-DA", "ckb"),
     ],
 )
-def test_language_is_the_agencys_else_sorani_in_the_kurdistan_region(
-    agency_language, governorate, expected
+def test_one_language_rule_the_citizens_choice_then_the_agencys_then_the_region(
+    chosen, given, agency, governorate, expected
 ):
-    assert choose_language(agency_language, governorate) == expected
-
-
-def test_halabja_without_a_code_gets_sorani_through_the_flag():
-    assert choose_language(None, None, in_halabja=True) == "ckb"
+    assert citizen_language(chosen=chosen, given=given, agency=agency,
+                            governorate=governorate) == expected
