@@ -11,18 +11,16 @@ and the `report` rows after a hand-over). What the page adds:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 import msgspec
 
 from delivery.custody.model import Action, Role, State, allowed_actions
+from delivery.sites import calendar
 
 BRANCH_CHANGE_STATES = frozenset({State.registered, State.received})
 WINDOWS = ("morning", "afternoon")
-# Sunday–Thursday; Python counts Monday as 0.
-WORKING_WEEKDAYS = frozenset({6, 0, 1, 2, 3})
 RESCHEDULE_DAYS_OFFERED = 5
-MAX_LOOKAHEAD_DAYS = 60
 # A generous box around Iraq: a point outside it is a mistake, not an address.
 IRAQ_BOUNDS = (29.0, 38.7, 37.5, 48.8)  # min lat, min lon, max lat, max lon
 
@@ -54,25 +52,8 @@ def offers(state: State, mode: str | None, *, reported: bool, purged: bool = Fal
 
 def working_days(after: date, holidays: Iterable[date], count: int = RESCHEDULE_DAYS_OFFERED,
                  ) -> list[date]:
-    """The next `count` working days after `after` (Sunday–Thursday, holidays skipped)."""
-    closed = frozenset(holidays)
-    days: list[date] = []
-    day = after
-    for _ in range(MAX_LOOKAHEAD_DAYS):
-        day += timedelta(days=1)
-        if day.weekday() in WORKING_WEEKDAYS and day not in closed:
-            days.append(day)
-            if len(days) == count:
-                break
-    return days
-
-
-def parse_holidays(values: Iterable[str]) -> frozenset[date]:
-    """ISO dates from configuration; ValueError names the first bad one."""
-    try:
-        return frozenset(date.fromisoformat(v) for v in values)
-    except ValueError as exc:
-        raise ValueError(f"TASHEEL_HOLIDAYS holds ISO dates (YYYY-MM-DD): {exc}") from None
+    """The next `count` working days after `after` (the days a reschedule may choose)."""
+    return calendar.working_days(after, holidays, count)
 
 
 def parse_limit(text: str) -> tuple[int, int]:

@@ -22,12 +22,13 @@ from delivery.intake.context import IntakeContext, derive_key
 from delivery.outbox import rows as outbox
 from delivery.platform.errors import InvalidInput, NotFound
 from delivery.platform.settings import Settings
+from delivery.sites import calendar
+from delivery.sites.calendar import parse_holidays
 from delivery.tracking import store
 from delivery.tracking.model import (
     Offers,
     in_iraq,
     offers,
-    parse_holidays,
     parse_limit,
     working_days,
 )
@@ -124,7 +125,8 @@ async def _pickup_options(conn: asyncpg.Connection, ctx: TrackingContext,
 
 async def _offered_days(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem,
                         today: date) -> list[date]:
-    stored = await store.holidays(conn, today, today + timedelta(days=60), item.governorate)
+    stored = await calendar.stored_holidays(conn, today, today + timedelta(days=60),
+                                            item.governorate)
     return working_days(today, ctx.holidays | stored)
 
 

@@ -38,10 +38,6 @@ SELECT_BRANCHES = """
 SELECT id, code, name_ar, name_en, name_ckb, opening_hours, lat, lon
 FROM sites WHERE kind = 'branch' AND code = ANY($1::text[])
 """
-SELECT_HOLIDAYS = """
-SELECT day FROM holidays
-WHERE day BETWEEN $1 AND $2 AND (governorate IS NULL OR governorate = $3)
-"""
 SET_MODE = "UPDATE items SET delivery_mode = $2 WHERE id = $1"
 SET_BRANCH = "UPDATE items SET branch_id = $2, assignment_rule = $3 WHERE id = $1"
 SET_POINT = """
@@ -140,12 +136,6 @@ async def branches(conn: asyncpg.Connection, codes: list[str]) -> dict[str, Bran
     """Branches by code (unknown codes are left out)."""
     rows = await conn.fetch(SELECT_BRANCHES, codes)
     return {r["code"]: BranchRow(**dict(r)) for r in rows}
-
-
-async def holidays(conn: asyncpg.Connection, first: date, last: date,
-                   governorate: str) -> set[date]:
-    """Stored holidays in a date range, national or for this governorate."""
-    return {r["day"] for r in await conn.fetch(SELECT_HOLIDAYS, first, last, governorate)}
 
 
 async def set_mode(conn: asyncpg.Connection, item_id: int, mode: str) -> None:
