@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -20,6 +22,18 @@ _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def new_tracking_token() -> str:
     """A fresh URL-safe token with 128 bits from the operating system's CSPRNG."""
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def derived_token(key: bytes, tracking_number: str) -> str:
+    """The item's token, computed from a server-side key and its tracking number.
+
+    Links in later messages (a failed attempt, the money question) need the token again, but only
+    its hash is stored: the worker computes it again from the key, and sends the link only when
+    it hashes to the stored one (an item registered under another key gets no link). 128 bits
+    of a keyed hash: as unguessable as a random token while the key stays secret.
+    """
+    digest = hmac.new(key, tracking_number.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).decode("ascii").rstrip("=")
 
 
 def token_hash(token: str) -> bytes:

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
 import msgspec
@@ -30,13 +31,16 @@ DELIVERY_FAILED = "delivery_failed"
 RETURNING = "returning"
 BRIBE_QUESTION = "bribe_question"
 OTP_REISSUED = "otp_reissued"
+DAY_PASSED = "day_passed"
 
 MAX_SEGMENTS = 2
 
 # Longest free-text values a template may receive; longer ones are cut with an ellipsis.
-MAX_BRANCH_CHARS = 40
-MAX_HOURS_CHARS = 16  # short form, e.g. "8:00-14:00" or "أحد-خميس 8-14"
+MAX_BRANCH_CHARS = 30
+MAX_HOURS_CHARS = 11  # the first period, e.g. "08:00-14:00"
 MAX_WINDOW_CHARS = 11  # e.g. "10:00-13:00"
+TRACKING_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{9}[A-Z]{2}$")  # S10
+BAGHDAD = ZoneInfo("Asia/Baghdad")
 MAX_AGENCY_CHARS = 30
 MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 8
 
@@ -53,8 +57,8 @@ DOCUMENT_TYPES = (
 FAILURE_REASONS = ("absent", "refused", "address_not_found", "unsafe", "wrong_person", "other")
 NEXT_STEPS = ("retry", "pickup")
 
-# Words from TERMS.md. Sorani takes them in the possessive form ("your passport"); Arabic
-# verbs agree with the noun, so the feminine ones are marked.
+# Words from TERMS.md (see GLOSSARY.md). Sorani takes them in the possessive of respect ("your
+# passport", plural); Arabic verbs agree with the noun, so the feminine ones are marked.
 DOCUMENT_WORDS: dict[str, dict[str, str]] = {
     "ar": {
         "passport": "جواز السفر",
@@ -67,14 +71,14 @@ DOCUMENT_WORDS: dict[str, dict[str, str]] = {
         "other": "وثيقتك",
     },
     "ckb": {
-        "passport": "پاسپۆرتەکەت",
-        "national_id": "کارتی نیشتمانیی یەکگرتووەکەت",
-        "driving_licence": "مۆڵەتی شۆفێرییەکەت",
-        "vehicle_registration": "سەنەویی ئۆتۆمبێلەکەت",
-        "degree_certificate": "بەڵگەنامەی دەرچوونەکەت",
-        "continuity_confirmation": "پشتگیریی بەردەوامییەکەت",
-        "non_conviction_certificate": "بڕوانامەی بێ تاوانییەکەت",
-        "other": "بەڵگەنامەکەت",
+        "passport": "پاسپۆرتەکەتان",
+        "national_id": "کارتی نیشتمانیی یەکگرتووەکەتان",
+        "driving_licence": "مۆڵەتی شۆفێرییەکەتان",
+        "vehicle_registration": "سەنەویی ئۆتۆمبێلەکەتان",
+        "degree_certificate": "بەڵگەنامەی دەرچوونەکەتان",
+        "continuity_confirmation": "پشتگیریی بەردەوامییەکەتان",
+        "non_conviction_certificate": "بڕوانامەی بێ تاوانییەکەتان",
+        "other": "بەڵگەنامەکەتان",
     },
     "en": {
         "passport": "passport",
@@ -201,6 +205,28 @@ def _date(value: object) -> dt.date:
     return dt.date.fromisoformat(bounded(value, 10))
 
 
+def _tracking_number(value: object) -> str:
+    text = bounded(value, 14)
+    if not TRACKING_NUMBER.fullmatch(text):
+        raise ValueError("tracking_number must be an S10 number such as RR123456785IQ")
+    return text
+
+
+def _moment(value: object) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(
+        bounded(value, 40))
+    if moment.tzinfo is None:
+        raise ValueError("a moment needs its UTC offset")
+    return moment
+
+
+def _window(value: object) -> tuple[str, str]:
+    start, sep, end = bounded(value, MAX_WINDOW_CHARS).partition("-")
+    if not sep or not start.strip() or not end.strip():
+        raise ValueError("window must be a range such as 10:00-13:00")
+    return start.strip(), end.strip()
+
+
 def _choice(options: tuple[str, ...], default: str | None = None) -> Callable[[object], str]:
     def choose(value: object) -> str:
         if value in options:
@@ -225,7 +251,11 @@ FIELDS: dict[str, Callable[[object], Any]] = {
     "branch": _free_text(MAX_BRANCH_CHARS),
     "hours": _free_text(MAX_HOURS_CHARS),
     "hold_until": _date,
-    "window": _free_text(MAX_WINDOW_CHARS),
+    "window": _window,
+    "tracking_number": _tracking_number,
+    "at": _moment,
+    "by_proxy": bool,
+    "day": _date,
     "reason": _choice(FAILURE_REASONS, default="other"),
     "next_step": _choice(NEXT_STEPS),
     "agency": _free_text(MAX_AGENCY_CHARS),
@@ -233,18 +263,25 @@ FIELDS: dict[str, Callable[[object], Any]] = {
 
 REQUIRED: dict[str, frozenset[str]] = {
     ACCEPTED: frozenset({"document_type", "link"}),
-    READY_FOR_PICKUP: frozenset({"branch", "hours", "hold_until", "code"}),
+    READY_FOR_PICKUP: frozenset({"branch", "hours", "hold_until", "code", "tracking_number"}),
     OUT_FOR_DELIVERY: frozenset({"code"}),
     DELIVERED: frozenset({"document_type"}),
     COLLECTED: frozenset({"document_type"}),
     DELIVERY_FAILED: frozenset({"reason", "next_step"}),
     RETURNING: frozenset(),
-    BRIBE_QUESTION: frozenset({"link"}),
+    BRIBE_QUESTION: frozenset(),
     OTP_REISSUED: frozenset({"code"}),
+    DAY_PASSED: frozenset({"day"}),
 }
+# The link is optional where the worker can add it only for items whose token it can derive.
 OPTIONAL: dict[str, frozenset[str]] = {
     OUT_FOR_DELIVERY: frozenset({"window"}),
     RETURNING: frozenset({"agency"}),
+    DELIVERED: frozenset({"at"}),
+    COLLECTED: frozenset({"at", "by_proxy"}),
+    DELIVERY_FAILED: frozenset({"link"}),
+    BRIBE_QUESTION: frozenset({"link"}),
+    DAY_PASSED: frozenset({"link"}),
 }
 KINDS = tuple(REQUIRED)
 
@@ -299,6 +336,14 @@ def _words(language: str, cleaned: Mapping[str, Any]) -> dict[str, Any]:
         words["reason_words"] = REASON_WORDS[language][cleaned["reason"]]
     if "hold_until" in cleaned:
         words["hold_until"] = _format_date(cleaned["hold_until"], language)
+    if "day" in cleaned:
+        words["day"] = _format_date(cleaned["day"], language)
+    if "at" in cleaned:
+        local = cleaned["at"].astimezone(BAGHDAD)
+        words["at"] = f"{local:%H:%M} {_format_date(local.date(), language)}"
+    if "window" in cleaned:
+        words["window_from"], words["window_to"] = cleaned["window"]
+    words["by_proxy"] = cleaned.get("by_proxy", False)
     return words
 
 
@@ -308,6 +353,10 @@ def render_sms(kind: str, language: str | None, values: Mapping[str, object]) ->
     cleaned = clean_values(kind, values)
     context = {**cleaned, **_words(language, cleaned)}
     template = ENVIRONMENT.get_template(f"{language}/{kind}.txt.j2")
-    body = _SPACE_RUNS.sub(" ", template.render(context)).strip()
+    try:
+        text = template.render(context)
+    except jinja2.TemplateError as exc:  # a template asking for what its kind does not take
+        raise ValueError(f"{language}/{kind} cannot be rendered: {exc}") from exc
+    body = _SPACE_RUNS.sub(" ", text).strip()
     return RenderedSms(body=body, language=language, kind=kind, segments=count_segments(body))
 

@@ -28,6 +28,7 @@ from msgspec import UNSET, UnsetType
 
 from delivery.custody import judge, log, places, proof, store
 from delivery.custody.bags import is_valid_bag_id, looks_like_bag, normalize_code
+from delivery.custody.citizen_messages import told
 from delivery.custody.context import CustodyContext
 from delivery.custody.judge import Scan
 from delivery.custody.model import PLACE_ACTIONS, UNPLACED, Action, Place, Role, Transition
@@ -354,6 +355,8 @@ def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pend
     webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
                 if c.transition.to != c.item.state]
     webhooks += [c.sms for c in changes if c.sms is not None]
+    webhooks += [row for c in changes
+                 for row in told(c.item.id, c.item.state, c.transition, c.payload, now=now)]
     into = [(c.into_bag, c.item.id) for c in changes if c.into_bag is not None]
     out = [(c.out_of_bag, c.item.id) for c in changes if c.out_of_bag is not None]
     confirmed = [c.item.id for c in changes if c.confirm_in_bag]

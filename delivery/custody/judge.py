@@ -22,6 +22,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from delivery.custody.bags import InvalidBagId, looks_like_bag, normalize_code, parse_bag_id
+from delivery.custody.citizen_messages import code_on_entry
 from delivery.custody.context import CustodyContext
 from delivery.custody.item import ScanItem
 from delivery.custody.model import (
@@ -36,7 +37,6 @@ from delivery.custody.model import (
     Transition,
     TransitionRefused,
     TypeRules,
-    code_on_entry,
     decide,
     parse_action,
     required_proof,
@@ -346,7 +346,7 @@ def _after_move(rules: TypeRules, item: ScanItem, action: Action, transition: Tr
             out["alerts"] = (Alert(kind="missort", item_id=item.id, site_id=item.branch_id,
                                    detail=f"{item.tracking_number} arrived at "
                                           f"{item.branch_code} without a bag for it"),)
-    code = code_on_entry(item.state, transition.to, rules)
+    code = code_on_entry(item.state, transition, rules)
     if code is not None:
         out["code"], out["hold_days"] = code
 

@@ -184,9 +184,8 @@ def _t(to, roles, event_code, emsevt=None, needs=(), handover=None, *, at=None, 
     )
 
 
-# States entered with a fresh one-time code, and the SMS that carries it.
-CODE_ON_ENTRY: Mapping[State, str] = MappingProxyType({
-    State.out_for_delivery: "out_for_delivery", State.ready_for_pickup: "ready_for_pickup"})
+# States entered with a fresh one-time code (the SMS carrying it: `citizen_messages`).
+CODE_STATES = frozenset({State.out_for_delivery, State.ready_for_pickup})
 
 _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.registered, A.receive): _t(S.received, _SORTING, "received", "EDD", handover=_CONFIRM),
@@ -271,7 +270,7 @@ _SUPERVISOR_ROWS = {
     # A new one-time code (the old one dies), asked for or after a lock: recorded, never moving.
     **{
         (state, action): _t(state, _SUPERVISOR, code, needs=[Need.reason])
-        for state in CODE_ON_ENTRY
+        for state in CODE_STATES
         for action, code in ((A.reissue_code, "code_reissued"), (A.unlock_code, "code_unlocked"))
     },
 }
@@ -336,15 +335,6 @@ def type_rules(doc_type: TypeRules | None) -> TypeRules:
 HOLD_STARTS = frozenset({State.ready_for_pickup})
 # ... which, once over, ends in these states with `expire_hold`.
 HOLD_STATES = frozenset(s for (s, a) in _SCHEDULER_ROWS if a == Action.expire_hold)
-
-
-def code_on_entry(from_state: str, to: State, rules: TypeRules) -> tuple[str, int | None] | None:
-    """The SMS kind of the fresh one-time code an item gets on entering `to`, and the days of
-    the hold that starts with it, if any."""
-    kind = CODE_ON_ENTRY.get(to)
-    if kind is None or to == from_state:
-        return None
-    return kind, rules.hold_days if to in HOLD_STARTS else None
 
 
 # The only actions a proxy may take, for types that allow one.

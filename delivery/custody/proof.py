@@ -50,7 +50,7 @@ def fresh_code(ctx: CustodyContext, item: ScanItem, *, kind: str, now: datetime,
         mac=otp_mac(ctx.otp_key, item.tracking_number, code, generation), generation=generation,
         hold_until=now + timedelta(days=hold_days) if hold_days else None,
         sms=outbox.citizen_sms(item_id=item.id, kind=kind, values={
-            "code": code, "tracking_number": item.tracking_number, "branch": item.branch_code}))
+            "code": code, "tracking_number": item.tracking_number}))
 
 
 async def issue_code(conn: asyncpg.Connection, ctx: CustodyContext, item: ScanItem, *,

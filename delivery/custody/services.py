@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 
 from delivery.custody import log, store
+from delivery.custody.citizen_messages import told
 from delivery.custody.item import ItemRef
 from delivery.custody.model import Action, Role, Transition, TransitionRefused
 from delivery.outbox import rows as outbox
@@ -27,7 +28,8 @@ class ChangedMeanwhile(TransitionRefused):
 async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition, action: Action,
                  actor: Actor, *, now: datetime, device_at: datetime | None = None,
                  payload: dict | None = None, extra_outbox: list[outbox.OutboxRow] = ()) -> None:
-    """Save a decided transition: conditional move, chained event, outbox rows.
+    """Save a decided transition: conditional move, chained event, outbox rows (the agency's
+    webhook, what the citizen is told).
 
     The caller owns the transaction. A lost race raises ChangedMeanwhile and must roll back.
     """
@@ -45,6 +47,7 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
     rows = list(extra_outbox)
     if moved:
         rows.append(webhook_of(item, transition, now=now))
+        rows += told(item.id, item.state, transition, payload or {}, now=now)
     await outbox.add(conn, rows, now=now)
 
 

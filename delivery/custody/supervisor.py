@@ -8,6 +8,7 @@ import asyncpg
 import msgspec
 
 from delivery.custody import bagging, proof, store
+from delivery.custody.citizen_messages import code_message
 from delivery.custody.context import CustodyContext
 from delivery.custody.model import Action, Role, State, decide
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS
@@ -89,7 +90,9 @@ async def _new_code(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffU
         if action == Action.unlock_code and not locked:
             raise Conflict(f"{fresh.tracking_number} is not locked: send a new code instead if "
                            "the citizen needs one")
-        await proof.issue_code(conn, ctx, fresh, kind="otp_reissued", now=now)
+        kind = code_message(transition.event_code)
+        assert kind is not None  # the table gives both supervisor events a code message
+        await proof.issue_code(conn, ctx, fresh, kind=kind, now=now)
         await record(conn, fresh.ref(), transition, action, _actor(staff), now=now, payload={
             "reason": reason, "otp_generation": fresh.otp_generation + 1,
             "wrong_attempts": fresh.otp_wrong})

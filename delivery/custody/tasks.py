@@ -15,13 +15,13 @@ import asyncpg
 from arq.cron import cron
 
 from delivery.custody import anchors, proof, store
+from delivery.custody.citizen_messages import code_on_entry
 from delivery.custody.context import CustodyContext, custody_context
 from delivery.custody.model import (
     HOLD_STATES,
     Action,
     Role,
     State,
-    code_on_entry,
     decide,
 )
 from delivery.custody.services import Actor, record
@@ -61,7 +61,7 @@ async def _move(conn: asyncpg.Connection, item_id: int, action: Action, ctx: Cus
     item = await store.scan_item_by_id(conn, item_id)
     transition = decide(State(item.state), action, Role.scheduler)
     await record(conn, item.ref(), transition, action, SCHEDULER, now=now)
-    code = code_on_entry(item.state, transition.to, ctx.rules_of(item.document_type))
+    code = code_on_entry(item.state, transition, ctx.rules_of(item.document_type))
     if code is not None:
         await proof.issue_code(conn, ctx, item, kind=code[0], now=now, hold_days=code[1])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
-from delivery.platform.keys import derive_key
+from delivery.platform.keys import derive_key, link_key
 from delivery.platform.settings import Settings
 from delivery.sites.geo import governorate_codes
 from routing.index_cache import AreaIndexCache
@@ -15,6 +15,7 @@ class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
     types: DocumentTypes
     governorates: frozenset[str]
     national_id_key: bytes
+    link_key: bytes  # citizens' tracking tokens
     service_indicator: str
     max_nearest_km: float
     areas: AreaIndexCache
@@ -27,6 +28,7 @@ def intake_context(settings: Settings) -> IntakeContext:
     return IntakeContext(
         types=types, governorates=governorate_codes(),
         national_id_key=derive_key(settings.secret_key, "national-id"),
+        link_key=link_key(settings.secret_key),
         service_indicator=settings.s10_service_indicator,
         max_nearest_km=settings.assign_max_nearest_km, areas=AreaIndexCache(),
     )

@@ -16,7 +16,7 @@ from delivery.intake.context import IntakeContext
 from delivery.intake.validate import NormalisedDocument
 from delivery.outbox import rows as outbox
 from delivery.platform.privacy import national_id_hash
-from notifications.links import new_tracking_token, token_hash
+from notifications.links import derived_token, token_hash
 from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
 
 
@@ -80,7 +80,8 @@ def assign(index: AreaIndex, docs: list[NormalisedDocument],
 def registration(ctx: IntakeContext, agency: Agency, now: datetime,
                  chunk: list[Fresh]) -> Registration:
     """Each item, its first custody event, the citizen's first SMS and the agency's webhook."""
-    tokens = [new_tracking_token() for _ in chunk]
+    numbers = [s10.make_tracking_number(f.serial, ctx.service_indicator) for f in chunk]
+    tokens = [derived_token(ctx.link_key, tn) for tn in numbers]
     item_ids = [f.item_id for f in chunk]
     entry = ENTRY[Action.register]
     registered = custody_log.Event(
@@ -88,8 +89,8 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
         event_code=entry.event_code, emsevt=entry.emsevt, actor_role=str(Role.agency),
         actor_id=agency.id, server_at=now)
     events = custody_log.first_events(registered, item_ids)
-    items = [_row(ctx, f, token, head)
-             for f, token, head in zip(chunk, tokens, events.hashes, strict=True)]
+    items = [_row(ctx, f, tn, token, head)
+             for f, tn, token, head in zip(chunk, numbers, tokens, events.hashes, strict=True)]
     return Registration(
         items=items, events=events,
         sms=outbox.citizen_sms_many(item_ids=item_ids, kind="accepted",
@@ -99,10 +100,11 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
             state=str(entry.to), previous=None, at=now))
 
 
-def _row(ctx: IntakeContext, f: Fresh, token: str, head: bytes) -> store.NewItemRow:
+def _row(ctx: IntakeContext, f: Fresh, tracking_number: str, token: str,
+         head: bytes) -> store.NewItemRow:
     d = f.candidate.doc
     return store.NewItemRow(
-        id=f.item_id, tracking_number=s10.make_tracking_number(f.serial, ctx.service_indicator),
+        id=f.item_id, tracking_number=tracking_number,
         external_ref=d.external_ref, fingerprint=f.candidate.fingerprint,
         comparable=f.candidate.comparable, document_type=d.document_type, name=d.name,
         phone=d.phone_e164,

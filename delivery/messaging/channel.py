@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from delivery.custody.citizen_messages import still_applies
 from delivery.messaging import store
 from delivery.messaging.model import (
     LINK_KINDS,
@@ -41,16 +42,17 @@ from delivery.messaging.model import (
     carries_code,
     language_for,
     message_values,
+    next_step,
     scrubbed,
 )
 from delivery.outbox.runner import Claimed, Defer, Done, GiveUp, Result, TryLater, backoff, crashed
 from delivery.planning.store import planned_windows
 from delivery.platform import db
 from delivery.platform.coalesce import Coalescer
-from notifications.links import tracking_url
+from notifications.links import derived_token, token_hash, tracking_url
 from notifications.quiet_hours import QuietHours, next_send_time
 from notifications.ratelimit import SmsRateLimiter, wait_for_capacity
-from notifications.render import RenderedSms, render_sms
+from notifications.render import BRIBE_QUESTION, DELIVERY_FAILED, RenderedSms, render_sms
 from notifications.segments import cost
 from notifications.sms import PermanentSmsError, SmsGateway, TransientSmsError
 
@@ -74,6 +76,9 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     sender: str  # the rate limit's key: the Messaging Service, the From, or "console"
     quiet: QuietHours | None
     public_base_url: str
+    link_key: bytes  # citizens' tracking tokens are computed again with it for later links
+    feedback_delay: dt.timedelta  # after a hand-over, before the money question
+    delivery_max_attempts: int  # after the last, a failed item waits at the branch
     price_per_segment: Decimal
     max_attempts: int
     retry_base_s: float
@@ -167,8 +172,14 @@ def _decide(runtime: SmsRuntime, claimed: Claimed, previous: store.SentMessage |
         return GiveUp(error=UNKNOWN_OUTCOME)
     if item is None or not item.phone:
         return Done(payload=scrubbed(claimed.payload), note="no phone number to send to")
+    if not still_applies(kind, item.state):
+        return Done(payload=scrubbed(claimed.payload),
+                    note=f"skipped: the item is {item.state} now; the message no longer applies")
+    given = claimed.payload.get("values") or {}
+    if (after := _asked_after(runtime, kind, given)) is not None and after > runtime.clock():
+        return Defer(until=after, reason="asked a while after the hand-over")
     try:
-        sms = _render(runtime, kind, item, claimed.payload.get("values") or {})
+        sms = _render(runtime, kind, item, given)
     except ValueError as exc:
         return GiveUp(error=f"cannot render {kind}: {exc}", status="failed")
     if not carries_code(kind):
@@ -180,16 +191,28 @@ def _decide(runtime: SmsRuntime, claimed: Claimed, previous: store.SentMessage |
     return Outgoing(claimed=claimed, item=item, sms=sms)
 
 
+def _asked_after(runtime: SmsRuntime, kind: str, given: dict[str, Any]) -> dt.datetime | None:
+    """When a question asked after the hand-over may go (`SMS_FEEDBACK_DELAY_SECONDS` on)."""
+    if kind != BRIBE_QUESTION or "handed_over_at" not in given:
+        return None
+    return dt.datetime.fromisoformat(given["handed_over_at"]) + runtime.feedback_delay
+
+
 def _render(runtime: SmsRuntime, kind: str, item: ItemForSms,
             given: dict[str, Any]) -> RenderedSms:
     language = language_for(item)
-    link = None
-    if kind in LINK_KINDS:
-        if not given.get("token"):
-            raise ValueError("the tracking token is missing (already sent and scrubbed?)")
-        link = tracking_url(runtime.public_base_url, given["token"])
+    token = (given.get("token") or _derived_token(runtime, item)) if kind in LINK_KINDS else None
+    link = tracking_url(runtime.public_base_url, token) if token else None
+    if kind == DELIVERY_FAILED:
+        given = {**given, "next_step": next_step(item, runtime.delivery_max_attempts)}
     values = message_values(kind, item, given, language=language, link=link)
     return render_sms(kind, language, values)
+
+
+def _derived_token(runtime: SmsRuntime, item: ItemForSms) -> str | None:
+    """The item's token computed again, if it is the one its link was made with."""
+    token = derived_token(runtime.link_key, item.tracking_number)
+    return token if token_hash(token) == item.token_hash else None
 
 
 async def _send_guarded(ctx: dict[str, Any], runtime: SmsRuntime, out: Outgoing) -> Result:

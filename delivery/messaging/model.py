@@ -8,14 +8,15 @@ from typing import Any
 
 import msgspec
 
+from delivery.custody.citizen_messages import CODE_KINDS
 from notifications.language import citizen_language
 from notifications.quiet_hours import BAGHDAD
 from notifications.render import OPTIONAL, REQUIRED
 
 SECRET_VALUES = ("token", "code")  # scrubbed from the outbox row once the message is sent
-LINK_KINDS = frozenset({"accepted", "bribe_question"})
-# Kinds carrying a one-time code: sent at night, to opted-out numbers, and again after a crash.
-CODE_KINDS = frozenset(kind for kind, needed in REQUIRED.items() if "code" in needed)
+# Kinds that say where the citizen's page is: always, or whenever the token can be derived.
+LINK_KINDS = frozenset(kind for kind in REQUIRED
+                       if "link" in REQUIRED[kind] | OPTIONAL.get(kind, frozenset()))
 
 # Our own statuses before the provider has the message.
 SENDING = "sending"  # committed before the call: a crash leaves it here
@@ -44,6 +45,10 @@ class ItemForSms(msgspec.Struct, frozen=True, kw_only=True):
     """What an SMS about one item may draw on (never the national ID)."""
 
     id: int
+    tracking_number: str
+    state: str
+    token_hash: bytes
+    failed_attempts: int
     phone: str | None
     language: str | None  # as the agency gave it for this citizen
     chosen_language: str | None  # as the citizen chose it on their page
@@ -63,8 +68,14 @@ def language_for(item: ItemForSms) -> str:
 
 
 def carries_code(kind: str) -> bool:
-    """True for messages holding a one-time code the citizen needs for the hand-over."""
+    """True for messages holding a one-time code the citizen needs for the hand-over: sent at
+    night, to opted-out numbers, and again after a crash."""
     return kind in CODE_KINDS
+
+
+def next_step(item: ItemForSms, max_attempts: int) -> str:
+    """After a failed attempt: another one, or pickup at the branch once none is left."""
+    return "retry" if item.failed_attempts < max_attempts else "pickup"
 
 
 def message_values(kind: str, item: ItemForSms, given: Mapping[str, Any], *, language: str,
@@ -81,7 +92,8 @@ def message_values(kind: str, item: ItemForSms, given: Mapping[str, Any], *, lan
 
 
 def _item_values(item: ItemForSms, language: str) -> dict[str, Any]:
-    values: dict[str, Any] = {"document_type": item.document_type}
+    values: dict[str, Any] = {"document_type": item.document_type,
+                              "tracking_number": item.tracking_number}
     if item.branch_names:
         values["branch"] = item.branch_names.get(language) or item.branch_names.get("ar")
     if item.branch_hours:

@@ -15,8 +15,9 @@ from delivery.platform import db
 from delivery.platform.coalesce import Coalescer
 
 ITEM_COLUMNS = """
-SELECT i.id, i.citizen_phone, i.language, i.chosen_language, a.language AS agency_language,
-    a.name AS agency_name, i.governorate, i.document_type, i.hold_until,
+SELECT i.id, i.tracking_number, i.state, i.token_hash, i.failed_attempts, i.citizen_phone,
+    i.language, i.chosen_language, a.language AS agency_language, a.name AS agency_name,
+    i.governorate, i.document_type, i.hold_until,
     s.name_ar, s.name_en, s.name_ckb, s.opening_hours
 FROM items i JOIN agencies a ON a.id = i.agency_id LEFT JOIN sites s ON s.id = i.branch_id
 """
@@ -215,7 +216,9 @@ def _item(row: asyncpg.Record) -> ItemForSms:
     names = ({"ar": row["name_ar"], "en": row["name_en"], "ckb": row["name_ckb"]}
              if row["name_ar"] else None)
     return ItemForSms(
-        id=row["id"], phone=row["citizen_phone"], language=row["language"],
+        id=row["id"], tracking_number=row["tracking_number"], state=row["state"],
+        token_hash=row["token_hash"], failed_attempts=row["failed_attempts"],
+        phone=row["citizen_phone"], language=row["language"],
         chosen_language=row["chosen_language"],
         agency_language=row["agency_language"], agency_name=row["agency_name"],
         governorate=row["governorate"], document_type=row["document_type"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from delivery.messaging.channel import (
     sender_rate,
 )
 from delivery.messaging.store import MessageRecords
+from delivery.platform.keys import link_key
 from delivery.platform.settings import Settings
 from notifications.quiet_hours import parse_quiet_hours
 from notifications.ratelimit import SmsRateLimiter
@@ -61,6 +63,9 @@ def runtime(settings: Settings, redis: Any) -> SmsRuntime:
         sender=sender_key(settings),
         quiet=parse_quiet_hours(settings.sms_quiet_hours),
         public_base_url=settings.public_base_url,
+        link_key=link_key(settings.secret_key),
+        feedback_delay=dt.timedelta(seconds=settings.sms_feedback_delay_s),
+        delivery_max_attempts=settings.delivery_max_attempts,
         price_per_segment=Decimal(settings.sms_price_per_segment),
         max_attempts=settings.sms_max_attempts,
         retry_base_s=settings.outbox_retry_base_s,

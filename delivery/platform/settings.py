@@ -42,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_price_per_segment: str = "0"
     sms_max_attempts: int = 8
     sms_validity_period_s: int = 4 * 3600
+    sms_feedback_delay_s: int = 7200  # the money question, this long after a hand-over
     jwt_ttl_s: int = 8 * 3600
     demo_seed: bool = True
     holidays: tuple[str, ...] = ()  # ISO dates, no deliveries offered (TASHEEL_HOLIDAYS)
@@ -101,6 +102,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sms_price_per_segment=env.get("SMS_PRICE_PER_SEGMENT", "0"),
             sms_max_attempts=int(env.get("SMS_MAX_ATTEMPTS", 8)),
             sms_validity_period_s=int(env.get("SMS_VALIDITY_PERIOD_SECONDS", 4 * 3600)),
+            sms_feedback_delay_s=int(env.get("SMS_FEEDBACK_DELAY_SECONDS", 7200)),
             jwt_ttl_s=int(env.get("JWT_TTL_SECONDS", 8 * 3600)),
             demo_seed=env.get("TASHEEL_DEMO_SEED", "1") not in ("0", "false", "no"),
             holidays=_csv(env.get("TASHEEL_HOLIDAYS", "")),

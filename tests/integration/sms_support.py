@@ -9,6 +9,7 @@ import secrets
 import msgspec
 from arq import create_pool
 
+from delivery.custody.citizen_messages import STILL_APPLIES
 from delivery.outbox import rows as outbox
 from delivery.outbox.relay import relay_once
 from delivery.platform.runtime import redis_settings
@@ -69,7 +70,11 @@ async def add_item(conn, *, phone: str, language: str | None = None, governorate
 
 
 async def add_sms(conn, item_id: int, kind: str, **values) -> int:
-    """An SMS outbox row as intake and custody write them; its id."""
+    """An SMS outbox row as intake and custody write them; its id. Custody writes each kind
+    only as the item enters a state it speaks of, so the item is put in one if it is not."""
+    applies = sorted(STILL_APPLIES[kind])
+    await conn.execute("UPDATE items SET state = $2 WHERE id = $1 AND NOT state = ANY($3)",
+                       item_id, applies[0], applies)
     await outbox.add(conn, [outbox.citizen_sms(item_id=item_id, kind=kind, values=values)],
                      now=dt.datetime.now(dt.UTC))
     return await conn.fetchval("SELECT max(id) FROM outbox WHERE channel = 'sms'")

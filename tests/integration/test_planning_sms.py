@@ -44,5 +44,6 @@ async def test_the_out_for_delivery_sms_carries_the_planned_window(conn, setting
     await drain(twilio_settings(settings, fake), conn)
 
     bodies = {m.to: m.body for m in fake.messages}
-    assert window in bodies["+9647701111111"]
-    assert "482913" in bodies["+9647702222222"] and ":00-" not in bodies["+9647702222222"]
+    start, end = window.split("-")
+    assert f"بين {start} و{end}" in bodies["+9647701111111"]
+    assert "482913" in bodies["+9647702222222"] and "بين" not in bodies["+9647702222222"]

@@ -28,12 +28,13 @@ VALUES = {
     "accepted": {"token": TOKEN},
     "ready_for_pickup": {"code": "482913"},
     "out_for_delivery": {"code": "482913", "window": "10:00-13:00"},
-    "delivered": {},
-    "collected": {},
-    "delivery_failed": {"reason": "absent", "next_step": "retry"},
+    "delivered": {"at": "2026-05-20T09:30:00+00:00"},
+    "collected": {"at": "2026-05-20T09:30:00+00:00", "by_proxy": True},
+    "delivery_failed": {"reason": "absent"},
     "returning": {},
     "bribe_question": {"token": TOKEN},
     "otp_reissued": {"code": "482913"},
+    "day_passed": {"day": "2026-05-21", "token": TOKEN},
 }
 
 
@@ -48,12 +49,13 @@ def sms_settings(settings, fake):
     return twilio_settings(settings, fake)
 
 
-async def test_every_event_goes_out_once_in_each_language(sms_settings, conn, fake):
+async def test_the_channel_renders_and_sends_every_kind_in_each_language(sms_settings, conn,
+                                                                       fake):
     hold = dt.datetime(2026, 5, 20, 12, tzinfo=dt.UTC)
     rows = {}
     for n, language in enumerate(("ar", "ckb", "en")):
-        item = await add_item(conn, phone=phone(n), language=language, hold_until=hold)
         for kind in KINDS:
+            item = await add_item(conn, phone=phone(n), language=language, hold_until=hold)
             rows[await add_sms(conn, item, kind, **VALUES[kind])] = (language, kind)
     await drain(sms_settings, conn)
     assert len(fake.messages) == len(rows) == 3 * len(KINDS)
@@ -77,7 +79,8 @@ async def test_every_event_goes_out_once_in_each_language(sms_settings, conn, fa
 async def test_links_point_at_the_public_url_and_codes_arrive_intact(sms_settings, conn, fake):
     item = await add_item(conn, phone=phone(1), language="en")
     await add_sms(conn, item, "accepted", token=TOKEN)
-    await add_sms(conn, item, "otp_reissued", code="905112")
+    await add_sms(conn, await add_item(conn, phone=phone(1), language="en"), "otp_reissued",
+                  code="905112")
     await drain(sms_settings, conn)
     bodies = [m.body for m in fake.messages]
     assert any(f"{PUBLIC_BASE_URL}/t/{TOKEN}" in body for body in bodies)

@@ -46,17 +46,18 @@ async def test_opted_out_numbers_get_only_codes_until_they_opt_back_in(
         sms_settings, conn, fake, language, stop, start):
     citizen = phone(31)
     item = await add_item(conn, phone=citizen, language=language)
+    coded = await add_item(conn, phone=citizen, language=language)
     async with AsyncTestClient(app=create_app(sms_settings)) as client:
         await _reply(client, fake, citizen, stop)
         silenced = await add_sms(conn, item, "delivered")
-        code = await add_sms(conn, item, "otp_reissued", code="271828")
+        code = await add_sms(conn, coded, "otp_reissued", code="271828")
         await drain(sms_settings, conn)
         assert [("271828" in m.body) for m in fake.messages] == [True]
         row = await outbox_row(conn, silenced)
         assert row["status"] == "done" and row["last_error"] == "the citizen opted out"
         assert (await outbox_row(conn, code))["status"] == "done"
         await _reply(client, fake, citizen, start)
-        await add_sms(conn, item, "collected")
+        await add_sms(conn, await add_item(conn, phone=citizen, language=language), "collected")
         await drain(sms_settings, conn)
     assert len(fake.messages) == 2
     assert await conn.fetchval("SELECT count(*) FROM sms_opt_outs") == 0

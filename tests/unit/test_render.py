@@ -63,11 +63,15 @@ def longest_values(language):
     return {
         "link": tracking_url(LONGEST_BASE_URL, new_tracking_token()),
         "code": LONGEST_CODE,
-        "branch": letter * 39 + "Z",
-        "hours": "8:00-14:00 " + letter * 5,
+        "branch": letter * 29 + "Z",
+        "hours": "08:00-14:00",
         "hold_until": LONGEST_DATE,
         "window": "10:00-13:00",
         "agency": letter * 30,
+        "tracking_number": "RR123456785IQ",
+        "at": dt.datetime(2026, 12, 28, 21, 59, tzinfo=dt.UTC),  # 00:59 on the 29th in Baghdad
+        "by_proxy": True,
+        "day": LONGEST_DATE,
     }
 
 
@@ -174,11 +178,13 @@ def test_link_that_would_be_cut_is_refused_not_truncated():
 
 def test_national_id_can_never_be_a_template_value():
     with pytest.raises(ValueError, match="national_id"):
-        render_sms("delivered", "ar", {"document_type": "passport", "national_id": "1990123"})
+        render_sms("delivered", "ar", {"document_type": "passport", "at": "2026-03-05T09:00+00:00",
+                                       "national_id": "1990123"})
 
 
 def test_templates_use_only_known_variables():
-    allowed = set(render.FIELDS) | {"document", "feminine", "reason_words", "hold_until"}
+    allowed = set(render.FIELDS) | {"document", "feminine", "reason_words", "hold_until",
+                                    "window_from", "window_to"}
     for language, kind in itertools.product(LANGUAGES, KINDS):
         source = render.ENVIRONMENT.loader.get_source(
             render.ENVIRONMENT, f"{language}/{kind}.txt.j2"
@@ -196,15 +202,17 @@ def test_missing_value_is_refused():
 def test_out_for_delivery_mentions_the_window_only_when_known():
     with_window = render_sms("out_for_delivery", "en", {"code": "123456", "window": "10:00-13:00"})
     without = render_sms("out_for_delivery", "en", {"code": "123456"})
-    assert "10:00-13:00" in with_window.body
+    assert "between 10:00 and 13:00" in with_window.body
     assert "today." in without.body
+    assert "بين 10:00 و13:00" in render_sms("out_for_delivery", "ar",
+                                           {"code": "123456", "window": "10:00-13:00"}).body
 
 
 def test_delivery_failure_says_what_happens_next():
     retry = render_sms("delivery_failed", "en", {"reason": "absent", "next_step": "retry"}).body
     pickup = render_sms("delivery_failed", "en", {"reason": "refused", "next_step": "pickup"}).body
     assert "try again" in retry and "nobody was at the address" in retry
-    assert "ready for pickup" in pickup and "refused" in pickup
+    assert "wait at the branch" in pickup and "pickup code" in pickup and "refused" in pickup
 
 
 def test_pickup_message_shows_the_deadline_as_a_western_digit_date():
@@ -213,6 +221,7 @@ def test_pickup_message_shows_the_deadline_as_a_western_digit_date():
         "hours": "8-14",
         "hold_until": "2026-03-05",
         "code": "123456",
+        "tracking_number": "RR123456785IQ",
     }
     assert "5/3/2026" in render_sms("ready_for_pickup", "ar", values).body
     assert "5 Mar 2026" in render_sms("ready_for_pickup", "en", values).body
@@ -233,9 +242,10 @@ def test_bounded_truncates_with_an_ellipsis_that_keeps_latin_text_gsm7():
 
 
 def test_branch_name_longer_than_its_bound_is_cut():
-    values = {"branch": "ب" * 60, "hours": "8-14", "hold_until": LONGEST_DATE, "code": "123456"}
+    values = {"branch": "ب" * 60, "hours": "8-14", "hold_until": LONGEST_DATE, "code": "123456",
+              "tracking_number": "RR123456785IQ"}
     body = render_sms("ready_for_pickup", "ar", values).body
-    assert "ب" * 39 + "…" in body and "ب" * 40 not in body
+    assert "ب" * 29 + "…" in body and "ب" * 30 not in body
 
 
 @pytest.mark.parametrize(
