@@ -11,10 +11,14 @@ from delivery.custody.services import Actor, ItemRef, record
 from delivery.messaging import store
 from delivery.messaging.model import PROVIDER_STATUS
 from delivery.platform.errors import Conflict, NotFound
+from delivery.tracking.services import answer_by_sms
 from notifications.optout import classify_inbound
+from notifications.render import BRIBE_QUESTION
 
 CHOICES = {"choose_home": (Action.choose_home, "home"),
            "choose_pickup": (Action.choose_pickup, "pickup")}
+# Replied to the money question, the same digits answer it: 1 yes, 2 no.
+ANSWERS = {"choose_home": True, "choose_pickup": False}
 
 
 async def record_receipt(conn: asyncpg.Connection, *, sid: str, status: str,
@@ -28,14 +32,21 @@ async def record_receipt(conn: asyncpg.Connection, *, sid: str, status: str,
 
 async def handle_inbound(conn: asyncpg.Connection, *, phone: str, body: str,
                          now: dt.datetime) -> str | None:
-    """Act on a citizen's reply: opt out or in, or choose delivery or pickup; the intent applied."""
+    """Act on a citizen's reply: opt out or in; 1 or 2 answer the money question when it was
+    the last message sent, else choose delivery or pickup. The intent applied, if any."""
     intent = classify_inbound(body)
     if intent == "stop":
         await store.opt_out(conn, phone, body.strip()[:40], now)
     elif intent == "start":
         await store.opt_in(conn, phone)
-    elif intent in CHOICES and not await _choose(conn, phone, *CHOICES[intent], now=now):
-        return None
+    elif intent in CHOICES:
+        last = await store.last_sent(conn, phone)
+        if last is not None and last[0] == BRIBE_QUESTION:
+            answered = await answer_by_sms(conn, last[1], asked_for_money=ANSWERS[intent],
+                                           now=now)
+            return ("asked_for_money" if ANSWERS[intent] else "not_asked") if answered else None
+        if not await _choose(conn, phone, *CHOICES[intent], now=now):
+            return None
     return intent
 
 

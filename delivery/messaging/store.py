@@ -81,6 +81,12 @@ WHERE citizen_phone = $1 AND state = ANY($2::text[])
 ORDER BY created_at DESC, id DESC LIMIT 1
 """
 SET_DELIVERY_MODE = "UPDATE items SET delivery_mode = $2 WHERE id = $1"
+# The last message that reached the phone, and its item: a bare "1" or "2" answers it.
+SELECT_LAST_SENT = """
+SELECT m.kind, m.item_id FROM items i JOIN sms_messages m ON m.item_id = i.id
+WHERE i.citizen_phone = $1 AND m.provider_sid IS NOT NULL
+ORDER BY m.id DESC LIMIT 1
+"""
 SELECT_DEAD = """
 SELECT o.id, o.channel, o.topic, o.status, o.attempts, o.last_error, o.created_at, o.updated_at,
     i.tracking_number, m.status AS sms_status
@@ -266,6 +272,12 @@ async def latest_choice_item(conn: asyncpg.Connection, phone: str,
                              states: list[str]) -> asyncpg.Record | None:
     """The phone's most recent item still open to a delivery-or-pickup choice."""
     return await conn.fetchrow(SELECT_CHOICE_ITEM, phone, states)
+
+
+async def last_sent(conn: asyncpg.Connection, phone: str) -> tuple[str, int] | None:
+    """(kind, item id) of the last message sent to the phone."""
+    row = await conn.fetchrow(SELECT_LAST_SENT, phone)
+    return (row["kind"], row["item_id"]) if row else None
 
 
 async def set_delivery_mode(conn: asyncpg.Connection, item_id: int, mode: str) -> None:

@@ -1,4 +1,5 @@
-"""The morning plan: every branch's day, planned at ROUTE_PLAN_HOUR (Asia/Baghdad).
+"""The morning plan: every branch's day, planned at ROUTE_PLAN_HOUR (Asia/Baghdad), once the
+chosen days that went by are moved on (`carry_over`).
 
 arq evaluates cron schedules in the worker's own time zone, so the job runs every hour and acts at
 the configured Baghdad hour, or later that day if no plan was made yet (a worker that was down
@@ -14,8 +15,10 @@ from typing import Any
 from arq.cron import cron
 
 from delivery.planning import services, store
+from delivery.planning.carry_over import carry_over
 from delivery.planning.model import BAGHDAD, local_day
 from delivery.platform.settings import Settings
+from delivery.sites.calendar import parse_holidays
 
 
 async def plan_routes_job(ctx: dict[str, Any]) -> int:
@@ -24,6 +27,9 @@ async def plan_routes_job(ctx: dict[str, Any]) -> int:
     now = dt.datetime.now(dt.UTC)
     if not await due(ctx["pool"], settings, now):
         return 0
+    async with ctx["pool"].acquire() as conn:
+        await carry_over(conn, today=local_day(now), holidays=parse_holidays(settings.holidays),
+                         now=now)
     outcomes = await services.plan_every_branch(ctx["pool"], settings, local_day(now),
                                                 trigger="cron", now=now)
     return sum(o.status == services.PLANNED for o in outcomes)

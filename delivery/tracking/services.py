@@ -233,16 +233,36 @@ async def report(conn: asyncpg.Connection, token: str, *, asked_for_money: bool,
                  complaint: str | None, now: datetime) -> None:
     """The after-delivery answer, queued for supervisors with the staff who handled the item."""
     async with conn.transaction():
-        item = await _locked(conn, token)
-        transition = _note(item, Action.report, lambda o: o.report)
-        staff = await store.staff_of_item(conn, item.id)
-        created = await store.insert_report(
-            conn, item_id=item.id, branch_id=item.branch_id, asked_for_money=asked_for_money,
-            complaint=_clean(complaint, MAX_COMPLAINT) or "", staff=staff, at=now)
-        if created is None:
-            raise TransitionRefused(RefusalCode.already_done, "already answered")
-        await _record(conn, item, transition, Action.report, now,
-                      {"asked_for_money": asked_for_money, "report": created})
+        await _report(conn, await _locked(conn, token), asked_for_money=asked_for_money,
+                      complaint=complaint, via="page", now=now)
+
+
+async def answer_by_sms(conn: asyncpg.Connection, item_id: int, *, asked_for_money: bool,
+                        now: datetime) -> bool:
+    """The same answer, replied to the question's SMS; False when it is no longer open."""
+    async with conn.transaction():
+        item = await store.lock_item_by_id(conn, item_id)
+        if item is None:
+            return False
+        try:
+            await _report(conn, item, asked_for_money=asked_for_money, complaint=None,
+                          via="sms", now=now)
+        except TransitionRefused:
+            return False
+    return True
+
+
+async def _report(conn: asyncpg.Connection, item: store.TrackedItem, *, asked_for_money: bool,
+                  complaint: str | None, via: str, now: datetime) -> None:
+    transition = _note(item, Action.report, lambda o: o.report)
+    staff = await store.staff_of_item(conn, item.id)
+    created = await store.insert_report(
+        conn, item_id=item.id, branch_id=item.branch_id, asked_for_money=asked_for_money,
+        complaint=_clean(complaint, MAX_COMPLAINT) or "", staff=staff, at=now)
+    if created is None:
+        raise TransitionRefused(RefusalCode.already_done, "already answered")
+    await _record(conn, item, transition, Action.report, now,
+                  {"asked_for_money": asked_for_money, "report": created, "via": via})
 
 
 async def _locked(conn: asyncpg.Connection, token: str) -> store.TrackedItem:

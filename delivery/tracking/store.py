@@ -34,6 +34,7 @@ JOIN governorates g ON g.code = i.governorate
 WHERE i.token_hash = $1
 FOR UPDATE OF i
 """
+LOCK_BY_ID = LOCK_BY_TOKEN.replace("WHERE i.token_hash = $1", "WHERE i.id = $1")
 SELECT_BRANCHES = """
 SELECT id, code, name_ar, name_en, name_ckb, opening_hours, lat, lon
 FROM sites WHERE kind = 'branch' AND code = ANY($1::text[])
@@ -123,6 +124,12 @@ async def get_item(conn: asyncpg.Connection, digest: bytes) -> TrackedItem | Non
 async def lock_item(conn: asyncpg.Connection, digest: bytes) -> TrackedItem | None:
     """The same item, row-locked for a change (inside the caller's transaction)."""
     row = await conn.fetchrow(LOCK_BY_TOKEN, digest)
+    return _item(row) if row else None
+
+
+async def lock_item_by_id(conn: asyncpg.Connection, item_id: int) -> TrackedItem | None:
+    """`lock_item` by the item's id (an answer by SMS has no token)."""
+    row = await conn.fetchrow(LOCK_BY_ID, item_id)
     return _item(row) if row else None
 
 
