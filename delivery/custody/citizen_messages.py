@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 import msgspec
 
-from delivery.custody.model import CHOICE_STATES, HOLD_STARTS, State, Transition, TypeRules
+from delivery.custody.model import ACTIVE_STATES, CHOICE_STATES, HOLD_STARTS, State, Transition, TypeRules
 from delivery.outbox import rows as outbox
 from notifications import render
 
@@ -65,10 +65,12 @@ MESSAGES: Mapping[str, tuple[Message, ...]] = MappingProxyType({
 # or a supervisor does to an item that no longer comes to the citizen — recalled (`cancelled`),
 # `lost`, `damaged`, `found` (it goes back to the agency, which decides), `returned_to_agency`.
 
-# The states in which a message still says something true; in any other it is dropped.
-_AT_THE_POST = CHOICE_STATES
+# The states in which a message still says something true; in any other it is dropped. The
+# first message carries the link to the citizen's page: late, it is still worth sending while
+# the document is coming to them.
+_ON_ITS_WAY = ACTIVE_STATES - {State.returning}
 STILL_APPLIES: Mapping[str, frozenset[State]] = MappingProxyType({
-    render.ACCEPTED: _AT_THE_POST,
+    render.ACCEPTED: _ON_ITS_WAY,
     render.OUT_FOR_DELIVERY: frozenset({State.out_for_delivery}),
     render.READY_FOR_PICKUP: frozenset({State.ready_for_pickup}),
     render.OTP_REISSUED: frozenset({State.out_for_delivery, State.ready_for_pickup}),
@@ -77,7 +79,7 @@ STILL_APPLIES: Mapping[str, frozenset[State]] = MappingProxyType({
     render.BRIBE_QUESTION: frozenset({State.delivered, State.collected}),
     render.DELIVERY_FAILED: frozenset({State.delivery_failed, State.at_branch}),
     render.RETURNING: frozenset({State.returning, State.returned_to_agency}),
-    render.DAY_PASSED: _AT_THE_POST,
+    render.DAY_PASSED: CHOICE_STATES,  # while another day may still be chosen
 })
 CODE_KINDS = frozenset(m.kind for ms in MESSAGES.values() for m in ms if m.carries_code)
 

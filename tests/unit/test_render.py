@@ -271,3 +271,8 @@ def test_one_language_rule_the_citizens_choice_then_the_agencys_then_the_region(
 ):
     assert citizen_language(chosen=chosen, given=given, agency=agency,
                             governorate=governorate) == expected
+
+
+def test_an_english_message_naming_an_arabic_agency_still_fits_two_segments():
+    message = render_sms("returning", "en", {"agency": "مديرية شؤون الجنسية والأحوال المدنية"})
+    assert message.segments.encoding == "UCS-2" and message.segments.segments <= 2
