@@ -21,7 +21,7 @@ from litestar.datastructures import Cookie, State
 from delivery import pages
 from delivery.custody.model import TransitionRefused
 from delivery.platform import db, inputs
-from delivery.platform.errors import InvalidInput, MalformedRequest, NotFound, RateLimited
+from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, NotFound, RateLimited
 from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
@@ -103,12 +103,13 @@ def _not_found(request: Request) -> Response[str]:
     return message_page(_chosen_language(request), 404, "not_found_title", "not_found")
 
 
-async def _load(state: State, token: str) -> services.PageView | None:
+async def _load(state: State, token: str, asked: str | None) -> services.PageView | None:
     started = time.perf_counter()
     view = None
     if _TOKEN.fullmatch(token):
         async with db.acquire(state.pool) as conn:
-            view = await services.load_page(conn, _ctx(state), token, today=_today())
+            view = await services.load_page(conn, _ctx(state), token, today=_today(),
+                                            asked_language=asked)
     if view is None:
         await state.tracking_pacer.pad(started)
     else:
@@ -125,10 +126,12 @@ class TrackingController(Controller):
         if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             return _too_many(request, retry)
-        view = await _load(state, token)
+        asked = request.query_params.get("lang")
+        view = await _load(state, token, asked)
         if view is None:
             return _not_found(request)
-        language = i18n.language_of(_chosen_language(request), view.item.language)
+        language = services.page_language(view.item, asked=asked,
+                                          remembered=request.cookies.get(LANG_COOKIE))
         return self._render(request, state, token, present(view, language, _ctx(state).types))
 
     def _render(self, request: Request, state: State, token: str, out: TrackOut) -> Response:
@@ -192,6 +195,8 @@ class TrackingController(Controller):
             await state.tracking_pacer.pad(started)
             return _not_found(request)
         except InvalidInput as exc:
+            if exc.errors and not _wants_html(request):
+                raise  # a program posting the form gets the problem naming the field
             return _back(token, "outside" if exc.extra.get("reason") == "outside" else "invalid")
         except TransitionRefused:
             return _back(token, "too_late")
@@ -203,10 +208,12 @@ class TrackingController(Controller):
         if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             raise RateLimited("too many requests from this address", retry_after=retry)
-        view = await _load(state, token)
+        asked = request.query_params.get("lang")
+        view = await _load(state, token, asked)
         if view is None:
             raise NotFound("no such tracking link")
-        language = i18n.language_of(request.query_params.get("lang"), view.item.language)
+        language = services.page_language(view.item, asked=asked,
+                                          remembered=request.cookies.get(LANG_COOKIE))
         return Response(present(view, language, _ctx(state).types),
                         headers={"Cache-Control": "private, no-store",
                                  "Referrer-Policy": "same-origin"})
@@ -237,6 +244,11 @@ async def _form_fields(request: Request) -> dict[str, str]:
     except ValueError:  # more fields than any of these forms has
         return {}
     return {k: inputs.clean_text(v[0], k) for k, v in parsed.items()}
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser submitting the form (it asks for HTML) is sent back to the page to try again."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _same_origin(request: Request) -> bool:
@@ -272,7 +284,8 @@ def _iso_day(text: str | None) -> date:
     try:
         return date.fromisoformat(text or "")
     except ValueError:
-        raise InvalidInput("not a date") from None
+        raise InvalidInput("day: not a date", errors=[FieldError(
+            field="day", message="an ISO date (YYYY-MM-DD) among those offered")]) from None
 
 
 def _yes_no(text: str | None) -> bool:
