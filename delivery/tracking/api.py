@@ -76,31 +76,44 @@ def _chosen_language(request: Request) -> str | None:
     return asked if asked in i18n.LANGUAGES else request.cookies.get(LANG_COOKIE)
 
 
-def _html(template: str, status: int = 200, cookies: list[Cookie] | None = None,
-          headers: dict[str, str] | None = None, **values: Any) -> Response[str]:
+def _html(template: str, ctx: services.TrackingContext, status: int = 200,
+          cookies: list[Cookie] | None = None, headers: dict[str, str] | None = None,
+          **values: Any) -> Response[str]:
     language = values.setdefault("lang", i18n.DEFAULT_LANGUAGE)
     values.setdefault("dir", i18n.direction(language))
     body = TEMPLATES.get_template(template).render(
-        css=pages.CSS, w=lambda key: i18n.word(language, key), **values)
+        css=pages.CSS, w=lambda key: i18n.word(language, key),
+        official=_official(ctx, language), **values)
     return Response(body, status_code=status, media_type=pages.HTML, cookies=cookies,
                     headers={**pages.PRIVATE_HEADERS, **(headers or {})})
 
 
-def message_page(language: str | None, status: int, heading: str, text: str,
+def _official(ctx: services.TrackingContext, language: str) -> dict[str, str | None]:
+    """Who runs the service, on every page: configured names, else the page's own words."""
+    helpline = ctx.helpline
+    return {"service": ctx.service_name or i18n.word(language, "service"),
+            "ministry": ctx.ministry_name or i18n.word(language, "ministry"),
+            "helpline": helpline,
+            "tel": "tel:" + re.sub(r"[^0-9+]", "", helpline) if helpline else None}
+
+
+def message_page(ctx: services.TrackingContext, language: str | None, status: int,
+                 heading: str, text: str,
                  headers: dict[str, str] | None = None) -> Response[str]:
     """A plain page saying one thing (not found, too many requests, expired form)."""
     lang = i18n.language_of(language)
-    return _html("message.html.j2", status, headers=headers, lang=lang,
+    return _html("message.html.j2", ctx, status, headers=headers, lang=lang,
                  heading=i18n.word(lang, heading), text=i18n.word(lang, text))
 
 
 def _too_many(request: Request, retry_after: int) -> Response[str]:
-    return message_page(_chosen_language(request), 429, "too_many", "too_many",
+    return message_page(_ctx(request.app.state), _chosen_language(request), 429, "too_many", "too_many",
                         {"Retry-After": str(retry_after)})
 
 
 def _not_found(request: Request) -> Response[str]:
-    return message_page(_chosen_language(request), 404, "not_found_title", "not_found")
+    return message_page(_ctx(request.app.state), _chosen_language(request), 404,
+                        "not_found_title", "not_found")
 
 
 async def _load(state: State, token: str, asked: str | None) -> services.PageView | None:
@@ -132,7 +145,8 @@ class TrackingController(Controller):
             return _not_found(request)
         language = services.page_language(view.item, asked=asked,
                                           remembered=request.cookies.get(LANG_COOKIE))
-        return self._render(request, state, token, present(view, language, _ctx(state).types))
+        return self._render(request, state, token,
+                            present(view, language, _ctx(state).types, _ctx(state).windows))
 
     def _render(self, request: Request, state: State, token: str, out: TrackOut) -> Response:
         cookies = []
@@ -146,7 +160,7 @@ class TrackingController(Controller):
                                   max_age=365 * 86400, samesite="lax",
                                   secure=_ctx(state).secure_cookies))
         note = MESSAGES.get(request.query_params.get("m", ""))
-        return _html("page.html.j2", cookies=cookies, lang=out.language, dir=out.dir, t=out,
+        return _html("page.html.j2", _ctx(state), cookies=cookies, lang=out.language, dir=out.dir, t=out,
                      token=token, languages=LANGUAGE_NAMES,
                      csrf=csrf.form_token(_ctx(state).csrf_key, browser, token_hash(token)),
                      message=i18n.word(out.language, note) if note else None)
@@ -187,7 +201,8 @@ class TrackingController(Controller):
         if not _same_origin(request) or not _TOKEN.fullmatch(token) or not csrf.is_valid(
                 _ctx(state).csrf_key, request.cookies.get(csrf.COOKIE), token_hash(token),
                 fields.get(csrf.FIELD)):
-            return message_page(_chosen_language(request), 403, "title", "expired_form")
+            return message_page(_ctx(state), _chosen_language(request), 403, "title",
+                                "expired_form")
         try:
             async with db.acquire(state.pool) as conn:
                 await save(conn, fields)
@@ -214,7 +229,7 @@ class TrackingController(Controller):
             raise NotFound("no such tracking link")
         language = services.page_language(view.item, asked=asked,
                                           remembered=request.cookies.get(LANG_COOKIE))
-        return Response(present(view, language, _ctx(state).types),
+        return Response(present(view, language, _ctx(state).types, _ctx(state).windows),
                         headers={"Cache-Control": "private, no-store",
                                  "Referrer-Policy": "same-origin"})
 

@@ -54,6 +54,10 @@ class TrackingContext(msgspec.Struct, frozen=True, kw_only=True):
     page_limit: tuple[int, int]
     form_limit: tuple[int, int]
     secure_cookies: bool
+    windows: dict[str, tuple[str, str]]  # morning/afternoon: (start, end), as route planning has
+    service_name: str | None  # configured names replace the page's own words
+    ministry_name: str | None
+    helpline: str | None
 
 
 def tracking_context(settings: Settings, intake: IntakeContext) -> TrackingContext:
@@ -65,7 +69,16 @@ def tracking_context(settings: Settings, intake: IntakeContext) -> TrackingConte
         page_limit=parse_limit(settings.tracking_page_limit),
         form_limit=parse_limit(settings.tracking_form_limit),
         secure_cookies=settings.public_base_url.startswith("https://"),
+        windows={"morning": _window(settings.route_morning),
+                 "afternoon": _window(settings.route_afternoon)},
+        service_name=settings.service_name, ministry_name=settings.ministry_name,
+        helpline=settings.helpline,
     )
+
+
+def _window(text: str) -> tuple[str, str]:
+    start, _, end = text.partition("-")
+    return start.strip(), end.strip()
 
 
 class PickupOption(msgspec.Struct, frozen=True, kw_only=True):

@@ -136,7 +136,7 @@ async def test_free_line_points_to_the_helpline_otherwise(conn, settings):
     ("in_transit", "home", "sorting"),
     ("at_branch", "home", "branch"),
     ("out_for_delivery", "home", "courier"),
-    ("ready_for_pickup", "pickup", "courier"),
+    ("ready_for_pickup", "pickup", "ready"),
     ("delivered", "home", "hands"),
 ])
 async def test_the_step_list_marks_the_current_step(client, conn, state, mode, current):
