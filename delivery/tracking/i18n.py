@@ -300,14 +300,20 @@ def next_phrase(language: str, state: str) -> str | None:
     return _pick(entry, language) if entry else None
 
 
-def window_phrase(language: str, window: str, start: str, end: str) -> str:
-    """'صباحاً، بين ٠٨:٠٠ و١٢:٠٠': a window as a range in words, never a dash."""
-    name, start, end = word(language, window), numerals(language, start), numerals(language, end)
+def time_range(language: str, start: str, end: str) -> str:
+    """'بين ٠٨:٠٠ و١٤:٠٠': a range of hours in words, never a dash (the glossary's form)."""
+    start, end = numerals(language, start), numerals(language, end)
     if language == "ar":
-        return f"{name}، بين {start} و{end}"
+        return f"بين {start} و{end}"
     if language == "ckb":
-        return f"{name}، لە نێوان {start} و {end}"
-    return f"{name}, between {start} and {end}"
+        return f"لە نێوان {start} و {end}"
+    return f"between {start} and {end}"
+
+
+def window_phrase(language: str, window: str, start: str, end: str) -> str:
+    """'صباحاً، بين ٠٨:٠٠ و١٢:٠٠': a delivery window by name and hours."""
+    comma = "،" if language in RTL else ","
+    return f"{word(language, window)}{comma} {time_range(language, start, end)}"
 
 
 def numerals(language: str, text: str) -> str:

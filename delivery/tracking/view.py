@@ -31,6 +31,7 @@ class HoursOut(msgspec.Struct, frozen=True, kw_only=True):
     days: str
     open: str
     close: str
+    label: str  # the hours as a range in words
 
 
 class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -203,8 +204,10 @@ def hours(opening_hours: list, language: str) -> list[HoursOut]:
         days = [i18n.day_name(language, d) for d in _week_ordered(entry.get("days", []))]
         label = f"{days[0]} – {days[-1]}" if len(days) > 2 and _consecutive(entry) else \
             "، ".join(days) if language in i18n.RTL else ", ".join(days)
-        out.append(HoursOut(days=label, open=i18n.numerals(language, entry.get("open", "")),
-                            close=i18n.numerals(language, entry.get("close", ""))))
+        opens, closes = entry.get("open", ""), entry.get("close", "")
+        out.append(HoursOut(days=label, open=i18n.numerals(language, opens),
+                            close=i18n.numerals(language, closes),
+                            label=i18n.time_range(language, opens, closes)))
     return out
 
 

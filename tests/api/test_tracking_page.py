@@ -282,3 +282,9 @@ async def test_the_largest_page_is_under_30_kb_and_loads_nothing_from_elsewhere(
             assert len(html.encode()) < 30 * 1024, f"{lang}: {len(html.encode())} bytes"
             assert EXTERNAL.findall(html) == []
             assert "http://" not in html and "https://" not in html
+
+
+async def test_opening_hours_read_as_a_range_in_words(client, conn):
+    token, _ = await new_item(conn, state="at_branch")
+    assert "بين ٠٨:٠٠ و١٤:٠٠" in (await client.get(f"/t/{token}")).text
+    assert "between 08:00 and 14:00" in (await client.get(f"/t/{token}?lang=en")).text
