@@ -85,6 +85,16 @@ async def test_every_page_names_the_service_and_the_ministry(client, conn):
         assert "البريد العراقي" in header and "وزارة الاتصالات" in header
 
 
+async def test_the_too_many_requests_page_names_them_too(conn, settings):
+    token, _ = await new_item(conn)
+    app = create_app(msgspec.structs.replace(settings, tracking_page_limit="1/60"))
+    async with AsyncTestClient(app=app) as client:
+        await client.get(f"/t/{token}")
+        refused = await client.get(f"/t/{token}")
+    assert refused.status_code == 429
+    assert "وزارة الاتصالات" in re.search(r"<header.*?</header>", refused.text, re.S).group(0)
+
+
 async def test_configured_names_and_helpline_replace_the_defaults(conn, settings):
     token, _ = await new_item(conn)
     app = create_app(msgspec.structs.replace(
