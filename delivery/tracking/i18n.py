@@ -30,10 +30,10 @@ WORDS: Mapping[str, tuple[str, str, str]] = {
              "Delivery is free of charge. No one may ask you for money: not the courier, not the "
              "branch clerk, no one."),
     "free_report": ("إن طلب منك أحد مالاً، يرجى إبلاغنا هنا.",
-                    "ئەگەر کەسێک داوای پارەی لێ کردن، تکایە لێرە پێمان بڵێن.",
+                    "ئەگەر کەسێک داوای پارەی لێتان کرد، تکایە لێرە پێمان بڵێن.",
                     "If anyone does, please tell us here."),
     "free_call": ("إن طلب منك أحد مالاً، يرجى الاتصال بخط المساعدة:",
-                  "ئەگەر کەسێک داوای پارەی لێ کردن، تکایە پەیوەندی بە هێڵی یارمەتییەوە بکەن:",
+                  "ئەگەر کەسێک داوای پارەی لێتان کرد، تکایە پەیوەندی بە هێڵی یارمەتییەوە بکەن:",
                   "If anyone does, please call the helpline:"),
     "steps": ("مراحل الوصول إليك", "قۆناغەکانی گەیشتن بە ئێوە", "On its way to you"),
     "step_accepted": ("استلمها البريد", "پۆست وەریگرت", "Accepted by the post"),
@@ -172,7 +172,7 @@ NEXT: Mapping[str, tuple[str, str, str]] = {
                          "Please collect it at the branch before the deadline, with your ID and "
                          "the code."),
     "delivered": ("وصلتك الوثيقة. يرجى إخبارنا إن طلب منك أحد مالاً.",
-                  "بەڵگەنامەکە گەیشتە دەستتان. تکایە پێمان بڵێن ئەگەر کەسێک داوای پارەی لێ کردن.",
+                  "بەڵگەنامەکە گەیشتە دەستتان. تکایە پێمان بڵێن ئەگەر کەسێک داوای پارەی لێتان کرد.",
                   "You have your document. Please tell us if anyone asked you for money."),
     "returning": ("يرجى مراجعة الجهة المُصدِرة.", "تکایە سەردانی دەزگای دەرکەر بکەن.",
                   "Please contact the issuing office."),
