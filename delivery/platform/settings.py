@@ -48,6 +48,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     holidays: tuple[str, ...] = ()  # ISO dates, no deliveries offered (TASHEEL_HOLIDAYS)
     tracking_page_limit: str = "60/60"  # citizen page views per IP: count/seconds
     tracking_form_limit: str = "20/600"  # citizen form posts per IP: count/seconds
+    service_name: str | None = None  # SERVICE_NAME on citizens' pages; Iraqi Post's own words
+    ministry_name: str | None = None  # MINISTRY_NAME on citizens' pages; the ministry's words
+    helpline: str | None = None  # HELPLINE: a phone number citizens may call, a tel: link
     outbox_retry_base_s: float = 10.0
     delivery_max_attempts: int = 2  # failed home deliveries before pickup is offered
     handover_alert_seconds: int = 3600  # an unconfirmed hand-over older than this is an alert
@@ -108,6 +111,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             holidays=_csv(env.get("TASHEEL_HOLIDAYS", "")),
             tracking_page_limit=env.get("TRACKING_PAGE_LIMIT", "60/60"),
             tracking_form_limit=env.get("TRACKING_FORM_LIMIT", "20/600"),
+            service_name=env.get("SERVICE_NAME") or None,
+            ministry_name=env.get("MINISTRY_NAME") or None,
+            helpline=env.get("HELPLINE") or None,
             outbox_retry_base_s=float(env.get("OUTBOX_RETRY_BASE_SECONDS", 10.0)),
             delivery_max_attempts=int(env.get("DELIVERY_MAX_ATTEMPTS", 2)),
             handover_alert_seconds=int(env.get("HANDOVER_ALERT_SECONDS", 3600)),

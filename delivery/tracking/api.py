@@ -21,7 +21,7 @@ from litestar.datastructures import Cookie, State
 from delivery import pages
 from delivery.custody.model import TransitionRefused
 from delivery.platform import db, inputs
-from delivery.platform.errors import InvalidInput, MalformedRequest, NotFound, RateLimited
+from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, NotFound, RateLimited
 from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
@@ -76,39 +76,53 @@ def _chosen_language(request: Request) -> str | None:
     return asked if asked in i18n.LANGUAGES else request.cookies.get(LANG_COOKIE)
 
 
-def _html(template: str, status: int = 200, cookies: list[Cookie] | None = None,
-          headers: dict[str, str] | None = None, **values: Any) -> Response[str]:
+def _html(template: str, ctx: services.TrackingContext, status: int = 200,
+          cookies: list[Cookie] | None = None, headers: dict[str, str] | None = None,
+          **values: Any) -> Response[str]:
     language = values.setdefault("lang", i18n.DEFAULT_LANGUAGE)
     values.setdefault("dir", i18n.direction(language))
     body = TEMPLATES.get_template(template).render(
-        css=pages.CSS, w=lambda key: i18n.word(language, key), **values)
+        css=pages.CSS, w=lambda key: i18n.word(language, key),
+        official=_official(ctx, language), **values)
     return Response(body, status_code=status, media_type=pages.HTML, cookies=cookies,
                     headers={**pages.PRIVATE_HEADERS, **(headers or {})})
 
 
-def message_page(language: str | None, status: int, heading: str, text: str,
+def _official(ctx: services.TrackingContext, language: str) -> dict[str, str | None]:
+    """Who runs the service, on every page: configured names, else the page's own words."""
+    helpline = ctx.helpline
+    return {"service": ctx.service_name or i18n.word(language, "service"),
+            "ministry": ctx.ministry_name or i18n.word(language, "ministry"),
+            "helpline": helpline,
+            "tel": "tel:" + re.sub(r"[^0-9+]", "", helpline) if helpline else None}
+
+
+def message_page(ctx: services.TrackingContext, language: str | None, status: int,
+                 heading: str, text: str,
                  headers: dict[str, str] | None = None) -> Response[str]:
     """A plain page saying one thing (not found, too many requests, expired form)."""
     lang = i18n.language_of(language)
-    return _html("message.html.j2", status, headers=headers, lang=lang,
+    return _html("message.html.j2", ctx, status, headers=headers, lang=lang,
                  heading=i18n.word(lang, heading), text=i18n.word(lang, text))
 
 
 def _too_many(request: Request, retry_after: int) -> Response[str]:
-    return message_page(_chosen_language(request), 429, "too_many", "too_many",
+    return message_page(_ctx(request.app.state), _chosen_language(request), 429, "too_many", "too_many",
                         {"Retry-After": str(retry_after)})
 
 
 def _not_found(request: Request) -> Response[str]:
-    return message_page(_chosen_language(request), 404, "not_found_title", "not_found")
+    return message_page(_ctx(request.app.state), _chosen_language(request), 404,
+                        "not_found_title", "not_found")
 
 
-async def _load(state: State, token: str) -> services.PageView | None:
+async def _load(state: State, token: str, asked: str | None) -> services.PageView | None:
     started = time.perf_counter()
     view = None
     if _TOKEN.fullmatch(token):
         async with db.acquire(state.pool) as conn:
-            view = await services.load_page(conn, _ctx(state), token, today=_today())
+            view = await services.load_page(conn, _ctx(state), token, today=_today(),
+                                            asked_language=asked)
     if view is None:
         await state.tracking_pacer.pad(started)
     else:
@@ -125,11 +139,14 @@ class TrackingController(Controller):
         if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             return _too_many(request, retry)
-        view = await _load(state, token)
+        asked = request.query_params.get("lang")
+        view = await _load(state, token, asked)
         if view is None:
             return _not_found(request)
-        language = i18n.language_of(_chosen_language(request), view.item.language)
-        return self._render(request, state, token, present(view, language, _ctx(state).types))
+        language = services.page_language(view.item, asked=asked,
+                                          remembered=request.cookies.get(LANG_COOKIE))
+        return self._render(request, state, token,
+                            present(view, language, _ctx(state).types, _ctx(state).windows))
 
     def _render(self, request: Request, state: State, token: str, out: TrackOut) -> Response:
         cookies = []
@@ -143,7 +160,7 @@ class TrackingController(Controller):
                                   max_age=365 * 86400, samesite="lax",
                                   secure=_ctx(state).secure_cookies))
         note = MESSAGES.get(request.query_params.get("m", ""))
-        return _html("page.html.j2", cookies=cookies, lang=out.language, dir=out.dir, t=out,
+        return _html("page.html.j2", _ctx(state), cookies=cookies, lang=out.language, dir=out.dir, t=out,
                      token=token, languages=LANGUAGE_NAMES,
                      csrf=csrf.form_token(_ctx(state).csrf_key, browser, token_hash(token)),
                      message=i18n.word(out.language, note) if note else None)
@@ -184,7 +201,8 @@ class TrackingController(Controller):
         if not _same_origin(request) or not _TOKEN.fullmatch(token) or not csrf.is_valid(
                 _ctx(state).csrf_key, request.cookies.get(csrf.COOKIE), token_hash(token),
                 fields.get(csrf.FIELD)):
-            return message_page(_chosen_language(request), 403, "title", "expired_form")
+            return message_page(_ctx(state), _chosen_language(request), 403, "title",
+                                "expired_form")
         try:
             async with db.acquire(state.pool) as conn:
                 await save(conn, fields)
@@ -192,6 +210,8 @@ class TrackingController(Controller):
             await state.tracking_pacer.pad(started)
             return _not_found(request)
         except InvalidInput as exc:
+            if exc.errors and not _wants_html(request):
+                raise  # a program posting the form gets the problem naming the field
             return _back(token, "outside" if exc.extra.get("reason") == "outside" else "invalid")
         except TransitionRefused:
             return _back(token, "too_late")
@@ -203,11 +223,13 @@ class TrackingController(Controller):
         if retry := await ratelimit.hit(state.redis, "page", request_client(request),
                                         _ctx(state).page_limit):
             raise RateLimited("too many requests from this address", retry_after=retry)
-        view = await _load(state, token)
+        asked = request.query_params.get("lang")
+        view = await _load(state, token, asked)
         if view is None:
             raise NotFound("no such tracking link")
-        language = i18n.language_of(request.query_params.get("lang"), view.item.language)
-        return Response(present(view, language, _ctx(state).types),
+        language = services.page_language(view.item, asked=asked,
+                                          remembered=request.cookies.get(LANG_COOKIE))
+        return Response(present(view, language, _ctx(state).types, _ctx(state).windows),
                         headers={"Cache-Control": "private, no-store",
                                  "Referrer-Policy": "same-origin"})
 
@@ -237,6 +259,11 @@ async def _form_fields(request: Request) -> dict[str, str]:
     except ValueError:  # more fields than any of these forms has
         return {}
     return {k: inputs.clean_text(v[0], k) for k, v in parsed.items()}
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser submitting the form (it asks for HTML) is sent back to the page to try again."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _same_origin(request: Request) -> bool:
@@ -272,7 +299,8 @@ def _iso_day(text: str | None) -> date:
     try:
         return date.fromisoformat(text or "")
     except ValueError:
-        raise InvalidInput("not a date") from None
+        raise InvalidInput("day: not a date", errors=[FieldError(
+            field="day", message="an ISO date (YYYY-MM-DD) among those offered")]) from None
 
 
 def _yes_no(text: str | None) -> bool:

@@ -10,7 +10,7 @@ and the `report` rows after a hand-over). What the page adds:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 import msgspec
@@ -19,6 +19,12 @@ from delivery.custody.model import Action, Role, State, allowed_actions
 from delivery.sites import calendar
 
 BRANCH_CHANGE_STATES = frozenset({State.registered, State.received})
+# How many working days after today an item in each state can first be at the citizen's door:
+# it still has to reach the sorting centre, be sorted and travel to its branch.
+DELIVERY_LEAD_WORKING_DAYS: Mapping[State, int] = {
+    State.registered: 3, State.received: 2, State.in_transit: 1, State.at_branch: 1,
+    State.delivery_failed: 1,
+}
 WINDOWS = ("morning", "afternoon")
 RESCHEDULE_DAYS_OFFERED = 5
 # A generous box around Iraq: a point outside it is a mistake, not an address.
@@ -50,10 +56,25 @@ def offers(state: State, mode: str | None, *, reported: bool, purged: bool = Fal
     )
 
 
-def working_days(after: date, holidays: Iterable[date], count: int = RESCHEDULE_DAYS_OFFERED,
-                 ) -> list[date]:
-    """The next `count` working days after `after` (the days a reschedule may choose)."""
-    return calendar.working_days(after, holidays, count)
+def earliest_delivery_day(state: State, today: date, holidays: Iterable[date]) -> date | None:
+    """The first day an item in `state` can be delivered (None when no delivery lies ahead)."""
+    lead = DELIVERY_LEAD_WORKING_DAYS.get(state)
+    if lead is None:
+        return None
+    days = calendar.working_days(today, holidays, lead)
+    return days[-1] if len(days) == lead else None
+
+
+def delivery_days(state: State, today: date, holidays: Iterable[date],
+                  count: int = RESCHEDULE_DAYS_OFFERED) -> list[date]:
+    """The working days a citizen may choose: `count` of them from the earliest the item can
+    make, never one it cannot."""
+    closed = frozenset(holidays)
+    earliest = earliest_delivery_day(state, today, closed)
+    if earliest is None:
+        return []
+    later = calendar.working_days(earliest, closed, count - 1) if count > 1 else []
+    return [earliest, *later]
 
 
 def parse_limit(text: str) -> tuple[int, int]:

@@ -20,18 +20,19 @@ from delivery.custody.model import (
 from delivery.custody.services import Actor, ItemRef, record
 from delivery.intake.context import IntakeContext, derive_key
 from delivery.outbox import rows as outbox
-from delivery.platform.errors import InvalidInput, NotFound
+from delivery.platform.errors import FieldError, InvalidInput, NotFound
 from delivery.platform.settings import Settings
 from delivery.sites import calendar
 from delivery.sites.calendar import parse_holidays
 from delivery.tracking import store
 from delivery.tracking.model import (
     Offers,
+    delivery_days,
     in_iraq,
     offers,
     parse_limit,
-    working_days,
 )
+from notifications.language import citizen_language, supported
 from notifications.links import token_hash
 from routing.assign import RULE_PICKUP_CHOICE
 from routing.index_cache import AreaIndexCache
@@ -53,6 +54,10 @@ class TrackingContext(msgspec.Struct, frozen=True, kw_only=True):
     page_limit: tuple[int, int]
     form_limit: tuple[int, int]
     secure_cookies: bool
+    windows: dict[str, tuple[str, str]]  # morning/afternoon: (start, end), as route planning has
+    service_name: str | None  # configured names replace the page's own words
+    ministry_name: str | None
+    helpline: str | None
 
 
 def tracking_context(settings: Settings, intake: IntakeContext) -> TrackingContext:
@@ -64,7 +69,16 @@ def tracking_context(settings: Settings, intake: IntakeContext) -> TrackingConte
         page_limit=parse_limit(settings.tracking_page_limit),
         form_limit=parse_limit(settings.tracking_form_limit),
         secure_cookies=settings.public_base_url.startswith("https://"),
+        windows={"morning": _window(settings.route_morning),
+                 "afternoon": _window(settings.route_afternoon)},
+        service_name=settings.service_name, ministry_name=settings.ministry_name,
+        helpline=settings.helpline,
     )
+
+
+def _window(text: str) -> tuple[str, str]:
+    start, _, end = text.partition("-")
+    return start.strip(), end.strip()
 
 
 class PickupOption(msgspec.Struct, frozen=True, kw_only=True):
@@ -94,16 +108,30 @@ class AddressIn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def load_page(conn: asyncpg.Connection, ctx: TrackingContext, token: str, *,
-                    today: date) -> PageView | None:
-    """The page of the item this token opens, or None for an unknown token."""
+                    today: date, asked_language: str | None = None) -> PageView | None:
+    """The page of the item this token opens, or None for an unknown token.
+
+    A language the citizen asks for (`?lang=`) is kept on the item, so their SMS follow it.
+    """
     item = await store.get_item(conn, token_hash(token))
     if item is None:
         return None
+    asked = supported(asked_language)
+    if asked is not None and asked != item.chosen_language:
+        await store.set_chosen_language(conn, item.id, asked)
     offered = offers(State(item.state), item.delivery_mode, reported=item.reported,
                      purged=item.pii_purged_at is not None)
     options = await _pickup_options(conn, ctx, item, offered) if offered.choose_pickup else ()
     days = await _offered_days(conn, ctx, item, today) if offered.reschedule else ()
     return PageView(item=item, offers=offered, pickup_options=tuple(options), days=tuple(days))
+
+
+def page_language(item: store.TrackedItem, *, asked: str | None, remembered: str | None) -> str:
+    """The page's language: the one asked for now, the browser's cookie, then the SMS rule
+    (`notifications.language`), so that page and messages agree."""
+    chosen = supported(asked) or supported(remembered) or item.chosen_language
+    return citizen_language(chosen=chosen, given=item.language, agency=item.agency_language,
+                            governorate=item.governorate)
 
 
 async def _pickup_options(conn: asyncpg.Connection, ctx: TrackingContext,
@@ -127,7 +155,7 @@ async def _offered_days(conn: asyncpg.Connection, ctx: TrackingContext, item: st
                         today: date) -> list[date]:
     stored = await calendar.stored_holidays(conn, today, today + timedelta(days=60),
                                             item.governorate)
-    return working_days(today, ctx.holidays | stored)
+    return delivery_days(State(item.state), today, ctx.holidays | stored)
 
 
 async def choose_mode(conn: asyncpg.Connection, ctx: TrackingContext, token: str, *, mode: str,
@@ -218,15 +246,20 @@ async def reschedule(conn: asyncpg.Connection, ctx: TrackingContext, token: str,
                      window: str, today: date, now: datetime) -> None:
     """One of the offered working days, morning or afternoon, for route planning to honour."""
     if window not in ("morning", "afternoon"):
-        raise InvalidInput("window is morning or afternoon")
+        raise _field_refused("window", "morning or afternoon")
     async with conn.transaction():
         item = await _locked(conn, token)
         transition = _note(item, Action.reschedule, lambda o: o.reschedule)
         if day not in await _offered_days(conn, ctx, item, today):
-            raise InvalidInput("choose one of the days offered")
+            raise _field_refused("day", "one of the days the page offers: the item cannot be "
+                                 "delivered earlier, nor on a day off")
         await store.set_schedule(conn, item.id, day, window)
         await _record(conn, item, transition, Action.reschedule, now,
                       {"day": day.isoformat(), "window": window})
+
+
+def _field_refused(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
 
 
 async def report(conn: asyncpg.Connection, token: str, *, asked_for_money: bool,

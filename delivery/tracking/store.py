@@ -9,7 +9,8 @@ import msgspec
 
 _ITEM_COLUMNS = """
 i.id, i.tracking_number, i.external_ref, i.agency_id, i.document_type, i.state,
-i.citizen_name, i.citizen_phone, i.language, i.governorate, i.district, i.lat, i.lon,
+i.citizen_name, i.citizen_phone, i.language, i.chosen_language, a.language AS agency_language,
+i.governorate, i.district, i.lat, i.lon,
 i.delivery_mode, i.hold_until, i.delivery_day, i.delivery_window, i.location_source,
 i.mahalla IS NOT NULL OR i.zuqaq IS NOT NULL OR i.house IS NOT NULL AS has_address,
 i.branch_id, s.code AS branch_code, s.name_ar AS branch_name_ar, s.name_en AS branch_name_en,
@@ -23,6 +24,7 @@ SELECT {_ITEM_COLUMNS},
      FROM custody_events e WHERE e.item_id = i.id) AS events
 FROM items i
 LEFT JOIN sites s ON s.id = i.branch_id
+JOIN agencies a ON a.id = i.agency_id
 JOIN governorates g ON g.code = i.governorate
 WHERE i.token_hash = $1
 """
@@ -30,6 +32,7 @@ LOCK_BY_TOKEN = f"""
 SELECT {_ITEM_COLUMNS}, '[]'::json AS events
 FROM items i
 LEFT JOIN sites s ON s.id = i.branch_id
+JOIN agencies a ON a.id = i.agency_id
 JOIN governorates g ON g.code = i.governorate
 WHERE i.token_hash = $1
 FOR UPDATE OF i
@@ -48,6 +51,10 @@ SET_ADDRESS = """
 UPDATE items SET district = coalesce($2, district), mahalla = $3, zuqaq = $4, house = $5,
     landmark = coalesce($6, landmark)
 WHERE id = $1
+"""
+# Only when it changes: a page view then costs no write.
+SET_CHOSEN_LANGUAGE = """
+UPDATE items SET chosen_language = $2 WHERE id = $1 AND chosen_language IS DISTINCT FROM $2
 """
 SET_SCHEDULE = "UPDATE items SET delivery_day = $2, delivery_window = $3 WHERE id = $1"
 # Each member of staff who scanned the item, with what they did, in order of first appearance.
@@ -78,7 +85,9 @@ class TrackedItem(msgspec.Struct, frozen=True, kw_only=True):
     state: str
     citizen_name: str | None
     citizen_phone: str | None
-    language: str | None
+    language: str | None  # the agency's word for this citizen
+    chosen_language: str | None  # the citizen's own choice, made on the page
+    agency_language: str | None  # the agency's default for its citizens
     governorate: str
     district: str | None
     lat: float | None
@@ -161,6 +170,11 @@ async def set_address(conn: asyncpg.Connection, item_id: int, *, district: str |
                       mahalla: str | None, zuqaq: str | None, house: str | None,
                       landmark: str | None) -> None:
     await conn.execute(SET_ADDRESS, item_id, district, mahalla, zuqaq, house, landmark)
+
+
+async def set_chosen_language(conn: asyncpg.Connection, item_id: int, language: str) -> None:
+    """The language the citizen chose on their page (their SMS follow it)."""
+    await conn.execute(SET_CHOSEN_LANGUAGE, item_id, language)
 
 
 async def set_schedule(conn: asyncpg.Connection, item_id: int, day: date, window: str) -> None:

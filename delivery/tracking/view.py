@@ -7,10 +7,10 @@ from datetime import datetime
 import msgspec
 
 from delivery.custody.doctypes import DocumentTypes
-from delivery.custody.model import HOLD_STATES, type_rules
+from delivery.custody.model import HOLD_STATES, State, type_rules
 from delivery.intake.schemas import Language
 from delivery.platform.privacy import mask_name, mask_phone
-from delivery.tracking import i18n
+from delivery.tracking import i18n, journey
 from delivery.tracking.model import WINDOWS
 from delivery.tracking.services import PageView, PickupOption
 from delivery.tracking.store import TrackedItem
@@ -31,6 +31,7 @@ class HoursOut(msgspec.Struct, frozen=True, kw_only=True):
     days: str
     open: str
     close: str
+    label: str  # the hours as a range in words
 
 
 class BranchOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -108,6 +109,14 @@ class ChoicesOut(msgspec.Struct, frozen=True, kw_only=True):
     windows: list[Labelled]
 
 
+class StepOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One of the five steps on the document's way to the citizen."""
+
+    code: str
+    label: str
+    current: bool
+
+
 class TrackOut(msgspec.Struct, frozen=True, kw_only=True):
     """The citizen's view of their document."""
 
@@ -116,6 +125,9 @@ class TrackOut(msgspec.Struct, frozen=True, kw_only=True):
     tracking_number: str
     document_type: Labelled
     state: Labelled
+    steps: list[StepOut]
+    next: str | None  # what happens next, and what the citizen can do now
+    first_task: str | None  # the one form the page opens: mode, location or report
     holder: HolderOut
     delivery_mode: Labelled
     branch: BranchOut | None
@@ -128,26 +140,47 @@ class TrackOut(msgspec.Struct, frozen=True, kw_only=True):
     personal_data_removed: DayOut | None = None  # the day the holder's data was purged
 
 
-def present(page: PageView, language: str, types: DocumentTypes) -> TrackOut:
+Windows = dict[str, tuple[str, str]]
+DEFAULT_WINDOWS: Windows = {"morning": ("08:00", "12:00"), "afternoon": ("12:00", "16:00")}
+
+
+def present(page: PageView, language: str, types: DocumentTypes,
+            windows: Windows = DEFAULT_WINDOWS) -> TrackOut:
     """The page's content in one language."""
     item, w = page.item, (lambda key: i18n.word(language, key))
     doc_type = types.get(item.document_type)
+    known = item.has_address or item.location_source == "citizen_geolocation"
     return TrackOut(
         language=language, dir=i18n.direction(language), tracking_number=item.tracking_number,
         document_type=Labelled(code=item.document_type,
                                label=doc_type.name(language) if doc_type else item.document_type),
         state=Labelled(code=item.state, label=i18n.state_phrase(language, item.state)),
+        steps=_steps(item, language), next=i18n.next_phrase(language, item.state),
+        first_task=journey.first_task(page.offers, item.delivery_mode, location_known=known),
         holder=HolderOut(name=mask_name(item.citizen_name or ""),
                          phone=mask_phone(item.citizen_phone or "")),
         delivery_mode=Labelled(code=item.delivery_mode or "none",
                                label=w(f"mode_{item.delivery_mode or 'none'}")),
         branch=_branch(item, language), pickup_deadline=_deadline(item, language),
-        bring=_bring(item, language, types), schedule=_schedule(item, language),
+        bring=_bring(item, language, types), schedule=_schedule(item, language, windows),
         address=AddressOut(district=item.district, address_given=item.has_address,
                            location_shared=item.location_source == "citizen_geolocation"),
-        timeline=_timeline(item, language), choices=_choices(page, language),
+        timeline=_timeline(item, language), choices=_choices(page, language, windows),
         personal_data_removed=_day(item.pii_purged_at, language),
     )
+
+
+def _steps(item: TrackedItem, language: str) -> list[StepOut]:
+    codes, current = journey.steps(State(item.state), item.delivery_mode)
+    if current is None:
+        return []
+    return [StepOut(code=c, label=i18n.word(language, f"step_{c}"), current=c == current)
+            for c in codes]
+
+
+def _window(language: str, code: str, windows: Windows) -> Labelled:
+    start, end = windows.get(code, DEFAULT_WINDOWS[code])
+    return Labelled(code=code, label=i18n.window_phrase(language, code, start, end))
 
 
 def _branch(item: TrackedItem, language: str) -> BranchOut | None:
@@ -171,8 +204,10 @@ def hours(opening_hours: list, language: str) -> list[HoursOut]:
         days = [i18n.day_name(language, d) for d in _week_ordered(entry.get("days", []))]
         label = f"{days[0]} – {days[-1]}" if len(days) > 2 and _consecutive(entry) else \
             "، ".join(days) if language in i18n.RTL else ", ".join(days)
-        out.append(HoursOut(days=label, open=i18n.numerals(language, entry.get("open", "")),
-                            close=i18n.numerals(language, entry.get("close", ""))))
+        opens, closes = entry.get("open", ""), entry.get("close", "")
+        out.append(HoursOut(days=label, open=i18n.numerals(language, opens),
+                            close=i18n.numerals(language, closes),
+                            label=i18n.time_range(language, opens, closes)))
     return out
 
 
@@ -202,18 +237,19 @@ def _day(at: datetime | None, language: str) -> DayOut | None:
 
 
 def _bring(item: TrackedItem, language: str, types: DocumentTypes) -> list[str]:
+    if not journey.bring_applies(State(item.state), item.delivery_mode):
+        return []
     proxy = "bring_proxy" if type_rules(types.get(item.document_type)).proxy_allowed \
         else "bring_self"
     return [i18n.word(language, k) for k in ("bring_id", "bring_code", proxy)]
 
 
-def _schedule(item: TrackedItem, language: str) -> ScheduleOut | None:
+def _schedule(item: TrackedItem, language: str, windows: Windows) -> ScheduleOut | None:
     if item.delivery_day is None or item.delivery_window is None:
         return None
     return ScheduleOut(date=item.delivery_day.isoformat(),
                        label=i18n.format_date(language, item.delivery_day),
-                       window=Labelled(code=item.delivery_window,
-                                       label=i18n.word(language, item.delivery_window)))
+                       window=_window(language, item.delivery_window, windows))
 
 
 def _timeline(item: TrackedItem, language: str) -> list[EventOut]:
@@ -226,7 +262,7 @@ def _timeline(item: TrackedItem, language: str) -> list[EventOut]:
     return events
 
 
-def _choices(page: PageView, language: str) -> ChoicesOut:
+def _choices(page: PageView, language: str, windows: Windows) -> ChoicesOut:
     o = page.offers
     return ChoicesOut(
         choose_home=o.choose_home, choose_pickup=o.choose_pickup, change_branch=o.change_branch,
@@ -234,7 +270,7 @@ def _choices(page: PageView, language: str) -> ChoicesOut:
         report_received=page.item.reported,
         pickup_branches=[_option(p, page.item, language) for p in page.pickup_options],
         days=[DayOut(date=d.isoformat(), label=i18n.format_date(language, d)) for d in page.days],
-        windows=[Labelled(code=c, label=i18n.word(language, c)) for c in WINDOWS],
+        windows=[_window(language, c, windows) for c in WINDOWS],
     )
 
 

@@ -20,10 +20,11 @@ def csrf_of(html: str) -> str:
 
 
 async def form(client, token: str, path: str, fields: dict) -> tuple[int, str]:
-    """Open the page, post the form with its CSRF field; returns (status, where it redirects)."""
+    """Open the page, post the form with its CSRF field as a browser does (asking for HTML);
+    returns (status, where it redirects)."""
     html = (await client.get(f"/t/{token}")).text
     response = await client.post(f"/t/{token}/{path}", data={"csrf": csrf_of(html), **fields},
-                                 follow_redirects=False)
+                                 headers={"Accept": "text/html"}, follow_redirects=False)
     return response.status_code, response.headers.get("location", "")
 
 
@@ -211,7 +212,7 @@ async def test_form_posts_beyond_the_limit_get_429(settings, conn):
         html = (await limited.get(f"/t/{token}")).text
         statuses = [(await limited.post(f"/t/{token}/schedule", data={
             "csrf": csrf_of(html), "day": "2000-01-02", "window": "morning"},
-            follow_redirects=False)).status_code for _ in range(3)]
+            headers={"Accept": "text/html"}, follow_redirects=False)).status_code for _ in range(3)]
     assert statuses == [303, 303, 429]
 
 

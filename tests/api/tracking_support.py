@@ -19,11 +19,12 @@ DORA = (33.2520, 44.3900)
 
 INSERT_ITEM = """
 INSERT INTO items (tracking_number, agency_id, external_ref, fingerprint, comparable,
-    document_type, state, citizen_name, citizen_phone, language, governorate, district,
-    address_text, lat, lon, delivery_mode, branch_id, assignment_rule, token_hash, hold_until)
-VALUES ($1, $2, $3, '\\x00', '{}', $4, $5, 'Ahmed Ali Hassan', '+9647701234567', $6, 'IQ-BG',
+    document_type, state, citizen_phone, language, governorate, district,
+    address_text, lat, lon, delivery_mode, branch_id, assignment_rule, token_hash, hold_until,
+    chosen_language, citizen_name)
+VALUES ($1, $2, $3, '\\x00', '{}', $4, $5, '+9647701234567', $6, $13,
     'Karkh', 'mahalla 314, zuqaq 7, house 12', $7, $8, $9,
-    (SELECT id FROM sites WHERE code = $10), 'area', $11, $12)
+    (SELECT id FROM sites WHERE code = $10), 'area', $11, $12, $14, $15)
 RETURNING id
 """
 # The handheld path to each state, as (action, to_state, role) after registration.
@@ -45,12 +46,15 @@ PATHS["returning"] = [*PATHS["ready_for_pickup"], ("expire_hold", "returning", "
 PATHS["cancelled"] = [("cancel", "cancelled", "agency")]
 
 
-async def agency_id(conn: asyncpg.Connection) -> int:
-    existing = await conn.fetchval("SELECT id FROM agencies WHERE code = 'MOI-TEST'")
+async def agency_id(conn: asyncpg.Connection, language: str | None = None) -> int:
+    """The test agency; one per default language for its citizens (none by default)."""
+    code = f"MOI-TEST-{language.upper()}" if language else "MOI-TEST"
+    existing = await conn.fetchval("SELECT id FROM agencies WHERE code = $1", code)
     if existing:
         return existing
-    await create_agency(conn, "MOI-TEST")
-    return await conn.fetchval("SELECT id FROM agencies WHERE code = 'MOI-TEST'")
+    await create_agency(conn, code)
+    return await conn.fetchval("UPDATE agencies SET language = $2 WHERE code = $1 RETURNING id",
+                               code, language)
 
 
 async def staff_ids(conn: asyncpg.Connection) -> dict[str, int]:
@@ -72,7 +76,10 @@ async def staff_ids(conn: asyncpg.Connection) -> dict[str, int]:
 async def new_item(conn: asyncpg.Connection, *, state: str = "registered",
                    mode: str | None = "home", point: tuple[float, float] | None = KARKH,
                    document_type: str = "passport", language: str | None = None,
-                   branch: str = "BG-002", hold_days: int | None = None) -> tuple[str, int]:
+                   branch: str = "BG-002", hold_days: int | None = None,
+                   governorate: str = "IQ-BG", agency_language: str | None = None,
+                   chosen_language: str | None = None,
+                   name: str = "Ahmed Ali Hassan") -> tuple[str, int]:
     """An item in `state` with a custody history that got it there; returns (token, id)."""
     token = new_tracking_token()
     serial = next(_serial) + int(datetime.now(UTC).timestamp()) % 1_000_000 * 10
@@ -80,8 +87,8 @@ async def new_item(conn: asyncpg.Connection, *, state: str = "registered",
     hold = datetime.now(UTC) + timedelta(days=hold_days) if hold_days else None
     item_id = await conn.fetchval(
         INSERT_ITEM, s10.make_tracking_number(serial % 99_999_999 + 1),
-        await agency_id(conn), f"REF-{serial}", document_type, state, language, lat, lon, mode,
-        branch, token_hash(token), hold)
+        await agency_id(conn, agency_language), f"REF-{serial}", document_type, state, language,
+        lat, lon, mode, branch, token_hash(token), hold, governorate, chosen_language, name)
     await _history(conn, item_id, state)
     return token, item_id
 

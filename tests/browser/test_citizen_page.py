@@ -91,6 +91,7 @@ async def test_arabic_page_choose_pickup_at_the_second_branch(server, browser, c
     assert await page.get_attribute("html", "lang") == "ar"
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "citizen-page-ar.png"))
+    await page.locator("#more-mode summary").click()  # choosing home came first: now folded
     second = page.locator("#branch-2")
     second_code = await second.get_attribute("value")
     assert second_code != "BG-002"
@@ -202,4 +203,55 @@ async def test_page_passes_basic_accessibility_checks(server, browser, conn, sta
         for sample in await page.evaluate(COLOURS, TEXT_SELECTORS):
             ratio = contrast(sample["fg"], sample["bg"])
             assert ratio >= 4.5, f"{sample} has contrast {ratio:.2f}"
+    await context.close()
+
+
+# --- the page at 360 px, in Arabic and Sorani, at three moments of the journey ---------------
+
+OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+SMALL_TARGETS = """() => [...document.querySelectorAll('button, summary, input[type=radio]')]
+  .filter(el => el.offsetParent !== null)
+  .map(el => [el.closest('label') || el, el.outerHTML.slice(0, 60)])
+  .filter(([box]) => box.getBoundingClientRect().height < 24)
+  .map(([, html]) => html)"""
+JOURNEY = [("registered", None, "agency"), ("out_for_delivery", "home", "out"),
+           ("delivered", "home", "delivered")]
+
+
+@pytest.mark.parametrize(("state", "mode", "name"), JOURNEY)
+@pytest.mark.parametrize("lang", ["ar", "ckb"])
+async def test_phone_page_reads_right_to_left_without_overflow(server, browser, conn, state,
+                                                               mode, name, lang):
+    token, _ = await new_item(conn, state=state, mode=mode)
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    violations = _watch_csp(page)
+    await page.goto(f"{server}/t/{token}?lang={lang}")
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"citizen-{name}-{lang}.png"), full_page=True)
+    assert await page.get_attribute("html", "dir") == "rtl"
+    assert await page.evaluate(OVERFLOW) <= 0
+    assert await page.evaluate(SMALL_TARGETS) == []
+    free = await page.locator("#free").bounding_box()
+    assert free is not None and free["y"] < PHONE["height"] / 2  # seen without scrolling
+    current = page.locator("[aria-current=step]")
+    assert await current.count() == 1 and await current.is_visible()
+    assert violations == []
+    await context.close()
+
+
+async def test_delivered_page_asks_the_money_question_first_and_takes_the_answer(server, browser,
+                                                                                conn):
+    token, item_id = await new_item(conn, state="delivered", mode="home")
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{server}/t/{token}?lang=ckb")
+    assert await page.locator("#now #form-report").is_visible()
+    await page.locator("#form-report input[value=yes]").check()
+    await page.fill("#f-complaint", "نامەبەر داوای پارەی کرد")
+    async with page.expect_navigation():
+        await page.locator("#form-report button[type=submit]").click()
+    assert await page.locator("#reported").is_visible()
+    assert await conn.fetchval("SELECT asked_for_money FROM citizen_reports WHERE item_id = $1",
+                               item_id) is True
     await context.close()

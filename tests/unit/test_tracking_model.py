@@ -7,9 +7,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from delivery.custody.model import CHOICE_STATES, FINAL_STATES, State
+from delivery.sites.calendar import working_days
 from delivery.tracking import csrf, i18n
 from delivery.tracking.api import NotFoundPacer
-from delivery.tracking.model import in_iraq, offers, parse_limit, working_days
+from delivery.tracking.model import (
+    delivery_days,
+    earliest_delivery_day,
+    in_iraq,
+    offers,
+    parse_limit,
+)
 
 
 def test_working_days_skip_friday_saturday_and_holidays():
@@ -21,6 +28,37 @@ def test_working_days_skip_friday_saturday_and_holidays():
 def test_working_days_never_start_today():
     sunday = date(2026, 3, 1)
     assert working_days(sunday, set(), count=1) == [date(2026, 3, 2)]
+
+
+WEDNESDAY = date(2026, 3, 4)  # the next working days: Thu 5, Sun 8, Mon 9, Tue 10, Wed 11
+
+
+@pytest.mark.parametrize(("state", "earliest"), [
+    (State.registered, date(2026, 3, 9)),  # still at the agency: third working day
+    (State.received, date(2026, 3, 8)),  # at the sorting centre: second
+    (State.in_transit, date(2026, 3, 5)),
+    (State.at_branch, date(2026, 3, 5)),
+    (State.delivery_failed, date(2026, 3, 5)),
+])
+def test_earliest_delivery_day_counts_working_days_for_the_road_still_ahead(state, earliest):
+    assert earliest_delivery_day(state, WEDNESDAY, set()) == earliest
+
+
+def test_earliest_delivery_day_skips_holidays():
+    assert earliest_delivery_day(State.registered, WEDNESDAY, {date(2026, 3, 8)}) == \
+        date(2026, 3, 10)
+
+
+@pytest.mark.parametrize("state", [State.out_for_delivery, State.delivered, State.cancelled])
+def test_no_delivery_day_lies_ahead_once_out_or_finished(state):
+    assert earliest_delivery_day(state, WEDNESDAY, set()) is None
+    assert delivery_days(state, WEDNESDAY, set()) == []
+
+
+def test_days_offered_start_at_the_earliest_and_skip_holidays():
+    assert delivery_days(State.registered, WEDNESDAY, {date(2026, 3, 11)}, count=3) == [
+        date(2026, 3, 9), date(2026, 3, 10), date(2026, 3, 12)]
+    assert delivery_days(State.at_branch, WEDNESDAY, set(), count=1) == [date(2026, 3, 5)]
 
 
 @pytest.mark.parametrize("state", sorted(CHOICE_STATES))
