@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twilio_messaging_service_sid: str | None = None
     twilio_from: str | None = None
     twilio_api_base_url: str | None = None
+    twilio_timeout_s: float = 10.0  # how long a call waits for Twilio's answer
     sms_quiet_hours: str = "22:00-08:00"
     sms_rate_segments_per_s: float = 10.0
     sms_rate_burst: int = 20
@@ -97,6 +98,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
             twilio_from=env.get("TWILIO_FROM") or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            twilio_timeout_s=float(env.get("TWILIO_TIMEOUT_SECONDS", 10.0)),
             sms_quiet_hours=_quiet_hours(env.get("SMS_QUIET_HOURS", "22:00-08:00")),
             sms_rate_segments_per_s=float(env.get("SMS_RATE_SEGMENTS_PER_SECOND", 10.0)),
             sms_rate_burst=int(env.get("SMS_RATE_BURST", 20)),
