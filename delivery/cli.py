@@ -15,9 +15,18 @@ from delivery.platform import db, logs, runtime
 from delivery.platform.settings import Settings
 
 
-def _run_with_servers(work: Callable[[Settings], Awaitable[Any]]) -> Any:
+def _settings() -> Settings:
+    """The settings; one that would fail later is refused now, by its name."""
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run_with_servers(work: Callable[[Settings], Awaitable[Any]],
+                      settings: Settings | None = None) -> Any:
     """Run `work` with database and Redis available (embedded ones if none are configured)."""
-    settings = Settings.from_env()
+    settings = settings or _settings()
     logs.configure(settings.log_level)
     with runtime.servers(settings) as ready:
         # libuv's loop: the same asyncio, with a fraction of the per-request overhead.
@@ -51,8 +60,9 @@ def serve(host: str, port: int, no_worker: bool) -> None:
     """Migrate, seed demo data on an empty database, then run the API and a worker."""
     from delivery.serve import serve as run
 
+    settings = _settings()  # before anything starts
     _ignore_signals_until_handled()
-    _run_with_servers(lambda s: run(s, host=host, port=port, with_worker=not no_worker))
+    _run_with_servers(lambda s: run(s, host=host, port=port, with_worker=not no_worker), settings)
 
 
 @main.command()

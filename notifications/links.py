@@ -15,6 +15,9 @@ TOKEN_CHARS = 22
 # "https://tasheel.gov.iq" (22). A longer PUBLIC_BASE_URL would push messages to 3 segments.
 MAX_PUBLIC_BASE_URL_CHARS = 25
 MAX_TRACKING_URL_CHARS = MAX_PUBLIC_BASE_URL_CHARS + len("/t/") + TOKEN_CHARS
+# What a base URL may take of a link: the link's budget less "/t/" and the token. Checked when
+# the settings are read, so a base URL too long is refused at start, not at each first SMS.
+PUBLIC_BASE_URL_BUDGET = MAX_TRACKING_URL_CHARS - len("/t/") - TOKEN_CHARS
 
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -49,10 +52,10 @@ def checked_public_base_url(public_base_url: str) -> str:
         raise ValueError(f"PUBLIC_BASE_URL must be an http(s) URL: {public_base_url!r}")
     if parts.query or parts.fragment:
         raise ValueError(f"PUBLIC_BASE_URL must not carry a query or fragment: {public_base_url!r}")
-    if len(base) > MAX_PUBLIC_BASE_URL_CHARS:
+    if len(base) > PUBLIC_BASE_URL_BUDGET:
         raise ValueError(
-            f"PUBLIC_BASE_URL is {len(base)} characters, more than the "
-            f"{MAX_PUBLIC_BASE_URL_CHARS} that keep tracking SMS within two segments: {base!r}"
+            f"PUBLIC_BASE_URL is {len(base)} characters; SMS links allow at most "
+            f"{PUBLIC_BASE_URL_BUDGET}, so that every message stays within two segments: {base!r}"
         )
     return base
 

@@ -36,7 +36,7 @@ def normalise(body: str) -> str:
 _STOP_WORDS = {
     "stop", "unsubscribe", "end", "quit", "stopall", "revoke", "optout", "cancel",
     "توقف", "ايقاف", "الغاء", "الغاء الاشتراك", "اوقف", "قف",
-    "وەستان", "ڕاگرتن", "وەستاندن", "بوەستە", "ڕایگرە",
+    "وەستان", "ڕاگرتن", "وەستاندن", "بوەستە", "ڕایگرە", "ڕاوەستە", "ڕاوەستان",
 }  # fmt: skip
 _START_WORDS = {
     "start", "unstop",

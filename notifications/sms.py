@@ -10,6 +10,7 @@ import re
 import secrets
 import sys
 import threading
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
@@ -73,11 +74,23 @@ class TransientSmsError(Exception):
         self.message = message
 
 
+class UncertainSmsError(Exception):
+    """The request may have reached the provider and its answer was lost (a timeout while
+    waiting for it, a connection dropped after it was sent): the message may have gone."""
+
+    def __init__(self, message: str, retry_after_s: float = RETRY_AFTER_TIMEOUT_S) -> None:
+        super().__init__(f"outcome unknown: {message}")
+        self.code: int | None = None
+        self.retry_after_s = retry_after_s
+        self.message = message
+
+
 class SmsGateway(Protocol):
     """Anything that can send one SMS."""
 
     async def send(self, to_e164: str, body: str, *, kind: str, reference: str) -> SendResult:
-        """Send body to the number; raise PermanentSmsError or TransientSmsError."""
+        """Send body to the number; raise PermanentSmsError, TransientSmsError (nothing was
+        sent) or UncertainSmsError (it may have been)."""
         ...
 
 
@@ -94,6 +107,36 @@ def error_from_twilio(status: int, code: int | None, message: str) -> Exception:
     if status >= 500 or status == 408:
         return TransientSmsError(code, RETRY_AFTER_SERVER_ERROR_S, message)
     return PermanentSmsError(code, message)
+
+
+class _Attempt:
+    """One call to Twilio: whether its request was handed to the connection yet."""
+
+    written = False
+
+
+# The call under way in this task, marked by aiohttp's trace when its request goes out.
+_ATTEMPT: ContextVar[_Attempt | None] = ContextVar("twilio_attempt", default=None)
+
+
+async def _note_request_written(*_: object) -> None:
+    if (attempt := _ATTEMPT.get()) is not None:
+        attempt.written = True
+
+
+def _request_tracer() -> aiohttp.TraceConfig:
+    tracer = aiohttp.TraceConfig()
+    tracer.on_request_headers_sent.append(_note_request_written)
+    return tracer
+
+
+def error_without_answer(error: BaseException, *, written: bool) -> Exception:
+    """A call that got no answer: it proves nothing was sent only if its request never went
+    out (refused, unresolved, a connect that timed out); otherwise Twilio may have the message."""
+    reason = "timed out" if isinstance(error, TimeoutError) else repr(error)
+    if written and not isinstance(error, aiohttp.ClientConnectorError):
+        return UncertainSmsError(f"{reason} after the request was sent")
+    return TransientSmsError(None, RETRY_AFTER_TIMEOUT_S, reason)
 
 
 class TwilioGateway:
@@ -129,9 +172,8 @@ class TwilioGateway:
     def _twilio_client(self) -> Any:
         # Built on first use: aiohttp's session belongs to the running event loop.
         if self._client is None:
-            client = Client(
-                self._account_sid, self._auth_token, http_client=AsyncTwilioHttpClient()
-            )
+            http = AsyncTwilioHttpClient(trace_configs=[_request_tracer()])
+            client = Client(self._account_sid, self._auth_token, http_client=http)
             if self._api_base_url:
                 client.api.base_url = self._api_base_url
             self._client = client
@@ -148,16 +190,18 @@ class TwilioGateway:
     async def send(self, to_e164: str, body: str, *, kind: str, reference: str) -> SendResult:
         """Send one SMS; Twilio's refusals become Permanent or Transient errors."""
         messages = self._twilio_client().api.account.messages
+        attempt = _Attempt()
+        token = _ATTEMPT.set(attempt)
         try:
             async with asyncio.timeout(self._timeout_s):
                 message = await messages.create_async(**self._create_arguments(to_e164, body))
         except (TwilioRestException, TwilioServiceException) as error:
             detail = getattr(error, "msg", None) or getattr(error, "title", "") or str(error)
             raise error_from_twilio(error.status, error.code, detail) from error
-        except TimeoutError as error:
-            raise TransientSmsError(None, RETRY_AFTER_TIMEOUT_S, "timed out") from error
-        except (aiohttp.ClientError, OSError) as error:
-            raise TransientSmsError(None, RETRY_AFTER_TIMEOUT_S, repr(error)) from error
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            raise error_without_answer(error, written=attempt.written) from error
+        finally:
+            _ATTEMPT.reset(token)
         return SendResult(provider_sid=message.sid, status=str(message.status or "queued"))
 
     async def aclose(self) -> None:
@@ -258,6 +302,7 @@ def gateway_from_settings(
     validity_period_s: int | None = 4 * 3600,
     console_path: str | Path | None = None,
     console_show_codes: bool = False,
+    timeout_s: float = 10.0,
 ) -> SmsGateway:
     """Twilio when its settings are present, else the console; half a configuration is an error."""
     twilio_settings = (twilio_account_sid, twilio_auth_token)
@@ -273,4 +318,5 @@ def gateway_from_settings(
         status_callback_url=status_callback_url,
         validity_period_s=validity_period_s,
         api_base_url=twilio_api_base_url,
+        timeout_s=timeout_s,
     )

@@ -14,7 +14,8 @@ unknown: at most `SEND_CONCURRENCY + READY_AHEAD` messages per worker process, e
 call had begun or had just been answered, never one still waiting for a slot. The
 next attempt then sees `sending`: a one-time code is sent again (the citizen needs it; at least
 once), any other message is not (at most once) and goes to the dead letters as `unknown` for a
-supervisor to retry or not.
+supervisor to retry or not. A call whose answer was lost after its request went out (a timeout
+while waiting, a dropped connection: `UncertainSmsError`) is treated the same way, at once.
 """
 
 from __future__ import annotations
@@ -54,7 +55,12 @@ from notifications.quiet_hours import QuietHours, next_send_time
 from notifications.ratelimit import SmsRateLimiter, wait_for_capacity
 from notifications.render import BRIBE_QUESTION, DELIVERY_FAILED, RenderedSms, render_sms
 from notifications.segments import cost
-from notifications.sms import PermanentSmsError, SmsGateway, TransientSmsError
+from notifications.sms import (
+    PermanentSmsError,
+    SmsGateway,
+    TransientSmsError,
+    UncertainSmsError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -276,12 +282,25 @@ async def _call(runtime: SmsRuntime, out: Outgoing,
         return (store.CallOutcome(message_id=message_id, status=RETRY, code=exc.code,
                                   error=str(exc)),
                 _retry_or_dead(runtime, out.claimed, exc))
+    except UncertainSmsError as exc:
+        return (store.CallOutcome(message_id=message_id, status=UNKNOWN, error=str(exc)),
+                _after_uncertain_call(runtime, out.claimed, exc))
     return (store.CallOutcome(message_id=message_id, sid=sent.provider_sid,
                               status=PROVIDER_STATUS.get(sent.status, "sent")),
             Done(payload=scrubbed(out.claimed.payload)))
 
 
-def _retry_or_dead(runtime: SmsRuntime, claimed: Claimed, exc: TransientSmsError) -> Result:
+def _after_uncertain_call(runtime: SmsRuntime, claimed: Claimed,
+                          exc: UncertainSmsError) -> Result:
+    """Twilio may have the message: as after a crash during the call, a code goes again (at
+    least once), anything else to the dead letters for a supervisor (at most once)."""
+    if carries_code(_kind(claimed)):
+        return _retry_or_dead(runtime, claimed, exc)
+    return GiveUp(error=f"{exc}; not resent")
+
+
+def _retry_or_dead(runtime: SmsRuntime, claimed: Claimed,
+                   exc: TransientSmsError | UncertainSmsError) -> Result:
     if claimed.attempts >= runtime.max_attempts:
         return GiveUp(error=f"gave up after {claimed.attempts} attempts: {exc}")
     after = max(dt.timedelta(seconds=exc.retry_after_s),

@@ -45,6 +45,7 @@ def gateway(settings: Settings) -> SmsGateway:
         validity_period_s=settings.sms_validity_period_s,
         console_path=path,
         console_show_codes=settings.sms_console_show_codes,
+        timeout_s=settings.twilio_timeout_s,
     )
 
 

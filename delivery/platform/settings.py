@@ -10,6 +10,8 @@ from pathlib import Path
 import msgspec
 
 from delivery.platform.clientaddr import trusted_networks
+from notifications.links import checked_public_base_url
+from notifications.quiet_hours import parse_quiet_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twilio_messaging_service_sid: str | None = None
     twilio_from: str | None = None
     twilio_api_base_url: str | None = None
+    twilio_timeout_s: float = 10.0  # how long a call waits for Twilio's answer
     sms_quiet_hours: str = "22:00-08:00"
     sms_rate_segments_per_s: float = 10.0
     sms_rate_burst: int = 20
@@ -84,7 +87,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
             data_dir=data_dir,
-            public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            public_base_url=checked_public_base_url(env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")),
             secret_key=_secret_key(env, data_dir),
             anchor_signing_key=_ed25519_seed(env.get("ANCHOR_SIGNING_KEY") or ""),
             anchor_earlier_keys=_public_keys(env.get("ANCHOR_EARLIER_KEYS") or ""),
@@ -99,7 +102,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
             twilio_from=env.get("TWILIO_FROM") or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
-            sms_quiet_hours=env.get("SMS_QUIET_HOURS", "22:00-08:00"),
+            twilio_timeout_s=float(env.get("TWILIO_TIMEOUT_SECONDS", 10.0)),
+            sms_quiet_hours=_quiet_hours(env.get("SMS_QUIET_HOURS", "22:00-08:00")),
             sms_rate_segments_per_s=float(env.get("SMS_RATE_SEGMENTS_PER_SECOND", 10.0)),
             sms_rate_burst=int(env.get("SMS_RATE_BURST", 20)),
             sms_price_per_segment=env.get("SMS_PRICE_PER_SEGMENT", "0"),
@@ -147,6 +151,11 @@ def _csv(value: str) -> tuple[str, ...]:
 def _trusted_proxies(value: str) -> tuple[str, ...]:
     trusted_networks(value)  # a malformed entry stops the process at start, naming the setting
     return _csv(value)
+
+
+def _quiet_hours(value: str) -> str:
+    parse_quiet_hours(value)  # a malformed window stops the process at start, naming the setting
+    return value
 
 
 def _secret_key(env: Mapping[str, str], data_dir: Path) -> bytes:

@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -102,6 +103,8 @@ class FakeTwilio:
         self.request_count = 0
         self._messages: list[FakeMessage] = []
         self._failures: list[tuple[int, int]] = []
+        # Messages to accept and then answer late (seconds) or never (None: connection dropped).
+        self._lost_answers: list[float | None] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -153,11 +156,30 @@ class FakeTwilio:
         with self._lock:
             self._failures.extend([(status, code or STATUS_CODES.get(status, status))] * count)
 
+    def hold_next(self, count: int, *, seconds: float) -> None:
+        """Accept the next `count` messages, then wait `seconds` before answering (past the
+        client's timeout: it never learns that they went)."""
+        with self._lock:
+            self._lost_answers.extend([seconds] * count)
+
+    def drop_next(self, count: int) -> None:
+        """Accept the next `count` messages, then close the connection without an answer."""
+        with self._lock:
+            self._lost_answers.extend([None] * count)
+
+    def _lost_answer(self) -> tuple[bool, float | None]:
+        """(whether this accepted message's answer is lost, how long to hold it)."""
+        with self._lock:
+            if not self._lost_answers:
+                return False, None
+            return True, self._lost_answers.pop(0)
+
     def reset(self) -> None:
         """Forget messages, counts and pending failures."""
         with self._lock:
             self._messages.clear()
             self._failures.clear()
+            self._lost_answers.clear()
             self.request_count = 0
 
     # --- webhooks Twilio sends --------------------------------------------------------------
@@ -328,7 +350,19 @@ class _Handler(BaseHTTPRequestHandler):
         form = {k: v[0] for k, v in urllib.parse.parse_qs(raw, keep_blank_values=True).items()}
         fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
         status, body = fake._answer(self.path, self.headers.get("Authorization"), form)
+        if status == 201 and self._answer_lost(fake):
+            return
         self._send_json(status, body)
+
+    def _answer_lost(self, fake: FakeTwilio) -> bool:
+        """Twilio took the message, but its answer does not reach the client."""
+        lost, hold_s = fake._lost_answer()
+        if not lost:
+            return False
+        if hold_s is not None:
+            time.sleep(hold_s)  # the client has given up by now; what it would read is dropped
+        self.close_connection = True
+        return True
 
     def _send_json(self, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode()

@@ -168,3 +168,43 @@ async def test_a_demo_may_ask_the_console_to_show_codes(settings, conn):
     before = len(read_console_file(path)) if path.exists() else 0
     await drain(demo, conn)
     assert "777124" in read_console_file(path)[before:][0]["body"]
+
+
+async def _send_again_now(settings, conn, outbox_id: int) -> None:
+    await conn.execute("UPDATE outbox SET available_at = now() WHERE id = $1", outbox_id)
+    await drain(settings, conn)
+
+
+async def test_a_code_whose_answer_timed_out_after_twilio_took_it_is_sent_again(settings, conn,
+                                                                               fake):
+    sms_settings = twilio_settings(settings, fake, twilio_timeout_s=0.3)
+    item = await add_item(conn, phone=phone(7), language="en")
+    outbox_id = await add_sms(conn, item, "otp_reissued", code="640512")
+    fake.hold_next(1, seconds=1.0)
+    await drain(sms_settings, conn)
+    row = await outbox_row(conn, outbox_id)
+    assert row["status"] == "pending" and row["attempts"] == 1  # at least once: again, later
+    assert (await message_row(conn, outbox_id))["status"] == "unknown"
+    await _send_again_now(sms_settings, conn, outbox_id)
+    message = await message_row(conn, outbox_id)
+    assert (await outbox_row(conn, outbox_id))["status"] == "done"
+    assert message["status"] == "sent" and message["calls"] == 2
+    assert len(fake.messages) == 2 and all("640512" in m.body for m in fake.messages)
+
+
+@pytest.mark.parametrize("lose_answer", ["timeout", "dropped connection"])
+async def test_a_plain_message_whose_answer_was_lost_is_not_sent_again(settings, conn, fake,
+                                                                       lose_answer):
+    sms_settings = twilio_settings(settings, fake, twilio_timeout_s=0.3)
+    item = await add_item(conn, phone=phone(8), language="en")
+    outbox_id = await add_sms(conn, item, "delivered")
+    if lose_answer == "timeout":
+        fake.hold_next(1, seconds=1.0)
+    else:
+        fake.drop_next(1)
+    await drain(sms_settings, conn)
+    await _send_again_now(sms_settings, conn, outbox_id)  # nothing is due: it stays stopped
+    row, message = await outbox_row(conn, outbox_id), await message_row(conn, outbox_id)
+    assert row["status"] == "dead" and "outcome unknown" in row["last_error"]  # for a supervisor
+    assert message["status"] == "unknown" and message["calls"] == 1
+    assert len(fake.messages) == 1  # at most once

@@ -16,6 +16,7 @@ from notifications.sms import (
     PermanentSmsError,
     TransientSmsError,
     TwilioGateway,
+    UncertainSmsError,
     gateway_from_settings,
 )
 from tests.fakes.twilio import FakeTwilio
@@ -181,6 +182,53 @@ async def test_unreachable_api_is_transient():
     with pytest.raises(TransientSmsError):
         await gateway.send(CITIZEN, "hello", kind="test", reference="1")
     await gateway.aclose()
+
+
+def quick_gateway(base_url: str, *, fake: FakeTwilio | None = None,
+                  timeout_s: float = 0.3) -> TwilioGateway:
+    """A gateway that waits `timeout_s` for Twilio's answer."""
+    sid, token = (fake.account_sid, fake.auth_token) if fake else ("AC" + "1" * 32, "token")
+    return TwilioGateway(sid, token, messaging_service_sid=SERVICE_SID, status_callback_url=None,
+                         validity_period_s=None, api_base_url=base_url, timeout_s=timeout_s)
+
+
+async def test_a_timeout_after_twilio_took_the_message_is_uncertain_not_transient(fake):
+    fake.reset()
+    fake.hold_next(1, seconds=1.0)
+    gateway = quick_gateway(fake.base_url, fake=fake, timeout_s=0.3)
+    with pytest.raises(UncertainSmsError, match="timed out"):
+        await gateway.send(CITIZEN, "hello", kind="test", reference="1")
+    await gateway.aclose()
+    assert len(fake.messages) == 1  # it went, though the caller cannot know
+
+
+async def test_a_connection_dropped_after_the_request_is_uncertain(fake):
+    fake.reset()
+    fake.drop_next(1)
+    gateway = quick_gateway(fake.base_url, fake=fake)
+    with pytest.raises(UncertainSmsError):
+        await gateway.send(CITIZEN, "hello", kind="test", reference="1")
+    await gateway.aclose()
+    assert len(fake.messages) == 1
+
+
+async def test_a_connect_that_times_out_proves_nothing_was_sent():
+    # A listener that never accepts, its queue already full: the next connect never completes.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = [socket.socket() for _ in range(4)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(listener.getsockname())
+        gateway = quick_gateway(f"http://127.0.0.1:{listener.getsockname()[1]}")
+        try:
+            with pytest.raises(TransientSmsError, match="timed out"):
+                await gateway.send(CITIZEN, "hello", kind="test", reference="1")
+        finally:
+            await gateway.aclose()
+            for filler in fillers:
+                filler.close()
 
 
 async def test_status_callback_signature_validates_and_a_tampered_one_does_not(

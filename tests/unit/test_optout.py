@@ -45,6 +45,16 @@ def test_sorani_opt_out_words_stop_whatever_the_keyboard(body):
     assert classify_inbound(body) == "stop"
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["ڕاوەستە", "ڕاوەستان",  # as typed on a Sorani keyboard
+     "راوەستە", "راوهستان", "راوه\u200cسته",  # an Arabic keyboard, with or without a ZWNJ
+     "ڕاوەستە.", " ڕاوەستان! "],
+)
+def test_sorani_common_stop_words_raawasta_and_raawastan_stop(body):
+    assert classify_inbound(body) == "stop"
+
+
 @pytest.mark.parametrize("body", ["دەستپێکردن", "دهستپيكردن"])
 def test_sorani_opt_in_words_start(body):
     assert classify_inbound(body) == "start"
