@@ -12,12 +12,10 @@ from urllib.parse import urlsplit
 TOKEN_BYTES = 16  # 128 bits; base64url without padding gives 22 characters
 TOKEN_CHARS = 22
 # The SMS budget (2 UCS-2 segments) is measured with a base URL this long, e.g.
-# "https://tasheel.gov.iq" (22). A longer PUBLIC_BASE_URL would push messages to 3 segments.
+# "https://tasheel.gov.iq" (22). A longer PUBLIC_BASE_URL would push messages to 3 segments:
+# it is refused when the settings are read, not at each first SMS.
 MAX_PUBLIC_BASE_URL_CHARS = 25
 MAX_TRACKING_URL_CHARS = MAX_PUBLIC_BASE_URL_CHARS + len("/t/") + TOKEN_CHARS
-# What a base URL may take of a link: the link's budget less "/t/" and the token. Checked when
-# the settings are read, so a base URL too long is refused at start, not at each first SMS.
-PUBLIC_BASE_URL_BUDGET = MAX_TRACKING_URL_CHARS - len("/t/") - TOKEN_CHARS
 
 _TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -52,10 +50,10 @@ def checked_public_base_url(public_base_url: str) -> str:
         raise ValueError(f"PUBLIC_BASE_URL must be an http(s) URL: {public_base_url!r}")
     if parts.query or parts.fragment:
         raise ValueError(f"PUBLIC_BASE_URL must not carry a query or fragment: {public_base_url!r}")
-    if len(base) > PUBLIC_BASE_URL_BUDGET:
+    if len(base) > MAX_PUBLIC_BASE_URL_CHARS:
         raise ValueError(
             f"PUBLIC_BASE_URL is {len(base)} characters; SMS links allow at most "
-            f"{PUBLIC_BASE_URL_BUDGET}, so that every message stays within two segments: {base!r}"
+            f"{MAX_PUBLIC_BASE_URL_CHARS}, so that every message stays within two segments: {base!r}"
         )
     return base
 

@@ -129,3 +129,15 @@ async def test_a_message_queued_before_a_recall_is_dropped_and_says_why(world, c
                               "AND o.channel = 'sms'", tn)
     assert row["status"] == "done" and "skipped: the item is cancelled now" in row["last_error"]
 
+
+
+async def test_a_language_chosen_on_the_page_is_the_one_the_next_messages_speak(world, citizen):
+    me = citizen("ar")
+    tn = await me.submit()
+    assert await me.kinds() == ["accepted"]
+    page = await world.client.get(me.link() + "?lang=ckb")
+    assert page.status_code == 200 and 'lang="ckb"' in page.text
+    await to_branch(world, tn)
+    await out(world, tn)
+    kind, body = (await me.told())[-1]
+    assert kind == "out_for_delivery" and "نامەبەر" in body  # Sorani, not Arabic
