@@ -37,4 +37,5 @@ def templates(folder: Path) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder),
                                     jinja2.FileSystemLoader(HERE / "templates")]),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: no file check on every page
     )

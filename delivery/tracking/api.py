@@ -82,7 +82,7 @@ def _html(template: str, ctx: services.TrackingContext, status: int = 200,
     language = values.setdefault("lang", i18n.DEFAULT_LANGUAGE)
     values.setdefault("dir", i18n.direction(language))
     body = TEMPLATES.get_template(template).render(
-        css=pages.CSS, w=lambda key: i18n.word(language, key),
+        css=pages.CSS, w=i18n.WORDS_IN[language].__getitem__,
         official=_official(ctx, language), **values)
     return Response(body, status_code=status, media_type=pages.HTML, cookies=cookies,
                     headers={**pages.PRIVATE_HEADERS, **(headers or {})})

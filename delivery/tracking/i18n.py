@@ -278,9 +278,15 @@ def _pick(entry: tuple[str, ...], language: str) -> str:
     return entry[LANGUAGES.index(language)]
 
 
+# The page's words by language, looked up once per word rather than picked from each entry.
+WORDS_IN: Mapping[str, Mapping[str, str]] = {
+    language: {key: entry[column] for key, entry in WORDS.items()}
+    for column, language in enumerate(LANGUAGES)}
+
+
 def word(language: str, key: str) -> str:
     """One word or sentence of the page."""
-    return _pick(WORDS[key], language)
+    return WORDS_IN[language][key]
 
 
 def state_phrase(language: str, state: str) -> str:
