@@ -21,11 +21,11 @@ machine is not the server's), and every try is printed.
 The baseline, searched the same way in the same run, is `GET /health` (no database, no Redis,
 no template): the ratio says what the page costs beyond the HTTP stack.
 
-Measured with `uv run python benchmarks/tracking.py` (the defaults) on a 2-core machine that
-also ran the server, PostgreSQL, Redis, the generator and other test suites (load average 2 to
-4.5), three runs: the page held p99 <= 50 ms up to 900, 350 and 288 requests/s; the last two
-searched /health the same way, 2,900/s and 1,150/s (page / health 0.12 and 0.25). The spread is
-the machine's other load: read the figures of one run against each other, not across runs.
+Measured with `uv run python benchmarks/tracking.py` (the defaults) on a quiet 2-core machine
+that also ran the server, PostgreSQL, Redis and the generator: the page held p99 <= 50 ms up to
+1,200 and 1,150 requests/s (page / health 0.14 and 0.12). The page before it showed the steps,
+the official header and the free-of-charge line (commit 830e3cb, the same benchmark): 1,350,
+1,350 and 1,200/s. Runs vary by about a tenth: read the figures of one run against each other.
 """
 
 from __future__ import annotations
