@@ -4,10 +4,14 @@ item is planned then, and the citizen is told and may choose another."""
 import datetime as dt
 import re
 
+import asyncpg
+import msgspec
 import pytest
 
 from delivery.planning import services
 from delivery.planning.carry_over import carry_over
+from delivery.planning.model import BAGHDAD, local_day
+from delivery.planning.tasks import plan_routes_job
 from delivery.sites.calendar import is_working_day
 from tests.custody_world import applied, last4
 from tests.integration.journey_support import out, to_branch
@@ -70,3 +74,25 @@ async def test_a_delivered_item_is_never_told_its_day_passed(world, citizen, con
                   id_last4=await last4(conn, tn))
     assert await carry_over(conn, today=chosen + dt.timedelta(days=1), holidays=frozenset(),
                             now=dt.datetime.now(dt.UTC)) == 0
+
+
+async def test_the_morning_job_moves_passed_days_on_before_it_plans(world, citizen, conn,
+                                                                    sms_settings):
+    me = citizen("ckb")
+    tn = await me.submit()
+    await me.told()
+    await to_branch(world, tn)
+    await _choose_first_day_offered(world, me)
+    # The citizen's day went by two days ago (as the morning after it would find it).
+    await conn.execute("UPDATE items SET delivery_day = $2 WHERE tracking_number = $1", tn,
+                       local_day(dt.datetime.now(dt.UTC)) - dt.timedelta(days=2))
+    now_hour = dt.datetime.now(BAGHDAD).hour
+    settings = msgspec.structs.replace(sms_settings, route_plan_hour=now_hour)
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        await plan_routes_job({"settings": settings, "pool": pool})
+    finally:
+        await pool.close()
+    day = await conn.fetchval("SELECT delivery_day FROM items WHERE tracking_number = $1", tn)
+    assert day >= local_day(dt.datetime.now(dt.UTC))
+    assert (await me.kinds())[-1] == "day_passed"
