@@ -10,6 +10,7 @@ from litestar import Controller, Response, get
 
 from delivery.planning import views
 from delivery.planning.model import local_day
+from delivery.platform.errors import NotAllowed
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
 NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -46,7 +47,9 @@ class BranchRoutesController(Controller):
     @get("/v1/ops/routes/{branch:str}/{day:date}", summary="A branch's plan for a day (JSON)")
     async def plan_json(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
                         day: dt.date, version: int | None = None) -> Response[views.BranchPlanOut]:
-        """The plan in force (or `?version=`): couriers, ordered stops, left-out items."""
+        """The plan in force (or `?version=`): couriers, ordered stops, left-out items. A
+        supervisor's own branch only."""
+        _supervises(staff, branch)
         plan = await views.branch_plan(conn, branch, day, version)
         return Response(plan, headers=NO_STORE)
 
@@ -55,6 +58,7 @@ class BranchRoutesController(Controller):
     async def plan_svg(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
                        day: dt.date, version: int | None = None) -> Response[str]:
         """The service area, the branch, each courier's route in its own colour, a legend."""
+        _supervises(staff, branch)
         svg = await views.branch_plan_svg(conn, branch, day, version)
         return Response(svg, media_type="image/svg+xml; charset=utf-8", headers=PAGE_HEADERS)
 
@@ -63,10 +67,17 @@ class BranchRoutesController(Controller):
     async def plan_page(self, conn: asyncpg.Connection, staff: StaffUser, branch: str,
                         day: dt.date, version: int | None = None) -> Response[str]:
         """The picture with a table of couriers and the items left for another day."""
+        _supervises(staff, branch)
         plan = await views.branch_plan(conn, branch, day, version)
         svg = await views.branch_plan_svg(conn, branch, day, plan.version)
         return Response(plan_page(plan, svg), media_type="text/html; charset=utf-8",
                         headers=PAGE_HEADERS)
+
+
+def _supervises(staff: StaffUser, branch: str) -> None:
+    """A plan shows citizens' stops: only its branch's supervisors and administrators see it."""
+    if staff.role != "admin" and staff.site_code != branch:
+        raise NotAllowed(f"{staff.username} supervises {staff.site_code}, not {branch}")
 
 
 def plan_page(plan: views.BranchPlanOut, svg: str) -> str:

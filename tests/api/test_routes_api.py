@@ -120,6 +120,22 @@ async def test_plans_are_for_supervisors_only(client, conn, settings, demo_sites
     base = f"{BRANCH}/{day.isoformat()}"
     courier = await client.get(f"/v1/ops/routes/{base}", headers=headers["ali"])
     clerk = await client.get(f"/ops/routes/{base}/plan.svg", headers=headers["clerk"])
-    missing = await client.get(f"/v1/ops/routes/BG-003/{day.isoformat()}",
-                               headers=headers["boss"])
-    assert (courier.status_code, clerk.status_code, missing.status_code) == (403, 403, 404)
+    assert (courier.status_code, clerk.status_code) == (403, 403)
+
+
+async def test_a_supervisor_sees_only_their_own_branchs_plans(client, conn, settings,
+                                                             demo_sites):
+    headers, day = await _world(client, conn, settings)
+    other = await staff_token(client, conn, username="boss-dora", role="supervisor",
+                              site_code="BG-003", device_id="dev-dora")
+    admin = await staff_token(client, conn, username="root", role="admin", site_code=None,
+                              device_id="dev-root")
+    base = f"{BRANCH}/{day.isoformat()}"
+    for path in (f"/v1/ops/routes/{base}", f"/ops/routes/{base}/plan.svg",
+                 f"/ops/routes/{base}"):
+        refused = await client.get(path, headers=other)
+        assert refused.status_code == 403, path  # citizens' stops of another branch
+        assert "BG-003" in refused.json()["detail"]
+        assert (await client.get(path, headers=admin)).status_code == 200, path
+    missing = await client.get(f"/v1/ops/routes/BG-003/{day.isoformat()}", headers=other)
+    assert missing.status_code == 404
