@@ -125,7 +125,7 @@ async def test_plans_are_for_supervisors_only(client, conn, settings, demo_sites
 
 async def test_a_supervisor_sees_only_their_own_branchs_plans(client, conn, settings,
                                                              demo_sites):
-    headers, day = await _world(client, conn, settings)
+    _, day = await _world(client, conn, settings)
     other = await staff_token(client, conn, username="boss-dora", role="supervisor",
                               site_code="BG-003", device_id="dev-dora")
     admin = await staff_token(client, conn, username="root", role="admin", site_code=None,
