@@ -311,9 +311,12 @@ def _msgspec_schemas(names: set[str]) -> dict[str, Any]:
     for cls in _structs():
         if cls.__name__ in names and found.setdefault(cls.__name__, cls) is not cls:
             raise RuntimeError(f"two Structs are named {cls.__name__}: rename one")
-    for extra in (*BODY_TYPES, *VOCABULARIES.values(), Problem, StateChangedEvent,
-                  CitizenChoiceEvent, AnchorEvent):
+    for extra in (*BODY_TYPES, Problem, StateChangedEvent, CitizenChoiceEvent, AnchorEvent):
         found[extra.__name__] = extra
+    # Annotations are strings until first resolved, and resolving them is what registers the
+    # vocabularies they are `documented_as`: resolve them before reading VOCABULARIES.
+    msgspec.inspect.multi_type_info(list(found.values()))
+    found.update((vocabulary.__name__, vocabulary) for vocabulary in VOCABULARIES.values())
     schemas = msgspec.json.schema_components(list(found.values()), ref_template=REF)[1]
     for vocabulary in _enums():  # msgspec sorts their values: keep the order they are defined in
         if vocabulary.__name__ in schemas:
