@@ -66,6 +66,11 @@ class TwilioHooksController(Controller):
         return Response(EMPTY_TWIML, media_type="text/xml")
 
 
+def _site_scope(staff: StaffUser) -> int | None:
+    """The site whose rows a supervisor may see; None for administrators (every site)."""
+    return None if staff.role == "admin" else staff.site_id
+
+
 class DeadLettersController(Controller):
     path = "/v1/ops/outbox"
     tags = ["operations"]
@@ -77,14 +82,17 @@ class DeadLettersController(Controller):
     async def dead(self, conn: asyncpg.Connection, staff: StaffUser, before: int | None = None,
                    limit: Annotated[int, Parameter(ge=1, le=500)] = 100) -> list[DeadLetter]:
         """SMS and webhook events out of retries (`dead`) or refused for good (`failed`);
-        page with `before`. Supervisors and administrators."""
-        return await services.dead_letters(conn, before=before, limit=limit)
+        page with `before`. A supervisor sees the SMS about their own site's items; an
+        administrator every row."""
+        return await services.dead_letters(conn, before=before, limit=limit,
+                                           site_id=_site_scope(staff))
 
     @post("/{outbox_id:int}/retry", status_code=202, summary="Send a stopped row again")
     async def retry(self, conn: asyncpg.Connection, staff: StaffUser,
                     outbox_id: int) -> RetriedOut:
-        """With a fresh retry budget; a row that is not dead or failed is a 409."""
-        await services.retry_dead_letter(conn, outbox_id)
+        """With a fresh retry budget; a row that is not dead or failed is a 409, one of
+        another site a 404."""
+        await services.retry_dead_letter(conn, outbox_id, site_id=_site_scope(staff))
         return RetriedOut(id=outbox_id)
 
 

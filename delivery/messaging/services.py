@@ -69,16 +69,19 @@ async def _choose(conn: asyncpg.Connection, phone: str, action: Action, mode: st
 
 
 async def dead_letters(conn: asyncpg.Connection, *, before: int | None = None,
-                       limit: int = 100) -> list[store.DeadLetter]:
-    """Outbox rows that stopped, newest first."""
-    return await store.dead_letters(conn, before=before, limit=limit)
+                       limit: int = 100, site_id: int | None = None) -> list[store.DeadLetter]:
+    """Outbox rows that stopped, newest first. A site sees its own items' SMS only: a
+    supervisor can do nothing about another branch's citizens, nor about an agency's
+    webhook; `site_id` None (administrators, the command line) sees every row."""
+    return await store.dead_letters(conn, before=before, limit=limit, site_id=site_id)
 
 
-async def retry_dead_letter(conn: asyncpg.Connection, outbox_id: int) -> None:
-    """Send a stopped row again with a fresh retry budget."""
-    if await store.retry_dead(conn, outbox_id):
+async def retry_dead_letter(conn: asyncpg.Connection, outbox_id: int, *,
+                            site_id: int | None = None) -> None:
+    """Send a stopped row again with a fresh retry budget (a row of another site: not found)."""
+    if await store.retry_dead(conn, outbox_id, site_id):
         return
-    status = await store.outbox_status(conn, outbox_id)
+    status = await store.outbox_status(conn, outbox_id, site_id)
     if status is None:
         raise NotFound(f"no outbox row {outbox_id}")
     raise Conflict(f"outbox row {outbox_id} is {status}, not dead or failed",

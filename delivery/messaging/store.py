@@ -92,15 +92,22 @@ SELECT o.id, o.channel, o.topic, o.status, o.attempts, o.last_error, o.created_a
     i.tracking_number, m.status AS sms_status
 FROM outbox o LEFT JOIN items i ON i.id = o.item_id LEFT JOIN sms_messages m ON m.outbox_id = o.id
 WHERE o.status IN ('dead', 'failed') AND ($1::bigint IS NULL OR o.id < $1)
+    AND ($3::bigint IS NULL OR (o.channel = 'sms' AND i.branch_id = $3))
 ORDER BY o.id DESC LIMIT $2
 """
 RETRY_DEAD = """
 UPDATE outbox SET status = 'pending', attempts = 0, available_at = now(), updated_at = now(),
     last_error = 'retried by hand after: ' || coalesce(last_error, '')
 WHERE id = $1 AND status IN ('dead', 'failed')
+    AND ($2::bigint IS NULL OR (channel = 'sms' AND EXISTS (
+        SELECT 1 FROM items i WHERE i.id = outbox.item_id AND i.branch_id = $2)))
 RETURNING id
 """
-SELECT_OUTBOX_STATUS = "SELECT status FROM outbox WHERE id = $1"
+# The row's status, if the site (none: every site) may see it.
+SELECT_OUTBOX_STATUS = """
+SELECT o.status FROM outbox o LEFT JOIN items i ON i.id = o.item_id
+WHERE o.id = $1 AND ($2::bigint IS NULL OR (o.channel = 'sms' AND i.branch_id = $2))
+"""
 WAKE_RELAY = "SELECT pg_notify('outbox', '')"
 
 
@@ -284,19 +291,22 @@ async def set_delivery_mode(conn: asyncpg.Connection, item_id: int, mode: str) -
     await conn.execute(SET_DELIVERY_MODE, item_id, mode)
 
 
-async def dead_letters(conn: asyncpg.Connection, *, before: int | None,
-                       limit: int) -> list[DeadLetter]:
-    """Stopped outbox rows, newest first."""
-    return [DeadLetter(**dict(r)) for r in await conn.fetch(SELECT_DEAD, before, limit)]
+async def dead_letters(conn: asyncpg.Connection, *, before: int | None, limit: int,
+                       site_id: int | None) -> list[DeadLetter]:
+    """Stopped outbox rows, newest first: of the site's items' SMS, or every row (None)."""
+    return [DeadLetter(**dict(r))
+            for r in await conn.fetch(SELECT_DEAD, before, limit, site_id)]
 
 
-async def retry_dead(conn: asyncpg.Connection, outbox_id: int) -> bool:
-    """Put a stopped row back in line with a fresh retry budget; False if it was not stopped."""
-    if await conn.fetchval(RETRY_DEAD, outbox_id) is None:
+async def retry_dead(conn: asyncpg.Connection, outbox_id: int, site_id: int | None) -> bool:
+    """Put a stopped row back in line with a fresh retry budget; False if it was not stopped
+    (or is not the site's)."""
+    if await conn.fetchval(RETRY_DEAD, outbox_id, site_id) is None:
         return False
     await conn.execute(WAKE_RELAY)
     return True
 
 
-async def outbox_status(conn: asyncpg.Connection, outbox_id: int) -> str | None:
-    return await conn.fetchval(SELECT_OUTBOX_STATUS, outbox_id)
+async def outbox_status(conn: asyncpg.Connection, outbox_id: int,
+                        site_id: int | None) -> str | None:
+    return await conn.fetchval(SELECT_OUTBOX_STATUS, outbox_id, site_id)

@@ -35,10 +35,15 @@ async def _dead_sms(settings, conn, fake) -> int:
     return outbox_id
 
 
+async def _branch_of_row(conn, outbox_id: int) -> str:
+    return await conn.fetchval("SELECT s.code FROM outbox o JOIN items i ON i.id = o.item_id "
+                               "JOIN sites s ON s.id = i.branch_id WHERE o.id = $1", outbox_id)
+
+
 async def test_supervisors_list_dead_letters_and_retry_one(client, settings, conn, fake):
     outbox_id = await _dead_sms(settings, conn, fake)
     headers = await staff_token(client, conn, username="sup", role="supervisor",
-                                site_code="SC-BG")
+                                site_code=await _branch_of_row(conn, outbox_id))
     listed = await client.get("/v1/ops/outbox/dead", headers=headers)
     assert listed.status_code == 200
     assert [(d["id"], d["status"], d["sms_status"]) for d in listed.json()] == [
@@ -49,6 +54,23 @@ async def test_supervisors_list_dead_letters_and_retry_one(client, settings, con
     assert len(fake.messages) == 1 and (await outbox_row(conn, outbox_id))["status"] == "done"
     again = await client.post(f"/v1/ops/outbox/{outbox_id}/retry", headers=headers)
     assert again.status_code == 409
+
+
+async def test_a_supervisor_sees_and_retries_only_their_own_sites_dead_letters(
+        client, settings, conn, fake):
+    outbox_id = await _dead_sms(settings, conn, fake)
+    elsewhere = await staff_token(client, conn, username="sup-centre", role="supervisor",
+                                  site_code="SC-BG", device_id="dev-centre")
+    admin = await staff_token(client, conn, username="root", role="admin", site_code=None,
+                              device_id="dev-root")
+    assert (await client.get("/v1/ops/outbox/dead", headers=elsewhere)).json() == []
+    refused = await client.post(f"/v1/ops/outbox/{outbox_id}/retry", headers=elsewhere)
+    assert refused.status_code == 404  # another site's citizen: as if there were none
+    assert (await outbox_row(conn, outbox_id))["status"] == "dead"
+    assert [d["id"] for d in (await client.get("/v1/ops/outbox/dead", headers=admin)).json()] \
+        == [outbox_id]
+    assert (await client.post(f"/v1/ops/outbox/{outbox_id}/retry",
+                              headers=admin)).status_code == 202
 
 
 async def test_other_roles_may_not_see_or_retry_dead_letters(client, settings, conn, fake):
