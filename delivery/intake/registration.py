@@ -10,6 +10,7 @@ import numpy as np
 
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
+from delivery.custody.citizen_messages import MESSAGES
 from delivery.custody.model import ENTRY, Action, Role
 from delivery.intake import fingerprint, s10, store
 from delivery.intake.context import IntakeContext
@@ -93,7 +94,7 @@ def registration(ctx: IntakeContext, agency: Agency, now: datetime,
              for f, tn, token, head in zip(chunk, numbers, tokens, events.hashes, strict=True)]
     return Registration(
         items=items, events=events,
-        sms=outbox.citizen_sms_many(item_ids=item_ids, kind="accepted",
+        sms=outbox.citizen_sms_many(item_ids=item_ids, kind=MESSAGES[entry.event_code][0].kind,
                                     values=[{"token": t} for t in tokens], now=now),
         webhooks=outbox.state_webhooks(
             agency_id=agency.id, items=[(i.id, i.tracking_number, i.external_ref) for i in items],
