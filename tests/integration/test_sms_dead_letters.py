@@ -6,7 +6,6 @@ import pytest
 from click.testing import CliRunner
 
 from delivery.cli import main
-from tests.fakes.twilio import FakeTwilio
 from tests.helpers import staff_token
 from tests.integration.sms_support import (
     add_item,
@@ -18,12 +17,6 @@ from tests.integration.sms_support import (
 )
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
-
-
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
 
 
 async def _dead_sms(settings, conn, fake) -> int:

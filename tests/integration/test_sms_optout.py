@@ -4,7 +4,6 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from delivery.web.app import create_app
-from tests.fakes.twilio import FakeTwilio
 from tests.integration.sms_support import (
     PUBLIC_BASE_URL,
     add_item,
@@ -16,12 +15,6 @@ from tests.integration.sms_support import (
 )
 
 INBOUND = "/hooks/twilio/inbound"
-
-
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
 
 
 @pytest.fixture
