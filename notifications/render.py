@@ -13,13 +13,13 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 import msgspec
 
 from notifications.language import DEFAULT_LANGUAGE, LANGUAGES
 from notifications.links import MAX_TRACKING_URL_CHARS
+from notifications.quiet_hours import BAGHDAD
 from notifications.segments import SegmentCount, count_segments, is_gsm7
 
 ACCEPTED = "accepted"
@@ -40,7 +40,6 @@ MAX_BRANCH_CHARS = 30
 MAX_HOURS_CHARS = 11  # the first period, e.g. "08:00-14:00"
 MAX_WINDOW_CHARS = 11  # e.g. "10:00-13:00"
 TRACKING_NUMBER = re.compile(r"^[A-Z]{2}[0-9]{9}[A-Z]{2}$")  # S10
-BAGHDAD = ZoneInfo("Asia/Baghdad")
 MAX_AGENCY_CHARS = 30
 MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 8
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-LANGUAGES = ("ar", "ckb", "en")
-DEFAULT_LANGUAGE = "ar"
-BAGHDAD = ZoneInfo("Asia/Baghdad")
+from notifications.language import DEFAULT_LANGUAGE, LANGUAGES
+from notifications.quiet_hours import BAGHDAD
+
 RTL = frozenset({"ar", "ckb"})
 # Arabic and Kurdish text in Iraq commonly uses Arabic-Indic digits; codes stay Western.
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
