@@ -47,11 +47,12 @@ class Heartbeat:
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
-                async with db.acquire(self.pool) as conn:
+                async with db.acquire(self.pool) as conn, conn.transaction():
                     await conn.execute(store.BEAT, self.worker_id, socket.gethostname(),
                                        os.getpid())
-                    if strays := await conn.fetch(store.RELEASE_STRAYS, self.worker_id,
-                                                  list(self.holding)):
+                    # Read now, after the transaction began: see store.RELEASE_STRAYS.
+                    held = list(self.holding)
+                    if strays := await conn.fetch(store.RELEASE_STRAYS, self.worker_id, held):
                         log.warning("outbox rows held by no job handed back: %d", len(strays))
                 if self._healthy_since is None:
                     self._healthy_since = loop.time()

@@ -59,9 +59,13 @@ RETURNING id
 FORGET_WORKER = "DELETE FROM workers WHERE id = $1"
 # Rows a living worker holds with no job of its own on them (a claim whose answer was lost with
 # its connection, a job that could not record its results): back to `pending`.
+# Run in the heartbeat's transaction, with the list of held rows read after it began: a row
+# claimed since (its `updated_at` is its claim's transaction time) may be missing from that list
+# and is left for the next beat.
 RELEASE_STRAYS = """
 UPDATE outbox SET status = 'pending', held_by = NULL, updated_at = now()
 WHERE status = 'sending' AND held_by = $1 AND NOT (id = ANY($2::bigint[]))
+    AND updated_at < now()
 RETURNING id
 """
 
