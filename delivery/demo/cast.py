@@ -11,9 +11,11 @@ import msgspec
 
 BRANCH = "BG-006"  # the demo Mansour branch, fed by the Baghdad sorting centre
 CENTRE = "SC-BG"
+GOVERNORATE = "IQ-BG"  # where the inspector and the help desk of the demo answer
 SEED = 1446
 
 # (username, role, site): one account for every role; couriers twice, so a route has two colours.
+# The inspector and the help desk have no site: they answer for GOVERNORATE.
 STAFF = (
     ("sorter", "sorting_clerk", CENTRE),
     ("clerk", "branch_clerk", BRANCH),
@@ -21,6 +23,8 @@ STAFF = (
     ("courier2", "courier", BRANCH),
     ("supervisor", "supervisor", BRANCH),
     ("admin", "admin", BRANCH),
+    ("inspector", "inspector", None),
+    ("helpdesk", "helpdesk", None),
 )
 # (username, vehicle, bag capacity, shift), Asia/Baghdad.
 COURIERS = (("courier1", "motorcycle", 20, "08:30", "15:30"),

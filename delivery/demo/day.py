@@ -101,7 +101,8 @@ async def _hire(conn: asyncpg.Connection, settings: Settings,
     for username, role, site in cast.STAFF:
         secret = password or secrets.token_urlsafe(12)
         hired.append((await staff_services.create_staff(
-            conn, username=username, password=secret, role=role, site_code=site), secret))
+            conn, username=username, password=secret, role=role, site_code=site,
+            governorate=None if site else cast.GOVERNORATE), secret))
     for username, vehicle, capacity, start, end in cast.COURIERS:
         await shifts.set_profile(conn, username=username, vehicle=vehicle, capacity=capacity,
                                  start=start, end=end)
@@ -111,7 +112,8 @@ async def _hire(conn: asyncpg.Connection, settings: Settings,
 def _handheld(member: StaffMember) -> StaffUser:
     return StaffUser(id=member.id, username=member.username, role=member.role,
                      site_id=member.site_id, site_code=member.site_code,
-                     site_kind=member.site_kind, device_id=f"demo-{member.username}")
+                     site_kind=member.site_kind, governorate=member.governorate,
+                     device_id=f"demo-{member.username}")
 
 
 class _Day:

@@ -48,7 +48,8 @@ def issue_token(settings: Settings, member: StaffMember, device_id: str, now: da
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": str(member.id), "usr": member.username,
         "role": member.role, "site": member.site_id, "site_code": member.site_code,
-        "site_kind": member.site_kind, "dev": device_id, "gen": member.token_gen, "iat": now,
+        "site_kind": member.site_kind, "gov": member.governorate, "dev": device_id,
+        "gen": member.token_gen, "iat": now,
         "exp": now + timedelta(seconds=settings.jwt_ttl_s),
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
@@ -79,7 +80,8 @@ def _verified(key: bytes, token: str) -> tuple[StaffUser, float]:
                         options={"require": ["exp", "sub", "dev"]})
     user = StaffUser(id=int(claims["sub"]), username=claims["usr"], role=claims["role"],
                      site_id=claims["site"], site_code=claims["site_code"],
-                     site_kind=claims["site_kind"], device_id=claims["dev"],
+                     site_kind=claims["site_kind"], governorate=claims.get("gov"),
+                     device_id=claims["dev"],
                      token_gen=int(claims.get("gen", 0)))
     return user, float(claims["exp"])
 
@@ -112,8 +114,8 @@ async def current_staff(request: Request[Any, Any, Any], conn: asyncpg.Connectio
     assert member is not None
     return StaffUser(id=member.id, username=member.username, role=member.role,
                      site_id=member.site_id, site_code=member.site_code,
-                     site_kind=member.site_kind, device_id=user.device_id,
-                     token_gen=member.token_gen)
+                     site_kind=member.site_kind, governorate=member.governorate,
+                     device_id=user.device_id, token_gen=member.token_gen)
 
 
 def refuse_if_stale(user: StaffUser, active: bool, token_gen: int | None) -> None:

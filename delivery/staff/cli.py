@@ -23,20 +23,27 @@ def register(main: click.Group, run) -> None:
     @click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
     @click.option("--branch", "--site", "site", default=None,
                   help="Code of the site they work at (a branch or a sorting centre).")
-    def create(username: str, role: str, site: str | None) -> None:
+    @click.option("--governorate", default=None,
+                  help="An inspector's or the help desk's governorate (ISO code, e.g. IQ-BG).")
+    @click.option("--national", is_flag=True, help="An inspector of the whole country.")
+    def create(username: str, role: str, site: str | None, governorate: str | None,
+               national: bool) -> None:
         """Create an account; the password is read from standard input (one line)."""
         password = _read_password()
         services.configure_hashing(Settings.from_env())
-        member = run(lambda conn: services.create_staff(conn, username=username, password=password,
-                                                        role=role, site_code=site))
-        click.echo(f"staff {member.username} created: {member.role} at {member.site_code or '-'}")
+        member = run(lambda conn: services.create_staff(
+            conn, username=username, password=password, role=role, site_code=site,
+            governorate=governorate, national=national))
+        where = _where(member.role, member.site_code, member.governorate)
+        click.echo(f"staff {member.username} created: {member.role} at {where}")
 
     @staff.command("list")
     def list_staff() -> None:
         """Every account: username, role, site, active or not (nothing else)."""
         for row in run(store.list_staff):
             state = "active" if row["active"] else "inactive"
-            click.echo(f"{row['username']}\t{row['role']}\t{row['site_code'] or '-'}\t{state}")
+            where = _where(row["role"], row["site_code"], row["governorate"])
+            click.echo(f"{row['username']}\t{row['role']}\t{where}\t{state}")
 
     @staff.command()
     @click.option("--username", required=True)
@@ -50,12 +57,18 @@ def register(main: click.Group, run) -> None:
     @click.option("--role", required=True, type=click.Choice([r.value for r in StaffRole]))
     @click.option("--branch", "--site", "site", default=None,
                   help="Code of the site they will work at (a branch or a sorting centre).")
-    def role(username: str, role: str, site: str | None) -> None:
-        """Give an account a role at a site; its earlier tokens are refused from their next
-        request (the member logs in again)."""
-        member = run(lambda conn: services.change_role(conn, username=username, role=role,
-                                                       site_code=site))
-        click.echo(f"staff {member.username} is now {member.role} at {member.site_code or '-'}")
+    @click.option("--governorate", default=None,
+                  help="An inspector's or the help desk's governorate (ISO code, e.g. IQ-BG).")
+    @click.option("--national", is_flag=True, help="An inspector of the whole country.")
+    def role(username: str, role: str, site: str | None, governorate: str | None,
+             national: bool) -> None:
+        """Give an account a role at a site or a governorate; its earlier tokens and console
+        sessions are refused from their next request (the member logs in again)."""
+        member = run(lambda conn: services.change_role(
+            conn, username=username, role=role, site_code=site, governorate=governorate,
+            national=national))
+        where = _where(member.role, member.site_code, member.governorate)
+        click.echo(f"staff {member.username} is now {member.role} at {where}")
 
     @staff.command("reset-password")
     @click.option("--username", required=True)
@@ -75,6 +88,13 @@ def register(main: click.Group, run) -> None:
         """Every site: code, kind, governorate, name."""
         for row in run(store.list_sites):
             click.echo(f"{row['code']}\t{row['kind']}\t{row['governorate']}\t{row['name_en']}")
+
+
+def _where(role: str, site_code: str | None, governorate: str | None) -> str:
+    """A site's code, a governorate, "national" for an inspector of the whole country, or "-"."""
+    if site_code or governorate:
+        return site_code or governorate or "-"
+    return "national" if role == StaffRole.inspector else "-"
 
 
 def _read_password() -> str:

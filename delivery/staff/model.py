@@ -47,6 +47,8 @@ class StaffRole(StrEnum):
     courier = "courier"
     supervisor = "supervisor"
     admin = "admin"
+    inspector = "inspector"  # a governorate, or the whole country; never a site
+    helpdesk = "helpdesk"  # a governorate; never a site
 
 
 # The kinds of site a role may belong to; an administrator may belong to none.
@@ -56,7 +58,11 @@ SITE_KINDS: dict[StaffRole, frozenset[str]] = {
     StaffRole.courier: frozenset({"branch"}),
     StaffRole.supervisor: frozenset({"branch", "sorting_centre"}),
     StaffRole.admin: frozenset({"branch", "sorting_centre"}),
+    StaffRole.inspector: frozenset(),
+    StaffRole.helpdesk: frozenset(),
 }
+# Roles that answer for a governorate rather than a site: independent of every branch.
+GOVERNORATE_ROLES = frozenset({StaffRole.inspector, StaffRole.helpdesk})
 
 
 class StaffAccount(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +74,7 @@ class StaffAccount(msgspec.Struct, frozen=True, kw_only=True):
     site_id: int | None
     site_code: str | None
     site_kind: str | None
+    governorate: str | None = None  # an inspector's or the help desk's; None: not that kind
 
 
 class StaffMember(StaffAccount, frozen=True, kw_only=True):
@@ -102,8 +109,23 @@ def password_problem(password: str) -> str | None:
 
 def site_problem(role: StaffRole, site_kind: str | None) -> str | None:
     """Why a role cannot belong to a site of this kind (None: it can)."""
+    if role in GOVERNORATE_ROLES:
+        return None if site_kind is None else f"a {role} belongs to no site, only a governorate"
     if site_kind is None:
         return None if role is StaffRole.admin else f"a {role} must belong to a site"
     if site_kind not in SITE_KINDS[role]:
         return f"a {role} works at a {' or '.join(sorted(SITE_KINDS[role]))}, not a {site_kind}"
     return None
+
+
+def governorate_problem(role: StaffRole, governorate: str | None, national: bool) -> str | None:
+    """Why a role cannot have this governorate, or the whole country (None: it can)."""
+    if role not in GOVERNORATE_ROLES:
+        return (f"a {role} belongs to a site, not a governorate"
+                if governorate or national else None)
+    if governorate and national:
+        return "either a governorate or the whole country, not both"
+    if role is StaffRole.inspector:
+        return None if governorate or national else \
+            "an inspector needs a governorate, or the whole country (--national)"
+    return None if governorate else f"a {role} needs a governorate"

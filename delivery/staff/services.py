@@ -35,17 +35,22 @@ def configure_hashing(settings: Settings) -> None:
 
 
 async def create_staff(conn: asyncpg.Connection, *, username: str, password: str, role: str,
-                       site_code: str | None) -> StaffMember:
-    """A new active account; the password is kept only as an argon2id hash."""
+                       site_code: str | None, governorate: str | None = None,
+                       national: bool = False) -> StaffMember:
+    """A new active account; the password is kept only as an argon2id hash. Supervisors and
+    handheld roles belong to a site; inspectors to a governorate or (`national`) the whole
+    country; the help desk to a governorate."""
     username = username.strip().lower()
     staff_role = _role(role)
     _require(model.USERNAME.match(username) is not None, "/username",
              "3-64 lower-case letters, digits, dots, dashes or underscores")
     _require_none(model.password_problem(password), "/password")
     site = await _site_for(conn, staff_role, site_code)
+    governorate = await _governorate_for(conn, staff_role, governorate, national)
     password_hash = await asyncio.to_thread(model.hash_password, password)
     staff_id = await store.insert_staff(conn, username=username, password_hash=password_hash,
-                                        role=staff_role, site_id=site["id"] if site else None)
+                                        role=staff_role, site_id=site["id"] if site else None,
+                                        governorate=governorate)
     if staff_id is None:
         raise Conflict(f"username {username} is taken")
     member = await store.get_by_id(conn, staff_id)
@@ -59,13 +64,17 @@ async def deactivate(conn: asyncpg.Connection, *, username: str) -> None:
 
 
 async def change_role(conn: asyncpg.Connection, *, username: str, role: str,
-                      site_code: str | None) -> StaffMember:
-    """Give an account a role at a site; its earlier tokens stop at their next request."""
+                      site_code: str | None, governorate: str | None = None,
+                      national: bool = False) -> StaffMember:
+    """Give an account a role at a site (or a governorate); its earlier tokens and console
+    sessions stop at their next request."""
     username = username.strip().lower()
     staff_role = _role(role)
     site = await _site_for(conn, staff_role, site_code)
+    governorate = await _governorate_for(conn, staff_role, governorate, national)
     _found(await store.set_role(conn, username, role=staff_role,
-                                site_id=site["id"] if site else None), username)
+                                site_id=site["id"] if site else None,
+                                governorate=governorate), username)
     member = await store.get_by_username(conn, username)
     assert member is not None
     return member
@@ -105,6 +114,16 @@ async def _site_for(conn: asyncpg.Connection, role: StaffRole,
     _require(site_code is None or site is not None, "/branch", f"no site {site_code}")
     _require_none(model.site_problem(role, site["kind"] if site else None), "/branch")
     return site
+
+
+async def _governorate_for(conn: asyncpg.Connection, role: StaffRole, governorate: str | None,
+                           national: bool) -> str | None:
+    """The governorate a role is to answer for (None: a site's role, or the whole country)."""
+    governorate = governorate.strip().upper() if governorate else None
+    _require_none(model.governorate_problem(role, governorate, national), "/governorate")
+    _require(governorate is None or await store.governorate_exists(conn, governorate),
+             "/governorate", f"no governorate {governorate}")
+    return governorate
 
 
 def _found(updated: bool, username: str) -> None:

@@ -8,29 +8,32 @@ from delivery.staff.model import StaffMember
 
 _MEMBER = """
 SELECT s.id, s.username, s.role, s.site_id, t.code AS site_code, t.kind AS site_kind, s.active,
-    s.token_gen
+    s.token_gen, s.governorate
 FROM staff s LEFT JOIN sites t ON t.id = s.site_id
 """
 SELECT_BY_USERNAME = _MEMBER + " WHERE s.username = $1"
 SELECT_BY_ID = _MEMBER + " WHERE s.id = $1"
 SELECT_HASH = "SELECT password_hash FROM staff WHERE username = $1 AND active"
 INSERT_STAFF = """
-INSERT INTO staff (username, password_hash, role, site_id) VALUES ($1, $2, $3, $4)
+INSERT INTO staff (username, password_hash, role, site_id, governorate)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (username) DO NOTHING RETURNING id
 """
 SELECT_STAFF = """
-SELECT s.username, s.role, t.code AS site_code, s.active
+SELECT s.username, s.role, t.code AS site_code, s.governorate, s.active
 FROM staff s LEFT JOIN sites t ON t.id = s.site_id ORDER BY s.username
 """
 # Every change that must end the tokens issued before it moves the generation on (see auth).
 DEACTIVATE = "UPDATE staff SET active = false, token_gen = token_gen + 1 WHERE username = $1"
 SET_ROLE = """
-UPDATE staff SET role = $2, site_id = $3, token_gen = token_gen + 1 WHERE username = $1
+UPDATE staff SET role = $2, site_id = $3, governorate = $4, token_gen = token_gen + 1
+WHERE username = $1
 """
 REPLACE_HASH = """
 UPDATE staff SET password_hash = $2, token_gen = token_gen + 1 WHERE username = $1
 """
 SELECT_SITE = "SELECT id, code, kind FROM sites WHERE code = $1"
+GOVERNORATE_EXISTS = "SELECT EXISTS (SELECT 1 FROM governorates WHERE code = $1)"
 SELECT_SITES = """
 SELECT code, kind, governorate, name_en, name_ar FROM sites ORDER BY kind DESC, governorate, code
 """
@@ -61,14 +64,18 @@ async def password_hash(conn: asyncpg.Connection, username: str) -> str | None:
 
 
 async def insert_staff(conn: asyncpg.Connection, *, username: str, password_hash: str, role: str,
-                       site_id: int | None) -> int | None:
+                       site_id: int | None, governorate: str | None = None) -> int | None:
     """The new account's id, or None when the username is taken."""
-    return await conn.fetchval(INSERT_STAFF, username, password_hash, role, site_id)
+    return await conn.fetchval(INSERT_STAFF, username, password_hash, role, site_id, governorate)
 
 
 async def get_site(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     """A site's id, code and kind."""
     return await conn.fetchrow(SELECT_SITE, code)
+
+
+async def governorate_exists(conn: asyncpg.Connection, code: str) -> bool:
+    return await conn.fetchval(GOVERNORATE_EXISTS, code)
 
 
 async def list_sites(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -92,9 +99,10 @@ async def deactivate(conn: asyncpg.Connection, username: str) -> bool:
 
 
 async def set_role(conn: asyncpg.Connection, username: str, *, role: str,
-                   site_id: int | None) -> bool:
-    """Give an account a role at a site; False when there is none by that name."""
-    return await conn.execute(SET_ROLE, username, role, site_id) != "UPDATE 0"
+                   site_id: int | None, governorate: str | None = None) -> bool:
+    """Give an account a role at a site (or a governorate); False when there is none by that
+    name."""
+    return await conn.execute(SET_ROLE, username, role, site_id, governorate) != "UPDATE 0"
 
 
 async def set_password(conn: asyncpg.Connection, username: str, password_hash: str) -> bool:
