@@ -82,7 +82,8 @@ async def make_demo_day(conn: asyncpg.Connection, settings: Settings, agency: Ag
     return DemoDay(
         agency_code=agency.code, agency_key=agency_key, branch=BRANCH,
         branch_name=branch["name_en"], centre=cast.CENTRE,
-        staff=tuple(DemoStaff(username=m.username, role=m.role, site=m.site_code, password=p)
+        staff=tuple(DemoStaff(username=m.username, role=m.role,
+                              site=m.site_code or m.governorate, password=p)
                     for m, p in hired),
         states=dict(Counter(d.doc.fate.state for d in docs)),
         highlights=tuple(day.highlights(docs)),

@@ -26,6 +26,7 @@ class TokenOut(msgspec.Struct, frozen=True, kw_only=True):
     token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     role: str
     site: str | None
+    governorate: str | None = None  # an inspector's or the help desk's
 
 
 def configure_hashing(settings: Settings) -> None:
@@ -104,7 +105,7 @@ async def login(conn: asyncpg.Connection, redis: Redis, settings: Settings, *, u
     await store.note_device(conn, device_id, member.id)
     token = issue_token(settings, member, device_id, datetime.now(UTC))
     return TokenOut(access_token=token, expires_in=settings.jwt_ttl_s, role=member.role,
-                    site=member.site_code)
+                    site=member.site_code, governorate=member.governorate)
 
 
 async def _site_for(conn: asyncpg.Connection, role: StaffRole,
