@@ -14,7 +14,7 @@ from delivery.custody.context import custody_context
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
 from delivery.messaging.api import HANDLERS as MESSAGING
-from delivery.ops.api import HANDLERS as OPS
+from delivery.console.complaints_api import HANDLERS as OPS
 from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
 from delivery.staff.api import start_staff

@@ -7,19 +7,14 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Route
 
-from tests.browser.test_citizen_page import (  # noqa: F401 (fixtures)
-    ARTIFACTS,
-    browser,
-    chromium,
-    server,
-)
+from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
 DOCUMENTS_OPERATION = '.opblock-summary-path[data-path="/v1/documents"]'
 
 
-async def test_swagger_ui_renders_with_no_network_beyond_the_service(server, browser):  # noqa: F811
+async def test_swagger_ui_renders_with_no_network_beyond_the_service(server, browser):
     own_host = urlsplit(server).netloc
     elsewhere: list[str] = []
 

@@ -14,7 +14,7 @@ from litestar.params import Parameter
 
 from delivery import pages
 from delivery.custody.model import State as ItemState
-from delivery.ops import store
+from delivery.console import complaints_store as store
 from delivery.platform.errors import Conflict, NotFound
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 

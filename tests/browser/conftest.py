@@ -1,0 +1,62 @@
+"""What every browser test needs: Debian's Chromium through Playwright, and the whole app served
+by a real uvicorn. Screenshots go to `artifacts/` (CI keeps them)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.async_api import Browser, async_playwright
+
+from delivery.platform.settings import PROJECT_ROOT, Settings
+from delivery.web.app import create_app
+from tests.helpers import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    """The whole app under uvicorn in a background thread; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not instance.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        # CI always has it (.ci/run installs it), so there the browser tests never go missing.
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run installs it")
+        pytest.skip("needs Debian's chromium: apt-get install chromium")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium,
+                                                    args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        await launched.close()
