@@ -4,8 +4,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from delivery.console.signals.model import (Period, Rule, Unit, binomial_tail, default_period,
-                                            outliers, period_of)
+from delivery.console.signals.model import (
+    Period,
+    Rule,
+    Unit,
+    binomial_tail,
+    default_period,
+    outliers,
+    period_of,
+)
 
 
 def courier(key: str, delivered: int, far: int = 0, money: int = 0, gov: str = "IQ-BG") -> Unit:

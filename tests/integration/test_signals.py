@@ -1,0 +1,71 @@
+"""Integrity signals over a small Baghdad world: the figures, the outlier, the items behind a
+figure, and what an inspector of another governorate sees of it (nothing)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from delivery.console.scope import Scope
+from delivery.console.signals import services
+from delivery.console.signals.model import default_period
+from delivery.custody.context import custody_context
+from tests.integration.signals_support import build
+
+pytestmark = pytest.mark.usefixtures("demo_sites")
+
+
+async def _board(conn, settings, scope):
+    now = datetime.now(UTC)
+    return await services.board(conn, period=default_period(now), scope=scope,
+                                ctx=custody_context(settings), now=now)
+
+
+async def _behind(conn, settings, scope, signal, **unit):
+    now = datetime.now(UTC)
+    rows, more = await services.items_behind(
+        conn, period=default_period(now), scope=scope, ctx=custody_context(settings), now=now,
+        signal=signal, branch=unit.get("branch"), staff=unit.get("staff"), page=1)
+    assert not more
+    return sorted(r.tracking_number for r in rows)
+
+
+async def test_figures_per_branch_and_courier_with_the_far_courier_marked(world, citizen, conn,
+                                                                          sms_settings):
+    built = await build(world, citizen, conn)
+    board = await _board(conn, sms_settings, Scope(governorate="IQ-BG"))
+    [branch] = board.branches
+    assert branch.key == world.branch
+    assert branch.counts["delivered"] == 5 and branch.counts["far"] == 3
+    assert branch.counts["money_yes"] == 1 and branch.counts["wrong_code"] == 1
+    assert branch.counts["failed"] == 1 and branch.counts["failed:absent"] == 1
+    staff = {u.key: u for u in board.staff}
+    assert staff["courier"].counts["far"] == 3 and "far" not in staff["courier2"].counts
+    assert staff["courier"].counts["money_yes"] == 1
+    assert staff["courier2"].counts["wrong_code"] == 1
+    assert board.flagged(staff["courier"], "far")
+    assert not board.flagged(staff["courier2"], "far")
+    assert built.money in built.far
+
+
+async def test_each_figure_lists_the_items_behind_it(world, citizen, conn, sms_settings):
+    built = await build(world, citizen, conn)
+    scope = Scope(governorate="IQ-BG")
+    assert await _behind(conn, sms_settings, scope, "far", staff="courier") == sorted(built.far)
+    assert await _behind(conn, sms_settings, scope, "money_yes",
+                         branch=world.branch) == [built.money]
+    assert await _behind(conn, sms_settings, scope, "failed:absent",
+                         staff="courier") == [built.absent]
+    assert await _behind(conn, sms_settings, scope, "wrong_code",
+                         staff="courier2") == [built.wrong]
+    assert await _behind(conn, sms_settings, scope, "far", staff="courier2") == []
+
+
+async def test_an_inspector_of_another_governorate_sees_nothing_of_baghdad(world, citizen, conn,
+                                                                          sms_settings):
+    await build(world, citizen, conn)
+    basra = Scope(governorate="IQ-BA")
+    board = await _board(conn, sms_settings, basra)
+    assert board.branches == [] and board.staff == []
+    assert await _behind(conn, sms_settings, basra, "delivered", branch=world.branch) == []
+    national = await _board(conn, sms_settings, Scope(everything=True))
+    assert [b.key for b in national.branches] == [world.branch]
