@@ -1,15 +1,19 @@
 """Integrity signals over a small Baghdad world: the figures, the outlier, the items behind a
 figure, and what an inspector of another governorate sees of it (nothing)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from delivery.console.scope import Scope
 from delivery.console.signals import services
 from delivery.console.signals.model import default_period
 from delivery.custody.context import custody_context
-from tests.integration.signals_support import build
+from delivery.custody.otp import MAX_WRONG_ATTEMPTS
+from tests.custody_world import applied, last4, scan_body, upload
+from tests.integration.journey_support import to_branch
+from tests.integration.signals_support import build, taken
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
 
@@ -69,3 +73,41 @@ async def test_an_inspector_of_another_governorate_sees_nothing_of_baghdad(world
     assert await _behind(conn, sms_settings, basra, "delivered", branch=world.branch) == []
     national = await _board(conn, sms_settings, Scope(everything=True))
     assert [b.key for b in national.branches] == [world.branch]
+
+
+async def test_unconfirmed_hand_overs_and_stuck_items_are_counted_as_they_stand(world, citizen,
+                                                                               conn, sms_settings):
+    me = citizen("ar")
+    given = await me.submit()
+    await me.told()
+    await to_branch(world, given)
+    await applied(world.client, world.clerk, given, "to_courier", courier="courier")  # not taken
+    now = datetime.now(UTC)
+    ctx = msgspec.structs.replace(custody_context(sms_settings), handover_alert_after=timedelta(0))
+    scope = Scope(governorate="IQ-BG")
+    board = await services.board(conn, period=default_period(now), scope=scope, ctx=ctx,
+                                 now=now + timedelta(seconds=1))
+    [branch] = board.branches
+    assert branch.counts["unconfirmed"] == 1 and "stuck" not in branch.counts
+    later = now + timedelta(days=3)
+    board = await services.board(conn, period=default_period(later), scope=scope, ctx=ctx,
+                                 now=later)
+    rows, _ = await services.items_behind(conn, period=default_period(later), scope=scope,
+                                          ctx=ctx, now=later, signal="stuck",
+                                          branch=world.branch, staff=None, page=1)
+    assert given in [r.tracking_number for r in rows]  # with the world's first, unmoved item
+    assert board.branches[0].counts["stuck"] == len(rows) == 2
+
+
+async def test_a_courier_locked_out_after_wrong_codes_is_counted_at_their_branch(world, citizen,
+                                                                                conn,
+                                                                                sms_settings):
+    items = [await taken(world, citizen, world.other_courier, "courier2") for _ in range(2)]
+    wrong = [scan_body(tn, "deliver", otp="00000000", id_last4=await last4(conn, tn))
+             for tn in items for _ in range(MAX_WRONG_ATTEMPTS)]
+    await upload(world.client, world.other_courier, wrong)
+    board = await _board(conn, sms_settings, Scope(governorate="IQ-BG"))
+    staff = {u.key: u for u in board.staff}
+    assert staff["courier2"].counts["lockout"] == 1
+    assert staff["courier2"].counts["wrong_code"] == 2 * MAX_WRONG_ATTEMPTS
+    assert board.branches[0].counts["lockout"] == 1
