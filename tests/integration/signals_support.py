@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from tests.custody_world import applied, last4, scan
+from tests.custody_world import applied, last4, last_code, scan, submit
 from tests.integration.journey_support import to_branch
 
 # The document's default point (tests.helpers.document) and a place about 15 km from it.
@@ -77,3 +77,16 @@ async def build(world, citizen, conn) -> Built:
                          at=datetime.now(UTC))
     assert refused["status"] == "rejected", refused
     return Built(far=far, near=near, money=far[-1], absent=absent, wrong=wrong)
+
+
+async def plain_hand_over(world, conn, ref: str, *, courier: str, at: dict) -> str:
+    """A passport delivered by `courier` with the proof's point `at`, the code read from the
+    outbox (no SMS gateway needed: for the browser test)."""
+    tn = await submit(world.client, world.key, ref)
+    await to_branch(world, tn)
+    headers = world.courier if courier == "courier" else world.other_courier
+    await applied(world.client, world.clerk, tn, "to_courier", courier=courier)
+    await applied(world.client, headers, tn, "take")
+    await applied(world.client, headers, tn, "deliver", otp=await last_code(conn, tn),
+                  id_last4=await last4(conn, tn), location=at)
+    return tn
