@@ -42,6 +42,7 @@ RATES = {"money_yes": "delivered", "failed:absent": "failed", "far": "delivered"
 FAR_METRES = 500.0  # a hand-over farther than this from the citizen's shared point is "far"
 STUCK_AFTER = timedelta(days=2)  # a non-final item untouched this long is stuck
 DEFAULT_DAYS = 30
+MAX_DAYS = 366  # a longer period is refused: a year is as far as one page should read
 
 
 class Period(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,7 +74,14 @@ def period_of(first: date | None, last: date | None, now: datetime) -> Period:
     start = first or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise ValueError("the first day comes after the last")
-    return Period(first=start, last=end)
+    if (end - start).days >= MAX_DAYS:
+        raise ValueError(f"a period is at most {MAX_DAYS} days")
+    period = Period(first=start, last=end)
+    try:
+        period.start, period.end  # noqa: B018 (the calendar's edges cannot be converted)
+    except OverflowError:
+        raise ValueError("the days are outside the calendar") from None
+    return period
 
 
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
