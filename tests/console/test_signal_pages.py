@@ -10,7 +10,6 @@ from html import unescape
 import pytest
 
 from tests.console_support import console_login
-from tests.integration.journey_support import citizen, fake, sms_settings, world  # noqa: F401
 from tests.integration.signals_support import build
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
