@@ -39,7 +39,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, rtl: bool = True, marker: str 
 
 def _row(index: int, bar: Bar, top: float, rtl: bool, marker: str, width: int) -> str:
     y = index * ROW + 4
-    room = width - 60  # what is left beside the bar for its value
+    room = width - 64  # what is left beside the bar for its value ("100%", "12345")
     length = max(2.0, room * bar.value / top) if bar.value else 0.0
     label = f"{marker} {bar.label}" if bar.marked else bar.label
     colour = MARKED if bar.marked else PLAIN

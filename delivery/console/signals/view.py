@@ -76,7 +76,7 @@ def _block(board: Board, units: list[Unit], signal: str, lang: str) -> Block:
     rows = [_row(board, u, signal, lang) for u in shown]
     rated = signal in RATES
     bars = [Bar(label=r.label, value=(u.rate(signal) or 0) if rated else r.count,
-                shown=r.rate if rated else str(r.count), marked=r.marked)
+                shown=f"{u.rate(signal) or 0:.0%}" if rated else str(r.count), marked=r.marked)
             for u, r in zip(shown, rows, strict=True)]
     title = pick(lang, NAMES[signal])
     marker = "⚠ " + pick(lang, OUTLIER) + ":"
