@@ -47,7 +47,7 @@ class SignalPages(ConsoleController):
              "unit": view.pick(lang, ("الموظف", "Staff")),
              "blocks": view.blocks(board, board.staff, lang)},
         ]
-        return layout.render(request, ENV, "signals.html.j2", status=422 if problem else 200,
+        return layout.render(request, ENV, "signals.html.j2", status_code=422 if problem else 200,
                              period=period, sections=sections,
                              notice=view.pick(lang, problem) if problem else None)
 
@@ -71,7 +71,7 @@ class SignalPages(ConsoleController):
                 signal=signal, branch=branch, staff=courier, page=page)
         title = view.pick(lang, view.NAMES.get(signal, BAD_SIGNAL))
         return layout.render(request, ENV, "signal_items.html.j2",
-                             status=422 if problem else 200, title=title, period=period,
+                             status_code=422 if problem else 200, title=title, period=period,
                              branch=branch, courier=courier, rows=rows, page=page,
                              has_more=more, notice=view.pick(lang, problem) if problem else None)
 
