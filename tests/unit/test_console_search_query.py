@@ -82,3 +82,12 @@ def test_the_payload_shows_reason_and_bag_and_never_the_proofs_internals():
                            "proof": {"by": "ali", "point": {"lat": 1}, "id_checked": True}})
     assert parts == [("reason", "not_home"), ("bag", "BG1"),
                      ("proof", "code checked, ID checked")]
+
+
+def test_every_state_and_every_event_of_the_custody_table_has_words():
+    from delivery.console.search.model import EVENTS, STATES
+    from delivery.custody.model import ENTRY, TRANSITIONS, State
+
+    codes = {t.event_code for t in (*TRANSITIONS.values(), *ENTRY.values())}
+    assert codes <= set(EVENTS), codes - set(EVENTS)
+    assert set(STATES) == set(State)
