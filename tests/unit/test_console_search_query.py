@@ -91,3 +91,11 @@ def test_every_state_and_every_event_of_the_custody_table_has_words():
     codes = {t.event_code for t in (*TRANSITIONS.values(), *ENTRY.values())}
     assert codes <= set(EVENTS), codes - set(EVENTS)
     assert set(STATES) == set(State)
+
+
+@pytest.mark.parametrize(("text", "page"), [(None, 1), ("", 1), ("3", 3), ("0", 1), ("-2", 1),
+                                            ("abc", 1), ("٣", 1), ("99999999", 1)])
+def test_an_unusable_page_number_is_the_first_page(text, page):
+    from delivery.console.search.model import page_number
+
+    assert page_number(text) == page

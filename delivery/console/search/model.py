@@ -210,3 +210,9 @@ def payload_parts(payload: Mapping[str, object]) -> list[tuple[str, str]]:
                                                  else "") + (", by proxy" if proof.get("proxy")
                                                              else "")))
     return parts
+
+
+def page_number(text: str | None) -> int:
+    """The 1-based page a `?page=` asks for; anything unusable is the first."""
+    value = (text or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 10_000 else 1
