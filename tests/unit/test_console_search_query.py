@@ -71,7 +71,8 @@ def test_a_phone_tail_is_a_range_of_reversed_numbers():
 
 
 def test_staff_are_named_by_role_and_username_others_by_who_they_are():
-    assert actor_words("courier", "ali") == ("courier · ali", "courier · ali")
+    assert actor_words("courier", "ali") == ("موزع البريد · ali", "courier · ali")
+    assert actor_words("sorting_clerk", "sam")[1] == "sorting clerk · sam"
     assert actor_words("scheduler", None) == ("النظام", "system")
     assert actor_words("agency", None)[1] == "agency"
     assert actor_words("citizen", None)[1] == "citizen"
@@ -92,10 +93,3 @@ def test_every_state_and_every_event_of_the_custody_table_has_words():
     assert codes <= set(EVENTS), codes - set(EVENTS)
     assert set(STATES) == set(State)
 
-
-@pytest.mark.parametrize(("text", "page"), [(None, 1), ("", 1), ("3", 3), ("0", 1), ("-2", 1),
-                                            ("abc", 1), ("٣", 1), ("99999999", 1)])
-def test_an_unusable_page_number_is_the_first_page(text, page):
-    from delivery.console.search.model import page_number
-
-    assert page_number(text) == page

@@ -175,7 +175,13 @@ def words(table: Mapping[str, tuple[str, str]], key: str | None) -> tuple[str, s
 
 
 # Roles whose `actor_id` is a member of staff (an agency's event carries the agency's id).
-STAFF_ROLES = frozenset({"sorting_clerk", "branch_clerk", "courier", "supervisor", "admin"})
+STAFF_ROLES: Mapping[str, tuple[str, str]] = {
+    "sorting_clerk": ("موظف الفرز", "sorting clerk"),
+    "branch_clerk": ("موظف الفرع", "branch clerk"),
+    "courier": ("موزع البريد", "courier"),
+    "supervisor": ("مشرف", "supervisor"),
+    "admin": ("مدير النظام", "administrator"),
+}
 _ACTORS: Mapping[str, tuple[str, str]] = {
     "citizen": ("المواطن", "citizen"),
     "agency": ("الجهة", "agency"),
@@ -192,8 +198,8 @@ def event_words(event_code: str) -> tuple[str, str]:
 def actor_words(role: str, username: str | None) -> tuple[str, str]:
     """Who did it: 'courier · ali' for staff, else citizen, agency or system."""
     if role in STAFF_ROLES:
-        who = f"{role} · {username}" if username else role
-        return who, who
+        ar, en = STAFF_ROLES[role]
+        return (f"{ar} · {username}", f"{en} · {username}") if username else (ar, en)
     return _ACTORS.get(role, (role, role))
 
 
@@ -211,8 +217,3 @@ def payload_parts(payload: Mapping[str, object]) -> list[tuple[str, str]]:
                                                              else "")))
     return parts
 
-
-def page_number(text: str | None) -> int:
-    """The 1-based page a `?page=` asks for; anything unusable is the first."""
-    value = (text or "").strip()
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 10_000 else 1

@@ -5,55 +5,55 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from litestar import Request, Response, get
 
-from delivery.console.layout import render, templates
+from delivery.console import layout
 from delivery.console.scope import Scope
 from delivery.console.search import model, services
 from delivery.console.web import ConsoleController, console_roles
 from delivery.custody.doctypes import DOCUMENT_TYPES
+from delivery.platform.errors import NotFound
 from delivery.staff.auth import StaffUser
 
-TEMPLATES = templates(Path(__file__).parent / "templates")
-READERS = console_roles("supervisor", "admin", "inspector", "helpdesk")
-_DOCTYPES = {d.code: d for d in DOCUMENT_TYPES}
+ENV = layout.templates(Path(__file__).parent / "templates")
+_WORDS = {"states": model.STATES, "modes": model.MODES, "windows": model.WINDOWS,
+          "doctypes": {d.code: d for d in DOCUMENT_TYPES}}
 
 
-class SearchController(ConsoleController):
+class SearchPages(ConsoleController):
     path = "/ops"
-    guards = [READERS]
+    guards = [console_roles("supervisor", "admin", "inspector", "helpdesk")]
 
     @get("/search")
-    async def search(self, request: Request, conn: asyncpg.Connection, staff: StaffUser,
-                     scope: Scope, q: str | None = None, page: str | None = None) -> Response:
-        """The search box and, once something was typed, what it found in the viewer's scope."""
+    async def search(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
+                     staff: StaffUser) -> Response:
+        """The search box and, once something was typed (`?q=`), what it found in scope."""
+        q = request.query_params.get("q")
         if q is None:
-            return _render(request, "search.html.j2", q=None, results=None)
+            return layout.render(request, ENV, "search.html.j2", q=None, results=None, **_WORDS)
         try:
-            results = await services.search(conn, text=q, scope=scope,
-                                            page=model.page_number(page))
+            results = await services.search(
+                conn, text=q, scope=Scope.of(staff),
+                page=layout.page_number(request.query_params.get("page")))
         except model.BadQuery as bad:
-            return _render(request, "search.html.j2", status=422, q=q, results=None,
-                           message=(bad.ar, bad.en))
-        return _render(request, "search.html.j2", q=q, results=results)
+            return layout.render(request, ENV, "search.html.j2", status=422, q=q, results=None,
+                                 message=(bad.ar, bad.en), **_WORDS)
+        return layout.render(request, ENV, "search.html.j2", q=q, results=results, **_WORDS)
 
     @get("/items/{tracking_number:str}")
-    async def item(self, request: Request, conn: asyncpg.Connection, staff: StaffUser,
-                   scope: Scope, tracking_number: str) -> Response:
-        """The item and its whole timeline; the same 404 for an unknown item and one out of
-        scope. Each reading is recorded."""
+    async def item(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
+                   staff: StaffUser, tracking_number: str) -> Response:
+        """The item and its whole timeline, the reading recorded; the same 404 for an unknown
+        item and one out of scope."""
+        # Litestar reserves the name `scope` for the ASGI scope: the viewer's is made here.
         found = await services.read_item(conn, tracking_number=tracking_number, staff=staff,
-                                         scope=scope, now=datetime.now(UTC))
+                                         scope=Scope.of(staff), now=datetime.now(UTC))
         if found is None:
-            return _render(request, "not_found.html.j2", status=404)
-        return _render(request, "item.html.j2", page=found)
+            raise NotFound("no such item in scope")
+        return layout.render(request, ENV, "item.html.j2", page=found, **_WORDS)
 
 
-def _render(request: Request, name: str, *, status: int = 200, **context) -> Response:
-    return render(request, TEMPLATES, name, status=status, states=model.STATES,
-                  modes=model.MODES, windows=model.WINDOWS, doctypes=_DOCTYPES, **context)
-
-
-HANDLERS = [SearchController]
+HANDLERS = [SearchPages]

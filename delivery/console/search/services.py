@@ -92,7 +92,7 @@ async def read_item(conn: asyncpg.Connection, *, tracking_number: str, staff: St
         if row is None:
             return None
         await store.record_read(conn, staff_id=staff.id, item_id=row["id"], at=now)
-        events = await store.timeline(conn, row["id"], sorted(model.STAFF_ROLES))
+        events = await store.timeline(conn, row["id"], list(model.STAFF_ROLES))
         chained = await log.load_chain(conn, row["id"])
     head = chain.Head(length=row["chain_length"], hash=row["chain_head"], state=row["state"])
     breaks = chain.verify_item(tn, chained, head)
