@@ -8,7 +8,6 @@ import pytest
 from delivery.console.search.model import (
     BadQuery,
     Search,
-    actor_words,
     classify,
     payload_parts,
     phone_tail_range,
@@ -70,14 +69,6 @@ def test_a_phone_tail_is_a_range_of_reversed_numbers():
     assert not low <= "03217704469+" < high
 
 
-def test_staff_are_named_by_role_and_username_others_by_who_they_are():
-    assert actor_words("courier", "ali") == ("موزع البريد · ali", "courier · ali")
-    assert actor_words("sorting_clerk", "sam")[1] == "sorting clerk · sam"
-    assert actor_words("scheduler", None) == ("النظام", "system")
-    assert actor_words("agency", None)[1] == "agency"
-    assert actor_words("citizen", None)[1] == "citizen"
-
-
 def test_the_payload_shows_reason_and_bag_and_never_the_proofs_internals():
     parts = payload_parts({"scan_id": "s-1", "reason": "not_home", "bag": "BG1",
                            "proof": {"by": "ali", "point": {"lat": 1}, "id_checked": True}})
@@ -85,11 +76,18 @@ def test_the_payload_shows_reason_and_bag_and_never_the_proofs_internals():
                      ("proof", "code checked, ID checked")]
 
 
-def test_every_state_and_every_event_of_the_custody_table_has_words():
-    from delivery.console.search.model import EVENTS, STATES
-    from delivery.custody.model import ENTRY, TRANSITIONS, State
+def test_every_event_of_the_custody_table_has_words_and_every_actor_a_name():
+    from delivery.console.search.model import ACTORS, EVENTS, STAFF_ROLES
+    from delivery.custody.model import ENTRY, TRANSITIONS, Role
 
     codes = {t.event_code for t in (*TRANSITIONS.values(), *ENTRY.values())}
     assert codes <= set(EVENTS), codes - set(EVENTS)
-    assert set(STATES) == set(State)
+    assert set(Role) <= STAFF_ROLES | set(ACTORS), set(Role) - STAFF_ROLES - set(ACTORS)
 
+
+
+def test_an_event_is_told_in_words_and_an_unknown_code_as_itself():
+    from delivery.console.search.model import event_words
+
+    assert event_words("delivery_failed") == ("تعذّر التوصيل", "Delivery attempt failed")
+    assert event_words("something_new") == ("something_new", "something_new")

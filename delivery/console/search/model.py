@@ -146,48 +146,11 @@ EVENTS: Mapping[str, tuple[str, str]] = {
     "reported": ("أجاب المواطن عن التسليم", "Citizen answered about the hand-over"),
 }
 
-# Each state for staff, Arabic then English (custody/model.py's `State`).
-STATES: Mapping[str, tuple[str, str]] = {
-    "registered": ("مسجّلة", "registered"),
-    "received": ("في مركز الفرز", "at the sorting centre"),
-    "in_transit": ("في الطريق إلى الفرع", "in transit"),
-    "at_branch": ("في الفرع", "at the branch"),
-    "out_for_delivery": ("مع موزع البريد", "out for delivery"),
-    "delivery_failed": ("تعذّر التوصيل", "delivery failed"),
-    "ready_for_pickup": ("جاهزة للاستلام", "ready for pickup"),
-    "delivered": ("سُلّمت", "delivered"),
-    "collected": ("استُلمت", "collected"),
-    "returning": ("عائدة إلى الجهة", "returning"),
-    "returned_to_agency": ("أُعيدت إلى الجهة", "returned to the agency"),
-    "cancelled": ("ملغاة", "cancelled"),
-    "lost": ("مفقودة", "lost"),
-    "damaged": ("تالفة", "damaged"),
-}
+# How the citizen chose to receive it, and when (items.delivery_mode, delivery_window).
 MODES: Mapping[str, tuple[str, str]] = {
     "home": ("توصيل إلى المنزل", "home delivery"), "pickup": ("استلام من الفرع", "pickup")}
 WINDOWS: Mapping[str, tuple[str, str]] = {
     "morning": ("صباحًا", "morning"), "afternoon": ("بعد الظهر", "afternoon")}
-
-
-def words(table: Mapping[str, tuple[str, str]], key: str | None) -> tuple[str, str]:
-    """A key of one of the tables above in words (Arabic, English); unknown: itself."""
-    return table.get(key or "", (key or "—", key or "—"))
-
-
-# Roles whose `actor_id` is a member of staff (an agency's event carries the agency's id).
-STAFF_ROLES: Mapping[str, tuple[str, str]] = {
-    "sorting_clerk": ("موظف الفرز", "sorting clerk"),
-    "branch_clerk": ("موظف الفرع", "branch clerk"),
-    "courier": ("موزع البريد", "courier"),
-    "supervisor": ("مشرف", "supervisor"),
-    "admin": ("مدير النظام", "administrator"),
-}
-_ACTORS: Mapping[str, tuple[str, str]] = {
-    "citizen": ("المواطن", "citizen"),
-    "agency": ("الجهة", "agency"),
-    "scheduler": ("النظام", "system"),
-    "system": ("النظام", "system"),
-}
 
 
 def event_words(event_code: str) -> tuple[str, str]:
@@ -195,12 +158,15 @@ def event_words(event_code: str) -> tuple[str, str]:
     return EVENTS.get(event_code, (event_code, event_code))
 
 
-def actor_words(role: str, username: str | None) -> tuple[str, str]:
-    """Who did it: 'courier · ali' for staff, else citizen, agency or system."""
-    if role in STAFF_ROLES:
-        ar, en = STAFF_ROLES[role]
-        return (f"{ar} · {username}", f"{en} · {username}") if username else (ar, en)
-    return _ACTORS.get(role, (role, role))
+# Roles whose `actor_id` is a member of staff (an agency's event carries the agency's id).
+STAFF_ROLES = frozenset({"sorting_clerk", "branch_clerk", "courier", "supervisor", "admin"})
+# Who else acts on an item (the staff are named by the console's `role_name` and username).
+ACTORS: Mapping[str, tuple[str, str]] = {
+    "citizen": ("المواطن", "citizen"),
+    "agency": ("الجهة", "agency"),
+    "scheduler": ("النظام", "system"),
+    "system": ("النظام", "system"),
+}
 
 
 # The parts of an event's payload worth showing, in this order (the rest is internal).

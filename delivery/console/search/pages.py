@@ -14,13 +14,11 @@ from delivery.console import layout
 from delivery.console.scope import Scope
 from delivery.console.search import model, services
 from delivery.console.web import ConsoleController, console_roles
-from delivery.custody.doctypes import DOCUMENT_TYPES
 from delivery.platform.errors import NotFound
 from delivery.staff.auth import StaffUser
 
 ENV = layout.templates(Path(__file__).parent / "templates")
-_WORDS = {"states": model.STATES, "modes": model.MODES, "windows": model.WINDOWS,
-          "doctypes": {d.code: d for d in DOCUMENT_TYPES}}
+_WORDS = {"modes": model.MODES, "windows": model.WINDOWS, "staff_roles": model.STAFF_ROLES}
 
 
 class SearchPages(ConsoleController):
@@ -39,7 +37,7 @@ class SearchPages(ConsoleController):
                 conn, text=q, scope=Scope.of(staff),
                 page=layout.page_number(request.query_params.get("page")))
         except model.BadQuery as bad:
-            return layout.render(request, ENV, "search.html.j2", status=422, q=q, results=None,
+            return layout.render(request, ENV, "search.html.j2", status_code=422, q=q, results=None,
                                  message=(bad.ar, bad.en), **_WORDS)
         return layout.render(request, ENV, "search.html.j2", q=q, results=results, **_WORDS)
 

@@ -49,6 +49,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     what_en: str
     event_code: str
     to_state: str
+    actor_role: str
+    username: str | None  # a member of staff's; others are named by `actor_ar` / `actor_en`
     actor_ar: str
     actor_en: str
     device_id: str | None
@@ -114,9 +116,11 @@ def _line(row: asyncpg.Record) -> ItemLine:
 
 def _event(row: asyncpg.Record) -> Event:
     what = model.event_words(row["event_code"])
-    actor = model.actor_words(row["actor_role"], row["username"])
+    role = row["actor_role"]
+    actor = model.ACTORS.get(role, (role, role))
     return Event(seq=row["seq"], at=row["server_at"], device_at=row["device_at"],
                  what_ar=what[0], what_en=what[1], event_code=row["event_code"],
-                 to_state=row["to_state"], actor_ar=actor[0], actor_en=actor[1],
+                 to_state=row["to_state"], actor_role=role, username=row["username"],
+                 actor_ar=actor[0], actor_en=actor[1],
                  device_id=row["device_id"], place_ar=row["site_ar"], place_en=row["site_en"],
                  details=model.payload_parts(row["payload"] or {}))
