@@ -12,6 +12,7 @@ from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
 from delivery.console.signals.pages import HANDLERS as SIGNAL_PAGES
+from delivery.console.search.pages import HANDLERS as SEARCH_PAGES
 from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
@@ -35,6 +36,7 @@ HANDLERS: list[Any] = [
     *CONSOLE_SESSIONS,  # the staff console: login, logout, home
     *COMPLAINT_PAGES,  # the console: inspectors' complaints
     *SIGNAL_PAGES,  # the console: inspectors' integrity signals
+    *SEARCH_PAGES,  # the console: finding an item, its custody timeline
     *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]

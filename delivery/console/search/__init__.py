@@ -1,0 +1,2 @@
+"""Finding an item in the console (by tracking number, agency reference or phone digits) and
+reading its whole custody timeline."""
