@@ -11,8 +11,8 @@ from delivery.agencies.api import HANDLERS as AGENCIES
 from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
-from delivery.console.signals.pages import HANDLERS as SIGNAL_PAGES
 from delivery.console.search.pages import HANDLERS as SEARCH_PAGES
+from delivery.console.signals.pages import HANDLERS as SIGNAL_PAGES
 from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
