@@ -11,6 +11,7 @@ from delivery.agencies.api import HANDLERS as AGENCIES
 from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
+from delivery.console.site.pages import HANDLERS as SITE_PAGES
 from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
@@ -33,6 +34,7 @@ HANDLERS: list[Any] = [
     *COMPLAINTS_API,  # inspectors' queue over the API
     *CONSOLE_SESSIONS,  # the staff console: login, logout, home
     *COMPLAINT_PAGES,  # the console: inspectors' complaints
+    *SITE_PAGES,  # the console: a supervisor's site
     *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]
