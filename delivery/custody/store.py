@@ -416,8 +416,7 @@ FROM items i LEFT JOIN sites b ON b.id = i.branch_id WHERE i.otp_locked AND {_MI
 # stuck there (STUCK_AFTER_HOURS, `stuck.py`).
 STUCK = f"""
 SELECT 'stuck' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
-    i.updated_at AS since, i.state || ' since ' || to_char(i.updated_at, 'YYYY-MM-DD HH24:MI')
-    AS detail
+    i.updated_at AS since, 'in ' || i.state || ' longer than allowed' AS detail
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id
     JOIN unnest($4::text[], $5::timestamptz[]) AS t (state, cutoff) ON t.state = i.state
 WHERE i.updated_at < t.cutoff AND {_MINE}

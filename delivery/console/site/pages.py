@@ -98,7 +98,8 @@ class SitePages(ConsoleController):
         page = layout.page_number(request.query_params.get("page"))
         rows, more = await services.dead_letters(conn, site, page)
         return _render(request, "dead_letters.html.j2", staff, site, rows=rows, page=page,
-                       has_more=more, masked=model.masked_error)
+                       has_more=more, masked=model.masked_error,
+                       dead_statuses=words.DEAD_STATUSES)
 
     @post("/dead-letters/{outbox_id:int}/retry", status_code=303)
     async def retry(self, request: AnyRequest, conn: asyncpg.Connection, staff: StaffUser,

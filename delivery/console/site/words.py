@@ -24,9 +24,15 @@ STATES: dict[str, tuple[str, str]] = {
 assert set(STATES) == set(State)
 
 BUCKETS: dict[str, tuple[str, str]] = {
-    Bucket.over: ("تجاوزت الحد", "Over the limit"),
-    Bucket.double: ("أكثر من ضعف الحد", "Over twice the limit"),
-    Bucket.week: ("أكثر من أسبوع", "Over a week"),
+    Bucket.over: ("فوق الحد", "Over the limit"),
+    Bucket.double: ("فوق ضعفه", "Over twice it"),
+    Bucket.week: ("فوق أسبوع", "Over a week"),
+}
+
+# A stopped outbox row: out of retries, or refused for good.
+DEAD_STATUSES: dict[str, tuple[str, str]] = {
+    "dead": ("توقفت بعد المحاولات", "out of retries"),
+    "failed": ("رُفضت نهائياً", "refused for good"),
 }
 
 ALERTS: dict[str, tuple[str, str]] = {
