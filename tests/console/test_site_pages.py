@@ -135,7 +135,9 @@ async def test_an_administrator_chooses_a_site_and_the_links_keep_it(world, conn
     assert choose.status_code == 200 and 'name="site"' in choose.text
     page = await ops.get(f"/ops/site?site={world.branch}")
     assert page.status_code == 200 and f"/ops/site/alerts?site={world.branch}" in page.text
-    assert (await ops.get("/ops/site?site=XX-999")).status_code == 404
+    unknown = await ops.get("/ops/site?site=XX-999")
+    assert unknown.status_code == 422 and "لا يوجد موقع بهذا الرمز" in unknown.text
+    assert 'value="XX-999"' in unknown.text
 
 
 async def test_other_console_roles_are_refused(world, conn):

@@ -40,7 +40,14 @@ class SitePages(ConsoleController):
         code = request.query_params.get("site")
         if staff.role == StaffRole.admin and not code:
             return layout.render(request, ENV, "choose.html.j2")
-        site = await services.site_of(conn, staff, code)
+        try:
+            site = await services.site_of(conn, staff, code)
+        except NotFound:
+            if staff.role != StaffRole.admin:
+                raise
+            return layout.render(request, ENV, "choose.html.j2", status=422, code=code,
+                                 notice=_say(request, "لا يوجد موقع بهذا الرمز.",
+                                             "No site has this code."))
         assert site is not None  # a supervisor's own, or the one an administrator named
         overview = await services.overview(conn, _custody(request), site, now=_now())
         return _render(request, "site.html.j2", staff, site, overview=overview,
@@ -162,6 +169,10 @@ def _link(staff: StaffUser, site: Site, path: str, **params: str) -> str:
     """A link within the view; an administrator's keeps the site they chose."""
     query = {**({"site": site.code} if staff.role == StaffRole.admin else {}), **params}
     return path + ("?" + urlencode(query) if query else "")
+
+
+def _say(request: AnyRequest, arabic: str, english: str) -> str:
+    return arabic if layout.language(request) == "ar" else english
 
 
 def _custody(request: AnyRequest) -> CustodyContext:
