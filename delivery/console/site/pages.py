@@ -45,7 +45,7 @@ class SitePages(ConsoleController):
         except NotFound:
             if staff.role != StaffRole.admin:
                 raise
-            return layout.render(request, ENV, "choose.html.j2", status=422, code=code,
+            return layout.render(request, ENV, "choose.html.j2", status_code=422, code=code,
                                  notice=_say(request, "لا يوجد موقع بهذا الرمز.",
                                              "No site has this code."))
         assert site is not None  # a supervisor's own, or the one an administrator named
@@ -161,7 +161,7 @@ def _render(request: AnyRequest, name: str, staff: StaffUser, site: Site,
             **context: Any) -> Response:
     return layout.render(request, ENV, name, site=site,
                          link=lambda path, **params: _link(staff, site, path, **params),
-                         states=words.STATES, bucket_words=words.BUCKETS,
+                         bucket_words=words.BUCKETS,
                          alert_words=words.alert_words, hours=_hours, **context)
 
 

@@ -1,27 +1,9 @@
-"""The site view's words for states, age buckets and alert kinds: Arabic first, then English."""
+"""The site view's words for age buckets, alert kinds and stopped messages: Arabic first, then
+English (states and document types: `console.words`, through the layout)."""
 
 from __future__ import annotations
 
-from delivery.custody.model import State
 from delivery.custody.stuck import Bucket
-
-STATES: dict[str, tuple[str, str]] = {
-    State.registered: ("مسجّلة", "Registered"),
-    State.received: ("مستلمة في مركز الفرز", "Received at sorting"),
-    State.in_transit: ("في الطريق", "In transit"),
-    State.at_branch: ("في الفرع", "At the branch"),
-    State.out_for_delivery: ("مع الموزّع", "Out for delivery"),
-    State.delivery_failed: ("تعذّر التسليم", "Delivery failed"),
-    State.ready_for_pickup: ("جاهزة للاستلام", "Ready for pickup"),
-    State.delivered: ("سُلّمت", "Delivered"),
-    State.collected: ("استُلمت من الفرع", "Collected"),
-    State.returning: ("عائدة إلى الجهة", "Returning"),
-    State.returned_to_agency: ("أعيدت إلى الجهة", "Returned to agency"),
-    State.cancelled: ("ملغاة", "Cancelled"),
-    State.lost: ("مفقودة", "Lost"),
-    State.damaged: ("تالفة", "Damaged"),
-}
-assert set(STATES) == set(State)
 
 BUCKETS: dict[str, tuple[str, str]] = {
     Bucket.over: ("فوق الحد", "Over the limit"),
