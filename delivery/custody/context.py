@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import msgspec
 
 from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
-from delivery.custody.model import TypeRules, type_rules
+from delivery.custody.model import State, TypeRules, type_rules
+from delivery.custody.stuck import DEFAULT_STUCK_AFTER, parse_stuck_after
 from delivery.platform.keys import derive_key
 from delivery.platform.settings import Settings
 
@@ -19,6 +21,9 @@ class CustodyContext(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int = 2
     handover_alert_after: timedelta = timedelta(hours=1)
     manifest_alert_after: timedelta = timedelta(hours=4)
+    # Per state, see `stuck`.
+    stuck_after: Mapping[State, timedelta] = msgspec.field(
+        default_factory=lambda: dict(DEFAULT_STUCK_AFTER))
 
     def rules_of(self, document_type: str) -> TypeRules:
         """The hand-over rules of a document type (see `model.type_rules`)."""
@@ -37,4 +42,6 @@ def custody_context(settings: Settings) -> CustodyContext:
         max_attempts=settings.delivery_max_attempts,
         handover_alert_after=timedelta(seconds=settings.handover_alert_seconds),
         manifest_alert_after=timedelta(seconds=settings.manifest_alert_seconds),
+        # Built at start (the app's and the worker's): a bad value stops it, naming the setting.
+        stuck_after=parse_stuck_after(settings.stuck_after_hours),
     )

@@ -412,12 +412,14 @@ SELECT 'locked' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL
     'locked after wrong codes or ID digits: unlock it (the citizen gets a new code)' AS detail
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id WHERE i.otp_locked AND {_MINE}
 """
+# $4, $5: each state an item can rest in, and the time before which its last change makes it
+# stuck there (STUCK_AFTER_HOURS, `stuck.py`).
 STUCK = f"""
 SELECT 'stuck' AS kind, i.tracking_number, NULL AS bag_id, b.code AS site, NULL AS device_id,
-    i.updated_at AS since, i.state || ' since ' || to_char(i.updated_at, 'YYYY-MM-DD HH24:MI')
-    AS detail
+    i.updated_at AS since, 'in ' || i.state || ' longer than allowed' AS detail
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id
-WHERE i.state = ANY($4::text[]) AND i.updated_at < $2 - interval '2 days' AND {_MINE}
+    JOIN unnest($4::text[], $5::timestamptz[]) AS t (state, cutoff) ON t.state = i.state
+WHERE i.updated_at < t.cutoff AND {_MINE}
 """
 FLAGGED_CLOCKS = """
 SELECT 'clock' AS kind, NULL AS tracking_number, NULL AS bag_id, t.code AS site, s.device_id,

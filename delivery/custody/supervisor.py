@@ -130,13 +130,18 @@ async def unlock_staff(conn: asyncpg.Connection, staff: StaffUser, username: str
 
 # --- alerts ----------------------------------------------------------------------------------
 
-STUCK_STATES = ["received", "in_transit", "at_branch", "delivery_failed", "returning"]
-
-
 async def alerts(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser, *,
                  now: datetime) -> list[AlertOut]:
     """Everything at the supervisor's site that needs a person to look at it, oldest first."""
     site = None if staff.role == Role.admin else staff.site_id
-    rows = await conn.fetch(store.ALERTS, site, now - ctx.handover_alert_after,
-                            now - ctx.manifest_alert_after, STUCK_STATES)
+    return await alerts_of_site(conn, ctx, site, now=now)
+
+
+async def alerts_of_site(conn: asyncpg.Connection, ctx: CustodyContext, site_id: int | None, *,
+                         now: datetime) -> list[AlertOut]:
+    """The alerts of a site (a sorting centre's include its branches'; None: everywhere)."""
+    states = list(ctx.stuck_after)
+    stuck_before = [now - ctx.stuck_after[state] for state in states]
+    rows = await conn.fetch(store.ALERTS, site_id, now - ctx.handover_alert_after,
+                            now - ctx.manifest_alert_after, states, stuck_before)
     return [AlertOut(**{k: v for k, v in dict(r).items() if v is not None}) for r in rows]

@@ -60,6 +60,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_max_attempts: int = 2  # failed home deliveries before pickup is offered
     handover_alert_seconds: int = 3600  # an unconfirmed hand-over older than this is an alert
     manifest_alert_seconds: int = 4 * 3600  # a bagged item not scanned at its branch by then
+    stuck_after_hours: str = ""  # STUCK_AFTER_HOURS, e.g. `at_branch=48`; see custody/stuck.py
     pii_retention_days: int = 365  # personal data of a finished item is removed after this
     route_plan_hour: int = 6  # Asia/Baghdad hour at which every branch's day is planned
     route_plan_seconds: float = 10.0  # solver time per branch plan
@@ -128,6 +129,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             delivery_max_attempts=int(env.get("DELIVERY_MAX_ATTEMPTS", 2)),
             handover_alert_seconds=int(env.get("HANDOVER_ALERT_SECONDS", 3600)),
             manifest_alert_seconds=int(env.get("MANIFEST_ALERT_SECONDS", 4 * 3600)),
+            stuck_after_hours=env.get("STUCK_AFTER_HOURS", ""),
             pii_retention_days=_retention_days(env.get("PII_RETENTION_DAYS", "365")),
             route_plan_hour=int(env.get("ROUTE_PLAN_HOUR", 6)),
             route_plan_seconds=float(env.get("ROUTE_PLAN_SECONDS", 10.0)),

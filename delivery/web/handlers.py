@@ -13,6 +13,7 @@ from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
 from delivery.console.search.pages import HANDLERS as SEARCH_PAGES
 from delivery.console.signals.pages import HANDLERS as SIGNAL_PAGES
+from delivery.console.site.pages import HANDLERS as SITE_PAGES
 from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
@@ -37,6 +38,7 @@ HANDLERS: list[Any] = [
     *COMPLAINT_PAGES,  # the console: inspectors' complaints
     *SIGNAL_PAGES,  # the console: inspectors' integrity signals
     *SEARCH_PAGES,  # the console: finding an item, its custody timeline
+    *SITE_PAGES,  # the console: a supervisor's site
     *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]

@@ -129,3 +129,14 @@ async def test_bags_are_opened_only_by_sorting_clerks_for_branches_they_serve(wo
                               headers=world.sorter)).status_code == 422
     assert (await client.post("/v1/bags", json={"destination": "XX-999"},
                               headers=world.sorter)).status_code == 422
+
+
+async def test_stuck_alerts_follow_each_states_threshold(world, conn):
+    received, at_branch = [await submit(world.client, world.key, f"PP-{i}") for i in range(2)]
+    await applied(world.client, world.sorter, received, "receive")
+    await to_branch(world, [at_branch])
+    # As if both last moved 30 hours ago: past a day (received), within two (at a branch).
+    await conn.execute("UPDATE items SET updated_at = now() - interval '30 hours' "
+                       "WHERE tracking_number = ANY($1)", [received, at_branch])
+    alerts = (await world.client.get("/v1/supervisor/alerts", headers=world.supervisor)).json()
+    assert [a["tracking_number"] for a in alerts if a["kind"] == "stuck"] == [received]

@@ -1,0 +1,1 @@
+"""The supervisor's site view: items by state, stuck items, alerts, dead letters."""
