@@ -13,8 +13,8 @@ from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
 from delivery import pages
-from delivery.custody.model import State as ItemState
 from delivery.console import complaints_store as store
+from delivery.custody.model import State as ItemState
 from delivery.platform.errors import Conflict, NotFound
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from delivery.agencies.api import HANDLERS as AGENCIES
+from delivery.console.complaints_api import HANDLERS as OPS
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
 from delivery.messaging.api import HANDLERS as MESSAGING
-from delivery.console.complaints_api import HANDLERS as OPS
 from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
 from delivery.staff.api import start_staff
