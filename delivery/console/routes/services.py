@@ -34,6 +34,8 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True):
     tracking_numbers: list[str]
     address: str  # the address words of its items
     landmark: str
+    lat: float  # for the map only: the list never shows coordinates
+    lon: float
 
 
 class CourierDay(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +70,7 @@ class DayView(msgspec.Struct, frozen=True, kw_only=True):
     planned_at: dt.datetime
     trigger: str
     items_routed: int
+    depot: tuple[float, float]
     couriers: list[CourierDay]
     left_out: list[LeftOut]
 
@@ -113,6 +116,7 @@ async def day_view(conn: asyncpg.Connection, scope: Scope, branch: asyncpg.Recor
     return DayView(
         branch=branch["code"], day=day, version=h["version"], planned_at=h["created_at"],
         trigger=h["trigger"], items_routed=h["items_routed"],
+        depot=(plan.branch["lat"], plan.branch["lon"]),
         couriers=[_courier(c, plan.stops, words) for c in plan.couriers],
         left_out=[LeftOut(tracking_number=r["tracking_number"], reason=r["reason"])
                   for r in plan.left_out])
@@ -133,7 +137,8 @@ def _stop(row: asyncpg.Record, items: list[asyncpg.Record]) -> Stop:
                 window_end=row["window_end"], carried=row["fixed"],
                 tracking_numbers=[i["tracking_number"] for i in items],
                 address=" / ".join(dict.fromkeys(filter(None, map(address_words, items)))),
-                landmark=" / ".join(dict.fromkeys(i["landmark"] for i in items if i["landmark"])))
+                landmark=" / ".join(dict.fromkeys(i["landmark"] for i in items if i["landmark"])),
+                lat=row["lat"], lon=row["lon"])
 
 
 def address_words(item: Mapping) -> str:
