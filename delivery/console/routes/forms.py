@@ -132,3 +132,8 @@ def _future_day(data: Mapping[str, str], today: dt.date) -> dt.date:
     if day < today:
         raise FormProblem("day", "هذا اليوم مضى", f"{day.isoformat()} is in the past")
     return day
+
+
+def plan_day(data: Mapping[str, str], today: dt.date) -> dt.date:
+    """The day to plan again: today or later."""
+    return _future_day(data, today)
