@@ -58,3 +58,21 @@ def map_data(view: DayView, tile_url: str) -> Markup:
         for n, c in enumerate(view.couriers)], "depot": list(view.depot)}
     text = json.dumps(data, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
     return Markup(text)  # noqa: S704 - JSON with < and > escaped: cannot close the script element
+
+
+def page_csp(csp: str, tile_url: str) -> str:
+    """The console's policy, opened just enough for the map: Tasheel's own scripts and style
+    sheets, and images from the tile host."""
+    directives = {}
+    for part in filter(None, (p.strip() for p in csp.split(";"))):
+        name, _, value = part.partition(" ")
+        directives[name] = value
+    directives["script-src"] = "'self'"
+    directives["style-src"] = _with("'self'", directives.get("style-src", ""))
+    directives["img-src"] = _with(f"'self' {tile_origin(tile_url)}", "")
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
+
+
+def _with(sources: str, existing: str) -> str:
+    kept = [s for s in existing.split() if s not in ("'none'", "'self'")]
+    return " ".join([sources, *kept])
