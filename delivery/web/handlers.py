@@ -8,7 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from delivery.agencies.api import HANDLERS as AGENCIES
-from delivery.console.complaints_api import HANDLERS as OPS
+from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
+from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
+from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
+from delivery.console.routes.pages import HANDLERS as ROUTE_PAGES
+from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
@@ -27,8 +31,11 @@ HANDLERS: list[Any] = [
     *CUSTODY,  # handheld scans, bags, supervisors
     *MESSAGING,  # Twilio's callbacks, dead letters
     TrackingController,  # the citizen's page
-    *OPS,  # supervisors' pages
-    *PLANNING,  # courier routes
+    *COMPLAINTS_API,  # inspectors' queue over the API
+    *CONSOLE_SESSIONS,  # the staff console: login, logout, home
+    *COMPLAINT_PAGES,  # the console: inspectors' complaints
+    *PLANNING,  # courier routes (handhelds)
+    *ROUTE_PAGES,  # the console: routes and couriers
     *ANCHORS,  # the daily anchors, public
 ]
 
@@ -41,4 +48,4 @@ async def _start_custody(state: Any) -> None:
     state.custody = custody_context(state.settings)
 
 
-STARTUP = [_start_intake, _start_custody, start_tracking, start_staff]
+STARTUP = [_start_intake, _start_custody, start_tracking, start_staff, start_console]
