@@ -18,10 +18,10 @@ MAX_CAPACITY = 500
 MAX_REASON = 200
 LEFT_OUT_REASONS = {
     "no_location": ("لا موقع للعنوان", "no location for the address"),
-    "no_courier_on_shift": ("لا ساعي في الدوام", "no courier on shift"),
+    "no_courier_on_shift": ("لا موزع بريد في الدوام", "no courier on shift"),
     "did_not_fit": ("لم يتسع له اليوم", "did not fit in the day"),
     "window_passed": ("فات موعد المواطن", "the citizen's window passed"),
-    "courier_unavailable": ("الساعي غير متاح", "courier unavailable"),
+    "courier_unavailable": ("موزع البريد غير متاح", "courier unavailable"),
 }
 
 
@@ -96,7 +96,7 @@ def _text(data: Mapping[str, str], name: str) -> str:
 def _username(data: Mapping[str, str]) -> str:
     username = _text(data, "username").lower()
     if not username or len(username) > 64:
-        raise FormProblem("username", "اختر ساعياً", "choose a courier")
+        raise FormProblem("username", "اختر موزع البريد", "choose a courier")
     return username
 
 

@@ -1,6 +1,6 @@
-"""The street map under a day's routes, only when MAP_TILE_URL is set: Tasheel's vendored Leaflet
-and one small script of its own, both served here; the page may load images from the tile host
-and scripts from nowhere but Tasheel."""
+"""The routes pages' own style sheet, and the street map under a day's routes when MAP_TILE_URL
+is set: Tasheel's vendored Leaflet and one small script of its own, all served here; the page may
+load images from the tile host and scripts from nowhere but Tasheel."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ def static_files() -> list[Router]:
 @functools.cache
 def asset_url(name: str) -> str:
     """A map file's URL with a digest of its content: never stale in a browser's cache."""
-    base, folder = (LEAFLET_URL, LEAFLET_DIR) if name.startswith("leaflet") else (SCRIPT_URL,
-                                                                                  SCRIPT_DIR)
+    leaflet = name.startswith("leaflet")
+    base, folder = (LEAFLET_URL, LEAFLET_DIR) if leaflet else (SCRIPT_URL, SCRIPT_DIR)
     digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()[:12]
     return f"{base}/{name}?v={digest}"
 
@@ -60,16 +60,22 @@ def map_data(view: DayView, tile_url: str) -> Markup:
     return Markup(text)  # noqa: S704 - JSON with < and > escaped: cannot close the script element
 
 
-def page_csp(csp: str, tile_url: str) -> str:
-    """The console's policy, opened just enough for the map: Tasheel's own scripts and style
-    sheets, and images from the tile host."""
+def assets() -> dict[str, str]:
+    """The map's files by name, as the page links them."""
+    return {name: asset_url(name) for name in ("leaflet.js", "leaflet.css", "routes-map.js")}
+
+
+def page_csp(csp: str, tile_url: str | None) -> str:
+    """The console's policy with Tasheel's own style sheets; with a map, also Tasheel's own
+    scripts and the tile host's images, nothing else."""
     directives = {}
     for part in filter(None, (p.strip() for p in csp.split(";"))):
         name, _, value = part.partition(" ")
         directives[name] = value
-    directives["script-src"] = "'self'"
     directives["style-src"] = _with("'self'", directives.get("style-src", ""))
-    directives["img-src"] = _with(f"'self' {tile_origin(tile_url)}", "")
+    if tile_url:
+        directives["script-src"] = "'self'"
+        directives["img-src"] = f"'self' {tile_origin(tile_url)}"
     return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
 
 

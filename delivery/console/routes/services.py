@@ -211,5 +211,5 @@ async def _branch_courier(conn: asyncpg.Connection, scope: Scope, branch: asyncp
                           username: str) -> None:
     # Unknown and another branch's courier read the same: the form reveals no other branch.
     if await store.get_branch_courier(conn, scope, username, branch["id"]) is None:
-        raise forms.FormProblem("username", f"لا ساعي باسم {username} في هذا الفرع",
+        raise forms.FormProblem("username", f"لا موزع بريد باسم {username} في هذا الفرع",
                                 f"no courier {username} at this branch")
