@@ -57,3 +57,27 @@ async def test_a_supervisor_reads_a_day_of_routes_on_a_phone(server, browser, co
     assert stops_box and picture_box and picture_box["y"] >= stops_box["y"] + stops_box["height"]
     await page.screenshot(path=str(ARTIFACTS / "console-routes.png"), full_page=True)
     await context.close()
+
+
+async def test_a_supervisor_marks_a_courier_off_on_a_phone(server, browser, conn):
+    await add_courier(conn, "ali", capacity=6)
+    await staff.create_staff(conn, username="boss", password=PASSWORD, role="supervisor",
+                             site_code=BRANCH)
+    context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
+    page = await context.new_page()
+    await page.goto(f"{server}/ops/login?next=/ops/couriers")
+    await page.fill("#f-username", "boss")
+    await page.fill("#f-password", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"{server}/ops/couriers")
+
+    day_off = page.locator("form[action^='/ops/couriers/day']")
+    await day_off.locator("input[name=day]").fill(tomorrow().isoformat())
+    await day_off.locator("input[name=reason]").fill("مريض")
+    await day_off.locator("button[type=submit]").click()
+    await page.wait_for_load_state("load")
+
+    assert "مريض" in await page.locator("table").inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.screenshot(path=str(ARTIFACTS / "console-couriers.png"), full_page=True)
+    await context.close()
