@@ -88,7 +88,7 @@ def language(request: Request[Any, Any, Any]) -> str:
 
 
 def render(request: Request[Any, Any, Any], env: jinja2.Environment, name: str, *,
-           status: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Response:
+           status_code: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Response:
     """A console page in the user's language, with the private headers."""
     lang = language(request)
     body = env.get_template(name).render(**page_context(request, lang), **context)
@@ -97,7 +97,7 @@ def render(request: Request[Any, Any, Any], env: jinja2.Environment, name: str, 
         cookies.append(Cookie(key=sessions.LANG_COOKIE, value=lang, path=sessions.COOKIE_PATH,
                               max_age=365 * 24 * 3600, httponly=True, samesite="lax",
                               secure=request.url.scheme == "https"))
-    return Response(body, status_code=status, media_type=pages.HTML,
+    return Response(body, status_code=status_code, media_type=pages.HTML,
                     headers=pages.PRIVATE_HEADERS, cookies=cookies)
 
 
