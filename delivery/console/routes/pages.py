@@ -111,7 +111,7 @@ async def _day_page(request: Request[Any, Any, Any], conn: asyncpg.Connection,
                                    _version(request.query_params.get("version")))
     tiles = settings.map_tile_url if view and view.couriers else None
     response = layout.render(
-        request, ENV, "routes_day.html.j2", status=status, branch=branch, day=day, view=view,
+        request, ENV, "routes_day.html.j2", status_code=status, branch=branch, day=day, view=view,
         notice=notice, message=message, can_plan=day >= _today(),
         reasons=_words(request, forms.LEFT_OUT_REASONS), vehicles=_words(request, VEHICLES),
         routes_css=map.asset_url("routes.css"),
@@ -180,7 +180,7 @@ async def _couriers_page(request: Request[Any, Any, Any], conn: asyncpg.Connecti
     if done and any(r.username == done for r in rows):
         notice = (f"سُجّل التغيير لـ {done}." if layout.language(request) == "ar"
                   else f"Recorded for {done}.")
-    return layout.render(request, ENV, "couriers.html.j2", status=status, branch=branch,
+    return layout.render(request, ENV, "couriers.html.j2", status_code=status, branch=branch,
                          rows=rows, page=page, more=more, today=_today(), notice=notice,
                          message=message, form=fields or {},
                          vehicles=_words(request, VEHICLES))
