@@ -23,7 +23,6 @@ LEAFLET_URL = "/static/vendor/leaflet"
 SCRIPT_DIR = Path(__file__).parent / "static"
 SCRIPT_URL = "/static/console/routes"
 ONE_YEAR = 365 * 24 * 3600
-ATTRIBUTION = "Leaflet"
 
 
 def static_files() -> list[Router]:
@@ -52,7 +51,7 @@ def tile_origin(tile_url: str) -> str:
 
 def map_data(view: DayView, tile_url: str) -> Markup:
     """The lines to draw, as JSON safe inside <script type="application/json">."""
-    data = {"tiles": tile_url, "attribution": ATTRIBUTION, "couriers": [
+    data = {"tiles": tile_url, "attribution": urlsplit(tile_url).hostname, "couriers": [
         {"colour": PALETTE[n % len(PALETTE)], "name": c.username,
          "stops": [[s.lat, s.lon] for s in c.stops]}
         for n, c in enumerate(view.couriers)], "depot": list(view.depot)}
