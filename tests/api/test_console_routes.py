@@ -101,6 +101,18 @@ async def test_the_picture_is_drawn_for_the_session(client, conn, settings, demo
     assert len(paths) == len(busy)
 
 
+async def test_odd_page_numbers_and_versions_answer_a_page_not_an_error(client, conn, settings,
+                                                                        demo_sites):
+    day = await _day(conn, settings)
+    boss = await _boss(client, conn)
+    base = f"/ops/routes/{BRANCH}/{day.isoformat()}"
+    for path in (f"{base}?version={2**40}", f"{base}/plan.svg?version={2**40}",
+                 f"{base}?version=x", "/ops/routes?page=-4", f"/ops/couriers?page={2**70}",
+                 f"/ops/routes/{BRANCH}/2026-13-45", "/ops/routes/NOPE/2026-12-07"):
+        response = await boss.get(path)
+        assert response.status_code in (200, 400, 403, 404, 422), path
+
+
 async def test_another_branchs_supervisor_is_refused_and_an_administrator_is_not(
         client, conn, settings, demo_sites):
     day = await _day(conn, settings)

@@ -79,10 +79,12 @@ class RoutePages(ConsoleController):
         return await _day_page(request, conn, settings, visible, found, day, notice=said)
 
     @get("/{branch:str}/{day:date}/plan.svg", media_type="image/svg+xml")
-    async def picture(self, conn: asyncpg.Connection, staff: StaffUser, visible: Scope,
-                      branch: str, day: dt.date, version: int | None = None) -> Response[str]:
+    async def picture(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
+                      staff: StaffUser, visible: Scope, branch: str,
+                      day: dt.date) -> Response[str]:
         """The service area, the branch, each courier's route in its own colour, a legend."""
         found = await services.branch_for(conn, staff, visible, branch)
+        version = _version(request.query_params.get("version"))
         svg = await views.branch_plan_svg(conn, found["code"], day, version)
         return Response(svg, media_type="image/svg+xml; charset=utf-8", headers=SVG_HEADERS)
 
