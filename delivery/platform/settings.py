@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -72,6 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     route_speeds_kmh: str = "foot=5,motorcycle=25,car=20"
     osrm_url: str | None = None  # an OSRM-compatible /table service; haversine when unset
     osrm_timeout_s: float = 10.0
+    map_tile_url: str | None = None  # a street map under route plans: https://host/{z}/{x}/{y}.png
     courier_default_vehicle: str = "motorcycle"  # couriers without a profile
     courier_default_capacity: int = 40
     courier_default_shift: str = "08:30-15:30"
@@ -141,6 +143,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             route_speeds_kmh=env.get("ROUTE_SPEEDS_KMH", "foot=5,motorcycle=25,car=20"),
             osrm_url=env.get("OSRM_URL") or None,
             osrm_timeout_s=float(env.get("OSRM_TIMEOUT_SECONDS", 10.0)),
+            map_tile_url=_tile_url(env.get("MAP_TILE_URL") or None),
             courier_default_vehicle=env.get("COURIER_DEFAULT_VEHICLE", "motorcycle"),
             courier_default_capacity=int(env.get("COURIER_DEFAULT_CAPACITY", 40)),
             courier_default_shift=env.get("COURIER_DEFAULT_SHIFT", "08:30-15:30"),
@@ -224,6 +227,17 @@ def _ed25519_seed(text: str) -> bytes:
     if len(key) != 32:
         raise ValueError("ANCHOR_SIGNING_KEY must be 64 hex digits (an Ed25519 private key)")
     return key
+
+
+def _tile_url(text: str | None) -> str | None:
+    # The page's Content-Security-Policy names the host: it must be one, over HTTP(S).
+    if text is None:
+        return None
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname or not all(
+            f"{{{k}}}" in text for k in "zxy"):
+        raise ValueError("MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}")
+    return text.strip()
 
 
 def _retention_days(text: str) -> int:

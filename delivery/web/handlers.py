@@ -11,6 +11,7 @@ from delivery.agencies.api import HANDLERS as AGENCIES
 from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
+from delivery.console.routes.pages import HANDLERS as ROUTE_PAGES
 from delivery.console.search.pages import HANDLERS as SEARCH_PAGES
 from delivery.console.signals.pages import HANDLERS as SIGNAL_PAGES
 from delivery.console.site.pages import HANDLERS as SITE_PAGES
@@ -40,6 +41,8 @@ HANDLERS: list[Any] = [
     *SEARCH_PAGES,  # the console: finding an item, its custody timeline
     *SITE_PAGES,  # the console: a supervisor's site
     *PLANNING,  # courier routes
+    *PLANNING,  # courier routes (handhelds)
+    *ROUTE_PAGES,  # the console: routes and couriers
     *ANCHORS,  # the daily anchors, public
 ]
 

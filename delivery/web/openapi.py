@@ -110,8 +110,6 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/v1/anchors/{day}"): Op("getAnchor"),
     ("get", "/v1/routes/mine"): Op("myRoute"),
     ("get", "/v1/ops/routes/{branch}/{day}"): Op("branchPlan"),
-    ("get", "/ops/routes/{branch}/{day}"): Op("branchPlanPage"),
-    ("get", "/ops/routes/{branch}/{day}/plan.svg"): Op("branchPlanSvg"),
 }
 METHODS = ("get", "put", "post", "delete", "patch")
 

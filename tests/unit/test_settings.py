@@ -37,3 +37,13 @@ def test_a_malformed_quiet_hours_window_is_refused_naming_it(window):
 @pytest.mark.parametrize("window", ["", "21:30-07:00"])
 def test_no_quiet_hours_or_a_window_is_accepted(window):
     assert Settings.from_env({**BASE, "SMS_QUIET_HOURS": window}).sms_quiet_hours == window
+
+
+def test_a_map_tile_url_is_an_http_address_with_its_three_placeholders():
+    url = "https://tiles.example/{z}/{x}/{y}.png"
+    assert Settings.from_env({"MAP_TILE_URL": url}).map_tile_url == url
+    assert Settings.from_env({}).map_tile_url is None
+    for bad in ("tiles.example/{z}/{x}/{y}.png", "https://tiles.example/tiles.png",
+                "javascript:{z}{x}{y}"):
+        with pytest.raises(ValueError, match="MAP_TILE_URL"):
+            Settings.from_env({"MAP_TILE_URL": bad})
