@@ -40,7 +40,6 @@ HANDLERS: list[Any] = [
     *SIGNAL_PAGES,  # the console: inspectors' integrity signals
     *SEARCH_PAGES,  # the console: finding an item, its custody timeline
     *SITE_PAGES,  # the console: a supervisor's site
-    *PLANNING,  # courier routes
     *PLANNING,  # courier routes (handhelds)
     *ROUTE_PAGES,  # the console: routes and couriers
     *ANCHORS,  # the daily anchors, public
