@@ -27,7 +27,7 @@ class Waiting(msgspec.Struct, frozen=True, kw_only=True):
 async def waiting(conn: asyncpg.Connection, state: Any, staff: StaffUser) -> list[Waiting]:
     """Open complaints for inspectors, open alerts for supervisors (administrators: both)."""
     found: list[Waiting] = []
-    if staff.role in (StaffRole.inspector, StaffRole.admin):
+    if staff.role in (StaffRole.inspector, StaffRole.admin) and staff.site_id is None:
         money, other = await complaints_store.count_open(conn, complaints_store.Viewer.of(staff))
         found += [Waiting(arabic="إجابات «نعم» عن طلب المال بانتظار المعالجة",
                           english='"Yes, asked for money" answers to handle', count=money,

@@ -48,6 +48,10 @@ NAV = (
 )
 
 
+# The integrity pages: only for people who belong to no site (`web.independent_of_sites`).
+INTEGRITY_PAGES = frozenset({"/ops/complaints", "/ops/signals"})
+
+
 def templates(folder: Path) -> jinja2.Environment:
     """An area's templates (`folder`), which may extend `console.html.j2`."""
     env = pages.templates(folder)
@@ -132,7 +136,8 @@ def _nav(user: StaffAccount | None, here: str) -> list[tuple[str, str, str, bool
     if user is None:
         return []
     return [(path, ar, en, path == here) for path, ar, en, roles in NAV
-            if roles is None or user.role in roles]
+            if (roles is None or user.role in roles)
+            and not (path in INTEGRITY_PAGES and user.site_id is not None)]
 
 
 def _switch(request: Request[Any, Any, Any], lang: str) -> str:

@@ -83,6 +83,18 @@ def console_roles(*roles: str):
     return guard
 
 
+async def independent_of_sites(connection: ASGIConnection[Any, Any, Any, Any],
+                               _: BaseRouteHandler) -> None:
+    """A guard for the integrity pages (complaints, signals): only for people who belong to no
+    site. An administrator attached to a branch is that branch's staff, and may not watch it."""
+    user = layout.signed_in(connection)  # type: ignore[arg-type]
+    if user is None or user.site_id is not None:
+        raise NotAllowed("the integrity pages are for inspectors, independent of every site")
+
+
+INTEGRITY_GUARDS = [console_roles("inspector", "admin"), independent_of_sites]
+
+
 def form(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The posted form's fields (read and checked by the session guard)."""
     return request.scope.get(_FIELDS, {})  # type: ignore[return-value]

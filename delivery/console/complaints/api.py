@@ -5,19 +5,29 @@ site's; the branch a report is about never sees it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import Controller, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
 
 from delivery.console.complaints import services
 from delivery.console.complaints.services import ComplaintOut, Outcome, Status
 from delivery.console.complaints.store import Viewer
-from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
+from delivery.platform.errors import NotAllowed
+from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles, token_user
 
-INSPECTORS = [require_roles("inspector", "admin")]
+
+async def _independent(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # As in the console: an administrator attached to a site is that site's staff.
+    if token_user(connection).site_id is not None:
+        raise NotAllowed("complaints are for inspectors, independent of every site")
+
+
+INSPECTORS = [require_roles("inspector", "admin"), _independent]
 
 
 class ComplaintsOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from delivery.console import layout
 from delivery.console.complaints import services
 from delivery.console.complaints.store import Viewer
-from delivery.console.web import ConsoleController, console_roles, form
+from delivery.console.web import INTEGRITY_GUARDS, ConsoleController, form
 from delivery.platform.errors import Conflict, InvalidInput
 from delivery.staff.auth import StaffUser
 
@@ -30,7 +30,7 @@ STATUSES = ("open", "handled", "all")
 
 class ComplaintPages(ConsoleController):
     path = "/ops/complaints"
-    guards = [console_roles("inspector", "admin")]
+    guards = INTEGRITY_GUARDS
 
     @get("")
     async def queue(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,

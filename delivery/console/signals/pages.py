@@ -15,7 +15,7 @@ from delivery.console import layout
 from delivery.console.scope import Scope
 from delivery.console.signals import services, view
 from delivery.console.signals.model import ITEM_SIGNALS, Period, default_period, period_of
-from delivery.console.web import ConsoleController, console_roles
+from delivery.console.web import INTEGRITY_GUARDS, ConsoleController
 
 ENV = layout.templates(Path(__file__).parent / "templates")
 BAD_PERIOD = ("التاريخان غير صالحين: اكتب يومين بالصيغة 2026-12-07 والأول قبل الثاني؛ "
@@ -27,7 +27,7 @@ BAD_SIGNAL = ("لا يوجد مؤشر بهذا الاسم.", "There is no signal
 
 class SignalPages(ConsoleController):
     path = "/ops/signals"
-    guards = [console_roles("inspector", "admin")]
+    guards = INTEGRITY_GUARDS
 
     @get("")
     async def board(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
