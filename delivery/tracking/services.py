@@ -119,6 +119,19 @@ async def load_page(conn: asyncpg.Connection, ctx: TrackingContext, token: str, 
     asked = supported(asked_language)
     if asked is not None and asked != item.chosen_language:
         await store.set_chosen_language(conn, item.id, asked)
+    return await page_of(conn, ctx, item, today=today)
+
+
+async def page_by_id(conn: asyncpg.Connection, ctx: TrackingContext, item_id: int, *,
+                     today: date) -> PageView | None:
+    """What the page of the item would show, found by id (for the help desk)."""
+    item = await store.get_item_by_id(conn, item_id)
+    return await page_of(conn, ctx, item, today=today) if item else None
+
+
+async def page_of(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem, *,
+                  today: date) -> PageView:
+    """The choices, branches and days the page offers for an item."""
     offered = offers(State(item.state), item.delivery_mode, reported=item.reported,
                      purged=item.pii_purged_at is not None)
     options = await _pickup_options(conn, ctx, item, offered) if offered.choose_pickup else ()
