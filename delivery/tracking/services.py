@@ -373,6 +373,6 @@ async def _record(conn: asyncpg.Connection, item: store.TrackedItem, transition:
             "event": "item.citizen_choice", "tracking_number": item.tracking_number,
             "external_ref": item.external_ref, "state": item.state, "choice": str(action),
             **payload, "at": now.isoformat()})
-    await record(conn, ref, transition, action, CITIZEN, now=now, payload=payload,
+    await record(conn, ref, transition, action, actor, now=now, payload=payload,
                  extra_outbox=[notice])
 
