@@ -47,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sms_validity_period_s: int = 4 * 3600
     sms_feedback_delay_s: int = 7200  # the money question, this long after a hand-over
     jwt_ttl_s: int = 8 * 3600
+    console_idle_s: int = 30 * 60  # a console session unused this long ends
+    console_session_s: int = 12 * 3600  # and none lasts longer than this
     demo_seed: bool = True
     holidays: tuple[str, ...] = ()  # ISO dates, no deliveries offered (TASHEEL_HOLIDAYS)
     tracking_page_limit: str = "60/60"  # citizen page views per IP: count/seconds
@@ -111,6 +113,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sms_validity_period_s=int(env.get("SMS_VALIDITY_PERIOD_SECONDS", 4 * 3600)),
             sms_feedback_delay_s=int(env.get("SMS_FEEDBACK_DELAY_SECONDS", 7200)),
             jwt_ttl_s=int(env.get("JWT_TTL_SECONDS", 8 * 3600)),
+            console_idle_s=_positive("CONSOLE_IDLE_MINUTES", env.get("CONSOLE_IDLE_MINUTES", "30"))
+            * 60,
+            console_session_s=_positive("CONSOLE_SESSION_HOURS",
+                                        env.get("CONSOLE_SESSION_HOURS", "12")) * 3600,
             demo_seed=env.get("TASHEEL_DEMO_SEED", "1") not in ("0", "false", "no"),
             holidays=_csv(env.get("TASHEEL_HOLIDAYS", "")),
             tracking_page_limit=env.get("TRACKING_PAGE_LIMIT", "60/60"),
@@ -142,6 +148,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             metrics_token=env.get("METRICS_TOKEN") or None,
             sms_console_show_codes=env.get("SMS_CONSOLE_SHOW_CODES", "0") in ("1", "true", "yes"),
         )
+
+
+def _positive(name: str, value: str) -> int:
+    """A whole number above zero, or a refusal naming the variable."""
+    if not value.strip().isdigit() or int(value) <= 0:
+        raise ValueError(f"{name} must be a whole number above zero, not {value!r}")
+    return int(value)
 
 
 def _csv(value: str) -> tuple[str, ...]:

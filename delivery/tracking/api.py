@@ -13,15 +13,14 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 
 from delivery import pages
 from delivery.custody.model import TransitionRefused
-from delivery.platform import db, inputs
-from delivery.platform.errors import FieldError, InvalidInput, MalformedRequest, NotFound, RateLimited
+from delivery.platform import db, forms
+from delivery.platform.errors import FieldError, InvalidInput, NotFound, RateLimited
 from delivery.platform.requests import request_client
 from delivery.tracking import csrf, i18n, ratelimit, services
 from delivery.tracking.view import TrackOut, present
@@ -34,7 +33,6 @@ LANG_COOKIE = "tsk_lang"
 LANGUAGE_NAMES = (("ar", "العربية"), ("ckb", "کوردی"), ("en", "English"))
 MESSAGES = {"saved": "m_saved", "invalid": "m_invalid", "too_late": "m_too_late",
             "outside": "m_outside"}
-MAX_FORM_BYTES = 8 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -197,8 +195,8 @@ class TrackingController(Controller):
                                         _ctx(state).form_limit):
             return _too_many(request, retry)
         started = time.perf_counter()
-        fields = await _form_fields(request)
-        if not _same_origin(request) or not _TOKEN.fullmatch(token) or not csrf.is_valid(
+        fields = await forms.form_fields(request)
+        if not forms.same_origin(request) or not _TOKEN.fullmatch(token) or not csrf.is_valid(
                 _ctx(state).csrf_key, request.cookies.get(csrf.COOKIE), token_hash(token),
                 fields.get(csrf.FIELD)):
             return message_page(_ctx(state), _chosen_language(request), 403, "title",
@@ -246,35 +244,9 @@ def _back(token: str, message: str) -> Response:
         "Location": f"/t/{token}?m={message}", **pages.PRIVATE_HEADERS})
 
 
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The form's fields, free of bidi controls; a 400 when it is not UTF-8, a 422 naming a
-    field that holds a control character (the edge's rules, `platform.inputs`)."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    try:
-        parsed = parse_qs(body.decode("utf-8"), max_num_fields=20, errors="strict")
-    except UnicodeDecodeError:
-        raise MalformedRequest("The form is not UTF-8.") from None
-    except ValueError:  # more fields than any of these forms has
-        return {}
-    return {k: inputs.clean_text(v[0], k) for k, v in parsed.items()}
-
-
 def _wants_html(request: Request) -> bool:
     """A browser submitting the form (it asks for HTML) is sent back to the page to try again."""
     return "text/html" in request.headers.get("accept", "")
-
-
-def _same_origin(request: Request) -> bool:
-    """A browser's Origin, when it names one, must be our own host.
-
-    Some privacy settings send `Origin: null`; the CSRF field still protects those.
-    """
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return True
-    return urlsplit(origin).netloc == request.headers.get("host")
 
 
 def _address(fields: dict[str, str]) -> services.AddressIn:

@@ -8,13 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from delivery.agencies.api import HANDLERS as AGENCIES
+from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
+from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
+from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
+from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
 from delivery.messaging.api import HANDLERS as MESSAGING
-from delivery.console.complaints_api import HANDLERS as OPS
 from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
 from delivery.staff.api import start_staff
@@ -27,7 +30,9 @@ HANDLERS: list[Any] = [
     *CUSTODY,  # handheld scans, bags, supervisors
     *MESSAGING,  # Twilio's callbacks, dead letters
     TrackingController,  # the citizen's page
-    *OPS,  # supervisors' pages
+    *COMPLAINTS_API,  # inspectors' queue over the API
+    *CONSOLE_SESSIONS,  # the staff console: login, logout, home
+    *COMPLAINT_PAGES,  # the console: inspectors' complaints
     *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]
@@ -41,4 +46,4 @@ async def _start_custody(state: Any) -> None:
     state.custody = custody_context(state.settings)
 
 
-STARTUP = [_start_intake, _start_custody, start_tracking, start_staff]
+STARTUP = [_start_intake, _start_custody, start_tracking, start_staff, start_console]
