@@ -10,6 +10,7 @@ from typing import Any
 from delivery.agencies.api import HANDLERS as AGENCIES
 from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
+from delivery.console.helpdesk.pages import HANDLERS as HELPDESK_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
 from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
@@ -33,6 +34,7 @@ HANDLERS: list[Any] = [
     *COMPLAINTS_API,  # inspectors' queue over the API
     *CONSOLE_SESSIONS,  # the staff console: login, logout, home
     *COMPLAINT_PAGES,  # the console: inspectors' complaints
+    *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
     *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]

@@ -2,72 +2,82 @@
 phone together, confirms them with a code sent by SMS (read from the fake Twilio), and records
 their choices as the help desk's custody events on their behalf."""
 
-import datetime as dt
+import re
 
 import pytest
+from markupsafe import escape
 
-from delivery.console.helpdesk import services as desk
+from delivery.console.helpdesk import model
 from delivery.console.helpdesk.model import Verdict
-from delivery.console.scope import Scope
-from delivery.platform.errors import NotFound
-from delivery.staff.services import create_staff
+from delivery.console.helpdesk.pages import WORDS
+from tests.console_support import console_login
 from tests.custody_world import applied
 from tests.integration.journey_support import CODE, to_branch
 
 pytestmark = pytest.mark.usefixtures("demo_sites")
+ITEM_PATH = re.compile(r"^/ops/helpdesk/items/(\d+)$")
+DAY = re.compile(r'<option value="(\d{4}-\d\d-\d\d)">')
+
+
+def _says(response, key) -> bool:
+    return str(escape(WORDS[key][1])) in response.text
 
 
 class Desk:
-    """A member of the help desk of a governorate, working through the desk's services."""
+    """A member of the help desk of a governorate at the console, in English."""
 
-    def __init__(self, world, conn, settings, staff):
-        self.world, self.conn, self.settings, self.staff = world, conn, settings, staff
-        self.scope = Scope(governorate=staff.governorate)
-
-    @property
-    def ctx(self):
-        return self.world.client.app.state.tracking
+    def __init__(self, console, staff_id: int):
+        self.console, self.staff_id = console, staff_id
 
     async def lookup(self, tracking_number: str, phone: str) -> int | None:
-        try:
-            return await desk.lookup(self.conn, self.scope, self.staff.id,
-                                     tracking_number=tracking_number, phone=phone, now=_now())
-        except NotFound as refused:
-            assert str(refused) == desk.NOT_FOUND  # the same words, whichever part was wrong
+        """The item's id when the lookup opens it; None for the one neutral "not found"."""
+        response = await self.console.post("/ops/helpdesk/lookup", data={
+            "tracking_number": tracking_number, "phone": phone})
+        if response.status_code == 404:
+            assert _says(response, "not_found")
             return None
+        assert response.status_code == 303, response.text
+        return int(ITEM_PATH.match(response.headers["location"]).group(1))
 
     async def send_code(self, item_id: int) -> None:
-        await desk.send_code(self.conn, self.settings.secret_key, self.scope, self.staff.id,
-                             item_id, now=_now())
+        response = await self.console.post(f"/ops/helpdesk/items/{item_id}/code")
+        assert response.status_code == 303, response.text
 
     async def enter(self, item_id: int, code: str) -> Verdict:
-        return await desk.enter_code(self.conn, self.settings.secret_key, self.scope,
-                                     self.staff.id, item_id, code, now=_now())
+        """The verdict the page shows on the code typed."""
+        response = await self.console.post(f"/ops/helpdesk/items/{item_id}/confirm",
+                                           data={"code": code})
+        if response.status_code == 303:
+            return Verdict.accepted
+        assert response.status_code == 422
+        return next(v for v in Verdict if _says(response, v))
 
-    async def choose_pickup(self, item_id: int, branch: str) -> None:
-        await desk.choose_mode(self.conn, self.ctx, self.scope, self.staff.id, item_id,
-                               mode="pickup", branch_code=branch, now=_now())
+    async def choose_pickup(self, item_id: int, branch: str):
+        return await self.console.post(f"/ops/helpdesk/items/{item_id}/mode",
+                                       data={"mode": "pickup", "branch": branch})
 
-    async def choose_day(self, item_id: int) -> dt.date:
-        today = dt.datetime.now(dt.UTC).date()
-        page = await desk.view(self.conn, self.ctx, self.scope, self.staff.id, item_id,
-                               today=today, now=_now())
-        await desk.reschedule(self.conn, self.ctx, self.scope, self.staff.id, item_id,
-                              day=page.days[-1], window="afternoon", today=today, now=_now())
-        return page.days[-1]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    async def choose_day(self, item_id: int) -> str:
+        page = await self.console.get(f"/ops/helpdesk/items/{item_id}")
+        day = DAY.findall(page.text)[-1]
+        response = await self.console.post(f"/ops/helpdesk/items/{item_id}/day",
+                                           data={"day": day, "window": "afternoon"})
+        assert response.status_code == 303, response.text
+        return day
 
 
 @pytest.fixture
-def helpdesk(world, conn, sms_settings):
+def helpdesk(world, conn):
     async def make(governorate: str = "IQ-BG", username: str = "desk") -> Desk:
-        staff = await create_staff(conn, username=username, password="correct horse battery",
-                                   role="helpdesk", site_code=None, governorate=governorate)
-        return Desk(world, conn, sms_settings, staff)
+        console = await console_login(world.client, conn, username=username, role="helpdesk",
+                                      governorate=governorate)
+        assert (await console.get("/ops/helpdesk?lang=en")).status_code == 200
+        staff_id = await conn.fetchval("SELECT id FROM staff WHERE username = $1", username)
+        return Desk(console, staff_id)
     return make
+
+
+def _refused_before_confirmation(response) -> bool:
+    return response.status_code == 403 and _says(response, "not_confirmed")
 
 
 async def _code_sent(me) -> str:
@@ -105,10 +115,11 @@ async def test_lookups_are_limited_per_member_of_staff(citizen, helpdesk):
     me = citizen("ar")
     tn = await me.submit()
     at_desk = await helpdesk()
-    for _ in range(desk.model.LOOKUP_LIMIT):
+    for _ in range(model.LOOKUP_LIMIT):
         await at_desk.lookup(tn, "07709999999")
-    with pytest.raises(desk.RateLimited):
-        await at_desk.lookup(tn, me.local)
+    refused = await at_desk.console.post("/ops/helpdesk/lookup", data={
+        "tracking_number": tn, "phone": me.local})
+    assert refused.status_code == 429 and _says(refused, "too_many")
 
 
 async def test_no_choice_is_recorded_before_the_code_is_entered(world, citizen, helpdesk, conn):
@@ -116,11 +127,9 @@ async def test_no_choice_is_recorded_before_the_code_is_entered(world, citizen, 
     tn = await me.submit()
     at_desk = await helpdesk()
     item = await at_desk.lookup(tn, me.local)
-    with pytest.raises(desk.NotConfirmed):
-        await at_desk.choose_pickup(item, world.branch)
+    assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
     await at_desk.send_code(item)
-    with pytest.raises(desk.NotConfirmed):
-        await at_desk.choose_pickup(item, world.branch)
+    assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
     assert [e["action"] for e in await _events(conn, tn)] == ["register"]
 
 
@@ -136,8 +145,7 @@ async def test_five_wrong_codes_lock_the_check_until_a_new_code_is_sent(world, c
     verdicts = [await at_desk.enter(item, wrong) for _ in range(5)]
     assert verdicts == [Verdict.wrong] * 4 + [Verdict.locked]
     assert await at_desk.enter(item, code) == Verdict.locked
-    with pytest.raises(desk.NotConfirmed):
-        await at_desk.choose_pickup(item, world.branch)
+    assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
     await at_desk.send_code(item)  # a new code replaces the locked check
     assert await at_desk.enter(item, await _code_sent(me)) == Verdict.accepted
 
@@ -151,8 +159,7 @@ async def test_an_expired_code_is_refused(world, citizen, helpdesk, conn):
     code = await _code_sent(me)
     await conn.execute("UPDATE helpdesk_checks SET sent_at = sent_at - interval '10 minutes'")
     assert await at_desk.enter(item, code) == Verdict.expired
-    with pytest.raises(desk.NotConfirmed):
-        await at_desk.choose_pickup(item, world.branch)
+    assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
 
 
 async def test_a_confirmed_caller_chooses_a_day_then_pickup_at_a_branch(world, citizen, helpdesk,
@@ -164,14 +171,15 @@ async def test_a_confirmed_caller_chooses_a_day_then_pickup_at_a_branch(world, c
     await at_desk.send_code(item)
     assert await at_desk.enter(item, await _code_sent(me)) == Verdict.accepted
     day = await at_desk.choose_day(item)
-    await at_desk.choose_pickup(item, world.branch)
+    chosen = await at_desk.choose_pickup(item, world.branch)
+    assert chosen.status_code == 303, chosen.text
     events = await _events(conn, tn)
     assert [(e["action"], e["actor_role"], e["actor_id"]) for e in events[1:]] == [
-        ("reschedule", "helpdesk", at_desk.staff.id),
-        ("choose_pickup", "helpdesk", at_desk.staff.id)]
+        ("reschedule", "helpdesk", at_desk.staff_id),
+        ("choose_pickup", "helpdesk", at_desk.staff_id)]
     assert all(e["payload"]["on_behalf_of"] == "citizen"
                and e["payload"]["confirmed_by"] == "sms_code" for e in events[1:])
-    assert events[1]["payload"]["day"] == day.isoformat()
+    assert events[1]["payload"]["day"] == day
     # The citizen is told as usual: the pickup they chose, once it is on the branch's shelf.
     await to_branch(world, tn)
     await applied(world.client, world.clerk, tn, "shelve")
@@ -189,5 +197,4 @@ async def test_the_choice_window_closes_fifteen_minutes_after_the_code(world, ci
     assert await at_desk.enter(item, await _code_sent(me)) == Verdict.accepted
     await conn.execute(
         "UPDATE helpdesk_checks SET confirmed_at = confirmed_at - interval '15 minutes'")
-    with pytest.raises(desk.NotConfirmed):
-        await at_desk.choose_pickup(item, world.branch)
+    assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
