@@ -19,7 +19,9 @@ from delivery.console.web import ConsoleController, console_roles, form
 from delivery.custody.model import TransitionRefused
 from delivery.platform.errors import InvalidInput, NotFound, RateLimited
 from delivery.staff.auth import StaffUser
+from delivery.tracking import i18n
 from delivery.tracking.services import AddressIn
+from notifications.render import DOCUMENT_WORDS
 
 ENV = layout.templates(Path(__file__).parent / "templates")
 WORDS = {
@@ -178,9 +180,19 @@ async def _item_page(request, conn, staff: StaffUser, visible: Scope, item_id: i
                      status: int = 200, notice: str | None = None) -> Response:
     view = await services.view(conn, request.app.state.tracking, visible, staff.id, item_id,
                                today=_today(), now=datetime.now(UTC))
+    lang = layout.language(request)
     return layout.render(request, ENV, "helpdesk_item.html.j2", status=status, d=view,
                          notice=_say(request, notice), code_minutes=_minutes(CODE_LIFETIME),
-                         window_minutes=_minutes(CHOICE_WINDOW))
+                         window_minutes=_minutes(CHOICE_WINDOW),
+                         words=lambda table, key: _words(table, key, lang))
+
+
+def _words(table: str, key: str, lang: str) -> str:
+    """The citizen page's words for a state or an event, and the SMS words for a document."""
+    if table == "document":
+        return DOCUMENT_WORDS[lang].get(key, key)
+    row = (i18n.STATES if table == "state" else i18n.EVENTS).get(key)
+    return row[i18n.LANGUAGES.index(lang)] if row else key
 
 
 def _minutes(span) -> int:
