@@ -198,3 +198,22 @@ async def test_the_choice_window_closes_fifteen_minutes_after_the_code(world, ci
     await conn.execute(
         "UPDATE helpdesk_checks SET confirmed_at = confirmed_at - interval '15 minutes'")
     assert _refused_before_confirmation(await at_desk.choose_pickup(item, world.branch))
+
+
+async def test_an_item_opens_only_after_this_desks_lookup_found_it(citizen, helpdesk):
+    me = citizen("ar")
+    tn = await me.submit()
+    finder = await helpdesk()
+    item = await finder.lookup(tn, me.local)
+    page = await finder.console.get(f"/ops/helpdesk/items/{item}")
+    assert page.status_code == 200
+    assert me.local[-4:] in page.text and me.local[-7:] not in page.text  # last four digits only
+    other = await helpdesk(username="desk2")  # the same browser, signed in as someone else
+    assert (await other.console.get(f"/ops/helpdesk/items/{item}")).status_code == 404
+    assert (await other.console.post(f"/ops/helpdesk/items/{item}/code")).status_code == 404
+
+
+async def test_the_help_desk_is_not_for_a_supervisor(world, conn):
+    console = await console_login(world.client, conn, username="boss", role="supervisor",
+                                  site=world.branch)
+    assert (await console.get("/ops/helpdesk")).status_code == 403
