@@ -45,12 +45,13 @@ def document(ref: str, **changes: Any) -> dict[str, Any]:
 
 async def staff_token(client, conn, *, username: str, role: str, site_code: str | None,
                       password: str = "correct horse battery",
-                      device_id: str = "dev-1") -> dict[str, str]:
+                      device_id: str = "dev-1", governorate: str | None = None,
+                      national: bool = False) -> dict[str, str]:
     """Create a staff member, log them in from `device_id`; returns the headers to send."""
     from delivery.staff import services as staff
 
     await staff.create_staff(conn, username=username, password=password, role=role,
-                             site_code=site_code)
+                             site_code=site_code, governorate=governorate, national=national)
     response = await client.post("/v1/auth/login", json={
         "username": username, "password": password, "device_id": device_id})
     assert response.status_code == 200, response.text

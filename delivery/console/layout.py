@@ -20,7 +20,7 @@ from litestar.datastructures import Cookie
 from markupsafe import Markup
 
 from delivery import pages
-from delivery.console import sessions
+from delivery.console import sessions, words
 from delivery.staff.model import StaffAccount, StaffRole
 
 HERE = Path(__file__).parent
@@ -56,12 +56,14 @@ def templates(folder: Path) -> jinja2.Environment:
     return env
 
 
-def baghdad(moment: datetime | None, with_date: bool = True) -> str:
-    """A moment as people in Iraq read it: Asia/Baghdad, "2026-12-07 10:15"."""
+def baghdad(moment: datetime | None, with_date: bool = True) -> Markup:
+    """A moment as people in Iraq read it: Asia/Baghdad, "2026-12-07 10:15" (kept left to right
+    inside Arabic text)."""
     if moment is None:
-        return "—"
+        return Markup("—")
     local = moment.astimezone(BAGHDAD)
-    return local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+    text = local.strftime("%Y-%m-%d %H:%M" if with_date else "%H:%M")
+    return Markup('<time dir="ltr" datetime="{}">{}</time>').format(local.isoformat(), text)
 
 
 def remember(request: Request[Any, Any, Any], user: StaffAccount, secret: str) -> None:
@@ -88,7 +90,7 @@ def language(request: Request[Any, Any, Any]) -> str:
 
 
 def render(request: Request[Any, Any, Any], env: jinja2.Environment, name: str, *,
-           status: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Response:
+           status_code: int = 200, cookies: list[Cookie] | None = None, **context: Any) -> Response:
     """A console page in the user's language, with the private headers."""
     lang = language(request)
     body = env.get_template(name).render(**page_context(request, lang), **context)
@@ -97,7 +99,7 @@ def render(request: Request[Any, Any, Any], env: jinja2.Environment, name: str, 
         cookies.append(Cookie(key=sessions.LANG_COOKIE, value=lang, path=sessions.COOKIE_PATH,
                               max_age=365 * 24 * 3600, httponly=True, samesite="lax",
                               secure=request.url.scheme == "https"))
-    return Response(body, status_code=status, media_type=pages.HTML,
+    return Response(body, status_code=status_code, media_type=pages.HTML,
                     headers=pages.PRIVATE_HEADERS, cookies=cookies)
 
 
@@ -120,7 +122,10 @@ def page_context(request: Request[Any, Any, Any], lang: str) -> dict[str, Any]:
             "pager": lambda page, has_more: _pager(request, say, page, has_more),
             "switch_language": _switch(request, "en" if lang == "ar" else "ar"),
             "path": request.url.path,
-            "role_name": lambda role: say(*ROLE_NAMES.get(role, (role, role)))}
+            "role_name": lambda role: say(*ROLE_NAMES.get(role, (role, role))),
+            "state_name": lambda state: words.state_words(state, lang),
+            "action_name": lambda action: words.action_words(action, lang),
+            "document_name": lambda kind: words.document_words(kind, lang)}
 
 
 def _nav(user: StaffAccount | None, here: str) -> list[tuple[str, str, str, bool]]:

@@ -117,7 +117,7 @@ def _login_page(request: Request[Any, Any, Any], *, target: str, username: str =
                     secure=request.url.scheme == "https")
     pick = 0 if layout.language(request) == "ar" else 1
     response = layout.render(
-        request, ENV, "login.html.j2", status=status, cookies=[cookie], next=target,
+        request, ENV, "login.html.j2", status_code=status, cookies=[cookie], next=target,
         username=username, problem=problem[pick] if problem else None,
         login_token=sessions.form_token(request.app.state.console_key, pre, "login"))
     response.headers.update(headers or {})

@@ -107,7 +107,7 @@ def message_page(request: Request[Any, Any, Any], status: int, title: tuple[str,
     """A page saying one thing (not allowed, not found, form expired) in the user's language."""
     lang = layout.language(request)
     pick = 0 if lang == "ar" else 1
-    return layout.render(request, ENV, "message.html.j2", status=status, title=title[pick],
+    return layout.render(request, ENV, "message.html.j2", status_code=status, title=title[pick],
                          message=message[pick])
 
 

@@ -79,7 +79,8 @@ def render_walk(day: DemoDay, base_url: str) -> str:
     lines = [
         f"Demo day at {day.branch} {day.branch_name}, fed by the sorting centre {day.centre}",
         *key,
-        "  staff (passwords shown once; POST /v1/auth/login with username, password, device_id):",
+        "  staff (passwords shown once; the console: sign in at "
+        f"{base_url}/ops/login; handhelds: POST /v1/auth/login with username, password, device_id):",
         *(f"    {s.username:<{width}}  {s.role:<{role_width}}  {s.site or '-':<6}  {s.password}"
           for s in day.staff),
         *_flow(f"  {sum(day.states.values())} documents: ", states),
@@ -90,7 +91,7 @@ def render_walk(day: DemoDay, base_url: str) -> str:
         f"  route for {when}: {routes or 'no stops'}",
         f"    supervisor: GET {base_url}/v1/ops/routes/{day.branch}/{when} (page: /ops/routes/…)",
         f"    couriers:   GET {base_url}/v1/routes/mine?date={when}",
-        f"  complaints, supervisor: GET {base_url}/v1/ops/complaints (page: /ops/complaints)",
+        f"  complaints, inspector: {base_url}/ops/complaints (API: GET /v1/ops/complaints)",
         "  every custody chain verifies: tasheel verify-custody",
     ]
     return "\n".join(lines)

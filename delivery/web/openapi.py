@@ -194,6 +194,7 @@ PARAMETERS: dict[str, tuple[str, Any]] = {
     "version": ("A version of the plan; the one in force when absent.", 2),
     "before": ("Only rows older than this id: the last `id` of the previous page.", 1200),
     "limit": ("At most this many rows.", 100),
+    "page": ("A page of the list, 1-based (`next_page` of the previous one).", 2),
     "revoke_old": ("Stop the agency's other keys at once.", False),
     "status": ("`open`, `handled` or `all`.", "open"),
     "state": ("Only items in one of these states, comma-separated.",

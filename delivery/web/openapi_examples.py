@@ -151,6 +151,7 @@ BY_FIELD: dict[str, Any] = {
     "DeadLetter.status": "dead", "DeadLetter.attempts": 8, "ItemStateOut.state": "lost",
     "ComplaintOut.item_state": "delivered", "ComplaintOut.branch": BRANCH,
     "ComplaintOut.id": 17, "StaffInvolvedOut.id": 42, "StaffInvolvedOut.role": "courier",
+    "ComplaintOut.outcome": "investigated", "HandledIn.outcome": "investigated",
     "NewKeyOut.note": "shown only now; the old keys keep working until revoked",
     "AlertOut.detail": "to_courier not confirmed by the receiving side",
     "AlertOut.site": BRANCH, "ScheduleOut.label": "الأحد ١ آذار",

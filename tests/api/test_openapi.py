@@ -275,9 +275,10 @@ async def callers(client, conn) -> Caller:
     staff = {}
     for n, (role, site) in enumerate((("sorting_clerk", "SC-BG"), ("branch_clerk", "BG-002"),
                                       ("courier", "BG-002"), ("supervisor", "BG-002"),
-                                      ("admin", None))):
+                                      ("admin", None), ("inspector", None))):
         staff[role] = await staff_token(client, conn, username=f"sweep{n}", role=role,
-                                        site_code=site, device_id=f"dev-sweep-{n}")
+                                        site_code=site, device_id=f"dev-sweep-{n}",
+                                        national=role == "inspector")
     return Caller(auth(key), staff)
 
 
@@ -366,7 +367,7 @@ async def test_good_answers_match_their_documented_schemas(client, conn, doc, ca
     await call("get", "/v1/webhook/deliveries", headers=agency, expect=200)
     await call("post", "/v1/bags", headers=clerk, json={"destination": "BG-002"}, expect=201)
     await call("get", "/v1/supervisor/alerts", headers=callers.staff["supervisor"], expect=200)
-    await call("get", "/v1/ops/complaints", headers=callers.staff["supervisor"], expect=200)
+    await call("get", "/v1/ops/complaints", headers=callers.staff["inspector"], expect=200)
     await call("get", "/v1/ops/outbox/dead", headers=callers.staff["admin"], expect=200)
     await call("get", "/v1/routes/mine", headers=callers.staff["courier"], expect=200)
     await call("post", "/v1/admin/agencies/{code}/keys", {"code": "MOI-SWEEP"},

@@ -216,16 +216,17 @@ async def test_form_posts_beyond_the_limit_get_429(settings, conn):
     assert statuses == [303, 303, 429]
 
 
-async def test_money_answer_reaches_the_supervisor_queue_with_the_staff_involved(client, conn):
+async def test_money_answer_reaches_the_inspectors_queue_with_the_staff_involved(client, conn):
     token, item_id = await new_item(conn, state="delivered")
     status, _ = await form(client, token, "report", {"asked": "yes",
                                                      "complaint": "the courier wanted 10,000"})
     assert status == 303
     assert (await last_event(conn, item_id))["action"] == "report"
     page = (await client.get(f"/t/{token}?lang=en")).text
-    assert "a supervisor will read your answer" in page and 'id="form-report"' not in page
-    headers = await staff_token(client, conn, username="sup-karkh", role="supervisor",
-                                site_code="BG-002")
+    assert "an inspector independent of the branch will read your answer" in page
+    assert 'id="form-report"' not in page
+    headers = await staff_token(client, conn, username="insp-bg", role="inspector",
+                                site_code=None, governorate="IQ-BG")
     queue = (await client.get("/v1/ops/complaints?branch=BG-002", headers=headers)).json()
     [entry] = queue["complaints"]
     assert entry["asked_for_money"] is True and entry["complaint"] == "the courier wanted 10,000"
@@ -249,29 +250,56 @@ async def test_second_answer_for_the_same_item_is_refused(client, conn):
     assert await conn.fetchval("SELECT count(*) FROM citizen_reports") == 1
 
 
-async def test_marking_a_complaint_handled_records_who_and_when(client, conn):
-    token, _ = await new_item(conn, state="delivered")
+async def test_handling_a_complaint_records_who_when_and_what_and_it_can_be_reopened(
+        client, conn):
+    token, _ = await new_item(conn, state="collected", mode="pickup")
     await form(client, token, "report", {"asked": "no", "complaint": "late"})
-    headers = await staff_token(client, conn, username="sup-one", role="supervisor",
-                                site_code="BG-002")
+    headers = await staff_token(client, conn, username="insp-one", role="inspector",
+                                site_code=None, governorate="IQ-BG")
     [entry] = (await client.get("/v1/ops/complaints", headers=headers)).json()["complaints"]
     done = await client.post(f"/v1/ops/complaints/{entry['id']}/handled",
-                             json={"note": "called the citizen"}, headers=headers)
+                             json={"outcome": "investigated", "note": "called the citizen"},
+                             headers=headers)
     assert done.status_code == 200
-    assert done.json()["handled_by"] == "sup-one" and done.json()["handled_at"]
-    again = await client.post(f"/v1/ops/complaints/{entry['id']}/handled", json={},
-                              headers=headers)
+    assert done.json()["handled_by"] == "insp-one" and done.json()["handled_at"]
+    assert done.json()["outcome"] == "investigated"
+    again = await client.post(f"/v1/ops/complaints/{entry['id']}/handled",
+                              json={"outcome": "unfounded"}, headers=headers)
     assert again.status_code == 409
     assert (await client.get("/v1/ops/complaints", headers=headers)).json()["complaints"] == []
     handled = (await client.get("/v1/ops/complaints?status=handled", headers=headers)).json()
     assert handled["complaints"][0]["handled_note"] == "called the citizen"
-    page = await client.get("/ops/complaints?status=all", headers=headers)
-    assert page.status_code == 200 and "sup-one" in page.text and "late" in page.text
+    reopened = await client.post(f"/v1/ops/complaints/{entry['id']}/reopen",
+                                 json={"note": "the citizen called again"}, headers=headers)
+    assert reopened.status_code == 200 and reopened.json()["handled_at"] is None
+    assert len((await client.get("/v1/ops/complaints", headers=headers)).json()["complaints"]) == 1
+    assert await conn.fetchval("SELECT count(*) FROM complaint_actions") == 2
 
 
-async def test_queue_is_for_supervisors_only(client, conn):
-    courier = await staff_token(client, conn, username="courier-x", role="courier",
-                                site_code="BG-002")
-    assert (await client.get("/v1/ops/complaints", headers=courier)).status_code == 403
-    assert (await client.get("/ops/complaints", headers=courier)).status_code == 403
+async def test_an_unknown_outcome_is_refused_naming_the_field(client, conn):
+    token, _ = await new_item(conn, state="collected", mode="pickup")
+    await form(client, token, "report", {"asked": "no", "complaint": "late"})
+    headers = await staff_token(client, conn, username="insp-one", role="inspector",
+                                site_code=None, governorate="IQ-BG")
+    [entry] = (await client.get("/v1/ops/complaints", headers=headers)).json()["complaints"]
+    refused = await client.post(f"/v1/ops/complaints/{entry['id']}/handled",
+                                json={"outcome": "paid off"}, headers=headers)
+    assert refused.status_code == 422 and "outcome" in refused.text
+    assert await conn.fetchval("SELECT handled_at FROM citizen_reports") is None
+
+
+async def test_the_queue_is_for_inspectors_never_for_the_branch_or_its_supervisor(client, conn):
+    token, _ = await new_item(conn, state="delivered")
+    await form(client, token, "report", {"asked": "yes", "complaint": "he asked for money"})
+    for username, role in (("courier-x", "courier"), ("sup-karkh", "supervisor")):
+        headers = await staff_token(client, conn, username=username, role=role,
+                                    site_code="BG-002")
+        assert (await client.get("/v1/ops/complaints", headers=headers)).status_code == 403
+        assert (await client.post("/v1/ops/complaints/1/handled", json={"outcome": "unfounded"},
+                                  headers=headers)).status_code == 403
+    basra = await staff_token(client, conn, username="insp-ba", role="inspector",
+                              site_code=None, governorate="IQ-BA")
+    assert (await client.get("/v1/ops/complaints", headers=basra)).json()["complaints"] == []
+    assert (await client.post("/v1/ops/complaints/1/handled", json={"outcome": "unfounded"},
+                              headers=basra)).status_code == 404
     assert (await client.get("/v1/ops/complaints")).status_code == 401

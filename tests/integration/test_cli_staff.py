@@ -110,3 +110,26 @@ async def test_a_password_reset_ends_earlier_tokens_and_the_old_password(cli_env
     assert (await _login(client, "root", "a brand new password")).status_code == 200
     short = await invoke_cli(["staff", "reset-password", "--username", "root"], cli_env, "short\n")
     assert short.exit_code != 0 and "at least" in short.output
+
+
+async def test_inspectors_and_the_help_desk_answer_for_a_governorate_never_a_site(cli_env):
+    created = await invoke_cli(["staff", "create", "--username", "noor", "--role", "inspector",
+                                "--governorate", "iq-bg"], cli_env, stdin=PASSWORD + "\n")
+    assert created.exit_code == 0, created.output
+    assert "noor created: inspector at IQ-BG" in created.output
+    national = await invoke_cli(["staff", "create", "--username", "hadi", "--role",
+                                 "inspector", "--national"], cli_env, stdin=PASSWORD + "\n")
+    assert national.exit_code == 0 and "at national" in national.output
+    for wrong, why in (
+            (["--role", "inspector"], "--national"),
+            (["--role", "helpdesk", "--national"], "needs a governorate"),
+            (["--role", "inspector", "--branch", "BG-002", "--governorate", "IQ-BG"],
+             "no site"),
+            (["--role", "supervisor", "--branch", "BG-002", "--governorate", "IQ-BG"],
+             "not a governorate"),
+            (["--role", "helpdesk", "--governorate", "IQ-XX"], "no governorate IQ-XX")):
+        refused = await invoke_cli(["staff", "create", "--username", "someone", *wrong],
+                                   cli_env, stdin=PASSWORD + "\n")
+        assert refused.exit_code != 0 and why in refused.output, (wrong, refused.output)
+    listed = (await invoke_cli(["staff", "list"], cli_env)).output.splitlines()
+    assert "noor\tinspector\tIQ-BG\tactive" in listed and "hadi\tinspector\tnational\tactive" in listed

@@ -90,7 +90,9 @@ async def test_seed_demo_builds_a_day_every_role_can_walk_through(cli_env, clien
                             headers=await _login(client, *courier))
     assert mine.status_code == 200 and mine.json()["stops"]
 
-    complaints = await client.get("/v1/ops/complaints", headers=headers)
+    assert (await client.get("/v1/ops/complaints", headers=headers)).status_code == 403
+    inspector = next((u, p) for u, r, _, p in staff if r == "inspector")
+    complaints = await client.get("/v1/ops/complaints", headers=await _login(client, *inspector))
     assert complaints.status_code == 200
     assert any(c["asked_for_money"] for c in complaints.json()["complaints"])
 

@@ -35,8 +35,8 @@ async def _reply(world, fake, phone: str, body: str) -> None:
 
 
 async def _complaints(world, conn) -> list[dict]:
-    headers = await staff_token(world.client, conn, username="sup-reports", role="supervisor",
-                                site_code=world.branch, device_id="dev-sup-reports")
+    headers = await staff_token(world.client, conn, username="insp-reports", role="inspector",
+                                site_code=None, national=True, device_id="dev-insp-reports")
     response = await world.client.get(f"/v1/ops/complaints?branch={world.branch}",
                                       headers=headers)
     assert response.status_code == 200, response.text

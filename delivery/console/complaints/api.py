@@ -50,10 +50,9 @@ class ComplaintsController(Controller):
     @get("/", summary="Citizens' complaints and money answers (inspectors)")
     async def list_json(
         self, conn: asyncpg.Connection, staff: StaffUser,
-        branch: Annotated[str | None, Parameter(description="Only this branch's (its code).",
-                                                max_length=32)] = None,
-        status: Annotated[Status, Parameter(description="open, handled or all.")] = "open",
-        page: Annotated[int, Parameter(ge=1, le=100_000, description="1-based.")] = 1,
+        branch: Annotated[str | None, Parameter(max_length=32)] = None,
+        status: Status = "open",
+        page: Annotated[int, Parameter(ge=1, le=100_000)] = 1,
     ) -> ComplaintsOut:
         """Every report shown is logged as read by the caller."""
         rows, more = await services.queue(conn, Viewer.of(staff), status=status, branch=branch,

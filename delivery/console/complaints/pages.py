@@ -91,7 +91,7 @@ async def _complaint_page(request, conn, staff: StaffUser, report_id: int, *, st
     notice = problem[0 if lang == "ar" else 1] if problem else None
     if notice is None and request.query_params.get("done"):
         notice = "تم الحفظ." if lang == "ar" else "Saved."
-    return layout.render(request, ENV, "complaint.html.j2", status=status, c=complaint,
+    return layout.render(request, ENV, "complaint.html.j2", status_code=status, c=complaint,
                          history=history, reads=reads, outcomes=OUTCOME_WORDS, notice=notice)
 
 
