@@ -19,9 +19,7 @@ from delivery.console.web import ConsoleController, console_roles, form
 from delivery.custody.model import TransitionRefused
 from delivery.platform.errors import InvalidInput, NotFound, RateLimited
 from delivery.staff.auth import StaffUser
-from delivery.tracking import i18n
 from delivery.tracking.services import AddressIn
-from notifications.render import DOCUMENT_WORDS
 
 ENV = layout.templates(Path(__file__).parent / "templates")
 WORDS = {
@@ -68,9 +66,9 @@ class HelpdeskPages(ConsoleController):
                 conn, visible, staff.id, tracking_number=fields.get("tracking_number", "")[:40],
                 phone=fields.get("phone", "")[:40], now=datetime.now(UTC))
         except NotFound:
-            return _lookup_page(request, status=404, notice="not_found")
+            return _lookup_page(request, status_code=404, notice="not_found")
         except RateLimited:
-            return _lookup_page(request, status=429, notice="too_many")
+            return _lookup_page(request, status_code=429, notice="too_many")
         return Redirect(f"/ops/helpdesk/items/{item_id}", status_code=303)
 
     @get("/items/{item_id:int}")
@@ -89,7 +87,7 @@ class HelpdeskPages(ConsoleController):
             await services.send_code(conn, request.app.state.settings.secret_key, visible,
                                      staff.id, item_id, now=datetime.now(UTC))
         except TransitionRefused:
-            return await _item_page(request, conn, staff, visible, item_id, status=409,
+            return await _item_page(request, conn, staff, visible, item_id, status_code=409,
                                     notice="refused")
         return _back(item_id, "sent")
 
@@ -102,7 +100,7 @@ class HelpdeskPages(ConsoleController):
             form(request).get("code", "")[:20], now=datetime.now(UTC))
         if verdict == Verdict.accepted:
             return _back(item_id, Verdict.accepted)
-        return await _item_page(request, conn, staff, visible, item_id, status=422,
+        return await _item_page(request, conn, staff, visible, item_id, status_code=422,
                                 notice=verdict)
 
     @post("/items/{item_id:int}/mode", status_code=303)
@@ -121,7 +119,7 @@ class HelpdeskPages(ConsoleController):
         try:
             day = date.fromisoformat(fields.get("day", ""))
         except ValueError:
-            return await _item_page(request, conn, staff, visible, item_id, status=422,
+            return await _item_page(request, conn, staff, visible, item_id, status_code=422,
                                     notice="invalid")
         return await _choose(request, conn, staff, visible, item_id, services.reschedule,
                              day=day, window=fields.get("window", ""), today=_today())
@@ -145,13 +143,13 @@ async def _choose(request, conn, staff: StaffUser, visible: Scope, item_id: int,
         await choose(conn, ctx, visible, staff.id, item_id, *args, now=datetime.now(UTC),
                      **values)
     except services.NotConfirmed:
-        return await _item_page(request, conn, staff, visible, item_id, status=403,
+        return await _item_page(request, conn, staff, visible, item_id, status_code=403,
                                 notice="not_confirmed")
     except InvalidInput:
-        return await _item_page(request, conn, staff, visible, item_id, status=422,
+        return await _item_page(request, conn, staff, visible, item_id, status_code=422,
                                 notice="invalid")
     except TransitionRefused:
-        return await _item_page(request, conn, staff, visible, item_id, status=409,
+        return await _item_page(request, conn, staff, visible, item_id, status_code=409,
                                 notice="refused")
     return _back(item_id, "saved")
 
@@ -170,29 +168,19 @@ def _say(request: Request[Any, Any, Any], key: str | None) -> str | None:
     return WORDS[key][0 if layout.language(request) == "ar" else 1]
 
 
-def _lookup_page(request: Request[Any, Any, Any], *, status: int = 200,
+def _lookup_page(request: Request[Any, Any, Any], *, status_code: int = 200,
                  notice: str | None = None) -> Response:
-    return layout.render(request, ENV, "helpdesk.html.j2", status=status,
+    return layout.render(request, ENV, "helpdesk.html.j2", status_code=status_code,
                          notice=_say(request, notice))
 
 
 async def _item_page(request, conn, staff: StaffUser, visible: Scope, item_id: int, *,
-                     status: int = 200, notice: str | None = None) -> Response:
+                     status_code: int = 200, notice: str | None = None) -> Response:
     view = await services.view(conn, request.app.state.tracking, visible, staff.id, item_id,
                                today=_today(), now=datetime.now(UTC))
-    lang = layout.language(request)
-    return layout.render(request, ENV, "helpdesk_item.html.j2", status=status, d=view,
+    return layout.render(request, ENV, "helpdesk_item.html.j2", status_code=status_code, d=view,
                          notice=_say(request, notice), code_minutes=_minutes(CODE_LIFETIME),
-                         window_minutes=_minutes(CHOICE_WINDOW),
-                         words=lambda table, key: _words(table, key, lang))
-
-
-def _words(table: str, key: str, lang: str) -> str:
-    """The citizen page's words for a state or an event, and the SMS words for a document."""
-    if table == "document":
-        return DOCUMENT_WORDS[lang].get(key, key)
-    row = (i18n.STATES if table == "state" else i18n.EVENTS).get(key)
-    return row[i18n.LANGUAGES.index(lang)] if row else key
+                         window_minutes=_minutes(CHOICE_WINDOW))
 
 
 def _minutes(span) -> int:

@@ -70,7 +70,7 @@ class DeskView(msgspec.Struct, frozen=True, kw_only=True):
     offers: Offers
     branches: tuple[Branch, ...]
     days: tuple[date, ...]
-    events: tuple[tuple[str, str, datetime], ...]
+    events: tuple[tuple[str, str, datetime], ...]  # action, actor role, when
 
 
 async def lookup(conn: asyncpg.Connection, scope: Scope, staff_id: int, *,
@@ -130,7 +130,7 @@ def _view(page: tracking.PageView, check: model.Check | None, events: list,
                               name_en=o.branch.name_en, distance_km=o.distance_km)
                        for o in page.pickup_options),
         days=page.days,
-        events=tuple((e["event_code"], e["actor_role"], e["server_at"]) for e in events))
+        events=tuple((e["action"], e["actor_role"], e["server_at"]) for e in events))
 
 
 async def send_code(conn: asyncpg.Connection, secret: bytes, scope: Scope, staff_id: int,

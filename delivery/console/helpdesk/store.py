@@ -51,7 +51,7 @@ UPDATE helpdesk_checks SET confirmed_at = $3 WHERE item_id = $1 AND staff_id = $
 """
 # What the desk's page shows of an item (personal data masked by the service).
 ITEM_EVENTS = """
-SELECT e.event_code, e.actor_role, e.server_at FROM custody_events e
+SELECT e.action, e.actor_role, e.server_at FROM custody_events e
 WHERE e.item_id = $1 ORDER BY e.seq DESC LIMIT $2
 """
 
