@@ -82,9 +82,7 @@ async def lookup(conn: asyncpg.Connection, scope: Scope, staff_id: int, *,
     except ValueError:
         e164 = None
     async with conn.transaction():
-        # One lookup at a time per member of staff, so the count cannot be raced past.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('helpdesk-lookup'), $1::int)",
-                           staff_id)
+        await store.one_lookup_at_a_time(conn, staff_id)
         since = now - model.LOOKUP_WINDOW
         if await store.recent_lookups(conn, staff_id, since) >= model.LOOKUP_LIMIT:
             raise RateLimited("too many lookups: try again later",
@@ -92,7 +90,7 @@ async def lookup(conn: asyncpg.Connection, scope: Scope, staff_id: int, *,
         found = None
         if e164 is not None and not scope.nothing:
             found = await store.find_item(conn, number, e164, scope.args())
-        await store.count_lookup(conn, staff_id, found, now=now, since=since)
+        await store.add_lookup(conn, staff_id, found, now=now)
     if found is None:
         raise NotFound(NOT_FOUND)
     return found

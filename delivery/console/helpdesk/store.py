@@ -15,11 +15,9 @@ SELECT i.id FROM items i
 WHERE i.tracking_number = $1 AND i.citizen_phone = $2 AND i.pii_purged_at IS NULL
   AND {items_in_scope(3)}
 """
-# The lookup is written and the staff member's recent lookups counted in one statement.
-COUNT_LOOKUP = """
-WITH added AS (INSERT INTO helpdesk_lookups (staff_id, item_id, at) VALUES ($1, $2, $3))
-SELECT count(*) + 1 FROM helpdesk_lookups WHERE staff_id = $1 AND at > $4
-"""
+ADD_LOOKUP = "INSERT INTO helpdesk_lookups (staff_id, item_id, at) VALUES ($1, $2, $3)"
+# One lookup at a time per member of staff, so the count cannot be raced past.
+LOOKUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('helpdesk-lookup'), $1::int)"
 RECENT_LOOKUPS = "SELECT count(*) FROM helpdesk_lookups WHERE staff_id = $1 AND at > $2"
 # An item is open to the desk only in scope and after one of this member of staff's lookups
 # found it lately: an id in the address bar opens nothing by itself.
@@ -62,10 +60,15 @@ async def find_item(conn: asyncpg.Connection, tracking_number: str, phone: str,
     return await conn.fetchval(FIND_ITEM, tracking_number, phone, *scope)
 
 
-async def count_lookup(conn: asyncpg.Connection, staff_id: int, item_id: int | None, *,
-                       now: datetime, since: datetime) -> int:
-    """Record a lookup; how many this member of staff made since `since`, this one included."""
-    return await conn.fetchval(COUNT_LOOKUP, staff_id, item_id, now, since)
+async def add_lookup(conn: asyncpg.Connection, staff_id: int, item_id: int | None, *,
+                     now: datetime) -> None:
+    """Record a lookup, with the item it found (None when it found nothing)."""
+    await conn.execute(ADD_LOOKUP, staff_id, item_id, now)
+
+
+async def one_lookup_at_a_time(conn: asyncpg.Connection, staff_id: int) -> None:
+    """Hold this member of staff's lookups until the caller's transaction ends."""
+    await conn.execute(LOOKUP_LOCK, staff_id)
 
 
 async def recent_lookups(conn: asyncpg.Connection, staff_id: int, since: datetime) -> int:
