@@ -32,6 +32,8 @@ RETURNING = "returning"
 BRIBE_QUESTION = "bribe_question"
 OTP_REISSUED = "otp_reissued"
 DAY_PASSED = "day_passed"
+# Asked for by the help desk: the citizen reads it out, so the desk knows who is on the line.
+HELPDESK_CODE = "helpdesk_code"
 
 MAX_SEGMENTS = 2
 
@@ -271,6 +273,7 @@ REQUIRED: dict[str, frozenset[str]] = {
     BRIBE_QUESTION: frozenset(),
     OTP_REISSUED: frozenset({"code"}),
     DAY_PASSED: frozenset({"day"}),
+    HELPDESK_CODE: frozenset({"code", "tracking_number"}),
 }
 # The link is optional where the worker can add it only for items whose token it can derive.
 OPTIONAL: dict[str, frozenset[str]] = {

@@ -80,8 +80,16 @@ STILL_APPLIES: Mapping[str, frozenset[State]] = MappingProxyType({
     render.DELIVERY_FAILED: frozenset({State.delivery_failed, State.at_branch}),
     render.RETURNING: frozenset({State.returning, State.returned_to_agency}),
     render.DAY_PASSED: CHOICE_STATES,  # while another day may still be chosen
+    # Only while the desk could still record a choice with it.
+    render.HELPDESK_CODE: CHOICE_STATES,
 })
-CODE_KINDS = frozenset(m.kind for ms in MESSAGES.values() for m in ms if m.carries_code)
+# Messages no custody event causes: asked for by staff for the citizen on the line. The help
+# desk's code is a code: the citizen waits for it on the phone, at any hour, opted out or not.
+REQUESTED: Mapping[str, Message] = MappingProxyType({
+    "helpdesk_check": Message(render.HELPDESK_CODE, _CODE),
+})
+CODE_KINDS = frozenset(m.kind for ms in (*MESSAGES.values(), REQUESTED.values())
+                       for m in ms if m.carries_code)
 
 
 def code_message(event_code: str) -> str | None:

@@ -80,6 +80,8 @@ class Role(StrEnum):
     supervisor = "supervisor"
     admin = "admin"
     citizen = "citizen"
+    # The help desk, recording a citizen's choice on their behalf once an SMS code confirmed it.
+    helpdesk = "helpdesk"
     scheduler = "scheduler"
     # Tasheel itself, carrying out what another party's act implies (a recall, a new branch).
     system = "system"
@@ -162,6 +164,7 @@ _COURIER = frozenset({R.courier})
 _SUPERVISOR = frozenset({R.supervisor})
 _SCHEDULER = frozenset({R.scheduler})
 _CITIZEN = frozenset({R.citizen})
+_CITIZEN_OR_DESK = frozenset({R.citizen, R.helpdesk})
 _AGENCY = frozenset({R.agency})
 _SYSTEM = frozenset({R.system})
 _BRANCH_PLACE, _CENTRE = Place.branch, Place.centre
@@ -276,11 +279,12 @@ _SUPERVISOR_ROWS = {
 }
 
 # Citizens may change their mind until the item is on a shelf or in a courier's hands, and
-# tell where and when to bring it until then too.
+# tell where and when to bring it until then too; the help desk may record the same choices for
+# a citizen without a smartphone, once a code sent to the citizen's phone confirmed who called.
 CHOICE_STATES = frozenset({S.registered, S.received, S.in_transit, S.at_branch, S.delivery_failed})
 _CITIZEN_ROWS = {
     **{
-        (state, action): _t(state, _CITIZEN, code)
+        (state, action): _t(state, _CITIZEN_OR_DESK, code)
         for state in CHOICE_STATES
         for action, code in ((A.choose_home, "chose_home"), (A.choose_pickup, "chose_pickup"),
                              (A.share_location, "shared_location"),
@@ -457,6 +461,7 @@ _ROLE_PLURALS: Mapping[Role, str] = {
     R.supervisor: "supervisors",
     R.admin: "administrators",
     R.citizen: "citizens",
+    R.helpdesk: "the help desk",
     R.scheduler: "scheduled jobs",
     R.system: "the system",
 }

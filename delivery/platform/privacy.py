@@ -26,15 +26,17 @@ def mask_name(name: str) -> str:
     return " ".join(f"{letter.upper()}." for letter in initials if letter)
 
 
-def mask_phone(e164: str) -> str:
-    """The last three digits only: '+9647701234567' → '+964 *** *** *567'."""
+def mask_phone(e164: str, visible: int = VISIBLE_PHONE_DIGITS) -> str:
+    """The last three digits only (or `visible`, at most four): '+9647701234567' →
+    '+964 *** *** *567'."""
+    visible = min(visible, 4)
     digits = "".join(ch for ch in e164 if ch.isdigit())
-    if len(digits) <= VISIBLE_PHONE_DIGITS:
-        return "*" * VISIBLE_PHONE_DIGITS
-    tail = digits[-VISIBLE_PHONE_DIGITS:]
+    if len(digits) <= visible:
+        return "*" * visible
+    tail = digits[-visible:]
     if digits.startswith("964") and len(digits) == 13:
-        return f"+964 *** *** *{tail}"
-    return "+" + "*" * (len(digits) - VISIBLE_PHONE_DIGITS) + tail
+        return f"+964 *** *** {'*' * (4 - visible)}{tail}"
+    return "+" + "*" * (len(digits) - visible) + tail
 
 
 def national_id_hash(key: bytes, nid: str) -> bytes:

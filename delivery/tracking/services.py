@@ -119,6 +119,19 @@ async def load_page(conn: asyncpg.Connection, ctx: TrackingContext, token: str, 
     asked = supported(asked_language)
     if asked is not None and asked != item.chosen_language:
         await store.set_chosen_language(conn, item.id, asked)
+    return await page_of(conn, ctx, item, today=today)
+
+
+async def page_by_id(conn: asyncpg.Connection, ctx: TrackingContext, item_id: int, *,
+                     today: date) -> PageView | None:
+    """What the page of the item would show, found by id (for the help desk)."""
+    item = await store.get_item_by_id(conn, item_id)
+    return await page_of(conn, ctx, item, today=today) if item else None
+
+
+async def page_of(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem, *,
+                  today: date) -> PageView:
+    """The choices, branches and days the page offers for an item."""
     offered = offers(State(item.state), item.delivery_mode, reported=item.reported,
                      purged=item.pii_purged_at is not None)
     options = await _pickup_options(conn, ctx, item, offered) if offered.choose_pickup else ()
@@ -164,18 +177,28 @@ async def choose_mode(conn: asyncpg.Connection, ctx: TrackingContext, token: str
     if mode not in ("home", "pickup"):
         raise InvalidInput("mode is home or pickup")
     async with conn.transaction():
-        item = await _locked(conn, token)
-        action = Action.choose_home if mode == "home" else Action.choose_pickup
-        transition = decide(State(item.state), action, Role.citizen)
-        branch = await _pickup_branch(conn, ctx, item, branch_code) if mode == "pickup" else None
-        await store.set_mode(conn, item.id, mode)
-        payload: dict = {"mode": mode, "branch": item.branch_code}
-        if branch is not None and branch.id != item.branch_id:
-            await store.set_branch(conn, item.id, branch.id, RULE_PICKUP_CHOICE)
-            payload |= {"branch": branch.code, "rule": RULE_PICKUP_CHOICE}
-        elif mode == "home" and item.delivery_mode == "pickup":
-            payload |= await _reassign(conn, ctx, item, item.lat, item.lon)
-        await _record(conn, item, transition, action, now, payload)
+        await choose_mode_of(conn, ctx, await _locked(conn, token), mode=mode,
+                             branch_code=branch_code, now=now)
+
+
+async def choose_mode_of(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem,
+                         *, mode: str, branch_code: str | None, now: datetime,
+                         actor: Actor = CITIZEN, note: dict | None = None) -> None:
+    """`choose_mode` for an item locked in the caller's transaction, by `actor` (the citizen,
+    or the help desk on their behalf, with `note` added to the event)."""
+    if mode not in ("home", "pickup"):
+        raise InvalidInput("mode is home or pickup")
+    action = Action.choose_home if mode == "home" else Action.choose_pickup
+    transition = decide(State(item.state), action, actor.role)
+    branch = await _pickup_branch(conn, ctx, item, branch_code) if mode == "pickup" else None
+    await store.set_mode(conn, item.id, mode)
+    payload: dict = {"mode": mode, "branch": item.branch_code}
+    if branch is not None and branch.id != item.branch_id:
+        await store.set_branch(conn, item.id, branch.id, RULE_PICKUP_CHOICE)
+        payload |= {"branch": branch.code, "rule": RULE_PICKUP_CHOICE}
+    elif mode == "home" and item.delivery_mode == "pickup":
+        payload |= await _reassign(conn, ctx, item, item.lat, item.lon)
+    await _record(conn, item, transition, action, now, payload | (note or {}), actor)
 
 
 async def _pickup_branch(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem,
@@ -193,19 +216,29 @@ async def share_location(conn: asyncpg.Connection, ctx: TrackingContext, token: 
                          address: AddressIn, *, now: datetime) -> None:
     """A point from the browser re-runs assignment; address words are kept for the courier."""
     point = _checked_point(address)
+    if point is None and not any(_address_words(address).values()):
+        raise InvalidInput("share your location or fill in the address")
+    async with conn.transaction():
+        await share_location_of(conn, ctx, await _locked(conn, token), address, now=now)
+
+
+async def share_location_of(conn: asyncpg.Connection, ctx: TrackingContext,
+                            item: store.TrackedItem, address: AddressIn, *, now: datetime,
+                            actor: Actor = CITIZEN, note: dict | None = None) -> None:
+    """`share_location` for an item locked in the caller's transaction, by `actor`."""
+    point = _checked_point(address)
     words = _address_words(address)
     if point is None and not any(words.values()):
         raise InvalidInput("share your location or fill in the address")
-    async with conn.transaction():
-        item = await _locked(conn, token)
-        transition = _note(item, Action.share_location, lambda o: o.share_location)
-        payload: dict = {"source": "geolocation" if point else "address"}
-        if any(words.values()):
-            await store.set_address(conn, item.id, **words)
-        if point is not None:
-            await store.set_point(conn, item.id, *point)
-            payload |= await _reassign(conn, ctx, item, *point)
-        await _record(conn, item, transition, Action.share_location, now, payload)
+    transition = _note(item, Action.share_location, lambda o: o.share_location, actor)
+    payload: dict = {"source": "geolocation" if point else "address"}
+    if any(words.values()):
+        await store.set_address(conn, item.id, **words)
+    if point is not None:
+        await store.set_point(conn, item.id, *point)
+        payload |= await _reassign(conn, ctx, item, *point)
+    await _record(conn, item, transition, Action.share_location, now, payload | (note or {}),
+                  actor)
 
 
 def _checked_point(address: AddressIn) -> tuple[float, float] | None:
@@ -248,14 +281,23 @@ async def reschedule(conn: asyncpg.Connection, ctx: TrackingContext, token: str,
     if window not in ("morning", "afternoon"):
         raise _field_refused("window", "morning or afternoon")
     async with conn.transaction():
-        item = await _locked(conn, token)
-        transition = _note(item, Action.reschedule, lambda o: o.reschedule)
-        if day not in await _offered_days(conn, ctx, item, today):
-            raise _field_refused("day", "one of the days the page offers: the item cannot be "
-                                 "delivered earlier, nor on a day off")
-        await store.set_schedule(conn, item.id, day, window)
-        await _record(conn, item, transition, Action.reschedule, now,
-                      {"day": day.isoformat(), "window": window})
+        await reschedule_of(conn, ctx, await _locked(conn, token), day=day, window=window,
+                            today=today, now=now)
+
+
+async def reschedule_of(conn: asyncpg.Connection, ctx: TrackingContext, item: store.TrackedItem,
+                        *, day: date, window: str, today: date, now: datetime,
+                        actor: Actor = CITIZEN, note: dict | None = None) -> None:
+    """`reschedule` for an item locked in the caller's transaction, by `actor`."""
+    if window not in ("morning", "afternoon"):
+        raise _field_refused("window", "morning or afternoon")
+    transition = _note(item, Action.reschedule, lambda o: o.reschedule, actor)
+    if day not in await _offered_days(conn, ctx, item, today):
+        raise _field_refused("day", "one of the days the page offers: the item cannot be "
+                             "delivered earlier, nor on a day off")
+    await store.set_schedule(conn, item.id, day, window)
+    await _record(conn, item, transition, Action.reschedule, now,
+                  {"day": day.isoformat(), "window": window} | (note or {}), actor)
 
 
 def _field_refused(field: str, message: str) -> InvalidInput:
@@ -298,6 +340,11 @@ async def _report(conn: asyncpg.Connection, item: store.TrackedItem, *, asked_fo
                   {"asked_for_money": asked_for_money, "report": created, "via": via})
 
 
+async def locked_by_id(conn: asyncpg.Connection, item_id: int) -> store.TrackedItem | None:
+    """The item by id, row-locked in the caller's transaction (the help desk has no token)."""
+    return await store.lock_item_by_id(conn, item_id)
+
+
 async def _locked(conn: asyncpg.Connection, token: str) -> store.TrackedItem:
     item = await store.lock_item(conn, token_hash(token))
     if item is None:
@@ -305,18 +352,18 @@ async def _locked(conn: asyncpg.Connection, token: str) -> store.TrackedItem:
     return item
 
 
-def _note(item: store.TrackedItem, action: Action, allowed) -> Transition:
+def _note(item: store.TrackedItem, action: Action, allowed, actor: Actor = CITIZEN) -> Transition:
     """The table's row for the citizen's event, if the page offers it for this item now."""
     state = State(item.state)
     if not allowed(offers(state, item.delivery_mode, reported=item.reported,
                           purged=item.pii_purged_at is not None)):
         raise TransitionRefused(RefusalCode.wrong_state, f"cannot {action} now",
                                 {"state": item.state})
-    return decide(state, action, Role.citizen)
+    return decide(state, action, actor.role)
 
 
 async def _record(conn: asyncpg.Connection, item: store.TrackedItem, transition: Transition,
-                  action: Action, now: datetime, payload: dict) -> None:
+                  action: Action, now: datetime, payload: dict, actor: Actor = CITIZEN) -> None:
     """The chained custody event and the agency's webhook, in the caller's transaction."""
     ref = ItemRef(id=item.id, state=item.state, agency_id=item.agency_id,
                   tracking_number=item.tracking_number, external_ref=item.external_ref)
@@ -326,6 +373,6 @@ async def _record(conn: asyncpg.Connection, item: store.TrackedItem, transition:
             "event": "item.citizen_choice", "tracking_number": item.tracking_number,
             "external_ref": item.external_ref, "state": item.state, "choice": str(action),
             **payload, "at": now.isoformat()})
-    await record(conn, ref, transition, action, CITIZEN, now=now, payload=payload,
+    await record(conn, ref, transition, action, actor, now=now, payload=payload,
                  extra_outbox=[notice])
 

@@ -28,6 +28,7 @@ JOIN agencies a ON a.id = i.agency_id
 JOIN governorates g ON g.code = i.governorate
 WHERE i.token_hash = $1
 """
+SELECT_BY_ID = SELECT_BY_TOKEN.replace("WHERE i.token_hash = $1", "WHERE i.id = $1")
 LOCK_BY_TOKEN = f"""
 SELECT {_ITEM_COLUMNS}, '[]'::json AS events
 FROM items i
@@ -127,6 +128,12 @@ class BranchRow(msgspec.Struct, frozen=True, kw_only=True):
 async def get_item(conn: asyncpg.Connection, digest: bytes) -> TrackedItem | None:
     """The item whose token hashes to `digest`, with its events; None when there is none."""
     row = await conn.fetchrow(SELECT_BY_TOKEN, digest)
+    return _item(row) if row else None
+
+
+async def get_item_by_id(conn: asyncpg.Connection, item_id: int) -> TrackedItem | None:
+    """`get_item` by the item's id (the help desk has no token)."""
+    row = await conn.fetchrow(SELECT_BY_ID, item_id)
     return _item(row) if row else None
 
 

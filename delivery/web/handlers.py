@@ -10,6 +10,7 @@ from typing import Any
 from delivery.agencies.api import HANDLERS as AGENCIES
 from delivery.console.complaints.api import HANDLERS as COMPLAINTS_API
 from delivery.console.complaints.pages import HANDLERS as COMPLAINT_PAGES
+from delivery.console.helpdesk.pages import HANDLERS as HELPDESK_PAGES
 from delivery.console.login import HANDLERS as CONSOLE_SESSIONS
 from delivery.console.routes.pages import HANDLERS as ROUTE_PAGES
 from delivery.console.search.pages import HANDLERS as SEARCH_PAGES
@@ -42,6 +43,8 @@ HANDLERS: list[Any] = [
     *SITE_PAGES,  # the console: a supervisor's site
     *PLANNING,  # courier routes (handhelds)
     *ROUTE_PAGES,  # the console: routes and couriers
+    *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
+    *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]
 

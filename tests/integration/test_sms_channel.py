@@ -35,6 +35,7 @@ VALUES = {
     "bribe_question": {"token": TOKEN},
     "otp_reissued": {"code": "482913"},
     "day_passed": {"day": "2026-05-21", "token": TOKEN},
+    "helpdesk_code": {"code": "482913"},
 }
 
 
