@@ -44,7 +44,6 @@ HANDLERS: list[Any] = [
     *PLANNING,  # courier routes (handhelds)
     *ROUTE_PAGES,  # the console: routes and couriers
     *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
-    *PLANNING,  # courier routes
     *ANCHORS,  # the daily anchors, public
 ]
 
