@@ -93,19 +93,57 @@ def base_settings(database_url: str, redis_url: str, tmp_path_factory) -> Settin
     )
 
 
-@pytest.fixture
-async def settings(base_settings: Settings) -> Settings:
-    """Settings of a clean world: empty tables (reference data kept) and an empty Redis."""
-    conn = await asyncpg.connect(base_settings.database_url)
+async def _wipe(conn: asyncpg.Connection) -> None:
+    """Empty every table a test may have written, and start their identities at 1 again.
+
+    Only tables holding rows are truncated (a TRUNCATE makes new files for a table and its
+    indexes, which costs more than the test it follows); the identities of the others are
+    reset, since a test may have inserted rows and deleted them.
+    """
     tables = [r["tablename"] for r in await conn.fetch(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
-    wipe = [f'"{t}"' for t in tables if t not in KEEP_TABLES]
-    if wipe:
+    tables = [t for t in tables if t not in KEEP_TABLES]
+    if not tables:
+        return
+    holding = await conn.fetchval("SELECT array_remove(ARRAY[" + ", ".join(
+        f"CASE WHEN EXISTS (SELECT 1 FROM \"{t}\") THEN '{t}' END" for t in tables)
+        + "]::text[], NULL)")
+    if holding:
         # The custody log refuses TRUNCATE (migration 0010); the tests connect as a superuser,
         # who may switch triggers off for the transaction.
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute(f"TRUNCATE {', '.join(wipe)} RESTART IDENTITY CASCADE")
+            quoted = ", ".join('"' + t + '"' for t in holding)
+            await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    sequences = [seq for t in tables if t not in (holding or [])
+                 for seq in (await _sequences(conn)).get(t, [])]
+    if sequences:
+        await conn.execute("SELECT setval(s, 1, false) FROM unnest($1::text[]) s", sequences)
+
+
+_SEQUENCES: dict[str, dict[str, list[str]]] = {}
+
+
+async def _sequences(conn: asyncpg.Connection) -> dict[str, list[str]]:
+    """Each table's own sequences (identity columns), read once per database."""
+    name = await conn.fetchval("SELECT current_database()")
+    if name not in _SEQUENCES:
+        rows = await conn.fetch("""
+            SELECT d.refobjid::regclass::text AS tab, s.oid::regclass::text AS seq
+            FROM pg_class s JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')
+            WHERE s.relkind = 'S' AND d.classid = 'pg_class'::regclass""")
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["tab"].strip('"'), []).append(row["seq"])
+        _SEQUENCES[name] = found
+    return _SEQUENCES[name]
+
+
+@pytest.fixture
+async def settings(base_settings: Settings) -> Settings:
+    """Settings of a clean world: empty tables (reference data kept) and an empty Redis."""
+    conn = await asyncpg.connect(base_settings.database_url)
+    await _wipe(conn)
     await conn.close()
     client = aioredis.from_url(base_settings.redis_url or "")
     await client.flushdb()

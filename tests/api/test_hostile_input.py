@@ -34,7 +34,7 @@ async def key(conn) -> str:
 
 @pytest.fixture
 async def admin(client, conn) -> dict[str, str]:
-    return await staff_token(client, conn, username="admin", role="admin", site_code="SC-BG",
+    return await staff_token(client, conn, username="admin", role="admin", site_code=None,
                              device_id="dev-admin")
 
 
