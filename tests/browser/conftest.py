@@ -3,6 +3,7 @@ by a real uvicorn. Screenshots go to `artifacts/` (CI keeps them)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -25,9 +26,9 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
-    """The whole app under uvicorn in a background thread; yields its base URL."""
+@contextlib.contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The whole app under uvicorn in a background thread, with `settings`; its base URL."""
     port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
@@ -38,9 +39,18 @@ def server(settings: Settings) -> Iterator[str]:
     while not instance.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    """The whole app, served; yields its base URL."""
+    with serving(settings) as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,19 +3,14 @@ from the fake Twilio), enter it, record pickup at a branch."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 
 from delivery.staff.services import create_staff
-from delivery.web.app import create_app
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, serving
 from tests.console_support import PASSWORD
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import auth, create_agency, document, free_port
+from tests.helpers import auth, create_agency, document
 from tests.integration.journey_support import CODE
 from tests.integration.sms_support import drain, twilio_settings
 
@@ -35,19 +30,9 @@ def sms_settings(settings, fake):
 
 @pytest.fixture
 def sms_server(sms_settings):
-    """The whole app under uvicorn, sending SMS through the fake Twilio."""
-    port = free_port()
-    instance = uvicorn.Server(uvicorn.Config(create_app(sms_settings), host="127.0.0.1",
-                                             port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    """The whole app, sending SMS through the fake Twilio."""
+    with serving(sms_settings) as url:
+        yield url
 
 
 async def test_the_help_desk_confirms_the_caller_and_records_pickup(sms_server, browser, conn,

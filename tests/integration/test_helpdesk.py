@@ -217,3 +217,23 @@ async def test_the_help_desk_is_not_for_a_supervisor(world, conn):
     console = await console_login(world.client, conn, username="boss", role="supervisor",
                                   site=world.branch)
     assert (await console.get("/ops/helpdesk")).status_code == 403
+
+
+async def test_a_code_is_not_sent_again_within_a_minute_nor_too_often_in_an_hour(citizen,
+                                                                                  helpdesk, conn):
+    me = citizen("ar")
+    tn = await me.submit()
+    at_desk = await helpdesk()
+    item = await at_desk.lookup(tn, me.local)
+    await at_desk.send_code(item)
+    again = await at_desk.console.post(f"/ops/helpdesk/items/{item}/code")
+    assert again.status_code == 429 and _says(again, "too_soon")
+    for _ in range(model.MAX_CODES_PER_HOUR - 1):
+        # The citizen waited a little before asking again.
+        await conn.execute("UPDATE helpdesk_checks SET sent_at = sent_at - interval '2 minutes'")
+        await at_desk.send_code(item)
+    await conn.execute("UPDATE helpdesk_checks SET sent_at = sent_at - interval '2 minutes'")
+    capped = await at_desk.console.post(f"/ops/helpdesk/items/{item}/code")
+    assert capped.status_code == 429 and _says(capped, "too_many_codes")
+    sent = [kind for kind, _ in await me.told() if kind == "helpdesk_code"]
+    assert len(sent) == model.MAX_CODES_PER_HOUR

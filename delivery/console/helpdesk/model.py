@@ -20,6 +20,10 @@ from delivery.custody.otp import new_otp, normalize_otp
 CODE_LIFETIME = timedelta(minutes=10)
 CHOICE_WINDOW = timedelta(minutes=15)  # after a correct code: the desk may record choices
 MAX_WRONG_CODES = 5
+# A citizen's phone is not a target: a live code is not sent again within a minute, and an item
+# gets at most this many codes an hour from all desks together.
+RESEND_AFTER = timedelta(minutes=1)
+MAX_CODES_PER_HOUR = 5
 # Lookups by one member of staff: enough for a busy shift of calls, far too few to enumerate
 # tracking numbers and phones.
 LOOKUP_LIMIT = 30
@@ -109,3 +113,9 @@ def may_choose(check: Check | None, now: datetime) -> bool:
 def choice_note() -> dict[str, str]:
     """What a choice made by the desk adds to its custody event."""
     return {"on_behalf_of": "citizen", "confirmed_by": "sms_code"}
+
+
+def too_soon(check: Check | None, now: datetime) -> bool:
+    """Whether a code still waiting was sent too recently to send another (a locked or expired
+    check may be replaced at once: that is its remedy)."""
+    return state_of(check, now) == CheckState.waiting and now < check.sent_at + RESEND_AFTER

@@ -43,6 +43,10 @@ WORDS = {
     "refused": ("لم يعد هذا الاختيار ممكناً لهذه الوثيقة.",
                 "This choice is no longer possible for this item."),
     "invalid": ("يرجى التحقق مما أُدخل.", "Please check what was entered."),
+    "too_soon": ("أُرسل رمز قبل أقل من دقيقة. يرجى الانتظار قليلاً.",
+                 "A code was sent less than a minute ago. Please wait a moment."),
+    "too_many_codes": ("أُرسلت رموز كثيرة لهذه الوثيقة خلال ساعة. يرجى المحاولة لاحقاً.",
+                       "Too many codes were sent for this item within an hour. Try later."),
     "saved": ("تم تسجيل اختيار المواطن.", "The citizen's choice was recorded."),
 }
 
@@ -89,6 +93,9 @@ class HelpdeskPages(ConsoleController):
         except TransitionRefused:
             return await _item_page(request, conn, staff, visible, item_id, status_code=409,
                                     notice="refused")
+        except services.CodesPaced as paced:
+            return await _item_page(request, conn, staff, visible, item_id, status_code=429,
+                                    notice=paced.notice)
         return _back(item_id, "sent")
 
     @post("/items/{item_id:int}/confirm", status_code=303)

@@ -8,7 +8,7 @@ by the tracking page's own services, recorded as the help desk's on the citizen'
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 import msgspec
@@ -142,12 +142,33 @@ async def send_code(conn: asyncpg.Connection, secret: bytes, scope: Scope, staff
             raise TransitionRefused(RefusalCode.wrong_state,
                                     "the citizen can no longer choose anything for this item",
                                     {"state": item.state if item else ""})
+        await _pace_codes(conn, staff_id, item_id, now)
         code = model.new_code()
         await store.put_check(conn, item_id, staff_id, model.code_mac(
             code_key(secret), item_id=item_id, staff_id=staff_id, sent_at=now, code=code), now)
         sms = outbox.citizen_sms(item_id=item_id, kind=CODE_MESSAGE.kind, values={
             "code": code, "tracking_number": item.tracking_number})
         await outbox.add(conn, [sms], now=now)
+
+
+class CodesPaced(RateLimited):
+    """A code refused for pacing: `notice` says which limit ("too_soon", "too_many_codes")."""
+
+    def __init__(self, detail: str, *, retry_after: int, notice: str) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.notice = notice
+
+
+async def _pace_codes(conn: asyncpg.Connection, staff_id: int, item_id: int,
+                      now: datetime) -> None:
+    """Refuse a code sent again within the minute, or one too many within the hour."""
+    if model.too_soon(await store.get_check(conn, item_id, staff_id, lock=True), now):
+        raise CodesPaced("a code was sent less than a minute ago",
+                         retry_after=int(model.RESEND_AFTER.total_seconds()), notice="too_soon")
+    sent = await store.codes_sent_since(conn, item_id, CODE_MESSAGE.kind, now - timedelta(hours=1))
+    if sent >= model.MAX_CODES_PER_HOUR:
+        raise CodesPaced("too many codes sent for this item within an hour", retry_after=3600,
+                         notice="too_many_codes")
 
 
 def _any_choice(item: TrackedItem) -> bool:

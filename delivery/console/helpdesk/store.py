@@ -18,6 +18,10 @@ WHERE i.tracking_number = $1 AND i.citizen_phone = $2 AND i.pii_purged_at IS NUL
 ADD_LOOKUP = "INSERT INTO helpdesk_lookups (staff_id, item_id, at) VALUES ($1, $2, $3)"
 # One lookup at a time per member of staff, so the count cannot be raced past.
 LOOKUP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('helpdesk-lookup'), $1::int)"
+CODES_SENT_SINCE = """
+SELECT count(*) FROM outbox
+WHERE item_id = $1 AND channel = 'sms' AND topic = $2 AND created_at > $3
+"""
 RECENT_LOOKUPS = "SELECT count(*) FROM helpdesk_lookups WHERE staff_id = $1 AND at > $2"
 # An item is open to the desk only in scope and after one of this member of staff's lookups
 # found it lately: an id in the address bar opens nothing by itself.
@@ -85,6 +89,12 @@ async def get_check(conn: asyncpg.Connection, item_id: int, staff_id: int, *,
                     lock: bool = False) -> Check | None:
     row = await conn.fetchrow(LOCK_CHECK if lock else GET_CHECK, item_id, staff_id)
     return Check(**dict(row)) if row else None
+
+
+async def codes_sent_since(conn: asyncpg.Connection, item_id: int, kind: str,
+                           since: datetime) -> int:
+    """How many help desk codes the item's citizen was sent since then, by every desk."""
+    return await conn.fetchval(CODES_SENT_SINCE, item_id, kind, since)
 
 
 async def put_check(conn: asyncpg.Connection, item_id: int, staff_id: int, code_mac: bytes,
