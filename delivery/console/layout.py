@@ -35,6 +35,8 @@ ROLE_NAMES = {
     "inspector": ("مفتش", "inspector"), "helpdesk": ("مكتب المساعدة", "help desk"),
     "sorting_clerk": ("موظف الفرز", "sorting clerk"), "branch_clerk": ("موظف الفرع", "branch clerk"),
     "courier": ("موزع البريد", "courier"),
+    "agency": ("الجهة المُصدِرة", "issuing office"), "citizen": ("المواطن", "citizen"),
+    "scheduler": ("المجدول الآلي", "scheduler"), "system": ("النظام", "system"),
 }
 NAV = (
     ("/ops", "الرئيسية", "Home", None),
