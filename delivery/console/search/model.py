@@ -159,7 +159,8 @@ def event_words(event_code: str) -> tuple[str, str]:
 
 
 # Roles whose `actor_id` is a member of staff (an agency's event carries the agency's id).
-STAFF_ROLES = frozenset({"sorting_clerk", "branch_clerk", "courier", "supervisor", "admin"})
+STAFF_ROLES = frozenset({"sorting_clerk", "branch_clerk", "courier", "supervisor", "admin",
+                         "helpdesk"})
 # Who else acts on an item (the staff are named by the console's `role_name` and username).
 ACTORS: Mapping[str, tuple[str, str]] = {
     "citizen": ("المواطن", "citizen"),
