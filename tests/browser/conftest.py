@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
 from delivery.platform.settings import PROJECT_ROOT, Settings
 from delivery.web.app import create_app
+from tests.console_support import PASSWORD
 from tests.helpers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -70,3 +71,13 @@ async def browser(chromium: str) -> AsyncIterator[Browser]:
                                                     args=CHROMIUM_ARGS, headless=True)
         yield launched
         await launched.close()
+
+
+async def sign_in(page: Page, server: str, username: str, *, next: str = "/ops",
+                  password: str = PASSWORD) -> None:
+    """Sign in through the console's login form, as a person would, landing on `next`."""
+    await page.goto(f"{server}/ops/login?next={next}")
+    await page.fill("#f-username", username)
+    await page.fill("#f-password", password)
+    async with page.expect_navigation():
+        await page.locator("#login button[type=submit]").click()

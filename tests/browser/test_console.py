@@ -8,7 +8,7 @@ from playwright.async_api import Browser, Page
 
 from delivery.staff import services as staff
 from tests.api.tracking_support import new_item
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
@@ -23,7 +23,7 @@ def watch(page: Page) -> list[str]:
     return problems
 
 
-async def sign_in(browser: Browser, server: str, username: str, *, shot: str | None = None):
+async def signed_in(browser: Browser, server: str, username: str, *, shot: str | None = None):
     """A phone-sized browser signed in through the login form; returns (context, page)."""
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
@@ -33,10 +33,7 @@ async def sign_in(browser: Browser, server: str, username: str, *, shot: str | N
     if shot:
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
-    await page.fill("#f-username", username)
-    await page.fill("#f-password", PASSWORD)
-    async with page.expect_navigation():
-        await page.locator("#login button[type=submit]").click()
+    await sign_in(page, server, username)
     return context, page
 
 
@@ -54,7 +51,7 @@ async def test_an_inspector_handles_a_complaint_made_on_the_citizens_page(server
 
     await staff.create_staff(conn, username="noor", password=PASSWORD, role="inspector",
                              site_code=None, governorate="IQ-BG")
-    context, page = await sign_in(browser, server, "noor", shot="console-login.png")
+    context, page = await signed_in(browser, server, "noor", shot="console-login.png")
     problems = watch(page)
     assert page.url.endswith("/ops")
     await page.screenshot(path=str(ARTIFACTS / "console-home-inspector.png"), full_page=True)
@@ -83,7 +80,7 @@ async def test_an_inspector_handles_a_complaint_made_on_the_citizens_page(server
 async def test_a_supervisor_is_offered_no_complaints_and_is_refused_them(server, browser, conn):
     await staff.create_staff(conn, username="boss", password=PASSWORD, role="supervisor",
                              site_code="BG-002")
-    context, page = await sign_in(browser, server, "boss")
+    context, page = await signed_in(browser, server, "boss")
     await page.screenshot(path=str(ARTIFACTS / "console-home-supervisor.png"), full_page=True)
     assert await page.locator("header nav.menu a[href='/ops/complaints']").count() == 0
     response = await page.goto(f"{server}/ops/complaints")

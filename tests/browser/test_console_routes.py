@@ -9,7 +9,7 @@ import pytest
 
 from delivery.planning import services
 from delivery.staff import services as staff
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
 from tests.integration.planning_support import (
     BRANCH,
@@ -38,10 +38,7 @@ async def test_a_supervisor_reads_a_day_of_routes_on_a_phone(server, browser, co
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
 
-    await page.goto(f"{server}/ops/login?next=/ops/routes")
-    await page.fill("#f-username", "boss")
-    await page.fill("#f-password", PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, server, "boss", next="/ops/routes")
     await page.wait_for_url(f"{server}/ops/routes")
     await page.click(f"a[href='/ops/routes/{BRANCH}/{day.isoformat()}']")
     await page.wait_for_load_state("load")
@@ -65,10 +62,7 @@ async def test_a_supervisor_marks_a_courier_off_on_a_phone(server, browser, conn
                              site_code=BRANCH)
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
-    await page.goto(f"{server}/ops/login?next=/ops/couriers")
-    await page.fill("#f-username", "boss")
-    await page.fill("#f-password", PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, server, "boss", next="/ops/couriers")
     await page.wait_for_url(f"{server}/ops/couriers")
 
     day_off = page.locator("form[action^='/ops/couriers/day']")

@@ -11,7 +11,7 @@ import pytest
 from delivery.planning import services
 from delivery.platform.settings import Settings
 from delivery.staff import services as staff
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
 from tests.integration.planning_support import (
     BRANCH,
@@ -51,10 +51,7 @@ async def test_the_route_lines_are_drawn_on_a_leaflet_map_with_no_policy_violati
     hosts: set[str] = set()
     page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
 
-    await page.goto(f"{server}/ops/login?next=/ops/routes/{BRANCH}/{day.isoformat()}")
-    await page.fill("#f-username", "boss")
-    await page.fill("#f-password", PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page, server, "boss", next=f"/ops/routes/{BRANCH}/{day.isoformat()}")
     await page.wait_for_selector("#route-map.leaflet-container path.leaflet-interactive")
 
     assert await page.locator("#route-map path.leaflet-interactive").count() >= 2

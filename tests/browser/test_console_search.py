@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from delivery.staff.services import create_staff
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.integration.console_search_support import two_governorates
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
@@ -20,11 +20,7 @@ async def test_search_by_tracking_number_then_read_the_timeline(server, browser,
                        governorate="IQ-BG", site_code=None)
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
-    await page.goto(f"{server}/ops/login")
-    await page.fill("input[name=username]", "insp")
-    await page.fill("input[name=password]", PASSWORD)
-    async with page.expect_navigation():
-        await page.locator("form button[type=submit]").click()
+    await sign_in(page, server, "insp")
     await page.goto(f"{server}/ops/search")
     await page.fill("#q", items.baghdad.lower())
     async with page.expect_navigation():

@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Page
 
 from delivery.staff import services as staff
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
 from tests.custody_world import applied, build_world, out_for_delivery, submit
 from tests.integration.signals_support import FAR, HOME, plain_hand_over
@@ -28,11 +28,7 @@ async def _world(client, conn) -> list[str]:
 
 
 async def _sign_in(page: Page, server: str) -> None:
-    await page.goto(f"{server}/ops/login?next=/ops/signals")
-    await page.fill("#f-username", "noor")
-    await page.fill("#f-password", PASSWORD)
-    async with page.expect_navigation():
-        await page.locator("#login button[type=submit]").click()
+    await sign_in(page, server, "noor", next="/ops/signals")
 
 
 async def test_the_signals_page_reads_well_on_a_phone(server, browser, client, conn):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from delivery.staff import services as staff
-from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
 from tests.custody_world import applied, build_world, submit
 from tests.integration.journey_support import fake  # noqa: F401 (a fixture)
@@ -36,11 +36,7 @@ async def test_a_supervisor_acknowledges_an_alert_and_retries_a_dead_letter(
                              site_code=branch)
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
-    await page.goto(f"{server}/ops/login?next=/ops/site")
-    await page.fill("#f-username", "sup-site")
-    await page.fill("#f-password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("button[type=submit]")
+    await sign_in(page, server, "sup-site", next="/ops/site")
     assert page.url.endswith("/ops/site"), page.url
     assert await page.get_attribute("html", "dir") == "rtl"
     assert await page.locator("#count-received").inner_text() == "1"

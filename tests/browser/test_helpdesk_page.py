@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from delivery.staff.services import create_staff
-from tests.browser.conftest import ARTIFACTS, PHONE, serving
+from tests.browser.conftest import ARTIFACTS, PHONE, serving, sign_in
 from tests.console_support import PASSWORD
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import auth, create_agency, document
@@ -46,11 +46,7 @@ async def test_the_help_desk_confirms_the_caller_and_records_pickup(sms_server, 
                        site_code=None, governorate="IQ-BG")
     context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
     page = await context.new_page()
-    await page.goto(f"{sms_server}/ops/login?next=/ops/helpdesk")
-    await page.fill("#f-username", "desk")
-    await page.fill("#f-password", PASSWORD)
-    async with page.expect_navigation():
-        await page.click("#login button[type=submit]")
+    await sign_in(page, sms_server, "desk", next="/ops/helpdesk")
     assert page.url.endswith("/ops/helpdesk")
     assert await page.get_attribute("html", "dir") == "rtl"
     await page.fill("#f-tn", tn)

@@ -27,14 +27,14 @@ class SearchPages(ConsoleController):
 
     @get("/search")
     async def search(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
-                     staff: StaffUser) -> Response:
+                     visible: Scope) -> Response:
         """The search box and, once something was typed (`?q=`), what it found in scope."""
         q = request.query_params.get("q")
         if q is None:
             return layout.render(request, ENV, "search.html.j2", q=None, results=None, **_WORDS)
         try:
             results = await services.search(
-                conn, text=q, scope=Scope.of(staff),
+                conn, text=q, scope=visible,
                 page=layout.page_number(request.query_params.get("page")))
         except model.BadQuery as bad:
             return layout.render(request, ENV, "search.html.j2", status_code=422, q=q, results=None,
@@ -43,12 +43,11 @@ class SearchPages(ConsoleController):
 
     @get("/items/{tracking_number:str}")
     async def item(self, request: Request[Any, Any, Any], conn: asyncpg.Connection,
-                   staff: StaffUser, tracking_number: str) -> Response:
+                   staff: StaffUser, visible: Scope, tracking_number: str) -> Response:
         """The item and its whole timeline, the reading recorded; the same 404 for an unknown
         item and one out of scope."""
-        # Litestar reserves the name `scope` for the ASGI scope: the viewer's is made here.
         found = await services.read_item(conn, tracking_number=tracking_number, staff=staff,
-                                         scope=Scope.of(staff), now=datetime.now(UTC))
+                                         scope=visible, now=datetime.now(UTC))
         if found is None:
             raise NotFound("no such item in scope")
         return layout.render(request, ENV, "item.html.j2", page=found, **_WORDS)
