@@ -60,7 +60,8 @@ def to_out(row: asyncpg.Record, events: list[asyncpg.Record] | None) -> Document
         personal_data_removed_at=row["pii_purged_at"],
         events=None if events is None else [
             CustodyEventOut(at=e["server_at"], action=e["action"], state=e["to_state"],
-                            site=e["site"], reason=e["reason"]) for e in events],
+                            site=e["site"], reason=e["reason"], scanned_at=e["device_at"])
+            for e in events],
     )
 
 

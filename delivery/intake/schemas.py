@@ -119,13 +119,16 @@ class BranchRefOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class CustodyEventOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """One entry of the custody log as an agency sees it: no staff names, no codes."""
+    """One entry of the custody log as an agency sees it: no staff names, no codes. `at` is when
+    the server recorded it; `scanned_at`, for a handheld's scan, when the handheld made it (by its
+    own clock): later uploads, from a device that was offline, keep the time of the hand-over."""
 
     at: datetime
     action: str
     state: State
     site: str | None = None
     reason: str | None = None
+    scanned_at: datetime | None = None
 
 
 class MaskedCitizenOut(msgspec.Struct, kw_only=True, omit_defaults=True):

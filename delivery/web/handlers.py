@@ -20,6 +20,7 @@ from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
+from delivery.handheld.shell import HANDLERS as HANDHELD_APP
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
 from delivery.messaging.api import HANDLERS as MESSAGING
@@ -45,6 +46,7 @@ HANDLERS: list[Any] = [
     *ROUTE_PAGES,  # the console: routes and couriers
     *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
     *ANCHORS,  # the daily anchors, public
+    *HANDHELD_APP,  # the handheld app's page, manifest, service worker and scripts
 ]
 
 

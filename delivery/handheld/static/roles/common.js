@@ -1,0 +1,117 @@
+// What several roles' screens share: a mode that queues one action per scanned item, the
+// hand-over form (the citizen's code, the ID's last four, a proxy), the failed-attempt form,
+// and lists of items.
+
+import {lastFour, normalise} from "../codes.js";
+import {language} from "../i18n.js";
+import {h} from "../ui.js";
+
+// A mode where each scanned document gets `action`; a bag's label is refused on the device.
+export function itemMode(id, action) {
+  return {
+    id,
+    async onCode(ctx, read) {
+      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
+      await ctx.queue({code: read.code, action});
+    },
+  };
+}
+
+export function doctypeName(ctx, code) {
+  return ctx.doctype(code)?.name[language()] ?? code;
+}
+
+// The form a hand-over to the citizen needs (`deliver` or `collect`), for `tn`; `doctype`
+// (when known) says whether the ID is checked and a proxy allowed; unknown, both are offered.
+export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
+  const type = doctype ? ctx.doctype(doctype) : null;
+  const needsId = type ? type.needs_id_check : true;
+  const mayProxy = proxyAllowed && (type ? type.proxy_allowed : true);
+  const proxyFields = h("div", {id: "proxy-fields", hidden: true},
+    h("label", {}, ctx.t("proxy_name"), h("input", {name: "proxy_name", id: "f-proxy-name"})),
+    h("label", {}, ctx.t("proxy_id"), h("input", {name: "proxy_id", id: "f-proxy-id", dir: "ltr",
+                                                  inputmode: "numeric"})));
+  const form = h("form", {id: "handover", class: "card", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const otp = normalise(data.get("otp") || "");
+    if (!/^[0-9]{6}$/.test(otp)) return ctx.refuse(ctx.t("otp_invalid"));
+    const scan = {code: tn, action, otp};
+    if (needsId || data.get("id_last4")) {
+      const four = lastFour(data.get("id_last4") || "");
+      if (!four) return ctx.refuse(ctx.t("id_invalid"));
+      scan.id_last4 = four;
+    }
+    if (data.get("proxy")) {
+      const name = String(data.get("proxy_name") || "").trim();
+      const idNumber = normalise(data.get("proxy_id") || "");
+      if (name.length < 2 || !/^[0-9]{6,20}$/.test(idNumber)) return ctx.refuse(ctx.t("proxy_invalid"));
+      scan.proxy = {name, id_number: idNumber};
+    }
+    await ctx.queue(scan);
+    onDone();
+  }},
+  h("h3", {}, ctx.t("handover_for", {tn: ""}), h("bdi", {dir: "ltr"}, tn)),
+  type ? h("p", {class: "small"}, doctypeName(ctx, doctype)) : null,
+  h("label", {}, ctx.t("otp"), h("input", {name: "otp", id: "f-otp", dir: "ltr", inputmode: "numeric",
+                                          autocomplete: "off", required: true, maxlength: 12})),
+  h("label", {}, ctx.t("id_last4"), h("input", {name: "id_last4", id: "f-id", dir: "ltr",
+                                               inputmode: "numeric", autocomplete: "off",
+                                               required: needsId, maxlength: 8})),
+  mayProxy ? h("label", {class: "check"}, h("input", {type: "checkbox", name: "proxy", id: "f-proxy",
+    onchange: (event) => { proxyFields.hidden = !event.target.checked; }}), ctx.t("proxy")) : null,
+  mayProxy ? proxyFields : null,
+  h("div", {class: "row"},
+    h("button", {type: "submit"}, ctx.t("confirm")),
+    h("button", {type: "button", class: "alt", onclick: onDone}, ctx.t("cancel"))));
+  setTimeout(() => form.querySelector("#f-otp").focus());
+  return form;
+}
+
+export const FAIL_REASONS = ["absent", "refused", "address_not_found", "unsafe", "wrong_person", "other"];
+
+export function failForm(ctx, {tn, onDone}) {
+  const form = h("form", {id: "failure", class: "card", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const reason = String(data.get("reason") || "");
+    const note = String(data.get("note") || "").trim();
+    if (!FAIL_REASONS.includes(reason)) return ctx.refuse(ctx.t("reason_code_reason_required"));
+    if (reason === "other" && note.length < 3) return ctx.refuse(ctx.t("note_needed"));
+    await ctx.queue({code: tn, action: "fail", reason, note: note || undefined});
+    onDone();
+  }},
+  h("h3", {}, ctx.t("mode_fail"), " ", h("bdi", {dir: "ltr"}, tn)),
+  h("fieldset", {}, h("legend", {}, ctx.t("reason")),
+    FAIL_REASONS.map((reason) => h("label", {class: "check"},
+      h("input", {type: "radio", name: "reason", value: reason, required: true}),
+      ctx.t(`reason_${reason}`)))),
+  h("label", {}, ctx.t("note"), h("textarea", {name: "note", id: "f-note", rows: 2, maxlength: 500})),
+  h("div", {class: "row"},
+    h("button", {type: "submit"}, ctx.t("confirm")),
+    h("button", {type: "button", class: "alt", onclick: onDone}, ctx.t("cancel"))));
+  return form;
+}
+
+// A list of the branch's items (the shelf, what is returning) from the API; offline, the last
+// copy kept on the device.
+export async function branchList(ctx, state, title) {
+  const key = `branch:${state}`;
+  let items;
+  let cached = false;
+  try {
+    items = (await ctx.api("GET", `/v1/branch/items?state=${state}&limit=100`)).items;
+    await ctx.setValue(key, items);
+  } catch {
+    items = (await ctx.value(key)) || [];
+    cached = true;
+  }
+  return h("section", {class: "card", id: `list-${state}`},
+    h("h3", {}, title, " ", h("span", {class: "count"}, `(${items.length})`)),
+    cached ? h("p", {class: "small"}, ctx.t("offline_cached")) : null,
+    items.length ? h("ul", {class: "items"}, items.map((item) => h("li", {"data-tn": item.tracking_number},
+      h("bdi", {class: "code", dir: "ltr"}, item.tracking_number), " ",
+      h("span", {}, doctypeName(ctx, item.document_type)), " ",
+      h("span", {class: "age"}, ctx.t("days_waiting", {n: item.days_waiting}))))) :
+      h("p", {class: "small"}, ctx.t("nothing")));
+}

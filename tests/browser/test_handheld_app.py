@@ -1,0 +1,218 @@
+"""The handheld app in Debian's Chromium at a phone's size, used as postal staff use it: a
+sorting clerk, a branch clerk and a courier each do their part of the day through the app
+alone, scanning with a keyboard wedge; the courier loses the network half-way and nothing is
+lost or applied twice."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, PHONE, serving
+from tests.browser.handheld_support import app_sign_in, choose, scan_row, wait_status, wedge
+from tests.custody_world import (
+    applied,
+    build_world,
+    last4,
+    open_bag,
+    state_of,
+    submit,
+    to_branch,
+)
+from tests.fakes.twilio import FakeTwilio
+from tests.helpers import auth
+from tests.integration.journey_support import CODE
+from tests.integration.sms_support import drain, twilio_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
+
+
+async def _phone(browser, **options):
+    context = await browser.new_context(viewport=PHONE, locale="ar-IQ", has_touch=True,
+                                        is_mobile=True, **options)
+    return context, await context.new_page()
+
+
+def _fits(width: int) -> bool:
+    return width <= PHONE["width"]
+
+
+async def test_a_sorting_clerk_receives_bags_and_dispatches_with_a_keyboard_wedge(
+        server, browser, client, conn):
+    world = await build_world(client, conn)
+    tns = [await submit(client, world.key, f"SORT-{n}") for n in range(2)]
+    context, page = await _phone(browser)
+    await app_sign_in(page, server, "sorter")
+    assert await page.get_attribute("html", "dir") == "rtl"
+
+    for tn in tns:  # the first screen is receiving
+        await wedge(page, tn)
+    for tn in tns:
+        await wait_status(page, tn, "receive", "applied")
+
+    await choose(page, "bag")
+    # A bag opened for the wrong branch refuses the item, in Arabic, before anything moves.
+    await page.select_option("#f-destination", world.other_branch)
+    await page.click("#open-bag-button")
+    await page.wait_for_selector("#bag-id")
+    await wedge(page, tns[0])
+    await wait_status(page, tns[0], "bag", "rejected")
+    why = await scan_row(page, tns[0], "bag").locator(".why").inner_text()
+    assert why == "لفرع آخر"
+    assert await page.locator("#toast").is_visible()
+    await page.screenshot(path=str(ARTIFACTS / "handheld-refused.png"), full_page=True)
+
+    await page.click("text=كيس آخر")
+    await page.select_option("#f-destination", world.branch)
+    await page.click("#open-bag-button")
+    bag = (await page.locator("#bag-id").inner_text()).strip()
+    assert re.fullmatch(r"BAG[0-9]{10}", bag)
+    await page.locator("#scan").focus()
+    for tn in tns:
+        await wedge(page, tn)
+    await page.wait_for_function(
+        "document.querySelectorAll(\"ol.scans li[data-action='bag'][data-status='applied']\").length === 2")
+    assert await page.locator("#bag-count").inner_text() == "في الكيس: 2"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "handheld-sorting-bag.png"), full_page=True)
+
+    await page.click("#dispatch-bag")
+    await wait_status(page, bag, "dispatch", "applied")
+    assert [await state_of(conn, tn) for tn in tns] == ["in_transit", "in_transit"]
+    assert _fits(await page.evaluate("document.documentElement.scrollWidth"))
+    await page.screenshot(path=str(ARTIFACTS / "handheld-sorting.png"), full_page=True)
+    await context.close()
+
+
+async def test_a_branch_clerk_arrives_a_bag_sees_the_missing_item_and_hands_to_a_courier(
+        server, browser, client, conn):
+    world = await build_world(client, conn)
+    tns = [await submit(client, world.key, f"ARR-{n}") for n in range(3)]
+    for tn in tns:
+        await applied(client, world.sorter, tn, "receive")
+    bag = await open_bag(world)
+    for tn in tns:
+        await applied(client, world.sorter, tn, "bag", bag=bag)
+    await applied(client, world.sorter, bag, "dispatch")
+    context, page = await _phone(browser)
+    await app_sign_in(page, server, "clerk")
+
+    await choose(page, "arrive")
+    await wedge(page, bag)
+    await wait_status(page, bag, "arrive", "applied")
+    present, missing = tns[:2], tns[2]
+    for tn in present:  # the third never turns up at the counter
+        await wedge(page, tn)
+    for tn in present:
+        await wait_status(page, tn, "arrive", "applied")
+    await page.wait_for_selector(f"#manifest li[data-tn='{present[1]}'][data-mark=confirmed]")
+    flagged = page.locator(f"#manifest li[data-tn='{missing}']")
+    assert await flagged.get_attribute("data-mark") == "missing"
+    assert "ناقصة" in await flagged.inner_text()
+    assert await page.locator("#manifest-count").inner_text() == "مُسحت 2 من 3"
+    await page.screenshot(path=str(ARTIFACTS / "handheld-manifest.png"), full_page=True)
+
+    await choose(page, "to_courier")
+    await page.select_option("#f-courier", "courier")
+    await page.locator("#scan").focus()
+    for tn in present:
+        await wedge(page, tn)
+    for tn in present:
+        await wait_status(page, tn, "to_courier", "applied")
+    assert [await state_of(conn, tn) for tn in present] == ["out_for_delivery"] * 2
+    assert _fits(await page.evaluate("document.documentElement.scrollWidth"))
+    await page.screenshot(path=str(ARTIFACTS / "handheld-branch.png"), full_page=True)
+    await context.close()
+
+
+@pytest.fixture
+def fake():
+    with FakeTwilio() as server:
+        yield server
+
+
+@pytest.fixture
+def sms_settings(settings, fake):
+    return twilio_settings(settings, fake, sms_quiet_hours="")
+
+
+@pytest.fixture
+def sms_server(sms_settings):
+    """The whole app, its SMS going to the fake Twilio."""
+    with serving(sms_settings) as url:
+        yield url
+
+
+async def _device_scans(page) -> list[dict]:
+    """The scans the app holds in its IndexedDB queue, as the device recorded them."""
+    return await page.evaluate(
+        "(async () => (await idb.openDB('tasheel-handheld')).getAll('scans'))()")
+
+
+async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_times(
+        sms_server, sms_settings, fake, browser, client, conn):
+    world = await build_world(client, conn)
+    phones = ["07701110001", "07701110002", "07701110003"]
+    tns = [await submit(client, world.key, f"RUN-{n}", phone=p) for n, p in enumerate(phones)]
+    await to_branch(world, tns)
+    for tn in tns:
+        await applied(client, world.clerk, tn, "to_courier", courier="courier")
+    await drain(sms_settings, conn)
+    code = CODE.search([m.body for m in fake.messages if m.to == "+9647701110001"][-1]).group()
+    deliver_tn, fail_tn, kept_tn = tns
+
+    context, page = await _phone(browser)
+    await app_sign_in(page, sms_server, "courier")
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    uploads = []
+    page.on("requestfinished", lambda r: uploads.append(r) if r.url.endswith("/v1/scans") else None)
+
+    await context.set_offline(True)
+    await page.wait_for_selector("#net.off")
+    await choose(page, "take")
+    for tn in tns:
+        await wedge(page, tn)
+    await choose(page, "fail")
+    await wedge(page, fail_tn)
+    await page.check("#failure input[value=absent]")
+    await page.click("#failure button[type=submit]")
+    await choose(page, "deliver")
+    await wedge(page, deliver_tn)
+    await page.fill("#f-otp", code)
+    await page.fill("#f-id", await last4(conn, deliver_tn))
+    await page.click("#handover button[type=submit]")
+    # Nothing has reached the server; the queue survives a reload with no network (the service
+    # worker serves the app).
+    await page.reload()
+    await page.wait_for_selector("nav.modes")
+    assert await page.locator("ol.scans li[data-status=queued]").count() == 5
+    assert "5" in await page.locator("#net").inner_text()
+    await page.screenshot(path=str(ARTIFACTS / "handheld-courier-offline.png"), full_page=True)
+    assert uploads == [] and await state_of(conn, deliver_tn) == "out_for_delivery"
+
+    await context.set_offline(False)
+    await page.wait_for_function(
+        "document.querySelectorAll('ol.scans li[data-status=applied]').length === 5")
+    assert len(uploads) == 1  # one batch, sent once
+    await page.screenshot(path=str(ARTIFACTS / "handheld-courier-online.png"), full_page=True)
+    assert [await state_of(conn, tn) for tn in tns] == [
+        "delivered", "delivery_failed", "out_for_delivery"]
+
+    made = {(s["code"], s["action"]): s["at"] for s in await _device_scans(page)}
+    assert all("otp" not in s and "id_last4" not in s for s in await _device_scans(page))
+    for tn in tns:
+        response = await client.get(f"/v1/documents/{tn}", headers=auth(world.key))
+        events = response.json()["events"]
+        mine = [e for e in events if e["action"] in {"take", "fail", "deliver"}]
+        expected = [a for (c, a) in made if c == tn]
+        assert sorted(e["action"] for e in mine) == sorted(expected)  # each exactly once
+        for event in mine:
+            assert _same_instant(event["scanned_at"], made[(tn, event["action"])])
+    assert kept_tn  # taken, still with the courier
+    await context.close()
+
+
+def _same_instant(a: str, b: str) -> bool:
+    return datetime.fromisoformat(a) == datetime.fromisoformat(b)
