@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 
-from delivery.custody import bagging, clock, scans, supervisor
+from delivery.custody import bag_views, bagging, clock, scans, supervisor
+from delivery.custody.bag_views import BagLine, Manifest
 from delivery.custody.bagging import BagOut
 from delivery.custody.context import CustodyContext
 from delivery.custody.judge import ScanAction
@@ -27,6 +28,7 @@ from delivery.platform.errors import (
     PayloadTooLarge,
     decode_errors_to_field_errors,
 )
+from delivery.platform.requests import NO_STORE
 from delivery.staff.auth import (
     STAFF_DEPENDENCIES,
     TOKEN_STAFF_DEPENDENCIES,
@@ -38,6 +40,7 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Digits4 = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}$")]
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 MAX_SCANS = 500
+BAG_VIEWERS = ("sorting_clerk", "branch_clerk", "supervisor", "admin")
 
 
 class ProxyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -203,14 +206,34 @@ class BagsController(Controller):
     path = "/v1/bags"
     tags = ["staff"]
     dependencies = STAFF_DEPENDENCIES
-    guards = [require_roles("sorting_clerk")]
     security = [{"staffToken": []}]
 
-    @post("/", status_code=201, summary="Open a bag for a branch")
+    @post("/", status_code=201, summary="Open a bag for a branch",
+          guards=[require_roles("sorting_clerk")])
     async def open(self, conn: asyncpg.Connection, staff: StaffUser, data: BagIn) -> BagOut:
         """Scan `bag` with this `bag_id` to fill it, `dispatch` on the bag id to send it.
         Sorting clerks, for a branch their centre serves."""
         return await bagging.open_bag(conn, staff, data.destination, now=datetime.now(UTC))
+
+    @get("/", summary="The bags my site sends or expects, newest first",
+         guards=[require_roles(*BAG_VIEWERS)])
+    async def list_bags(self, conn: asyncpg.Connection, staff: StaffUser,
+                        status: str | None = None) -> Response[list[BagLine]]:
+        """At most 100 bags in one `status` (`open`, `dispatched`, `arrived`): a sorting
+        centre's clerks and supervisors see the bags leaving it (default `open`), a branch's
+        clerks and supervisors the bags coming to it (default `dispatched`: on the way);
+        administrators every bag (default `open`). An unknown status is a 422."""
+        return Response(await bag_views.bags(conn, staff, status), headers=NO_STORE)
+
+    @get("/{bag_id:str}", summary="A bag's manifest: the items in it and which are missing",
+         guards=[require_roles(*BAG_VIEWERS)])
+    async def manifest(self, conn: asyncpg.Connection, staff: StaffUser,
+                       bag_id: str) -> Response[Manifest]:
+        """The items in the bag now; `confirmed` once the branch scanned the item itself;
+        `missing`, once the bag arrived, those it has not. Sorting clerks of the origin, branch
+        clerks and supervisors of either end, administrators; 404 for anyone else, as for a bag
+        that does not exist. A malformed bag id is a 422."""
+        return Response(await bag_views.manifest(conn, staff, bag_id), headers=NO_STORE)
 
 
 class ReasonIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

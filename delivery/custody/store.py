@@ -317,6 +317,36 @@ WHERE id IN (SELECT item_id FROM bag_items WHERE bag_id = $1 AND removed_at IS N
 ORDER BY id FOR UPDATE
 """
 
+# --- bags as the handhelds list them (`bag_views`) ----------------------------------------------
+
+# $1 status; $2 the origin and $3 the destination to keep to (NULL: any). Newest change first:
+# the time the bag reached its status.
+BAGS = """
+SELECT g.bag_id, o.code AS origin, d.code AS destination, g.status,
+    (SELECT count(*) FROM bag_items bi WHERE bi.bag_id = g.bag_id AND bi.removed_at IS NULL)
+        AS count,
+    g.opened_at, g.dispatched_at, g.arrived_at
+FROM bags g JOIN sites o ON o.id = g.origin_id JOIN sites d ON d.id = g.destination_id
+WHERE g.status = $1 AND ($2::bigint IS NULL OR g.origin_id = $2)
+  AND ($3::bigint IS NULL OR g.destination_id = $3)
+ORDER BY coalesce(g.arrived_at, g.dispatched_at, g.opened_at) DESC, g.bag_id DESC
+LIMIT $4
+"""
+MANIFEST_BAG = """
+SELECT g.bag_id, g.origin_id, g.destination_id, o.code AS origin, d.code AS destination,
+    d.name_ar AS destination_name, d.name_en AS destination_name_en, g.status, g.opened_at,
+    g.dispatched_at, g.arrived_at
+FROM bags g JOIN sites o ON o.id = g.origin_id JOIN sites d ON d.id = g.destination_id
+WHERE g.bag_id = $1
+"""
+# The items in the bag now, in the order they went in.
+MANIFEST_ITEMS = """
+SELECT i.tracking_number, i.document_type, i.state, bi.confirmed_at IS NOT NULL AS confirmed
+FROM bag_items bi JOIN items i ON i.id = bi.item_id
+WHERE bi.bag_id = $1 AND bi.removed_at IS NULL
+ORDER BY bi.added_at, i.id
+"""
+
 # --- where a returning item is -------------------------------------------------------------------
 
 LAST_PLACING = """

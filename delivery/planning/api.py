@@ -11,9 +11,8 @@ from litestar import Controller, Response, get
 from delivery.planning import views
 from delivery.planning.model import local_day
 from delivery.platform.errors import NotAllowed
+from delivery.platform.requests import NO_STORE
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
-
-NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class CourierRoutesController(Controller):

@@ -20,6 +20,10 @@ from delivery.platform import db
 from delivery.platform.clientaddr import client_address, trusted_networks
 from delivery.platform.settings import Settings
 
+# The headers of an answer meant for its caller alone (a staff member's own data, citizens'
+# details): no cache on the way or on the device keeps it.
+NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
 _HELD = "tasheel_connection"  # scope key: (pool, connection) while the request holds one
 
 

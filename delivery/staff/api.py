@@ -1,4 +1,4 @@
-"""Staff routes that are not about items: logging in."""
+"""Staff routes that are not about items: logging in, renewing the token."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, Response, post
 from litestar.datastructures import State
 
-from delivery.platform.requests import request_client
+from delivery.platform.requests import NO_STORE, request_client
 from delivery.platform.settings import Settings
 from delivery.staff import services
+from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser
 from delivery.staff.services import TokenOut
 
 
@@ -39,6 +40,15 @@ class AuthController(Controller):
         return await services.login(conn, state.redis, settings, username=data.username,
                                     password=data.password, device_id=data.device_id,
                                     client_ip=request_client(request))
+
+    @post("/renew", status_code=200, summary="A fresh staff token for the same handheld",
+          dependencies=STAFF_DEPENDENCIES, security=[{"staffToken": []}])
+    async def renew(self, state: State, conn: asyncpg.Connection, settings: Settings,
+                    staff: StaffUser) -> Response[TokenOut]:
+        """With a valid, unexpired token and its `X-Device-Id`: the same answer as a login, no
+        password needed. A deactivated account, or one whose role, site or password changed
+        since the token was issued, gets 401: log in again."""
+        return Response(await services.renew(conn, settings, staff), headers=NO_STORE)
 
 
 HANDLERS = [AuthController]

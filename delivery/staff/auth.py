@@ -43,7 +43,8 @@ def _derived_key(secret: bytes) -> bytes:
     return derive_key(secret, "staff-jwt")
 
 
-def issue_token(settings: Settings, member: StaffMember, device_id: str, now: datetime) -> str:
+def issue_token(settings: Settings, member: StaffMember | StaffUser, device_id: str,
+                now: datetime) -> str:
     """A signed token for `member` on `device_id`, valid `settings.jwt_ttl_s` seconds."""
     claims = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": str(member.id), "usr": member.username,

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthenticated
 from delivery.platform.settings import Settings
 from delivery.staff import lockout, model, store
-from delivery.staff.auth import issue_token
+from delivery.staff.auth import StaffUser, issue_token
 from delivery.staff.model import StaffMember, StaffRole
 
 
@@ -103,6 +103,18 @@ async def login(conn: asyncpg.Connection, redis: Redis, settings: Settings, *, u
     assert member is not None
     await lockout.count_success(redis, username, client_ip)
     await store.note_device(conn, device_id, member.id)
+    return _token(settings, member, device_id)
+
+
+async def renew(conn: asyncpg.Connection, settings: Settings, staff: StaffUser) -> TokenOut:
+    """A fresh token for the same account and device, for a token still valid and current (the
+    caller's `current_staff` refused a deactivated or changed account): a handheld in use stays
+    signed in without the password being typed again."""
+    await store.note_device(conn, staff.device_id, staff.id)
+    return _token(settings, staff, staff.device_id)
+
+
+def _token(settings: Settings, member: StaffMember | StaffUser, device_id: str) -> TokenOut:
     token = issue_token(settings, member, device_id, datetime.now(UTC))
     return TokenOut(access_token=token, expires_in=settings.jwt_ttl_s, role=member.role,
                     site=member.site_code, governorate=member.governorate)

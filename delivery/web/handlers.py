@@ -28,6 +28,7 @@ from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
 from delivery.staff.api import start_staff
 from delivery.tracking.api import TrackingController, start_tracking
+from delivery.workday.api import HANDLERS as WORKDAY
 
 HANDLERS: list[Any] = [
     DocumentsController,  # agencies hand documents over
@@ -43,6 +44,7 @@ HANDLERS: list[Any] = [
     *SEARCH_PAGES,  # the console: finding an item, its custody timeline
     *SITE_PAGES,  # the console: a supervisor's site
     *PLANNING,  # courier routes (handhelds)
+    *WORKDAY,  # the handheld's working day: me, today, the branch's items, phone reveals
     *ROUTE_PAGES,  # the console: routes and couriers
     *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
     *ANCHORS,  # the daily anchors, public

@@ -81,6 +81,13 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("delete", "/v1/admin/agencies/{code}/keys/{prefix}"): Op("revokeAgencyKey"),
     ("post", "/v1/scans"): Op("uploadScans"),
     ("post", "/v1/bags"): Op("openBag"),
+    ("get", "/v1/bags"): Op("listBags"),
+    ("get", "/v1/bags/{bag_id}"): Op("getBagManifest"),
+    ("post", "/v1/auth/renew"): Op("renewToken"),
+    ("get", "/v1/me"): Op("getMe"),
+    ("get", "/v1/me/today"): Op("getMyDay"),
+    ("get", "/v1/branch/items"): Op("listBranchItems"),
+    ("post", "/v1/items/{tracking_number}/phone"): Op("revealPhone"),
     ("post", f"{_SUPERVISOR}/lost"): Op("markLost", (409,)),
     ("post", f"{_SUPERVISOR}/damaged"): Op("markDamaged", (409,)),
     ("post", f"{_SUPERVISOR}/found"): Op("markFound", (409,)),
@@ -206,9 +213,20 @@ PARAMETERS: dict[str, tuple[str, Any]] = {
     "lang": ("The language of the page: `ar` (default), `ckb` or `en`; remembered in a cookie.",
              "ar"),
 }
+# Where a parameter of one path means something else than its name elsewhere.
+_PATH_PARAMETERS: dict[tuple[str, str], tuple[str, Any]] = {
+    ("/v1/bags", "status"): ("`open`, `dispatched` or `arrived`; by default `open` for a "
+                             "sorting centre, `dispatched` (on the way) for a branch.",
+                             "dispatched"),
+    ("/v1/bags/{bag_id}", "bag_id"): ("A bag's id.", examples.BAG_ID),
+    ("/v1/branch/items", "state"): ("One state: `at_branch`, `ready_for_pickup` (default), "
+                                    "`returning`, `delivery_failed` or `out_for_delivery`.",
+                                    "ready_for_pickup"),
+}
 _PARAMETER_SCHEMAS = {  # where the handler parses the text itself
     ("/v1/documents", "state"): {"type": "array", "items": ref("State")},
     ("/v1/documents", "document_type"): ref("DocumentTypeCode"),
+    ("/v1/bags", "status"): ref("BagStatus"),
 }
 QUERY_SCHEMAS = {"lang": {"enum": ["ar", "ckb", "en"]}}  # read by the tracking page itself
 HEADERS: dict[str, dict[str, Any]] = {
@@ -418,7 +436,8 @@ def _error_statuses(op: dict[str, Any], entry: Op) -> set[int]:
 
 
 def _describe(parameter: dict[str, Any], path: str) -> dict[str, Any]:
-    description, example = PARAMETERS.get(parameter["name"], (None, None))
+    description, example = _PATH_PARAMETERS.get((path, parameter["name"])) or PARAMETERS.get(
+        parameter["name"], (None, None))
     if description:
         parameter["description"] = description
         parameter["example"] = example

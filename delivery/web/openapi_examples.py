@@ -156,6 +156,24 @@ BY_FIELD: dict[str, Any] = {
     "AlertOut.detail": "to_courier not confirmed by the receiving side",
     "AlertOut.site": BRANCH, "ScheduleOut.label": "الأحد ١ آذار",
     "DayOut.label": "الأحد ١ آذار", "NoticeOut.detail": "two stops were added to your route",
+    # The handheld's working day and bags.
+    "BagLine.status": "dispatched", "BagLine.origin": CENTRE, "BagLine.count": 24,
+    "BagLine.arrived_at": None, "BagLine.dispatched_at": LATER,
+    "Manifest.status": "arrived", "Manifest.origin": CENTRE, "Manifest.count": 1,
+    "Manifest.destination_name": "مكتب بريد المنصور", "Manifest.destination_name_en":
+        "Mansour post office", "Manifest.dispatched_at": MOMENT, "Manifest.arrived_at": LATER,
+    "Manifest.missing": [TRACKING_NUMBER], "ManifestItem.state": "at_branch",
+    "SiteOut.code": BRANCH, "SiteOut.name": "مكتب بريد المنصور",
+    "SiteOut.name_en": "Mansour post office", "SiteOut.kind": "branch",
+    "ServedBranchOut.code": BRANCH, "ServedBranchOut.name": "مكتب بريد المنصور",
+    "ServedBranchOut.name_en": "Mansour post office", "MeOut.role": "branch_clerk",
+    "MeOut.username": "zainab.kareem",
+    "TodayOut.actions": {"accept": 3, "shelve": 11, "to_courier": 26},
+    "TodayOut.failures": {"absent": 2, "address_not_found": 1},
+    "HeldOut.state": "out_for_delivery", "HeldOut.awaiting": None,
+    "ShelfItemOut.state": "ready_for_pickup", "ShelfItemOut.days_waiting": 3,
+    "ShelfItemOut.courier": None, "ShelfItemOut.awaiting": None, "ShelfPage.next_cursor": CURSOR,
+    "PhoneOut.phone": "+9647701234567", "PhoneOut.revealed_at": MOMENT,
 }
 
 # Bodies of answers that are not JSON, by media type.

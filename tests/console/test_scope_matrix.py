@@ -3,7 +3,8 @@ another's: nothing of the Karkh branch (BG-002) is readable or changeable by any
 answer for it, and the branch a complaint is about cannot close it.
 
 The world: a Karkh item delivered with a complaint ("asked for money"), a dead letter about it, a
-Karkh item stuck at the branch (an alert), a Karkh courier and a route plan. Each user signs in
+Karkh item stuck at the branch (an alert) and the bag it arrived in, a Karkh courier and a route
+plan. Each user signs in
 to the console (and, for the API, to a handheld token). For every route:
 - a user who may see Karkh gets the page (200), and where the route is about a Karkh thing, sees
   it (so the check below is not empty);
@@ -23,7 +24,7 @@ import pytest
 
 from delivery.staff import services as staff
 from tests.api.test_tracking_forms import form as citizen_form
-from tests.api.tracking_support import new_item
+from tests.api.tracking_support import new_item, staff_ids
 from tests.console_support import PASSWORD, csrf_of, sign_in
 from tests.integration.planning_support import add_courier, tomorrow
 from tests.integration.sms_support import add_sms, drain, outbox_row, twilio_settings
@@ -61,13 +62,14 @@ class World:
     ref: str
     stuck_tn: str  # at the branch for days: an alert
     stuck_id: int  # what the Baghdad help desk looked up (the citizen on the phone)
+    bag_id: str  # the bag the stuck item arrived in from the sorting centre
     report_id: int
     outbox_id: int
     day: str
     courier: str
 
     def markers(self) -> list[str]:
-        return [self.tn, self.ref, self.stuck_tn, WORDS, self.courier]
+        return [self.tn, self.ref, self.stuck_tn, WORDS, self.courier, self.bag_id]
 
 
 @dataclass
@@ -123,6 +125,12 @@ PAGES = [
     Page("/v1/ops/outbox/dead", SITE_PEOPLE, "outbox_id"),
     Page("/v1/ops/routes/BG-002/{day}", SITE_PEOPLE, "courier"),
     Page("/v1/supervisor/alerts", SITE_PEOPLE, "stuck_tn"),
+    # The handheld's working day: each one's own; bags to the sites at either end.
+    Page("/v1/me", frozenset(USERS)),
+    Page("/v1/me/today", _f()),  # handheld roles only, none of the console's
+    Page("/v1/bags?status=arrived", SITE_PEOPLE, "bag_id"),
+    Page("/v1/bags/{bag_id}", SITE_PEOPLE, "stuck_tn"),
+    Page("/v1/branch/items?state=at_branch", _f("sup_own"), "stuck_tn"),  # a branch's own
 ]
 CHANGES = [
     Change("POST /ops/complaints/{report_id}/handled", INSPECTORS, {"outcome": "unfounded"}),
@@ -165,9 +173,15 @@ CHANGES = [
            json=True, proven=False),  # damaged, not lost
     Change("POST /v1/supervisor/staff/unlock", SITE_PEOPLE,
            {"username": "{courier}", "reason": "x"}, json=True, proven=False),  # not locked
+    Change("POST /v1/bags", _f(), {"destination": OWN}, json=True, proven=False),  # sorting clerks
+    Change("POST /v1/items/{stuck_tn}/phone", _f(), json=True, proven=False),  # its courier only
 ]
 # Routes outside the matrix, and why.
-NOT_SCOPED = {"/ops/login": "signing in", "/ops/logout": "one's own session"}
+NOT_SCOPED = {"/ops/login": "signing in", "/ops/logout": "one's own session",
+              "/v1/auth/renew": "one's own token"}
+# The routes the matrix must cover: the console, operations, and what the handheld reads.
+SCOPED_PREFIXES = ("/ops", "/v1/ops", "/v1/supervisor", "/v1/me", "/v1/bags", "/v1/branch",
+                   "/v1/items", "/v1/auth/renew")
 
 
 def _fill(text: str, world: World) -> str:
@@ -189,12 +203,27 @@ async def _world(client, conn, settings, fake) -> World:
                        stuck_id)
     courier = "mx-courier"
     await add_courier(conn, courier, branch=OWN)
+    bag_id = await _arrived_bag(conn, stuck_id)
     row = await conn.fetchrow("SELECT i.tracking_number, i.external_ref, r.id FROM items i "
                               "JOIN citizen_reports r ON r.item_id = i.id")
     return World(tn=row["tracking_number"], ref=row["external_ref"], report_id=row["id"],
                  stuck_tn=await conn.fetchval("SELECT tracking_number FROM items WHERE id = $1",
                                               stuck_id), stuck_id=stuck_id,
-                 outbox_id=outbox_id, day=tomorrow().isoformat(), courier=courier)
+                 outbox_id=outbox_id, day=tomorrow().isoformat(), courier=courier,
+                 bag_id=bag_id)
+
+
+async def _arrived_bag(conn, item_id: int) -> str:
+    """A bag from the Baghdad sorting centre that arrived at Karkh just now with the item."""
+    sorter = (await staff_ids(conn))["sorting_clerk"]
+    bag_id = "BAG0000005724"
+    await conn.execute(
+        "INSERT INTO bags (bag_id, origin_id, destination_id, status, opened_by, opened_at, "
+        "dispatched_at, arrived_at) SELECT $1, c.id, b.id, 'arrived', $2, now(), now(), now() "
+        "FROM sites c, sites b WHERE c.code = 'SC-BG' AND b.code = $3", bag_id, sorter, OWN)
+    await conn.execute("INSERT INTO bag_items (bag_id, item_id, added_at) VALUES ($1, $2, now())",
+                       bag_id, item_id)
+    return bag_id
 
 
 async def _users(client, conn) -> dict[str, User]:
@@ -333,7 +362,7 @@ def test_every_operations_route_is_in_the_matrix(settings):
     listed |= set(NOT_SCOPED)
     missing = []
     for route in app.routes:
-        if not route.path.startswith(("/ops", "/v1/ops", "/v1/supervisor")):
+        if not route.path.startswith(SCOPED_PREFIXES):
             continue
         if route.path.startswith("/ops/static"):
             continue

@@ -59,6 +59,14 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     details: list[tuple[str, str]]
 
 
+class PhoneReveal(msgspec.Struct, frozen=True, kw_only=True):
+    """The citizen's number shown in full to a courier: when, to whom, on which handheld."""
+
+    at: datetime
+    username: str
+    device_id: str
+
+
 class ItemPage(msgspec.Struct, frozen=True, kw_only=True):
     item: ItemLine
     delivery_mode: str | None
@@ -66,6 +74,7 @@ class ItemPage(msgspec.Struct, frozen=True, kw_only=True):
     delivery_window: str | None
     events: list[Event]
     breaks: list[str]
+    reveals: list[PhoneReveal] = []
 
     @property
     def verified(self) -> bool:
@@ -96,12 +105,15 @@ async def read_item(conn: asyncpg.Connection, *, tracking_number: str, staff: St
         await store.record_read(conn, staff_id=staff.id, item_id=row["id"], at=now)
         events = await store.timeline(conn, row["id"], list(model.STAFF_ROLES))
         chained = await log.load_chain(conn, row["id"])
+        reveals = await store.phone_reveals(conn, row["id"])
     head = chain.Head(length=row["chain_length"], hash=row["chain_head"], state=row["state"])
     breaks = chain.verify_item(tn, chained, head)
     return ItemPage(item=_line(row), delivery_mode=row["delivery_mode"],
                     delivery_day=row["delivery_day"], delivery_window=row["delivery_window"],
                     events=[_event(e) for e in events],
-                    breaks=[f"#{b.seq}: {b.detail}" for b in breaks])
+                    breaks=[f"#{b.seq}: {b.detail}" for b in breaks],
+                    reveals=[PhoneReveal(at=r["revealed_at"], username=r["username"],
+                                         device_id=r["device_id"]) for r in reveals])
 
 
 def _line(row: asyncpg.Record) -> ItemLine:

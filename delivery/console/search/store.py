@@ -43,6 +43,13 @@ LEFT JOIN sites s ON s.id = e.site_id
 WHERE e.item_id = $1
 ORDER BY e.seq
 """
+# Each time the citizen's phone number was shown in full to a courier, oldest first.
+PHONE_REVEALS = """
+SELECT r.revealed_at, s.username, r.device_id
+FROM phone_reveals r JOIN staff s ON s.id = r.staff_id
+WHERE r.item_id = $1
+ORDER BY r.revealed_at, r.id
+"""
 RECORD_READ = "INSERT INTO ops_reads (staff_id, item_id, read_at) VALUES ($1, $2, $3)"
 
 
@@ -63,6 +70,10 @@ async def get_item(conn: asyncpg.Connection, tracking_number: str,
 async def timeline(conn: asyncpg.Connection, item_id: int,
                    staff_roles: list[str]) -> list[asyncpg.Record]:
     return await conn.fetch(TIMELINE, item_id, staff_roles)
+
+
+async def phone_reveals(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:
+    return await conn.fetch(PHONE_REVEALS, item_id)
 
 
 async def record_read(conn: asyncpg.Connection, *, staff_id: int, item_id: int, at) -> None:

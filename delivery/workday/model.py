@@ -1,0 +1,84 @@
+"""The rules of a working day on the handheld, with no I/O: which states a branch's shelf lists,
+what a courier holds, when a courier may see a citizen's phone number, and the shelf's cursor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+import msgspec
+
+from delivery.custody.model import Action, State
+from delivery.platform import inputs
+from delivery.platform.errors import FieldError, InvalidInput, NotAllowed
+
+# What a branch's clerks look at, and what they see first.
+SHELF_STATES = (State.at_branch, State.ready_for_pickup, State.returning, State.delivery_failed,
+                State.out_for_delivery)
+DEFAULT_SHELF_STATE = State.ready_for_pickup
+# States in which an item is in a courier's hands (until they return it to the branch).
+HELD_BY_COURIER = (State.out_for_delivery, State.delivery_failed)
+SHELF_PAGE_MAX = 100
+
+
+class ItemHeld(msgspec.Struct, frozen=True, kw_only=True):
+    """What decides whether a courier may see the citizen's phone number."""
+
+    state: str
+    courier_id: int | None
+    handover_action: str | None
+
+
+def shelf_state(text: str | None) -> State:
+    """The state asked for (default ready_for_pickup); any other is a 422 naming `state`."""
+    if text is None:
+        return DEFAULT_SHELF_STATE
+    if text not in SHELF_STATES:
+        known = ", ".join(SHELF_STATES)
+        raise InvalidInput(f"a branch's list shows no state {text!r}", errors=[
+            FieldError(field="query:state", message=f"one of {known}")])
+    return State(text)
+
+
+def refuse_phone(item: ItemHeld | None, courier_id: int, tracking_number: str) -> None:
+    """NotAllowed unless the courier holds the item, out for delivery, having taken it.
+
+    An item of another branch, another courier's and one that does not exist get the same
+    answer, which tells nothing about it; only the courier holding the item learns its state.
+    """
+    if item is None or item.courier_id != courier_id or item.state not in HELD_BY_COURIER:
+        raise NotAllowed(f"{tracking_number} is not in your hands", reason="not_yours")
+    if item.state != State.out_for_delivery:
+        raise NotAllowed(f"{tracking_number} is not out for delivery", reason="not_out_for_delivery")
+    if item.handover_action == Action.to_courier:
+        raise NotAllowed(f"scan `take` on {tracking_number} first: it is not yours until you do",
+                         reason="not_taken")
+
+
+def days_waiting(since: datetime, now: datetime) -> int:
+    """Whole days since `since` (0 on the first day)."""
+    return max((now - since).days, 0)
+
+
+def encode_cursor(since: datetime, item_id: int) -> str:
+    """The opaque `next_cursor`: where the page ended."""
+    raw = msgspec.json.encode([since.isoformat(), item_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Where the previous page ended; a cursor this API did not give out is a 422."""
+    try:
+        at, item_id = msgspec.json.decode(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = datetime.fromisoformat(at), int(item_id)
+        # The caller's text: one forged out of range must not reach the query.
+        inputs.check_moment(after[0], "query:cursor")
+        inputs.check_int(after[1], "query:cursor")
+        if after[0].tzinfo is None:
+            raise ValueError("no offset")
+        return after
+    except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
+        raise InvalidInput("cursor is not one this API gave out",
+                           errors=[FieldError(field="query:cursor", message="invalid")]) from None
