@@ -5,13 +5,19 @@ lost or applied twice."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import re
 from datetime import datetime
 
 import pytest
+from playwright.async_api import expect
 
+from delivery.planning import services
+from delivery.planning.model import BAGHDAD
 from tests.browser.conftest import ARTIFACTS, PHONE, serving
 from tests.browser.handheld_support import app_sign_in, choose, scan_row, wait_status, wedge
+from tests.console_support import PASSWORD
 from tests.custody_world import (
     applied,
     build_world,
@@ -22,8 +28,16 @@ from tests.custody_world import (
     to_branch,
 )
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import auth
+from tests.helpers import auth, staff_token
 from tests.integration.journey_support import CODE
+from tests.integration.planning_support import (
+    BRANCH,
+    add_courier,
+    add_item,
+    branch_point,
+    early_on,
+    spots_around,
+)
 from tests.integration.sms_support import drain, twilio_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
@@ -60,7 +74,7 @@ async def test_a_sorting_clerk_receives_bags_and_dispatches_with_a_keyboard_wedg
     await wedge(page, tns[0])
     await wait_status(page, tns[0], "bag", "rejected")
     why = await scan_row(page, tns[0], "bag").locator(".why").inner_text()
-    assert why == "لفرع آخر"
+    assert why == "لفرع آخر غير فرع هذا الكيس"
     assert await page.locator("#toast").is_visible()
     await page.screenshot(path=str(ARTIFACTS / "handheld-refused.png"), full_page=True)
 
@@ -72,8 +86,7 @@ async def test_a_sorting_clerk_receives_bags_and_dispatches_with_a_keyboard_wedg
     await page.locator("#scan").focus()
     for tn in tns:
         await wedge(page, tn)
-    await page.wait_for_function(
-        "document.querySelectorAll(\"ol.scans li[data-action='bag'][data-status='applied']\").length === 2")
+    await expect(page.locator("ol.scans li[data-action=bag][data-status=applied]")).to_have_count(2)
     assert await page.locator("#bag-count").inner_text() == "في الكيس: 2"
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "handheld-sorting-bag.png"), full_page=True)
@@ -193,8 +206,7 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
     assert uploads == [] and await state_of(conn, deliver_tn) == "out_for_delivery"
 
     await context.set_offline(False)
-    await page.wait_for_function(
-        "document.querySelectorAll('ol.scans li[data-status=applied]').length === 5")
+    await expect(page.locator("ol.scans li[data-status=applied]")).to_have_count(5)
     assert len(uploads) == 1  # one batch, sent once
     await page.screenshot(path=str(ARTIFACTS / "handheld-courier-online.png"), full_page=True)
     assert [await state_of(conn, tn) for tn in tns] == [
@@ -216,3 +228,52 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
 
 def _same_instant(a: str, b: str) -> bool:
     return datetime.fromisoformat(a) == datetime.fromisoformat(b)
+
+
+async def test_a_courier_follows_the_route_and_calls_only_the_citizen_whose_item_they_hold(
+        server, browser, client, conn, settings):
+    courier_id = await add_courier(conn, "ali")
+    clerk = await staff_token(client, conn, username="clerk", role="branch_clerk",
+                              site_code=BRANCH, device_id="dev-clerk")
+    ali = {**clerk, **(await _login(client, "ali", "dev-ali"))}
+    depot = await branch_point(conn)
+    for n, spot in enumerate(spots_around(*depot, 3, radius_m=2000, rng=random.Random(7))):
+        await add_item(conn, lat=spot.lat, lon=spot.lon, phone=f"+96477012340{n}{n}")
+    today = dt.datetime.now(BAGHDAD).date()
+    await services.plan_branch_day(conn, settings, BRANCH, today, max_runtime_s=0.3,
+                                   now=early_on(today) - dt.timedelta(days=1))
+    route = (await client.get("/v1/routes/mine", headers=ali)).json()
+    planned = [i["tracking_number"] for stop in route["stops"] for i in stop["items"]]
+    assert len(planned) == 3, route
+    held, other = planned[0], planned[1]
+    await applied(client, clerk, held, "to_courier", courier="ali")
+    await applied(client, ali, held, "take")
+
+    context, page = await _phone(browser)
+    await app_sign_in(page, server, "ali")
+    stops = page.locator("#route li.stop")
+    await expect(stops).to_have_count(len(route["stops"]))
+    first = route["stops"][0]
+    geo = await stops.first.locator("a[data-geo]").get_attribute("href")
+    assert geo == f"geo:{first['lat']},{first['lon']}?q={first['lat']},{first['lon']}"
+    phone = await conn.fetchval("SELECT citizen_phone FROM items WHERE tracking_number = $1", held)
+    assert phone[4:] not in await page.locator("#route").inner_text()  # masked until asked
+
+    await page.locator(f"#route li[data-tn='{other}'] button.call").click()
+    await expect(page.locator("#toast")).to_be_visible()
+    assert await page.locator(f"#route li[data-tn='{other}'] .phone a").count() == 0
+    await page.locator(f"#route li[data-tn='{held}'] button.call").click()
+    link = page.locator(f"#route li[data-tn='{held}'] .phone a")
+    await expect(link).to_have_attribute("href", f"tel:{phone}")
+    await page.screenshot(path=str(ARTIFACTS / "handheld-route.png"), full_page=True)
+    reveals = await conn.fetch(
+        "SELECT i.tracking_number, r.staff_id FROM phone_reveals r JOIN items i ON i.id = r.item_id")
+    assert [(r["tracking_number"], r["staff_id"]) for r in reveals] == [(held, courier_id)]
+    await context.close()
+
+
+async def _login(client, username: str, device: str) -> dict[str, str]:
+    response = await client.post("/v1/auth/login", json={
+        "username": username, "password": PASSWORD, "device_id": device})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "X-Device-Id": device}

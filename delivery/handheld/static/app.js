@@ -52,10 +52,18 @@ export const ctx = {
       openPdf(await api.call("GET", path, {session: app.session, device: app.device,
                                            accept: "application/pdf"}));
     } catch (error) {
-      refuse(error instanceof api.Offline ? t("needs_network") : error.message);
+      refuse(ctx.explain(error));
     }
   },
   refuse,
+  // An API call's failure in the reader's words (the server's detail, in English, after it).
+  explain(error) {
+    if (error instanceof api.Offline) return t("needs_network");
+    if (!(error instanceof api.ApiError)) return String(error.message || error);
+    const words = {401: "session_expired", 403: "reason_code_role_not_allowed",
+                   404: "reason_code_not_found"}[error.status] || "status_rejected";
+    return error.problem?.detail ? `${t(words)} (${error.problem.detail})` : t(words);
+  },
   // The scans kept on the device that `keep` picks.
   scans: async (keep) => (await store.all()).filter(keep),
   // Another screen of the role, with what it should open on (a tracking number).
@@ -162,7 +170,7 @@ async function start() {
     device: app.device,
     renew,
     onSignedOut: signedOut,
-    onChange: (error) => { renderNet(); if (error) refuse(error.message); },
+    onChange: (error) => { renderNet(); if (error) refuse(ctx.explain(error)); },
     onJudged: async (results, sent) => {
       await renderQueue();
       const refused = results.filter((r) => r.status === "rejected");
@@ -190,14 +198,14 @@ function renderShell() {
   app.scanForm?.stopCamera();
   app.scanForm = scanBox(onCode);
   app.scanForm.addEventListener("camerafailed", () => refuse(t("camera_failed")));
-  main().replaceChildren(
+  main().replaceChildren(...[
     tabs,
     h("section", {id: "panel", class: "panel"}),
     app.mode.scans === false ? null : app.scanForm,
     h("section", {class: "queue"},
       h("h2", {}, t("recent")), h("ol", {id: "queue", class: "scans"})),
     h("p", {class: "foot"}, h("button", {type: "button", class: "alt", id: "logout",
-                                          onclick: logout}, t("logout"))));
+                                          onclick: logout}, t("logout")))].filter(Boolean));
   renderMode();
   renderQueue();
   renderNet();

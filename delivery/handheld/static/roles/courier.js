@@ -2,6 +2,7 @@
 // items from the branch, delivers (the citizen's code and, where the document needs it, the
 // ID's last four) or records why not, returns the rest, and sees the day's summary.
 
+import {ApiError} from "../api.js";
 import {h} from "../ui.js";
 import {doctypeName, failForm, handoverForm, itemMode} from "./common.js";
 
@@ -65,15 +66,16 @@ function itemRow(ctx, item) {
   const phone = h("span", {class: "phone"});
   return h("li", {"data-tn": item.tracking_number},
     h("bdi", {class: "code", dir: "ltr"}, item.tracking_number), " ",
-    h("span", {}, doctypeName(ctx, item.document_type)), " · ", h("span", {}, item.citizen),
-    item.phone ? h("bdi", {dir: "ltr", class: "small"}, ` …${item.phone}`) : null,
+    h("span", {}, doctypeName(ctx, item.document_type)), " · ", h("bdi", {dir: "ltr"}, item.citizen),
+    item.phone ? h("span", {dir: "ltr", class: "masked"}, item.phone) : null,
     h("div", {class: "row"},
       h("button", {type: "button", class: "alt call", onclick: async () => {
         try {
           const shown = await ctx.api("POST", `/v1/items/${item.tracking_number}/phone`);
           phone.replaceChildren(h("a", {class: "button", href: `tel:${shown.phone}`, dir: "ltr"}, shown.phone));
         } catch (error) {
-          ctx.refuse(error.message);
+          ctx.refuse(error instanceof ApiError && [403, 404].includes(error.status)
+            ? ctx.t("reveal_refused") : ctx.t("needs_network"));
         }
       }}, ctx.t("call")),
       h("button", {type: "button", class: "deliver",

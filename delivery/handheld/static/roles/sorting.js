@@ -1,7 +1,6 @@
 // The sorting clerk: receives what agencies hand in, fills a bag per branch, dispatches it
 // with its label, and records what went back to the agency.
 
-import {Offline} from "../api.js";
 import {h} from "../ui.js";
 import {itemMode} from "./common.js";
 
@@ -45,7 +44,7 @@ function bagMode() {
           await ctx.setValue("bag", {bag_id: bag.bag_id, destination: bag.destination});
           ctx.rerender();
         } catch (error) {
-          ctx.refuse(error.message);
+          ctx.refuse(ctx.explain(error));
         }
         return;
       }
@@ -74,7 +73,7 @@ function openBagForm(ctx) {
       await ctx.setValue("bag", {bag_id: bag.bag_id, destination: bag.destination});
       ctx.rerender();
     } catch (error) {
-      ctx.refuse(error instanceof Offline ? ctx.t("needs_network") : error.message);
+      ctx.refuse(ctx.explain(error));
     }
   }},
   h("label", {}, ctx.t("destination"),
