@@ -121,3 +121,24 @@ async def test_a_long_result_list_is_paginated(client, conn):
     assert len(results(first.text)) == 20 and len(results(second.text)) == 1
     assert 'rel="next"' in first.text and 'rel="prev"' in second.text
     assert not set(results(first.text)) & set(results(second.text))
+
+
+async def test_each_reveal_of_the_citizens_phone_shows_on_the_item_page(client, conn):
+    from tests.custody_world import build_world, out_for_delivery, submit
+
+    world = await build_world(client, conn)
+    tn = await submit(client, world.key, "PP-1")
+    await out_for_delivery(world, tn)
+    ops = await console_login(client, conn, username="sup.ops", role="supervisor",
+                              site=world.branch)
+    assert 'id="reveals"' not in (await ops.get(f"/ops/items/{tn}?lang=en")).text
+    for _ in range(2):
+        revealed = await client.post(f"/v1/items/{tn}/phone", headers=world.courier)
+        assert revealed.status_code == 200
+    page = await ops.get(f"/ops/items/{tn}?lang=en")
+    assert page.status_code == 200 and "Phone revealed" in page.text
+    section = page.text.split('id="reveals"')[1].split("</ol>")[0]
+    assert section.count("<li>") == 2
+    assert ">courier</bdi>" in section and "dev-courier" in section
+    assert "+9647701234567" not in page.text and "7701234567" not in page.text
+    assert "كشف رقم الهاتف" in (await ops.get(f"/ops/items/{tn}?lang=ar")).text

@@ -255,19 +255,25 @@ async def test_another_branchs_item_is_refused_like_one_that_does_not_exist(worl
     assert await _reveals(conn) == []
 
 
-async def test_a_reveal_shows_on_the_consoles_item_page(world, client, conn):
-    from tests.console_support import console_login
-
-    tn = await submit(world.client, world.key, "PP-1")
-    await out_for_delivery(world, tn)
-    ops = await console_login(client, conn, username="sup.ops", role="supervisor",
-                              site=world.branch)
-    assert "Phone revealed" not in (await ops.get(f"/ops/items/{tn}?lang=en")).text
-    assert (await client.post(f"/v1/items/{tn}/phone", headers=world.courier)).status_code == 200
-    page = await ops.get(f"/ops/items/{tn}?lang=en")
-    assert page.status_code == 200
-    section = page.text.split('id="reveals"')[1].split("</ol>")[0]
-    assert "courier" in section and "dev-courier" in section
-    assert "Phone revealed" in page.text and "+9647701234567" not in page.text
-    arabic = await ops.get(f"/ops/items/{tn}?lang=ar")
-    assert "كشف رقم الهاتف" in arabic.text
+async def test_returning_items_are_listed_while_at_the_branch_only(world):
+    recalled = await submit(world.client, world.key, "PP-1")
+    await applied(world.client, world.sorter, recalled, "receive")
+    cancel = await world.client.post(f"/v1/documents/{recalled}/cancel",
+                                     headers={"Authorization": f"Bearer {world.key}"})
+    assert cancel.status_code == 200, cancel.text  # returning, but still at the sorting centre
+    found = await submit(world.client, world.key, "PP-2")
+    await to_branch(world, [found])
+    for action in ("lost", "found"):
+        marked = await world.client.post(f"/v1/supervisor/items/{found}/{action}",
+                                         headers=world.supervisor, json={"reason": "the shelf"})
+        assert marked.status_code == 200, marked.text
+    [item] = (await _get(world, world.clerk, "/v1/branch/items", state="returning")).json()[
+        "items"]
+    assert item["tracking_number"] == found and item["awaiting"] is None
+    await applied(world.client, world.clerk, found, "send_back")
+    [leaving] = (await _get(world, world.clerk, "/v1/branch/items",
+                            state="returning")).json()["items"]
+    assert leaving["awaiting"] == "send_back"
+    await applied(world.client, world.sorter, found, "accept")
+    assert (await _get(world, world.clerk, "/v1/branch/items", state="returning")).json()[
+        "items"] == []
