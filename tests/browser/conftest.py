@@ -17,7 +17,9 @@ from playwright.async_api import Browser, Page, async_playwright
 from delivery.platform.settings import PROJECT_ROOT, Settings
 from delivery.web.app import create_app
 from tests.console_support import PASSWORD
+from tests.fakes.twilio import FakeTwilio
 from tests.helpers import free_port
+from tests.integration.sms_support import twilio_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -51,6 +53,24 @@ def serving(settings: Settings) -> Iterator[str]:
 def server(settings: Settings) -> Iterator[str]:
     """The whole app, served; yields its base URL."""
     with serving(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as twilio:
+        yield twilio
+
+
+@pytest.fixture
+def sms_settings(settings: Settings, fake: FakeTwilio) -> Settings:
+    return twilio_settings(settings, fake, sms_quiet_hours="")
+
+
+@pytest.fixture
+def sms_server(sms_settings: Settings) -> Iterator[str]:
+    """The whole app, sending SMS through the fake Twilio (at any hour); yields its base URL."""
+    with serving(sms_settings) as url:
         yield url
 
 

@@ -4,9 +4,14 @@ Enter)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from playwright.async_api import Page
 
 from tests.console_support import PASSWORD
+from tests.integration.journey_support import CODE
+from tests.integration.sms_support import drain
 
 
 async def app_sign_in(page: Page, server: str, username: str, password: str = PASSWORD) -> None:
@@ -37,3 +42,17 @@ def scan_row(page: Page, code: str, action: str):
 async def wait_status(page: Page, code: str, action: str, status: str) -> None:
     await page.wait_for_selector(
         f"ol.scans li[data-code='{code}'][data-action='{action}'][data-status='{status}']")
+
+
+async def code_sent_to(fake, settings, conn, phone: str, *, within_s: float = 10) -> str:
+    """The one-time code in the newest SMS the fake Twilio received for `phone` (E.164),
+    relaying the outbox until it arrives."""
+    deadline = time.monotonic() + within_s
+    while True:
+        await drain(settings, conn)
+        bodies = [m.body for m in fake.messages if m.to == phone]
+        found = CODE.search(bodies[-1]) if bodies else None
+        if found:
+            return found.group()
+        assert time.monotonic() < deadline, f"no code reached {phone}: {bodies}"
+        await asyncio.sleep(0.2)

@@ -15,8 +15,8 @@ from playwright.async_api import expect
 
 from delivery.planning import services
 from delivery.planning.model import BAGHDAD
-from tests.browser.conftest import ARTIFACTS, PHONE, serving
-from tests.browser.handheld_support import app_sign_in, choose, scan_row, wait_status, wedge
+from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.handheld_support import app_sign_in, choose, code_sent_to, scan_row, wait_status, wedge
 from tests.console_support import PASSWORD
 from tests.custody_world import (
     applied,
@@ -27,9 +27,7 @@ from tests.custody_world import (
     submit,
     to_branch,
 )
-from tests.fakes.twilio import FakeTwilio
 from tests.helpers import auth, staff_token
-from tests.integration.journey_support import CODE
 from tests.integration.planning_support import (
     BRANCH,
     add_courier,
@@ -38,7 +36,6 @@ from tests.integration.planning_support import (
     early_on,
     spots_around,
 )
-from tests.integration.sms_support import drain, twilio_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
 
@@ -140,24 +137,6 @@ async def test_a_branch_clerk_arrives_a_bag_sees_the_missing_item_and_hands_to_a
     await context.close()
 
 
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
-
-
-@pytest.fixture
-def sms_settings(settings, fake):
-    return twilio_settings(settings, fake, sms_quiet_hours="")
-
-
-@pytest.fixture
-def sms_server(sms_settings):
-    """The whole app, its SMS going to the fake Twilio."""
-    with serving(sms_settings) as url:
-        yield url
-
-
 async def _device_scans(page) -> list[dict]:
     """The scans the app holds in its IndexedDB queue, as the device recorded them."""
     return await page.evaluate(
@@ -172,8 +151,7 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
     await to_branch(world, tns)
     for tn in tns:
         await applied(client, world.clerk, tn, "to_courier", courier="courier")
-    await drain(sms_settings, conn)
-    code = CODE.search([m.body for m in fake.messages if m.to == "+9647701110001"][-1]).group()
+    code = await code_sent_to(fake, sms_settings, conn, "+9647701110001")
     deliver_tn, fail_tn, kept_tn = tns
 
     context, page = await _phone(browser)

@@ -7,32 +7,13 @@ import httpx
 import pytest
 
 from delivery.staff.services import create_staff
-from tests.browser.conftest import ARTIFACTS, PHONE, serving, sign_in
+from tests.browser.conftest import ARTIFACTS, PHONE, sign_in
 from tests.console_support import PASSWORD
-from tests.fakes.twilio import FakeTwilio
 from tests.helpers import auth, create_agency, document
 from tests.integration.journey_support import CODE
-from tests.integration.sms_support import drain, twilio_settings
+from tests.integration.sms_support import drain
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo_sites")]
-
-
-@pytest.fixture
-def fake():
-    with FakeTwilio() as server:
-        yield server
-
-
-@pytest.fixture
-def sms_settings(settings, fake):
-    return twilio_settings(settings, fake, sms_quiet_hours="")
-
-
-@pytest.fixture
-def sms_server(sms_settings):
-    """The whole app, sending SMS through the fake Twilio."""
-    with serving(sms_settings) as url:
-        yield url
 
 
 async def test_the_help_desk_confirms_the_caller_and_records_pickup(sms_server, browser, conn,
