@@ -22,6 +22,7 @@ from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
+from delivery.labels.api import HANDLERS as LABELS
 from delivery.messaging.api import HANDLERS as MESSAGING
 from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
@@ -33,6 +34,7 @@ HANDLERS: list[Any] = [
     *AGENCIES,  # their webhooks; administrators manage their keys
     *STAFF,  # staff log in
     *CUSTODY,  # handheld scans, bags, supervisors
+    *LABELS,  # printable labels of items and bags
     *MESSAGING,  # Twilio's callbacks, dead letters
     TrackingController,  # the citizen's page
     *COMPLAINTS_API,  # inspectors' queue over the API
