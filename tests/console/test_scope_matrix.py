@@ -18,10 +18,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
+from delivery.custody import bagging
 from delivery.staff import services as staff
+from delivery.staff.auth import StaffUser
+from delivery.staff.model import StaffAccount
 from tests.api.test_tracking_forms import form as citizen_form
 from tests.api.tracking_support import new_item
 from tests.console_support import PASSWORD, csrf_of, sign_in
@@ -65,6 +69,7 @@ class World:
     outbox_id: int
     day: str
     courier: str
+    bag: str  # open at the Baghdad centre for Karkh
 
     def markers(self) -> list[str]:
         return [self.tn, self.ref, self.stuck_tn, WORDS, self.courier]
@@ -123,6 +128,9 @@ PAGES = [
     Page("/v1/ops/outbox/dead", SITE_PEOPLE, "outbox_id"),
     Page("/v1/ops/routes/BG-002/{day}", SITE_PEOPLE, "courier"),
     Page("/v1/supervisor/alerts", SITE_PEOPLE, "stuck_tn"),
+    Page("/v1/labels/items/{tn}", SITE_PEOPLE, "tn"),
+    Page("/v1/labels/items/{stuck_tn}?format=pdf", SITE_PEOPLE),
+    Page("/v1/labels/bags/{bag}", SITE_PEOPLE, "bag"),
 ]
 CHANGES = [
     Change("POST /ops/complaints/{report_id}/handled", INSPECTORS, {"outcome": "unfounded"}),
@@ -189,12 +197,22 @@ async def _world(client, conn, settings, fake) -> World:
                        stuck_id)
     courier = "mx-courier"
     await add_courier(conn, courier, branch=OWN)
+    bag = await _karkh_bag(conn)
     row = await conn.fetchrow("SELECT i.tracking_number, i.external_ref, r.id FROM items i "
                               "JOIN citizen_reports r ON r.item_id = i.id")
     return World(tn=row["tracking_number"], ref=row["external_ref"], report_id=row["id"],
                  stuck_tn=await conn.fetchval("SELECT tracking_number FROM items WHERE id = $1",
                                               stuck_id), stuck_id=stuck_id,
-                 outbox_id=outbox_id, day=tomorrow().isoformat(), courier=courier)
+                 outbox_id=outbox_id, day=tomorrow().isoformat(), courier=courier, bag=bag)
+
+
+async def _karkh_bag(conn) -> str:
+    """A bag the Baghdad sorting centre opened for Karkh."""
+    member = await staff.create_staff(conn, username="mx-sorter", password=PASSWORD,
+                                      role="sorting_clerk", site_code="SC-BG")
+    sorter = StaffUser(**{f: getattr(member, f) for f in StaffAccount.__struct_fields__},
+                       device_id="dev-mx-sorter")
+    return (await bagging.open_bag(conn, sorter, OWN, now=datetime.now(UTC))).bag_id
 
 
 async def _users(client, conn) -> dict[str, User]:
@@ -333,7 +351,7 @@ def test_every_operations_route_is_in_the_matrix(settings):
     listed |= set(NOT_SCOPED)
     missing = []
     for route in app.routes:
-        if not route.path.startswith(("/ops", "/v1/ops", "/v1/supervisor")):
+        if not route.path.startswith(("/ops", "/v1/ops", "/v1/supervisor", "/v1/labels")):
             continue
         if route.path.startswith("/ops/static"):
             continue
