@@ -40,7 +40,7 @@ class LabelSize(msgspec.Struct, frozen=True, kw_only=True):
 SIZES = {s.name: s for s in (
     LabelSize(name="100x50", width_mm=100, height_mm=50, margin_mm=3, headline_pt=18,
               detail_pt=8, bar_height_mm=18, readable_pt=12),
-    LabelSize(name="100x150", width_mm=100, height_mm=150, margin_mm=5, headline_pt=36,
+    LabelSize(name="100x150", width_mm=100, height_mm=150, margin_mm=5, headline_pt=30,
               detail_pt=12, bar_height_mm=40, readable_pt=16),
 )}
 DEFAULT_SIZE = "100x50"

@@ -45,13 +45,14 @@ def pdf(face: Face, size: LabelSize, title: str) -> bytes:
         page.drawRightString(width - margin, top - n * line + size.detail_pt * 0.2,
                              f"{caption}: {value}")
     header_bottom = top - max(size.headline_pt, len(face.details) * line) - 1.5 * mm
-    readable_base = margin + 0.5 * mm
-    readable_top = readable_base + size.readable_pt * 0.75 + 1.5 * mm
-    room = header_bottom - readable_top
-    bars = barcode.drawing(face.code, min(size.bar_height_mm * mm, room) / mm)
-    renderPDF.draw(bars, page, (width - bars.width) / 2, readable_top + (room - bars.height) / 2)
+    # The bars with their text under them, as one block in the middle of the room left.
+    readable_height = size.readable_pt * 0.75 + 1.5 * mm
+    room = header_bottom - margin
+    bars = barcode.drawing(face.code, min(size.bar_height_mm * mm, room - readable_height) / mm)
+    bottom = margin + (room - bars.height - readable_height) / 2
+    renderPDF.draw(bars, page, (width - bars.width) / 2, bottom + readable_height)
     page.setFont(BOLD, size.readable_pt)
-    page.drawCentredString(width / 2, readable_base, face.readable)
+    page.drawCentredString(width / 2, bottom + 0.5 * mm, face.readable)
     page.showPage()
     page.save()
     return out.getvalue()
