@@ -20,6 +20,7 @@ from delivery.console.web import start_console
 from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
+from delivery.handheld.vendor import HANDLERS as HANDHELD_FILES
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
 from delivery.labels.api import HANDLERS as LABELS
@@ -47,6 +48,7 @@ HANDLERS: list[Any] = [
     *ROUTE_PAGES,  # the console: routes and couriers
     *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
     *ANCHORS,  # the daily anchors, public
+    *HANDHELD_FILES,  # the handheld app's modules and its vendored libraries
 ]
 
 
