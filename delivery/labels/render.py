@@ -31,31 +31,45 @@ def pdf(face: Face, size: LabelSize, title: str) -> bytes:
     """One page of exactly the label's size: the destination large at the top left, the
     details at the top right, the bars and their text below. Latin text only (codes)."""
     out = io.BytesIO()
-    width, height = size.width_mm * mm, size.height_mm * mm
-    page = Canvas(out, pagesize=(width, height), pageCompression=1)
+    page = Canvas(out, pagesize=(size.width_mm * mm, size.height_mm * mm), pageCompression=1)
     page.setTitle(title)
     page.setCreator("Tasheel")
-    margin = size.margin_mm * mm
-    top = height - margin
+    header_bottom = _header(page, face, size)
+    _code_block(page, face, size, header_bottom)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+def _header(page: Canvas, face: Face, size: LabelSize) -> float:
+    """The destination and the details; where the header ends (points from the bottom)."""
+    margin, top = size.margin_mm * mm, (size.height_mm - size.margin_mm) * mm
     page.setFont(BOLD, size.headline_pt)
     page.drawString(margin, top - size.headline_pt * 0.75, face.destination_code)
     page.setFont(REGULAR, size.detail_pt)
     line = size.detail_pt * 1.2
     for n, (_, caption, value) in enumerate(face.details, start=1):
-        page.drawRightString(width - margin, top - n * line + size.detail_pt * 0.2,
-                             f"{caption}: {value}")
-    header_bottom = top - max(size.headline_pt, len(face.details) * line) - 1.5 * mm
-    # The bars with their text under them, as one block in the middle of the room left.
+        page.drawRightString((size.width_mm - size.margin_mm) * mm,
+                             top - n * line + size.detail_pt * 0.2, f"{caption}: {value}")
+    return top - max(size.headline_pt, len(face.details) * line) - 1.5 * mm
+
+
+def _code_block(page: Canvas, face: Face, size: LabelSize, header_bottom: float) -> None:
+    """The bars with their text under them, as one block in the middle of the room left."""
+    width, margin = size.width_mm * mm, size.margin_mm * mm
     readable_height = size.readable_pt * 0.75 + 1.5 * mm
     room = header_bottom - margin
     bars = barcode.drawing(face.code, min(size.bar_height_mm * mm, room - readable_height) / mm)
     bottom = margin + (room - bars.height - readable_height) / 2
-    renderPDF.draw(bars, page, (width - bars.width) / 2, bottom + readable_height)
+    renderPDF.draw(bars, page, _on_a_dot((width - bars.width) / 2), bottom + readable_height)
     page.setFont(BOLD, size.readable_pt)
     page.drawCentredString(width / 2, bottom + 0.5 * mm, face.readable)
-    page.showPage()
-    page.save()
-    return out.getvalue()
+
+
+def _on_a_dot(x: float) -> float:
+    """`x` moved to the nearest printer dot, so every bar's edges fall on dots too."""
+    dot = 72 / barcode.PRINTER_DPI
+    return round(x / dot) * dot
 
 
 def html(face: Face, size: LabelSize, title: str) -> tuple[str, str]:
