@@ -14,9 +14,7 @@ import json
 from pathlib import Path
 
 import jinja2
-from litestar import Response, Router, get
-from litestar.datastructures import CacheControlHeader
-from litestar.static_files import create_static_files_router
+from litestar import Response, get
 
 from delivery.custody.doctypes import DOCUMENT_TYPES
 
@@ -127,24 +125,4 @@ def worker_script() -> Response[str]:
                     headers={**SHELL_HEADERS, "Service-Worker-Allowed": "/app"})
 
 
-def static_files() -> Router:
-    return create_static_files_router(
-        path=STATIC_URL, directories=[STATIC_DIR], name="handheld_static",
-        cache_control=CacheControlHeader(no_cache=True), include_in_schema=False)
-
-
-VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
-
-
-def vendor_files() -> list[Router]:
-    """The vendored IndexedDB helper and barcode decoder (see static/vendor/README.md); their
-    versions are pinned, and the service worker keeps them with the app's own files."""
-    # Revalidated, not kept blindly: their URLs carry no version (the service worker keeps them).
-    cache = CacheControlHeader(no_cache=True)
-    return [create_static_files_router(path=f"{VENDOR_URL}/{name}", directories=[VENDOR_DIR / name],
-                                       name=f"vendor_{name}", cache_control=cache,
-                                       include_in_schema=False)
-            for name in ("idb", "zxing")]
-
-
-HANDLERS = [app_page, manifest, worker_script, static_files(), *vendor_files()]
+HANDLERS = [app_page, manifest, worker_script]

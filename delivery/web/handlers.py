@@ -21,8 +21,10 @@ from delivery.custody.anchors_api import HANDLERS as ANCHORS
 from delivery.custody.api import HANDLERS as CUSTODY
 from delivery.custody.context import custody_context
 from delivery.handheld.shell import HANDLERS as HANDHELD_APP
+from delivery.handheld.vendor import HANDLERS as HANDHELD_FILES
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
+from delivery.labels.api import HANDLERS as LABELS
 from delivery.messaging.api import HANDLERS as MESSAGING
 from delivery.planning.api import HANDLERS as PLANNING
 from delivery.staff.api import HANDLERS as STAFF
@@ -35,6 +37,7 @@ HANDLERS: list[Any] = [
     *AGENCIES,  # their webhooks; administrators manage their keys
     *STAFF,  # staff log in
     *CUSTODY,  # handheld scans, bags, supervisors
+    *LABELS,  # printable labels of items and bags
     *MESSAGING,  # Twilio's callbacks, dead letters
     TrackingController,  # the citizen's page
     *COMPLAINTS_API,  # inspectors' queue over the API
@@ -48,7 +51,8 @@ HANDLERS: list[Any] = [
     *ROUTE_PAGES,  # the console: routes and couriers
     *HELPDESK_PAGES,  # the console: the help desk acts for citizens without a smartphone
     *ANCHORS,  # the daily anchors, public
-    *HANDHELD_APP,  # the handheld app's page, manifest, service worker and scripts
+    *HANDHELD_APP,  # the handheld app's page, manifest and service worker
+    *HANDHELD_FILES,  # the handheld app's modules and its vendored libraries
 ]
 
 

@@ -29,6 +29,7 @@ from delivery.web import openapi_examples as examples
 PROBLEM_JSON = "application/problem+json"
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
+PDF = "application/pdf"
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Op(NamedTuple):
     query: tuple[str, ...] = ()  # query parameters the handler reads itself (PARAMETERS)
     form: str | None = None  # the schema of a form body the handler reads itself
     media: str | None = None  # the success answer's media type, when Litestar cannot tell
+    also: tuple[str, ...] = ()  # other media types it may come as (`?format=`, `Accept`)
     summary: str | None = None  # for handlers that are not ours
     description: str | None = None
 
@@ -63,6 +65,7 @@ class Op(NamedTuple):
 _PAGE_FORM = (403, 404, 429)
 _TRACKING = "/t/{token}"
 _SUPERVISOR = "/v1/supervisor/items/{tracking_number}"
+_LABEL_QUERY = ("size", "format")
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/health"): Op("health"),
     ("get", "/ready"): Op("ready"),
@@ -117,6 +120,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/v1/anchors/{day}"): Op("getAnchor"),
     ("get", "/v1/routes/mine"): Op("myRoute"),
     ("get", "/v1/ops/routes/{branch}/{day}"): Op("branchPlan"),
+    ("get", "/v1/labels/items/{tracking_number}"): Op("itemLabel", media=HTML, also=(PDF,),
+                                                      query=_LABEL_QUERY),
+    ("get", "/v1/labels/bags/{bag_id}"): Op("bagLabel", media=HTML, also=(PDF,),
+                                            query=_LABEL_QUERY),
 }
 METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -212,6 +219,11 @@ PARAMETERS: dict[str, tuple[str, Any]] = {
                examples.CURSOR),
     "lang": ("The language of the page: `ar` (default), `ckb` or `en`; remembered in a cookie.",
              "ar"),
+    "bag_id": ("A bag's id (`BAG`, nine digits and a check digit).", examples.BAG_ID),
+    "size": ("The label stock in millimetres: `100x50` (4 × 2 in, the default) or `100x150` "
+             "(4 × 6 in).", "100x150"),
+    "format": ("`html` (a printable page, the default) or `pdf`; without it, "
+               "`Accept: application/pdf` asks for the PDF.", "pdf"),
 }
 # Where a parameter of one path means something else than its name elsewhere.
 _PATH_PARAMETERS: dict[tuple[str, str], tuple[str, Any]] = {
@@ -228,7 +240,11 @@ _PARAMETER_SCHEMAS = {  # where the handler parses the text itself
     ("/v1/documents", "document_type"): ref("DocumentTypeCode"),
     ("/v1/bags", "status"): ref("BagStatus"),
 }
-QUERY_SCHEMAS = {"lang": {"enum": ["ar", "ckb", "en"]}}  # read by the tracking page itself
+QUERY_SCHEMAS = {  # read by the handlers themselves
+    "lang": {"enum": ["ar", "ckb", "en"]},
+    "size": {"enum": ["100x50", "100x150"], "default": "100x50"},
+    "format": {"enum": ["html", "pdf"], "default": "html"},
+}
 HEADERS: dict[str, dict[str, Any]] = {
     "X-Device-Id": {
         "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$"},
@@ -459,7 +475,7 @@ def _finish_success(status: str, response: dict[str, Any], entry: Op,
     if status in ("204", "303"):
         content = {}
     elif entry.media:
-        content = {entry.media: {"schema": {"type": "string"}}}
+        content = {kind: {"schema": {"type": "string"}} for kind in (entry.media, *entry.also)}
     response["content"] = {kind.split(";")[0].strip(): media for kind, media in content.items()}
     if not response["content"]:
         del response["content"]

@@ -184,6 +184,7 @@ BY_MEDIA_TYPE: dict[str, str] = {
     "text/plain": "# HELP tasheel_requests_total Total requests.\n"
                   '# TYPE tasheel_requests_total counter\ntasheel_requests_total{method="GET"} 12\n',
     "text/xml": '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+    "application/pdf": "%PDF-1.4 … %%EOF",
 }
 # Answers of operations whose schema is not a named one, by operation id.
 BY_OPERATION: dict[str, Any] = {"health": {"status": "ok"}}

@@ -264,7 +264,7 @@ class Caller:
 UNKNOWN_PATH_VALUES = {
     "tracking_number": "RR987654326IQ", "token": "A" * 22, "code": "NO-SUCH-AGENCY",
     "prefix": "abcdefghij", "outbox_id": "987654", "report_id": "987654", "branch": "BG-999",
-    "day": "2030-01-06",
+    "day": "2030-01-06", "bag_id": "BAG9876543215",
 }
 BAD_QUERY_VALUES = ("%%nonsense%%", "-1", "")
 
@@ -345,7 +345,8 @@ async def test_good_answers_match_their_documented_schemas(client, conn, doc, ca
                                         headers=headers)
         assert response.status_code == expect, response.text
         check_answer(doc, method, path, response, schemas)
-        return response.json() if response.content else None
+        json_answer = response.headers.get("content-type", "").startswith("application/json")
+        return response.json() if response.content and json_answer else None
 
     agency, clerk = callers.agency, callers.staff["sorting_clerk"]
     item = await call("post", "/v1/documents", headers=agency, json=document("G-1"), expect=201)
@@ -365,7 +366,12 @@ async def test_good_answers_match_their_documented_schemas(client, conn, doc, ca
     await call("put", "/v1/webhook", headers=agency, json={"url": "http://127.0.0.1:9/hook"},
                expect=200)
     await call("get", "/v1/webhook/deliveries", headers=agency, expect=200)
-    await call("post", "/v1/bags", headers=clerk, json={"destination": "BG-002"}, expect=201)
+    bag = await call("post", "/v1/bags", headers=clerk, json={"destination": "BG-002"},
+                     expect=201)
+    await call("get", "/v1/labels/bags/{bag_id}", {"bag_id": bag["bag_id"]}, headers=clerk,
+               expect=200)
+    await call("get", "/v1/labels/items/{tracking_number}", tn, headers=callers.staff["admin"],
+               expect=200)
     await call("get", "/v1/supervisor/alerts", headers=callers.staff["supervisor"], expect=200)
     await call("get", "/v1/ops/complaints", headers=callers.staff["inspector"], expect=200)
     await call("get", "/v1/ops/outbox/dead", headers=callers.staff["admin"], expect=200)

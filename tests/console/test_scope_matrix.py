@@ -19,10 +19,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
+from delivery.custody import bagging
 from delivery.staff import services as staff
+from delivery.staff.auth import StaffUser
+from delivery.staff.model import StaffAccount
 from tests.api.test_tracking_forms import form as citizen_form
 from tests.api.tracking_support import new_item, staff_ids
 from tests.console_support import PASSWORD, csrf_of, sign_in
@@ -67,6 +71,7 @@ class World:
     outbox_id: int
     day: str
     courier: str
+    bag: str  # open at the Baghdad centre for Karkh
 
     def markers(self) -> list[str]:
         return [self.tn, self.ref, self.stuck_tn, WORDS, self.courier, self.bag_id]
@@ -131,6 +136,9 @@ PAGES = [
     Page("/v1/bags?status=arrived", SITE_PEOPLE, "bag_id"),
     Page("/v1/bags/{bag_id}", SITE_PEOPLE, "stuck_tn"),
     Page("/v1/branch/items?state=at_branch", _f("sup_own"), "stuck_tn"),  # a branch's own
+    Page("/v1/labels/items/{tn}", SITE_PEOPLE, "tn"),
+    Page("/v1/labels/items/{stuck_tn}?format=pdf", SITE_PEOPLE),
+    Page("/v1/labels/bags/{bag}", SITE_PEOPLE, "bag"),
 ]
 CHANGES = [
     Change("POST /ops/complaints/{report_id}/handled", INSPECTORS, {"outcome": "unfounded"}),
@@ -181,7 +189,7 @@ NOT_SCOPED = {"/ops/login": "signing in", "/ops/logout": "one's own session",
               "/v1/auth/renew": "one's own token"}
 # The routes the matrix must cover: the console, operations, and what the handheld reads.
 SCOPED_PREFIXES = ("/ops", "/v1/ops", "/v1/supervisor", "/v1/me", "/v1/bags", "/v1/branch",
-                   "/v1/items", "/v1/auth/renew")
+                   "/v1/items", "/v1/auth/renew", "/v1/labels")
 
 
 def _fill(text: str, world: World) -> str:
@@ -204,13 +212,14 @@ async def _world(client, conn, settings, fake) -> World:
     courier = "mx-courier"
     await add_courier(conn, courier, branch=OWN)
     bag_id = await _arrived_bag(conn, stuck_id)
+    bag = await _karkh_bag(conn)
     row = await conn.fetchrow("SELECT i.tracking_number, i.external_ref, r.id FROM items i "
                               "JOIN citizen_reports r ON r.item_id = i.id")
     return World(tn=row["tracking_number"], ref=row["external_ref"], report_id=row["id"],
                  stuck_tn=await conn.fetchval("SELECT tracking_number FROM items WHERE id = $1",
                                               stuck_id), stuck_id=stuck_id,
                  outbox_id=outbox_id, day=tomorrow().isoformat(), courier=courier,
-                 bag_id=bag_id)
+                 bag_id=bag_id, bag=bag)
 
 
 async def _arrived_bag(conn, item_id: int) -> str:
@@ -224,6 +233,15 @@ async def _arrived_bag(conn, item_id: int) -> str:
     await conn.execute("INSERT INTO bag_items (bag_id, item_id, added_at) VALUES ($1, $2, now())",
                        bag_id, item_id)
     return bag_id
+
+
+async def _karkh_bag(conn) -> str:
+    """A bag the Baghdad sorting centre opened for Karkh."""
+    member = await staff.create_staff(conn, username="mx-sorter", password=PASSWORD,
+                                      role="sorting_clerk", site_code="SC-BG")
+    sorter = StaffUser(**{f: getattr(member, f) for f in StaffAccount.__struct_fields__},
+                       device_id="dev-mx-sorter")
+    return (await bagging.open_bag(conn, sorter, OWN, now=datetime.now(UTC))).bag_id
 
 
 async def _users(client, conn) -> dict[str, User]:
