@@ -1,5 +1,6 @@
-"""The handheld's camera module reads a label: Chromium's fake camera films a Code 128 barcode
-(a bag id, an S10 number) and `startCamera` hands the text to its caller once.
+"""The handheld's camera reads a label: Chromium's fake camera films a Code 128 barcode (a bag id,
+an S10 number); `startCamera` hands the text to its caller once, and in the app a filmed tracking
+number is queued and applied like a scanned one.
 
 Chromium on Linux has no BarcodeDetector, so this runs the other path: the vendored ZXing,
 loaded on demand by one <script>, decoding frames drawn into a canvas. The test says which path
@@ -10,8 +11,10 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.browser.conftest import CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_ARGS, PHONE
 from tests.browser.fake_camera import barcode_video
+from tests.browser.handheld_support import app_sign_in, wait_status
+from tests.custody_world import build_world, state_of, submit
 
 pytestmark = [pytest.mark.browser]
 
@@ -46,9 +49,8 @@ async def test_the_camera_reads_a_label_once_through_zxing(server, chromium, tmp
             args=[*CHROMIUM_ARGS, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"])
         try:
             page = await browser.new_page()
-            # Any page of the app's origin will do (localhost is a secure context); there is no
-            # handheld page yet, and a licence file (application/octet-stream) is downloaded.
-            await page.goto(f"{server}/health")
+            # The app's page, under its Content-Security-Policy (localhost is a secure context).
+            await page.goto(f"{server}/app")
             result = await page.evaluate(READ_A_CODE)
         finally:
             await browser.close()
@@ -59,3 +61,34 @@ async def test_the_camera_reads_a_label_once_through_zxing(server, chromium, tmp
     else:
         assert result["decoder"] == "zxing" and result["scripts"] == 1, result
     print(f"decoded {text} through {result['decoder']}")
+
+
+@pytest.mark.usefixtures("demo_sites")
+async def test_a_sorting_clerk_receives_a_document_by_filming_its_label(
+        server, chromium, tmp_path, client, conn):
+    world = await build_world(client, conn)
+    tn = await submit(client, world.key, "FILMED")
+    video = barcode_video(tn, tmp_path / "label.y4m")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, headless=True,
+            args=[*CHROMIUM_ARGS, *FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"])
+        try:
+            context = await browser.new_context(viewport=PHONE, locale="ar-IQ")
+            page = await context.new_page()
+            await app_sign_in(page, server, "sorter")
+            await page.click("#camera-button")
+            await wait_status(page, tn, "receive", "applied")
+            await page.screenshot(path=str(ARTIFACTS / "handheld-camera.png"), full_page=True)
+            await page.click("#camera-button")  # the camera stops
+            assert await page.locator("#camera").is_hidden()
+        finally:
+            await browser.close()
+    assert await page_count(conn, tn) == 1
+    assert await state_of(conn, tn) == "received"
+
+
+async def page_count(conn, tn: str) -> int:
+    """How many receive scans of `tn` the server took: one label in view is one scan."""
+    return await conn.fetchval("SELECT count(*) FROM scans WHERE code = $1 AND action = 'receive'",
+                               tn)

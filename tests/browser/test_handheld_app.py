@@ -88,6 +88,9 @@ async def test_a_sorting_clerk_receives_bags_and_dispatches_with_a_keyboard_wedg
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "handheld-sorting-bag.png"), full_page=True)
 
+    async with context.expect_page() as label:  # the label opens for the print dialog
+        await page.click("#print-bag")
+    assert (await label.value).url.startswith("blob:")
     await page.click("#dispatch-bag")
     await wait_status(page, bag, "dispatch", "applied")
     assert [await state_of(conn, tn) for tn in tns] == ["in_transit", "in_transit"]
@@ -200,7 +203,15 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
         assert sorted(e["action"] for e in mine) == sorted(expected)  # each exactly once
         for event in mine:
             assert _same_instant(event["scanned_at"], made[(tn, event["action"])])
-    assert kept_tn  # taken, still with the courier
+    await choose(page, "summary")
+    summary = page.locator("#summary")
+    await expect(summary.locator("dd[data-action=take]")).to_have_text("3")
+    assert await summary.locator("dd[data-action=deliver]").inner_text() == "1"
+    assert await summary.locator("dd[data-action=fail]").inner_text() == "1"
+    # Still with the courier: the one taken and not delivered, and the failed one until returned.
+    assert await page.locator("#holding").inner_text() == "معك الآن: 2"
+    await page.screenshot(path=str(ARTIFACTS / "handheld-courier-summary.png"), full_page=True)
+    assert kept_tn
     await context.close()
 
 

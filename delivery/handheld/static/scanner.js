@@ -37,6 +37,7 @@ export function scanBox(onCode) {
       camera = null;
       video.hidden = true;
       cameraButton.textContent = t("camera");
+      input.focus({preventScroll: true});
       return;
     }
     video.hidden = false;
@@ -49,6 +50,7 @@ export function scanBox(onCode) {
       cameraButton.textContent = t("camera");
       form.dispatchEvent(new CustomEvent("camerafailed", {bubbles: true, detail: String(error)}));
     }
+    input.focus({preventScroll: true}); // a wedge scan may follow at any moment
   }
 
   function focus() {
