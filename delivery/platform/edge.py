@@ -10,8 +10,8 @@ fit what PostgreSQL stores.
 
 from __future__ import annotations
 
-import functools
 import re
+import weakref
 from datetime import date, datetime
 from typing import Any
 
@@ -93,14 +93,23 @@ def _check_value(value: object, field: str) -> None:
         inputs.check_moment(value, field)
 
 
+# Per route handler, weakly: a handler belongs to one app, and a cache holding handlers would
+# keep every app ever built alive (each test builds one).
+_TYPED_QUERIES: weakref.WeakKeyDictionary[Any, dict[frozenset[str], tuple[tuple[str, type], ...]]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _typed_query(request: Request[Any, Any, Any]) -> tuple[tuple[str, type], ...]:
-    return _typed_query_of(request.route_handler, frozenset(request.path_params))
+    handler, path_names = request.route_handler, frozenset(request.path_params)
+    known = _TYPED_QUERIES.setdefault(handler, {})
+    if path_names not in known:
+        known[path_names] = _typed_query_of(handler, path_names)
+    return known[path_names]
 
 
-@functools.lru_cache(maxsize=1024)
 def _typed_query_of(handler: Any, path_names: frozenset[str]) -> tuple[tuple[str, type], ...]:
     """(name on the wire, type) of the handler's query parameters that are integers or times,
-    read from its signature once per route."""
+    read from its signature (once per route: `_typed_query` keeps it)."""
     found = []
     for name, field in handler.parsed_fn_signature.parameters.items():
         alias = getattr(field.kwarg_definition, "query", None) or name

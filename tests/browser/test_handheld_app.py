@@ -266,3 +266,48 @@ async def _login(client, username: str, device: str) -> dict[str, str]:
         "username": username, "password": PASSWORD, "device_id": device})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}", "X-Device-Id": device}
+
+
+async def test_at_the_end_of_the_day_the_courier_returns_what_failed_and_the_clerk_accepts_it(
+        server, browser, client, conn):
+    world = await build_world(client, conn)
+    tn = await submit(client, world.key, "BACK")
+    await to_branch(world, [tn])
+    await applied(client, world.clerk, tn, "to_courier", courier="courier")
+    await applied(client, world.courier, tn, "take")
+    await applied(client, world.courier, tn, "fail", reason="absent")
+
+    courier_context, courier = await _phone(browser)
+    await app_sign_in(courier, server, "courier")
+    await choose(courier, "return")
+    await wedge(courier, tn)
+    await wait_status(courier, tn, "return", "applied")
+
+    clerk_context, clerk = await _phone(browser)
+    await app_sign_in(clerk, server, "clerk")
+    await choose(clerk, "accept")
+    await wedge(clerk, tn)
+    await wait_status(clerk, tn, "accept", "applied")
+    assert await state_of(conn, tn) == "at_branch"
+    # Taking it back a second time is refused, with the reason in the clerk's language.
+    await wedge(clerk, tn)
+    await expect(clerk.locator("ol.scans li[data-status=rejected] .why")).to_have_count(1)
+    await clerk.screenshot(path=str(ARTIFACTS / "handheld-accept.png"), full_page=True)
+    await courier_context.close()
+    await clerk_context.close()
+
+
+async def test_a_sorting_clerk_hands_a_cancelled_document_back_to_its_agency(
+        server, browser, client, conn):
+    world = await build_world(client, conn)
+    tn = await submit(client, world.key, "CANCELLED")
+    await applied(client, world.sorter, tn, "receive")
+    cancelled = await client.post(f"/v1/documents/{tn}/cancel", headers=auth(world.key))
+    assert cancelled.status_code == 200, cancelled.text
+    context, page = await _phone(browser)
+    await app_sign_in(page, server, "sorter")
+    await choose(page, "returned")
+    await wedge(page, tn)
+    await wait_status(page, tn, "returned", "applied")
+    assert await state_of(conn, tn) == "returned_to_agency"
+    await context.close()

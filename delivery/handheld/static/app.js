@@ -145,6 +145,7 @@ function renderLogin(message) {
       error.hidden = false;
       error.textContent = err instanceof api.Offline ? t("login_offline")
         : err instanceof api.ApiError && [401, 403].includes(err.status) ? t("login_failed")
+        : err instanceof api.ApiError && err.status === 429 ? t("login_wait")
         : err.message;
       alarm();
     }

@@ -1,11 +1,13 @@
 // The sorting clerk: receives what agencies hand in, fills a bag per branch, dispatches it
-// with its label, and records what went back to the agency.
+// with its label, takes back what branches send back, and records what went back to the agency.
 
 import {h} from "../ui.js";
 import {itemMode} from "./common.js";
 
 export function sortingModes(ctx) {
-  return [itemMode("receive", "receive"), bagMode(ctx), dispatchMode(), itemMode("returned", "returned")];
+  // What comes back from a branch is accepted at the centre, then signed for by its agency.
+  return [itemMode("receive", "receive"), bagMode(ctx), dispatchMode(), itemMode("accept", "accept"),
+          itemMode("returned", "returned")];
 }
 
 function bagMode() {
