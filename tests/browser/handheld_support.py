@@ -45,14 +45,14 @@ async def wait_status(page: Page, code: str, action: str, status: str) -> None:
 
 
 async def code_sent_to(fake, settings, conn, phone: str, *, within_s: float = 10) -> str:
-    """The one-time code in the newest SMS the fake Twilio received for `phone` (E.164),
-    relaying the outbox until it arrives."""
+    """The one-time code in the last SMS carrying one that the fake Twilio received for `phone`
+    (E.164), relaying the outbox until it arrives (other messages may come before or after)."""
     deadline = time.monotonic() + within_s
     while True:
         await drain(settings, conn)
         bodies = [m.body for m in fake.messages if m.to == phone]
-        found = CODE.search(bodies[-1]) if bodies else None
-        if found:
-            return found.group()
+        codes = [found.group() for body in bodies if (found := CODE.search(body))]
+        if codes:
+            return codes[-1]
         assert time.monotonic() < deadline, f"no code reached {phone}: {bodies}"
         await asyncio.sleep(0.2)

@@ -62,6 +62,9 @@ async def test_a_sorting_clerk_receives_bags_and_dispatches_with_a_keyboard_wedg
         await wedge(page, tn)
     for tn in tns:
         await wait_status(page, tn, "receive", "applied")
+    async with context.expect_page() as label:  # the label of the last one, for the printer
+        await page.click("#print-item")
+    assert (await label.value).url.startswith("blob:")
 
     await choose(page, "bag")
     # A bag opened for the wrong branch refuses the item, in Arabic, before anything moves.
@@ -157,7 +160,9 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
     code = await code_sent_to(fake, sms_settings, conn, "+9647701110001")
     deliver_tn, fail_tn, kept_tn = tns
 
-    context, page = await _phone(browser)
+    # Where the courier stands: the delivery's proof keeps the point, offline too.
+    context, page = await _phone(browser, geolocation={"latitude": 33.3121, "longitude": 44.3614},
+                                 permissions=["geolocation"])
     await app_sign_in(page, sms_server, "courier")
     await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     uploads = []
@@ -211,6 +216,10 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
     # Still with the courier: the one taken and not delivered, and the failed one until returned.
     assert await page.locator("#holding").inner_text() == "معك الآن: 2"
     await page.screenshot(path=str(ARTIFACTS / "handheld-courier-summary.png"), full_page=True)
+    proof = await conn.fetchval(
+        "SELECT e.payload->'proof'->'point' FROM custody_events e JOIN items i ON i.id = e.item_id "
+        "WHERE i.tracking_number = $1 AND e.action = 'deliver'", deliver_tn)
+    assert proof == {"lat": 33.3121, "lon": 44.3614}
     assert kept_tn
     await context.close()
 

@@ -64,6 +64,17 @@ export const ctx = {
                    404: "reason_code_not_found"}[error.status] || "status_rejected";
     return error.problem?.detail ? `${t(words)} (${error.problem.detail})` : t(words);
   },
+  // Where the device is, for a hand-over's proof (null when it cannot tell within a few
+  // seconds, or may not ask): GPS works with no network, so an offline delivery keeps it too.
+  position() {
+    if (!navigator.geolocation) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({lat: Number(p.coords.latitude.toFixed(6)),
+                        lon: Number(p.coords.longitude.toFixed(6))}),
+        () => resolve(null), {enableHighAccuracy: true, timeout: 4000, maximumAge: 60000});
+    });
+  },
   // The scans kept on the device that `keep` picks.
   scans: async (keep) => (await store.all()).filter(keep),
   // Another screen of the role, with what it should open on (a tracking number).

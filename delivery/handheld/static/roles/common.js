@@ -48,6 +48,7 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
       if (name.length < 2 || !/^[0-9]{6,20}$/.test(idNumber)) return ctx.refuse(ctx.t("proxy_invalid"));
       scan.proxy = {name, id_number: idNumber};
     }
+    if (action === "deliver") scan.location = (await ctx.position()) ?? undefined;
     await ctx.queue(scan);
     onDone();
   }},
@@ -78,7 +79,8 @@ export function failForm(ctx, {tn, onDone}) {
     const note = String(data.get("note") || "").trim();
     if (!FAIL_REASONS.includes(reason)) return ctx.refuse(ctx.t("reason_code_reason_required"));
     if (reason === "other" && note.length < 3) return ctx.refuse(ctx.t("note_needed"));
-    await ctx.queue({code: tn, action: "fail", reason, note: note || undefined});
+    await ctx.queue({code: tn, action: "fail", reason, note: note || undefined,
+                     location: (await ctx.position()) ?? undefined});
     onDone();
   }},
   h("h3", {}, ctx.t("mode_fail"), " ", h("bdi", {dir: "ltr"}, tn)),

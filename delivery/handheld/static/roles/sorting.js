@@ -6,8 +6,24 @@ import {itemMode} from "./common.js";
 
 export function sortingModes(ctx) {
   // What comes back from a branch is accepted at the centre, then signed for by its agency.
-  return [itemMode("receive", "receive"), bagMode(ctx), dispatchMode(), itemMode("accept", "accept"),
+  return [receiveMode(), bagMode(ctx), dispatchMode(), itemMode("accept", "accept"),
           itemMode("returned", "returned")];
+}
+
+// Receiving, with the label of the document just received at hand (for one that came without).
+function receiveMode() {
+  return {
+    ...itemMode("receive", "receive"),
+    async panel(ctx) {
+      const [last] = (await ctx.scans((s) => s.action === "receive" && s.status !== "rejected"))
+        .sort((a, b) => b.seq - a.seq);
+      if (!last) return null;
+      return h("button", {type: "button", class: "alt", id: "print-item",
+                          onclick: () => ctx.pdf(`/v1/labels/items/${last.code}?format=pdf`)},
+        `${ctx.t("print_label")} `, h("bdi", {dir: "ltr"}, last.code));
+    },
+    onJudged: (ctx) => ctx.rerender(),
+  };
 }
 
 function bagMode() {
