@@ -3,7 +3,7 @@
 // returning, and keeps an eye on the shelf.
 
 import {h} from "../ui.js";
-import {branchList, handoverForm, itemMode} from "./common.js";
+import {branchList, formMode, handoverForm, itemMode} from "./common.js";
 
 export function branchModes() {
   return [arriveMode(), itemMode("shelve", "shelve"), toCourierMode(), itemMode("accept", "accept"),
@@ -76,24 +76,15 @@ function toCourierMode() {
   };
 }
 
+// At the counter: the document's type (from the shelf list kept on the device) says whether the
+// ID is checked and a proxy may collect.
 function collectMode() {
-  const mode = {
-    id: "collect",
-    async panel(ctx) {
-      if (!mode.opening) return null;
-      const shelf = (await ctx.value("branch:ready_for_pickup")) || [];
-      const known = shelf.find((i) => i.tracking_number === mode.opening);
-      return handoverForm(ctx, {tn: mode.opening, action: "collect", doctype: known?.document_type,
-                                proxyAllowed: true,
-                                onDone: () => { mode.opening = null; ctx.rerender(); }});
-    },
-    async onCode(ctx, read) {
-      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
-      mode.opening = read.code;
-      ctx.rerender();
-    },
-  };
-  return mode;
+  return formMode("collect", async (ctx, tn, done) => {
+    const shelf = (await ctx.value("branch:ready_for_pickup")) || [];
+    const known = shelf.find((i) => i.tracking_number === tn);
+    return handoverForm(ctx, {tn, action: "collect", doctype: known?.document_type,
+                              proxyAllowed: true, onDone: done});
+  });
 }
 
 function sendBackMode() {

@@ -17,6 +17,24 @@ export function itemMode(id, action) {
   };
 }
 
+// A mode where scanning a document opens a form for it: `form(ctx, tn, done)` builds the form,
+// which calls `done` once the scan is queued or given up.
+export function formMode(id, form) {
+  const mode = {
+    id,
+    async panel(ctx) {
+      if (!mode.opening) return null;
+      return form(ctx, mode.opening, () => { mode.opening = null; ctx.rerender(); });
+    },
+    async onCode(ctx, read) {
+      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
+      mode.opening = read.code;
+      ctx.rerender();
+    },
+  };
+  return mode;
+}
+
 export function doctypeName(ctx, code) {
   return ctx.doctype(code)?.name[language()] ?? code;
 }

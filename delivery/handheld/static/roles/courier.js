@@ -4,7 +4,7 @@
 
 import {ApiError} from "../api.js";
 import {h} from "../ui.js";
-import {doctypeName, failForm, handoverForm, itemMode} from "./common.js";
+import {doctypeName, failForm, formMode, handoverForm, itemMode} from "./common.js";
 
 export function courierModes() {
   return [routeMode(), itemMode("take", "take"), deliverMode(), failMode(),
@@ -86,38 +86,15 @@ function itemRow(ctx, item) {
 }
 
 function deliverMode() {
-  const mode = {
-    id: "deliver",
-    async panel(ctx) {
-      if (!mode.opening) return null;
-      const item = await routeItem(ctx, mode.opening);
-      return handoverForm(ctx, {tn: mode.opening, action: "deliver", doctype: item?.document_type,
-                                proxyAllowed: false,
-                                onDone: () => { mode.opening = null; ctx.rerender(); }});
-    },
-    async onCode(ctx, read) {
-      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
-      mode.opening = read.code;
-      ctx.rerender();
-    },
-  };
-  return mode;
+  return formMode("deliver", async (ctx, tn, done) => {
+    const item = await routeItem(ctx, tn);
+    return handoverForm(ctx, {tn, action: "deliver", doctype: item?.document_type,
+                              proxyAllowed: false, onDone: done});
+  });
 }
 
 function failMode() {
-  const mode = {
-    id: "fail",
-    async panel(ctx) {
-      if (!mode.opening) return null;
-      return failForm(ctx, {tn: mode.opening, onDone: () => { mode.opening = null; ctx.rerender(); }});
-    },
-    async onCode(ctx, read) {
-      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
-      mode.opening = read.code;
-      ctx.rerender();
-    },
-  };
-  return mode;
+  return formMode("fail", (ctx, tn, done) => failForm(ctx, {tn, onDone: done}));
 }
 
 function summaryMode() {
