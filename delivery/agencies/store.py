@@ -60,11 +60,37 @@ def _agency(row: asyncpg.Record) -> Agency:
 
 # --- webhooks: the endpoint and its deliveries ---------------------------------------------------
 
+# A new secret: the one it replaces stays valid until $4 (none when $4 is null or no secret was
+# set); the webhook's creation time is kept across changes of URL or secret.
 SET_WEBHOOK = """
-UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now()
+UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now(),
+    webhook_created_at = coalesce(webhook_created_at, now()),
+    webhook_previous_secret = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE webhook_secret END,
+    webhook_previous_until = CASE WHEN $4::timestamptz IS NULL OR webhook_secret IS NULL
+                                  THEN NULL ELSE $4 END
 WHERE id = $1
 """
-SELECT_WEBHOOK = "SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1"
+REMOVE_WEBHOOK = """
+UPDATE agencies SET webhook_url = NULL, webhook_secret = NULL, webhook_previous_secret = NULL,
+    webhook_previous_until = NULL, webhook_created_at = NULL, webhook_updated_at = now()
+WHERE id = $1 AND webhook_url IS NOT NULL
+RETURNING id
+"""
+SELECT_WEBHOOK = """
+SELECT webhook_url, webhook_secret, webhook_created_at, webhook_updated_at,
+    CASE WHEN webhook_previous_until > now() THEN webhook_previous_secret END AS previous_secret,
+    CASE WHEN webhook_previous_until > now() THEN webhook_previous_until END AS previous_until
+FROM agencies WHERE id = $1
+"""
+# Events of the agency that never reached it, in [$2, $3): sent again as new attempts (the
+# event keeps its id). One that succeeded is never among them, so each is delivered once.
+REPLAY_MISSED = """
+UPDATE outbox SET status = 'pending', available_at = now(), attempts = 0, last_error = NULL,
+    held_by = NULL, updated_at = now()
+WHERE channel = 'webhook' AND agency_id = $1 AND created_at >= $2 AND created_at < $3
+  AND (status IN ('failed', 'dead') OR (status = 'done' AND last_error = $4))
+RETURNING id
+"""
 INSERT_DELIVERY = """
 INSERT INTO webhook_deliveries (outbox_id, agency_id, attempt, url, status_code, error,
     duration_ms, succeeded)

@@ -64,15 +64,27 @@ class DocumentsController(Controller):
           dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
     async def submit_batch(self, request: StrictRequest, state: State,
-                           agency: Agency) -> BatchOut:
-        """Good documents are accepted even when others are rejected; retrying is safe."""
+                           agency: Agency) -> Response[BatchOut]:
+        """Good documents are accepted even when others are rejected; retrying is safe. With
+        an `Idempotency-Key`, the same key and body replay the first answer; another body
+        under the same key is a 422."""
         ctx = _ctx(state)
         body, faults = await request.inspected_body()
-        elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
-                                  faults=faults)
-        async with db.acquire(state.pool) as conn:
+        key = request.headers.get("idempotency-key")
+
+        async def run() -> tuple[int, BatchOut]:
+            elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
+                                      faults=faults)
             outcomes = await services.submit(conn, ctx, agency, elements)
-        return BatchOut(results=[o.out() for o in outcomes])
+            return 200, BatchOut(results=[o.out() for o in outcomes])
+
+        async with db.acquire(state.pool) as conn:
+            if key is not None:
+                return await idempotency.replay_or_run(
+                    conn, agency.id, _valid_idempotency_key(key), body, run,
+                    scope=idempotency.BATCH)
+            _, out = await run()
+        return Response(out, status_code=200)
 
     @get("/{tracking_number:str}", summary="One item with its custody events")
     async def read_one(self, conn: asyncpg.Connection, agency: Agency,
