@@ -13,10 +13,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from delivery.agencies import services
+from delivery.agencies import services, webhooks
 from delivery.agencies.model import bearer_token
 from delivery.agencies.store import Agency
-from delivery.agencies import webhooks
 from delivery.agencies.webhooks import (
     DeliveryOut,
     ReplayOut,
@@ -27,6 +26,7 @@ from delivery.agencies.webhooks import (
     deliveries,
 )
 from delivery.platform import db
+from delivery.platform.errors import FieldError, InvalidInput
 from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
@@ -80,8 +80,8 @@ class WebhookController(Controller):
     @post("/replay", status_code=200, summary="Send again the events that never arrived")
     async def replay(
         self, conn: asyncpg.Connection, agency: Agency,
-        start: Annotated[datetime, Parameter(query="from")],
-        end: Annotated[datetime, Parameter(query="to")],
+        start: Annotated[datetime | None, Parameter(query="from")] = None,
+        end: Annotated[datetime | None, Parameter(query="to")] = None,
     ) -> ReplayOut:
         """Events of the agency that happened in [`from`, `to`) (at most 31 days) while no
         webhook was set, or that failed for good, are queued again to the webhook now set
@@ -89,6 +89,10 @@ class WebhookController(Controller):
         `Tasheel-Event-Id`: it is delivered successfully once, and a receiver that stores the
         ids it has processed drops any repeat. An event already delivered is not sent again;
         a replayed event gets one attempt, and may be replayed again if that fails."""
+        if start is None or end is None:
+            absent = [name for name, value in (("from", start), ("to", end)) if value is None]
+            raise InvalidInput(f"query parameter {absent[0]} is required", errors=[
+                FieldError(field=f"query:{name}", message="required") for name in absent])
         return await webhooks.replay(conn, agency.id, start, end)
 
     @get("/deliveries", summary="Attempts to deliver state changes, newest first")
