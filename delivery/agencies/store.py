@@ -6,15 +6,15 @@ import asyncpg
 import msgspec
 
 INSERT_AGENCY = """
-INSERT INTO agencies (code, name, language) VALUES ($1, $2, $3)
-RETURNING id, code, name, language
+INSERT INTO agencies (code, name, language, test_mode) VALUES ($1, $2, $3, $4)
+RETURNING id, code, name, language, test_mode
 """
-SELECT_AGENCY_BY_CODE = "SELECT id, code, name, language FROM agencies WHERE code = $1"
+SELECT_AGENCY_BY_CODE = "SELECT id, code, name, language, test_mode FROM agencies WHERE code = $1"
 INSERT_KEY = """
 INSERT INTO api_keys (agency_id, prefix, key_hash) VALUES ($1, $2, $3) RETURNING id, created_at
 """
 SELECT_KEY = """
-SELECT k.id AS key_id, k.key_hash, k.revoked_at, a.id, a.code, a.name, a.language
+SELECT k.id AS key_id, k.key_hash, k.revoked_at, a.id, a.code, a.name, a.language, a.test_mode
 FROM api_keys k JOIN agencies a ON a.id = k.agency_id
 WHERE k.prefix = $1
 """
@@ -29,7 +29,7 @@ WHERE agency_id = $1 ORDER BY created_at
 """
 # Every agency with its active keys' prefixes, oldest key first (never the keys: only hashes exist).
 SELECT_AGENCIES = """
-SELECT a.code, a.name, a.language, a.created_at,
+SELECT a.code, a.name, a.language, a.created_at, a.test_mode,
     coalesce(array_agg(k.prefix ORDER BY k.created_at, k.id)
              FILTER (WHERE k.id IS NOT NULL), '{}') AS active_prefixes
 FROM agencies a LEFT JOIN api_keys k ON k.agency_id = a.id AND k.revoked_at IS NULL
@@ -46,6 +46,8 @@ class Agency(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     name: str
     language: str | None = None
+    # A test-mode agency's documents never reach staff or real SMS; it advances them itself.
+    test_mode: bool = False
 
 
 class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,7 +58,8 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _agency(row: asyncpg.Record) -> Agency:
-    return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"])
+    return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"],
+                  test_mode=row["test_mode"])
 
 # --- webhooks: the endpoint and its deliveries ---------------------------------------------------
 
@@ -107,8 +110,8 @@ ORDER BY d.id DESC LIMIT $3
 
 
 async def insert_agency(conn: asyncpg.Connection, *, code: str, name: str,
-                        language: str | None) -> Agency:
-    return _agency(await conn.fetchrow(INSERT_AGENCY, code, name, language))
+                        language: str | None, test_mode: bool = False) -> Agency:
+    return _agency(await conn.fetchrow(INSERT_AGENCY, code, name, language, test_mode))
 
 
 async def get_agency_by_code(conn: asyncpg.Connection, code: str) -> Agency | None:

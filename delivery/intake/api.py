@@ -15,8 +15,9 @@ from litestar.params import Parameter
 
 from delivery.agencies.api import AGENCY_DEPENDENCIES, AGENCY_OWN_CONNECTION
 from delivery.agencies.store import Agency
-from delivery.custody import recall
+from delivery.custody import recall, simulation
 from delivery.custody.model import State as ItemState
+from delivery.custody.simulation import SimulateIn
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
@@ -116,6 +117,17 @@ class DocumentsController(Controller):
             limit=limit)
         return DocumentsPage(items=items,
                              next_cursor=_encode_cursor(next_after) if next_after else None)
+
+    @post("/{tracking_number:str}/simulate", status_code=200,
+          summary="Test mode: move a test item one step on")
+    async def simulate(self, conn: asyncpg.Connection, agency: Agency, tracking_number: str,
+                       data: SimulateIn) -> DocumentOut:
+        """For agencies created with `tasheel agency create … --test` only (403 otherwise):
+        the step is recorded as staff would record it, and the agency's webhook receives the
+        same events as for a real item. 409 when the step does not follow from the item's
+        state (the problem lists those that do)."""
+        await simulation.simulate(conn, agency, tracking_number, data)
+        return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
     @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
     async def cancel(self, conn: asyncpg.Connection, agency: Agency,
