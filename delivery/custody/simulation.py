@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 import asyncpg
 import msgspec
 
-from delivery.agencies.store import Agency
 from delivery.custody import store
 from delivery.custody.item import ItemRef
 from delivery.custody.model import TRANSITIONS, Action, Role, State
@@ -39,18 +38,18 @@ class SimulateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         description="Why the attempt failed; with `fail` only.", examples=["absent"])] = None
 
 
-async def simulate(conn: asyncpg.Connection, agency: Agency, tracking_number: str,
-                   step: SimulateIn) -> None:
+async def simulate(conn: asyncpg.Connection, *, agency_id: int, test_mode: bool,
+                   tracking_number: str, step: SimulateIn) -> None:
     """Apply one step to one of the agency's test-mode items; 403 for an agency not in test
     mode, 404 for an item not its own, 409 when the step does not follow from the state."""
-    if not agency.test_mode:
+    if not test_mode:
         raise NotAllowed("only a test-mode agency (tasheel agency create … --test) simulates")
     if (step.reason is None) == (step.action == "fail"):
         raise InvalidInput("`reason` goes with `fail`, and only with it", errors=[FieldError(
             field="/reason", message="required with fail" if step.action == "fail"
             else "only with fail")])
     async with conn.transaction():
-        row = await conn.fetchrow(store.SELECT_AGENCY_ITEM + " FOR UPDATE", agency.id,
+        row = await conn.fetchrow(store.SELECT_AGENCY_ITEM + " FOR UPDATE", agency_id,
                                   tracking_number)
         if row is None:
             raise NotFound(f"no item {tracking_number} for this agency")

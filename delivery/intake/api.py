@@ -126,7 +126,8 @@ class DocumentsController(Controller):
         the step is recorded as staff would record it, and the agency's webhook receives the
         same events as for a real item. 409 when the step does not follow from the item's
         state (the problem lists those that do)."""
-        await simulation.simulate(conn, agency, tracking_number, data)
+        await simulation.simulate(conn, agency_id=agency.id, test_mode=agency.test_mode,
+                                  tracking_number=tracking_number, step=data)
         return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
     @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
