@@ -8,9 +8,10 @@ import pytest
 from delivery.agencies import services as agencies
 from delivery.console.scope import Scope
 from delivery.console.search import services as search
+from tests.custody_world import scan_body, upload
 from tests.fakes.receiver import WebhookReceiver
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import auth, create_agency, document
+from tests.helpers import auth, create_agency, document, staff_token
 from tests.integration.sms_support import twilio_settings
 from tests.integration.test_webhooks import _drain
 
@@ -107,3 +108,17 @@ async def test_only_a_test_agency_simulates_and_only_steps_that_follow(client, c
     unknown = await client.post(f"/v1/documents/{tn}/simulate", json={"action": "teleport"},
                                 headers=auth(key))
     assert unknown.status_code == 422
+
+
+async def test_a_handheld_scanning_a_test_item_finds_no_such_item(client, conn):
+    key = await _test_agency(conn)
+    tn = (await client.post("/v1/documents", json=document("SANDBOX-4"),
+                            headers=auth(key))).json()["tracking_number"]
+    sorter = await staff_token(client, conn, username="sorter", role="sorting_clerk",
+                               site_code="SC-BG", device_id="dev-sorter")
+    [alone] = await upload(client, sorter, [scan_body(tn, "receive")])
+    batched = await upload(client, sorter, [scan_body(tn, "receive"), scan_body(tn, "receive")])
+    for result in (alone, *batched):
+        assert result["status"] == "rejected", result
+    assert await conn.fetchval("SELECT state FROM items WHERE tracking_number = $1",
+                               tn) == "registered"
