@@ -41,6 +41,13 @@ def sign_webhook(secret: str, body: bytes, timestamp: dt.datetime | float) -> st
     return f"t={unix},v1={_digest(secret, body, unix)}"
 
 
+def sign_webhook_with(secrets_: list[str], body: bytes, timestamp: dt.datetime | float) -> str:
+    """One header signed with each secret, newest first: `t=<t>,v1=<new>,v1=<old>` while a
+    replaced secret is still valid, so a receiver checking either secret accepts it."""
+    unix = _unix(timestamp)
+    return ",".join([f"t={unix}", *(f"v1={_digest(s, body, unix)}" for s in secrets_)])
+
+
 def _parse(header: str) -> tuple[int, list[str]] | None:
     timestamp: int | None = None
     signatures: list[str] = []

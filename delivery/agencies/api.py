@@ -3,6 +3,7 @@ administrators' management of agencies' API keys."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
@@ -12,11 +13,20 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from delivery.agencies import services
+from delivery.agencies import services, webhooks
 from delivery.agencies.model import bearer_token
 from delivery.agencies.store import Agency
-from delivery.agencies.webhooks import DeliveryOut, WebhookIn, WebhookOut, configure, deliveries
+from delivery.agencies.webhooks import (
+    DeliveryOut,
+    ReplayOut,
+    WebhookIn,
+    WebhookOut,
+    WebhookViewOut,
+    configure,
+    deliveries,
+)
 from delivery.platform import db
+from delivery.platform.errors import FieldError, InvalidInput
 from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
@@ -47,8 +57,43 @@ class WebhookController(Controller):
     @put("/", summary="Set where state changes are pushed")
     async def set_webhook(self, conn: asyncpg.Connection, settings: Settings, agency: Agency,
                           data: WebhookIn) -> WebhookOut:
-        """Returns a new signing secret, shown only now; deliveries carry `Tasheel-Signature`."""
-        return await configure(conn, agency.id, data.url, settings.webhook_allow_hosts)
+        """Returns a new signing secret, shown only now; deliveries carry `Tasheel-Signature`.
+        Setting it again rotates the secret: the old one stays valid for
+        `WEBHOOK_SECRET_OVERLAP_HOURS` (24 by default), and until then every delivery carries
+        both signatures, `t=<unix>,v1=<new>,v1=<old>`: a receiver accepts a delivery when any
+        `v1` matches the secret it holds."""
+        return await configure(conn, agency.id, data.url, settings.webhook_allow_hosts,
+                               overlap=timedelta(hours=settings.webhook_secret_overlap_h))
+
+    @get("/", summary="The webhook now set")
+    async def get_webhook(self, conn: asyncpg.Connection, agency: Agency) -> WebhookViewOut:
+        """Its URL, the events pushed, when it was set; the secret only by a fingerprint.
+        404 when none is set."""
+        return await webhooks.current(conn, agency.id)
+
+    @delete("/", status_code=204, summary="Remove the webhook")
+    async def delete_webhook(self, conn: asyncpg.Connection, agency: Agency) -> None:
+        """Nothing is pushed from now on; the events meanwhile are kept, to be sent with
+        `POST /v1/webhook/replay` once a webhook is set again. 404 when none is set."""
+        await webhooks.remove(conn, agency.id)
+
+    @post("/replay", status_code=200, summary="Send again the events that never arrived")
+    async def replay(
+        self, conn: asyncpg.Connection, agency: Agency,
+        start: Annotated[datetime | None, Parameter(query="from")] = None,
+        end: Annotated[datetime | None, Parameter(query="to")] = None,
+    ) -> ReplayOut:
+        """Events of the agency that happened in [`from`, `to`) (at most 31 days) while no
+        webhook was set, or that failed for good, are queued again to the webhook now set
+        (409 when none is). Each event keeps its `id`, sent again in the body and in
+        `Tasheel-Event-Id`: it is delivered successfully once, and a receiver that stores the
+        ids it has processed drops any repeat. An event already delivered is not sent again;
+        a replayed event gets one attempt, and may be replayed again if that fails."""
+        if start is None or end is None:
+            absent = [name for name, value in (("from", start), ("to", end)) if value is None]
+            raise InvalidInput(f"query parameter {absent[0]} is required", errors=[
+                FieldError(field=f"query:{name}", message="required") for name in absent])
+        return await webhooks.replay(conn, agency.id, start, end)
 
     @get("/deliveries", summary="Attempts to deliver state changes, newest first")
     async def list_deliveries(

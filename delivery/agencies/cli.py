@@ -19,11 +19,15 @@ def register(main: click.Group, run) -> None:
     @click.option("--name", required=True, help="Full name.")
     @click.option("--language", type=click.Choice(["ar", "ckb", "en"]), default=None,
                   help="Language of the citizens' SMS when a document does not say.")
-    def create(code: str, name: str, language: str | None) -> None:
+    @click.option("--test", "test_mode", is_flag=True,
+                  help="A test-mode agency: its documents never reach staff or real SMS, and "
+                       "it advances them itself (POST /v1/documents/{tn}/simulate).")
+    def create(code: str, name: str, language: str | None, test_mode: bool) -> None:
         """Create an agency; prints its API key, once, alone on the last line."""
         _, key = run(lambda conn: services.create_agency(conn, code=code, name=name,
-                                                          language=language))
-        click.echo(f"agency {code} created; its API key (shown only now):")
+                                                          language=language, test_mode=test_mode))
+        kind = "test-mode agency" if test_mode else "agency"
+        click.echo(f"{kind} {code} created; its API key (shown only now):")
         click.echo(key)
 
     @agency.command("rotate-key")
@@ -73,5 +77,6 @@ def agency_line(row) -> str:
     prefixes = list(row["active_prefixes"])
     count = f"{len(prefixes)} active key{'' if len(prefixes) == 1 else 's'}"
     shown = ", ".join(f"tsk_{p}_…" for p in prefixes)
+    mode = "\ttest mode" if row["test_mode"] else ""
     return (f"{row['code']}\t{row['name']}\t{row['language'] or '-'}\t"
-            f"created {row['created_at']:%Y-%m-%d}\t{count}{': ' + shown if shown else ''}")
+            f"created {row['created_at']:%Y-%m-%d}\t{count}{': ' + shown if shown else ''}{mode}")

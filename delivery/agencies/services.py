@@ -10,15 +10,18 @@ from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotFoun
 
 
 async def create_agency(conn: asyncpg.Connection, *, code: str, name: str,
-                        language: str | None = None) -> tuple[Agency, str]:
-    """A new agency and its first key (returned in full this once)."""
+                        language: str | None = None,
+                        test_mode: bool = False) -> tuple[Agency, str]:
+    """A new agency and its first key (returned in full this once); in test mode its documents
+    never reach staff or real SMS, and it advances them itself (`/simulate`)."""
     if not model.AGENCY_CODE.match(code):
         raise InvalidInput("agency code must be 2-32 capital letters, digits or dashes",
                            errors=[FieldError(field="/code", message="e.g. MOI-PASSPORTS")])
     async with conn.transaction():
         if await store.get_agency_by_code(conn, code) is not None:
             raise Conflict(f"agency {code} already exists")
-        agency = await store.insert_agency(conn, code=code, name=name.strip(), language=language)
+        agency = await store.insert_agency(conn, code=code, name=name.strip(), language=language,
+                                           test_mode=test_mode)
         key = await _issue(conn, agency.id)
     return agency, key
 

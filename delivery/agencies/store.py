@@ -6,15 +6,15 @@ import asyncpg
 import msgspec
 
 INSERT_AGENCY = """
-INSERT INTO agencies (code, name, language) VALUES ($1, $2, $3)
-RETURNING id, code, name, language
+INSERT INTO agencies (code, name, language, test_mode) VALUES ($1, $2, $3, $4)
+RETURNING id, code, name, language, test_mode
 """
-SELECT_AGENCY_BY_CODE = "SELECT id, code, name, language FROM agencies WHERE code = $1"
+SELECT_AGENCY_BY_CODE = "SELECT id, code, name, language, test_mode FROM agencies WHERE code = $1"
 INSERT_KEY = """
 INSERT INTO api_keys (agency_id, prefix, key_hash) VALUES ($1, $2, $3) RETURNING id, created_at
 """
 SELECT_KEY = """
-SELECT k.id AS key_id, k.key_hash, k.revoked_at, a.id, a.code, a.name, a.language
+SELECT k.id AS key_id, k.key_hash, k.revoked_at, a.id, a.code, a.name, a.language, a.test_mode
 FROM api_keys k JOIN agencies a ON a.id = k.agency_id
 WHERE k.prefix = $1
 """
@@ -29,7 +29,7 @@ WHERE agency_id = $1 ORDER BY created_at
 """
 # Every agency with its active keys' prefixes, oldest key first (never the keys: only hashes exist).
 SELECT_AGENCIES = """
-SELECT a.code, a.name, a.language, a.created_at,
+SELECT a.code, a.name, a.language, a.created_at, a.test_mode,
     coalesce(array_agg(k.prefix ORDER BY k.created_at, k.id)
              FILTER (WHERE k.id IS NOT NULL), '{}') AS active_prefixes
 FROM agencies a LEFT JOIN api_keys k ON k.agency_id = a.id AND k.revoked_at IS NULL
@@ -46,6 +46,8 @@ class Agency(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     name: str
     language: str | None = None
+    # A test-mode agency's documents never reach staff or real SMS; it advances them itself.
+    test_mode: bool = False
 
 
 class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,15 +58,42 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _agency(row: asyncpg.Record) -> Agency:
-    return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"])
+    return Agency(id=row["id"], code=row["code"], name=row["name"], language=row["language"],
+                  test_mode=row["test_mode"])
 
 # --- webhooks: the endpoint and its deliveries ---------------------------------------------------
 
+# A new secret: the one it replaces stays valid until $4 (none when $4 is null or no secret was
+# set); the webhook's creation time is kept across changes of URL or secret.
 SET_WEBHOOK = """
-UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now()
+UPDATE agencies SET webhook_url = $2, webhook_secret = $3, webhook_updated_at = now(),
+    webhook_created_at = coalesce(webhook_created_at, now()),
+    webhook_previous_secret = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE webhook_secret END,
+    webhook_previous_until = CASE WHEN $4::timestamptz IS NULL OR webhook_secret IS NULL
+                                  THEN NULL ELSE $4 END
 WHERE id = $1
 """
-SELECT_WEBHOOK = "SELECT webhook_url, webhook_secret FROM agencies WHERE id = $1"
+REMOVE_WEBHOOK = """
+UPDATE agencies SET webhook_url = NULL, webhook_secret = NULL, webhook_previous_secret = NULL,
+    webhook_previous_until = NULL, webhook_created_at = NULL, webhook_updated_at = now()
+WHERE id = $1 AND webhook_url IS NOT NULL
+RETURNING id
+"""
+SELECT_WEBHOOK = """
+SELECT webhook_url, webhook_secret, webhook_created_at, webhook_updated_at,
+    CASE WHEN webhook_previous_until > now() THEN webhook_previous_secret END AS previous_secret,
+    CASE WHEN webhook_previous_until > now() THEN webhook_previous_until END AS previous_until
+FROM agencies WHERE id = $1
+"""
+# Events of the agency that never reached it, in [$2, $3): sent again as new attempts (the
+# event keeps its id). One that succeeded is never among them, so each is delivered once.
+REPLAY_MISSED = """
+UPDATE outbox SET status = 'pending', available_at = now(), attempts = 0, last_error = NULL,
+    held_by = NULL, updated_at = now()
+WHERE channel = 'webhook' AND agency_id = $1 AND created_at >= $2 AND created_at < $3
+  AND (status IN ('failed', 'dead') OR (status = 'done' AND last_error = $4))
+RETURNING id
+"""
 INSERT_DELIVERY = """
 INSERT INTO webhook_deliveries (outbox_id, agency_id, attempt, url, status_code, error,
     duration_ms, succeeded)
@@ -81,8 +110,8 @@ ORDER BY d.id DESC LIMIT $3
 
 
 async def insert_agency(conn: asyncpg.Connection, *, code: str, name: str,
-                        language: str | None) -> Agency:
-    return _agency(await conn.fetchrow(INSERT_AGENCY, code, name, language))
+                        language: str | None, test_mode: bool = False) -> Agency:
+    return _agency(await conn.fetchrow(INSERT_AGENCY, code, name, language, test_mode))
 
 
 async def get_agency_by_code(conn: asyncpg.Connection, code: str) -> Agency | None:

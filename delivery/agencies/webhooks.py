@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -14,12 +15,17 @@ from delivery.agencies import store
 from delivery.agencies.egress import check_destination, pinned, system_resolve
 from delivery.custody.model import State
 from delivery.outbox.runner import Claimed, Done, GiveUp, Result, TryLater, backoff
-from delivery.platform.errors import InvalidInput
-from notifications.signing import new_webhook_secret, sign_webhook
+from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotFound
+from notifications.signing import new_webhook_secret, sign_webhook_with
 
 SIGNATURE_HEADER = "Tasheel-Signature"
 RETRY_FOR = timedelta(hours=24)
 TIMEOUT_S = 10.0
+# An event that found no webhook set is finished with this note, and `replay` finds it by it.
+NO_WEBHOOK = "no webhook set"
+# What is pushed (described in `delivery.web.webhook_events`; a test holds the two together).
+EVENTS = ("item.state_changed", "item.citizen_choice", "custody.anchor")
+REPLAY_MAX = timedelta(days=31)
 
 
 class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,12 +34,37 @@ class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     url: Annotated[str, msgspec.Meta(examples=["https://api.passports.gov.iq/tasheel/events"])]
 
 
-class WebhookOut(msgspec.Struct, kw_only=True):
-    """The endpoint set, and the secret that signs every delivery to it (shown only now)."""
+class WebhookOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The endpoint set, and the secret that signs every delivery to it (shown only now).
+    A secret it replaces stays valid until `previous_secret_valid_until`: deliveries carry
+    both signatures until then (`t=…,v1=<new>,v1=<old>`)."""
 
     url: str
     secret: str  # shown once: every later delivery is signed with it
     signature_header: str = SIGNATURE_HEADER
+    previous_secret_valid_until: datetime | None = None
+
+
+class WebhookViewOut(msgspec.Struct, kw_only=True):
+    """The webhook now set. The secret is never shown again: `secret_fingerprint` (the first
+    12 hex digits of its SHA-256) tells which one the receiver holds."""
+
+    url: str
+    events: list[str]
+    created: datetime
+    updated: datetime
+    secret_fingerprint: str
+    signature_header: str = SIGNATURE_HEADER
+    previous_secret_fingerprint: str | None = None
+    previous_secret_valid_until: datetime | None = None
+
+
+class ReplayOut(msgspec.Struct, kw_only=True):
+    """How many missed events were queued again; each keeps its `id` (also `Tasheel-Event-Id`),
+    the receiver's key for dropping one it already has."""
+
+    replayed: int
+    event_ids: list[int]
 
 
 class DeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -55,22 +86,70 @@ class DeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 async def configure(conn: asyncpg.Connection, agency_id: int, url: str,
-                    allow_hosts: tuple[str, ...]) -> WebhookOut:
-    """Set the agency's endpoint and a new signing secret."""
+                    allow_hosts: tuple[str, ...], *, overlap: timedelta) -> WebhookOut:
+    """Set the agency's endpoint and a new signing secret; the secret it replaces stays valid
+    for `overlap` (not at all when zero)."""
     await check_destination(url, allow_hosts)
     secret = new_webhook_secret()
-    await conn.execute(store.SET_WEBHOOK, agency_id, url, secret)
-    return WebhookOut(url=url, secret=secret)
+    until = datetime.now(UTC) + overlap if overlap > timedelta(0) else None
+    async with conn.transaction():
+        had_secret = await conn.fetchval(
+            "SELECT webhook_secret IS NOT NULL FROM agencies WHERE id = $1 FOR UPDATE", agency_id)
+        await conn.execute(store.SET_WEBHOOK, agency_id, url, secret, until)
+    return WebhookOut(url=url, secret=secret,
+                      previous_secret_valid_until=until if had_secret else None)
+
+
+async def current(conn: asyncpg.Connection, agency_id: int) -> WebhookViewOut:
+    """The webhook set, its secrets by fingerprint only; 404 when none is set."""
+    row = await conn.fetchrow(store.SELECT_WEBHOOK, agency_id)
+    if row is None or not row["webhook_url"]:
+        raise NotFound("no webhook is set")
+    previous = row["previous_secret"]
+    return WebhookViewOut(
+        url=row["webhook_url"], events=list(EVENTS), created=row["webhook_created_at"],
+        updated=row["webhook_updated_at"], secret_fingerprint=fingerprint(row["webhook_secret"]),
+        previous_secret_fingerprint=fingerprint(previous) if previous else None,
+        previous_secret_valid_until=row["previous_until"])
+
+
+async def remove(conn: asyncpg.Connection, agency_id: int) -> None:
+    """Stop pushing; events from now on wait to be replayed. 404 when none is set."""
+    if await conn.fetchval(store.REMOVE_WEBHOOK, agency_id) is None:
+        raise NotFound("no webhook is set")
+
+
+async def replay(conn: asyncpg.Connection, agency_id: int, start: datetime,
+                 end: datetime) -> ReplayOut:
+    """Queue again the agency's events in [start, end) that never reached it."""
+    if end <= start:
+        raise InvalidInput("`to` must be after `from`",
+                           errors=[FieldError(field="query:to", message="before from")])
+    if end - start > REPLAY_MAX:
+        raise InvalidInput("replay at most 31 days at a time",
+                           errors=[FieldError(field="query:to", message="more than 31 days")])
+    if not await conn.fetchval("SELECT webhook_url IS NOT NULL FROM agencies WHERE id = $1",
+                               agency_id):
+        raise Conflict("set a webhook (PUT /v1/webhook) before replaying")
+    ids = sorted(r["id"] for r in await conn.fetch(store.REPLAY_MISSED, agency_id, start, end,
+                                                   NO_WEBHOOK))
+    return ReplayOut(replayed=len(ids), event_ids=ids)
+
+
+def fingerprint(secret: str) -> str:
+    """A short, stable name for a secret that does not reveal it."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 async def deliver(ctx: dict[str, Any], conn: asyncpg.Connection, claimed: Claimed) -> Result:
     """POST one state change to the agency, signed; log the attempt; decide what next."""
     target = await conn.fetchrow(store.SELECT_WEBHOOK, claimed.agency_id)
     if target is None or not target["webhook_url"]:
-        return Done(note="no webhook configured")
-    url, secret = target["webhook_url"], target["webhook_secret"]
+        return Done(note=NO_WEBHOOK)
+    url = target["webhook_url"]
+    secrets_ = [target["webhook_secret"], *filter(None, [target["previous_secret"]])]
     body = event_body(claimed.id, claimed.payload)
-    status, error, elapsed_ms = await _post(ctx, url, secret, claimed.id, body)
+    status, error, elapsed_ms = await _post(ctx, url, secrets_, claimed.id, body)
     succeeded = status is not None and 200 <= status < 300
     await conn.execute(store.INSERT_DELIVERY, claimed.id, claimed.agency_id, claimed.attempts, url,
                        status, error, elapsed_ms, succeeded)
@@ -87,12 +166,12 @@ def event_body(event_id: int, payload: dict[str, Any]) -> bytes:
     return msgspec.json.encode({"id": event_id, **payload})
 
 
-async def _post(ctx: dict[str, Any], url: str, secret: str, event_id: int,
+async def _post(ctx: dict[str, Any], url: str, secrets_: list[str], event_id: int,
                 body: bytes) -> tuple[int | None, str | None, int]:
     settings = ctx["settings"]
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign_webhook(secret, body, int(time.time())),
+        SIGNATURE_HEADER: sign_webhook_with(secrets_, body, int(time.time())),
         "Tasheel-Event-Id": str(event_id),
     }
     started = time.monotonic()

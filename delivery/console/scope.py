@@ -42,13 +42,18 @@ class Scope(msgspec.Struct, frozen=True, kw_only=True):
         return not self.everything and self.site_id is None and self.governorate is None
 
 
+# Test-mode agencies' items are for their integrators only: no member of staff sees them.
+TEST_AGENCIES = "SELECT id FROM agencies WHERE test_mode"
+
+
 def items_in_scope(first: int, item: str = "i") -> str:
     """SQL true for the rows of `item` (an alias of `items`) in scope; `$first` .. `$first+2`
     take `Scope.args()`."""
     everything, site, governorate = f"${first}", f"${first + 1}", f"${first + 2}"
     return (f"({everything}::boolean OR {item}.governorate = {governorate}::text"
             f" OR {item}.branch_id IN (SELECT id FROM sites WHERE id = {site}::bigint"
-            f" OR sorting_centre = {site}::bigint))")
+            f" OR sorting_centre = {site}::bigint))"
+            f" AND {item}.agency_id NOT IN ({TEST_AGENCIES})")
 
 
 def sites_in_scope(first: int, site: str = "s") -> str:

@@ -352,7 +352,8 @@ def pending_of(plan: Plan, events: list[tuple], *, now: datetime) -> Pending:
 
 
 def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pending:
-    webhooks = [webhook_of(c.item.ref(), c.transition, now=now) for c in changes
+    webhooks = [webhook_of(c.item.ref(), c.transition, now=now,
+                           reason=str(c.payload.get("reason") or "") or None) for c in changes
                 if c.transition.to != c.item.state]
     webhooks += [c.sms for c in changes if c.sms is not None]
     webhooks += [row for c in changes

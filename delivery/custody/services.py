@@ -46,7 +46,8 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
         item, transition, action, actor, now=now, device_at=device_at, payload=payload)])
     rows = list(extra_outbox)
     if moved:
-        rows.append(webhook_of(item, transition, now=now))
+        rows.append(webhook_of(item, transition, now=now,
+                               reason=str((payload or {}).get("reason") or "") or None))
         rows += told(item.id, item.state, transition, payload or {}, now=now)
     await outbox.add(conn, rows, now=now)
 
@@ -62,8 +63,11 @@ def event_of(item: ItemRef, transition: Transition, action: Action, actor: Actor
         device_at=device_at, server_at=now, payload=payload or {})
 
 
-def webhook_of(item: ItemRef, transition: Transition, *, now: datetime) -> outbox.OutboxRow:
-    """The agency's notice that `transition` moved `item`."""
+def webhook_of(item: ItemRef, transition: Transition, *, now: datetime,
+               reason: str | None = None) -> outbox.OutboxRow:
+    """The agency's notice that `transition` moved `item`, with the reason recorded for it (a
+    failed attempt's, a return's)."""
     return outbox.state_webhook(
         agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
-        external_ref=item.external_ref, state=transition.to, previous=item.state, at=now)
+        external_ref=item.external_ref, state=transition.to, previous=item.state, at=now,
+        reason=reason)

@@ -27,14 +27,17 @@ _SCAN_ITEM_FIELDS = (
 _SCAN_ITEM_COLUMNS = ", ".join(f"{expr} AS {name}" for expr, name in _SCAN_ITEM_FIELDS)
 # The same values as one anonymous row (ROW(...)), read back by `scan_items_of`.
 _SCAN_ITEM_VALUES = ", ".join(expr for expr, _ in _SCAN_ITEM_FIELDS)
+# Staff find items by their tracking numbers; a test-mode agency's are not theirs to find (the
+# agency moves them itself: `delivery.custody.simulation`).
+STAFF_VISIBLE = " AND i.agency_id NOT IN (SELECT id FROM agencies WHERE test_mode)"
 _SCAN_ITEM_JOINS = """
 FROM items i LEFT JOIN sites b ON b.id = i.branch_id LEFT JOIN sites c ON c.id = b.sorting_centre
 """
 _SCAN_ITEM = f"SELECT {_SCAN_ITEM_COLUMNS}{_SCAN_ITEM_JOINS}"
-SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1"
+SELECT_ITEM_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = $1" + STAFF_VISIBLE
 SELECT_ITEM_BY_ID = _SCAN_ITEM + " WHERE i.id = $1"
 SELECT_ITEMS_BY_ID = _SCAN_ITEM + " WHERE i.id = ANY($1::bigint[]) ORDER BY i.id"
-SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])"
+SELECT_ITEMS_BY_TN = _SCAN_ITEM + " WHERE i.tracking_number = ANY($1::text[])" + STAFF_VISIBLE
 
 # Claims the scans no upload has claimed before, if the account is still active (and reads its
 # token generation, to refuse a token issued before a change): deactivation
@@ -57,7 +60,7 @@ SELECT (SELECT active FROM member) AS active, ARRAY(SELECT scan_id FROM claimed)
     (SELECT last_device_at FROM devices WHERE device_id = $3 AND isfinite(last_device_at))
         AS last_device_at,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
-          WHERE i.tracking_number = ANY($8::text[])) AS items
+          WHERE i.tracking_number = ANY($8::text[])""" + STAFF_VISIBLE + """) AS items
 """
 # The handheld's latest device time ($1 device, $2 staff, $3 device time, $4 server time), as
 # WITH-clauses. A handheld uploads its queue one batch at a time; should two uploads of one
@@ -96,7 +99,7 @@ SELECT (SELECT active FROM staff WHERE id = $1) AS active,
         AS last_device_at,
     ARRAY(SELECT ROW(scan_id, state) FROM scans WHERE """ + scans_named + """) AS earlier,
     ARRAY(SELECT ROW(""" + _SCAN_ITEM_VALUES + ")" + _SCAN_ITEM_JOINS + """
-          WHERE """ + items_named + """) AS items
+          WHERE """ + items_named + STAFF_VISIBLE + """) AS items
 """
 
 

@@ -15,8 +15,9 @@ from litestar.params import Parameter
 
 from delivery.agencies.api import AGENCY_DEPENDENCIES, AGENCY_OWN_CONNECTION
 from delivery.agencies.store import Agency
-from delivery.custody import recall
+from delivery.custody import recall, simulation
 from delivery.custody.model import State as ItemState
+from delivery.custody.simulation import SimulateIn
 from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
@@ -64,15 +65,27 @@ class DocumentsController(Controller):
           dependencies=AGENCY_OWN_CONNECTION,
           operation_class=with_json_body(BatchIn, "Up to 10,000 documents, each judged alone."))
     async def submit_batch(self, request: StrictRequest, state: State,
-                           agency: Agency) -> BatchOut:
-        """Good documents are accepted even when others are rejected; retrying is safe."""
+                           agency: Agency) -> Response[BatchOut]:
+        """Good documents are accepted even when others are rejected; retrying is safe. With
+        an `Idempotency-Key`, the same key and body replay the first answer; another body
+        under the same key is a 422."""
         ctx = _ctx(state)
         body, faults = await request.inspected_body()
-        elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
-                                  faults=faults)
-        async with db.acquire(state.pool) as conn:
+        key = request.headers.get("idempotency-key")
+
+        async def run() -> tuple[int, BatchOut]:
+            elements = batch_elements(body, types=ctx.types, governorates=ctx.governorates,
+                                      faults=faults)
             outcomes = await services.submit(conn, ctx, agency, elements)
-        return BatchOut(results=[o.out() for o in outcomes])
+            return 200, BatchOut(results=[o.out() for o in outcomes])
+
+        async with db.acquire(state.pool) as conn:
+            if key is not None:
+                return await idempotency.replay_or_run(
+                    conn, agency.id, _valid_idempotency_key(key), body, run,
+                    scope=idempotency.BATCH)
+            _, out = await run()
+        return Response(out, status_code=200)
 
     @get("/{tracking_number:str}", summary="One item with its custody events")
     async def read_one(self, conn: asyncpg.Connection, agency: Agency,
@@ -104,6 +117,18 @@ class DocumentsController(Controller):
             limit=limit)
         return DocumentsPage(items=items,
                              next_cursor=_encode_cursor(next_after) if next_after else None)
+
+    @post("/{tracking_number:str}/simulate", status_code=200,
+          summary="Test mode: move a test item one step on")
+    async def simulate(self, conn: asyncpg.Connection, agency: Agency, tracking_number: str,
+                       data: SimulateIn) -> DocumentOut:
+        """For agencies created with `tasheel agency create … --test` only (403 otherwise):
+        the step is recorded as staff would record it, and the agency's webhook receives the
+        same events as for a real item. 409 when the step does not follow from the item's
+        state (the problem lists those that do)."""
+        await simulation.simulate(conn, agency_id=agency.id, test_mode=agency.test_mode,
+                                  tracking_number=tracking_number, step=data)
+        return await readback.document(conn, agency.id, tracking_number, with_events=True)
 
     @post("/{tracking_number:str}/cancel", status_code=200, summary="Recall an item")
     async def cancel(self, conn: asyncpg.Connection, agency: Agency,

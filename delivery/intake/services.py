@@ -22,6 +22,8 @@ ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 # Documents per statement: enough that round trips do not count, few enough that the next
 # chunk is judged and prepared by the time PostgreSQL has written this one, and that a batch
 # of a thousand still comes in several chunks (the first and last cannot overlap anything).
+# How a test-mode agency's items are "assigned": to no branch at all.
+TEST_MODE_RULE = "test_mode"
 WRITE_CHUNK = (100, 500)
 CHUNKS_PER_BATCH = 8
 
@@ -106,6 +108,8 @@ class _Judgement:
         if not new:
             return None
         branches, rules = assign(self._index, [c.doc for c in new], self._ctx.max_nearest_km)
+        if self._agency.test_mode:  # no branch: no staff list, shelf, route or bag finds it
+            branches, rules = [None] * len(new), [TEST_MODE_RULE] * len(new)
         decided = [Fresh(c, *next(self._numbers), branch, rule)
                    for c, branch, rule in zip(new, branches, rules, strict=True)]
         return registration(self._ctx, self._agency, self._now, decided)

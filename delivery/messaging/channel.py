@@ -78,6 +78,8 @@ class SmsRuntime(msgspec.Struct, frozen=True, kw_only=True):
     """What the channel needs in each worker process (`ctx["sms"]`)."""
 
     gateway: SmsGateway
+    # Where a test-mode agency's items' messages go, whatever `gateway` is: never a real SMS.
+    test_gateway: SmsGateway
     limiter: SmsRateLimiter
     sender: str  # the rate limit's key: the Messaging Service, the From, or "console"
     quiet: QuietHours | None
@@ -272,7 +274,8 @@ async def _call(runtime: SmsRuntime, out: Outgoing,
                 message_id: int) -> tuple[store.CallOutcome, Result]:
     """The provider call, and what to record and decide from its answer."""
     try:
-        sent = await runtime.gateway.send(out.item.phone or "", out.sms.body, kind=out.sms.kind,
+        gateway = runtime.test_gateway if out.item.test_mode else runtime.gateway
+        sent = await gateway.send(out.item.phone or "", out.sms.body, kind=out.sms.kind,
                                           reference=f"outbox:{out.claimed.id}")
     except PermanentSmsError as exc:
         return (store.CallOutcome(message_id=message_id, status=REJECTED, code=exc.code,

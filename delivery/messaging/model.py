@@ -59,6 +59,7 @@ class ItemForSms(msgspec.Struct, frozen=True, kw_only=True):
     hold_until: dt.datetime | None
     branch_names: Mapping[str, str] | None  # by language
     branch_hours: str | None
+    test_mode: bool = False  # a test-mode agency's item: its messages go to the console only
 
 
 def language_for(item: ItemForSms) -> str:

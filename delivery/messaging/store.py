@@ -17,7 +17,7 @@ from delivery.platform.coalesce import Coalescer
 ITEM_COLUMNS = """
 SELECT i.id, i.tracking_number, i.state, i.token_hash, i.failed_attempts, i.citizen_phone,
     i.language, i.chosen_language, a.language AS agency_language, a.name AS agency_name,
-    i.governorate, i.document_type, i.hold_until,
+    i.governorate, i.document_type, i.hold_until, a.test_mode,
     s.name_ar, s.name_en, s.name_ckb, s.opening_hours
 FROM items i JOIN agencies a ON a.id = i.agency_id LEFT JOIN sites s ON s.id = i.branch_id
 """
@@ -236,7 +236,7 @@ def _item(row: asyncpg.Record) -> ItemForSms:
         agency_language=row["agency_language"], agency_name=row["agency_name"],
         governorate=row["governorate"], document_type=row["document_type"],
         hold_until=row["hold_until"], branch_names=names,
-        branch_hours=opening_hours_text(row["opening_hours"]))
+        branch_hours=opening_hours_text(row["opening_hours"]), test_mode=row["test_mode"])
 
 
 async def get_messages(conn: asyncpg.Connection,

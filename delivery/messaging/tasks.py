@@ -20,7 +20,7 @@ from delivery.platform.keys import link_key
 from delivery.platform.settings import Settings
 from notifications.quiet_hours import parse_quiet_hours
 from notifications.ratelimit import SmsRateLimiter
-from notifications.sms import SmsGateway, gateway_from_settings
+from notifications.sms import ConsoleGateway, SmsGateway, gateway_from_settings
 
 STATUS_HOOK_PATH = "/hooks/twilio/status"
 INBOUND_HOOK_PATH = "/hooks/twilio/inbound"
@@ -29,6 +29,13 @@ INBOUND_HOOK_PATH = "/hooks/twilio/inbound"
 def console_path(settings: Settings) -> Path:
     """Where the console gateway keeps the messages it would have sent."""
     return settings.data_dir / "sms" / "console.jsonl"
+
+
+def test_gateway(settings: Settings) -> SmsGateway:
+    """The console gateway, for test-mode agencies' items even when Twilio is configured."""
+    path = console_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return ConsoleGateway(path=path, show_codes=settings.sms_console_show_codes)
 
 
 def gateway(settings: Settings) -> SmsGateway:
@@ -60,6 +67,7 @@ def runtime(settings: Settings, redis: Any) -> SmsRuntime:
                              burst=settings.sms_rate_burst)
     return SmsRuntime(
         gateway=gateway(settings),
+        test_gateway=test_gateway(settings),
         limiter=limiter,
         sender=sender_key(settings),
         quiet=parse_quiet_hours(settings.sms_quiet_hours),

@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     assign_max_nearest_km: float = 25.0
     hold_days: str = ""
     webhook_allow_hosts: tuple[str, ...] = ()
+    webhook_secret_overlap_h: int = 24  # a replaced webhook secret stays valid this long
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_messaging_service_sid: str | None = None
@@ -102,6 +103,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             assign_max_nearest_km=float(env.get("ASSIGN_MAX_NEAREST_KM", 25.0)),
             hold_days=env.get("HOLD_DAYS", ""),
             webhook_allow_hosts=_csv(env.get("WEBHOOK_ALLOW_HOSTS", "")),
+            webhook_secret_overlap_h=_whole("WEBHOOK_SECRET_OVERLAP_HOURS",
+                                            env.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24")),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
@@ -159,6 +162,13 @@ def _positive(name: str, value: str) -> int:
     """A whole number above zero, or a refusal naming the variable."""
     if not value.strip().isdigit() or int(value) <= 0:
         raise ValueError(f"{name} must be a whole number above zero, not {value!r}")
+    return int(value)
+
+
+def _whole(name: str, value: str) -> int:
+    """A whole number, zero or more, or a refusal naming the variable."""
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
     return int(value)
 
 

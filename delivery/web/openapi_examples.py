@@ -99,10 +99,19 @@ BY_SCHEMA: dict[str, Any] = {
                 "instance": "/v1/documents", "errors": [FIELD_ERROR], "request_id": REQUEST_ID},
     "LoginIn": {"username": "ali.hassan", "password": "correct horse battery",
                 "device_id": DEVICE_ID},
+    "SimulateIn": {"action": "fail", "reason": "absent"},
+    "WebhookViewOut": {
+        "url": "https://api.passports.gov.iq/tasheel/events",
+        "events": ["item.state_changed", "item.citizen_choice", "custody.anchor"],
+        "created": MOMENT, "updated": LATER, "secret_fingerprint": "9f2c4e1a7b3d",
+        "signature_header": "Tasheel-Signature", "previous_secret_fingerprint": "41d08c5e2f6a",
+        "previous_secret_valid_until": "2026-03-02T11:05:00+03:00"},
+    "ReplayOut": {"replayed": 2, "event_ids": [4211, 4214]},
 }
 
 # Values by field: `Schema.field` first, then `field`.
 BY_FIELD: dict[str, Any] = {
+    "StateChangedEvent.reason": "absent",
     "tracking_number": TRACKING_NUMBER, "tracking_numbers": [TRACKING_NUMBER],
     "external_ref": EXTERNAL_REF, "bag_id": BAG_ID, "bag": BAG_ID, "destination": BRANCH,
     "branch": BRANCH, "branch_code": BRANCH, "site": CENTRE, "governorate": "IQ-BG",

@@ -46,6 +46,9 @@ class StateChangedEvent(msgspec.Struct, kw_only=True):
     state: State
     previous_state: State | None
     at: datetime
+    reason: Annotated[str | None, msgspec.Meta(
+        description="Why, when the change records a reason: a failed attempt's (`absent`, "
+                    "`refused`, …), a return's, a recall's.", examples=["absent"])] = None
 
 
 class CitizenChoiceEvent(msgspec.Struct, kw_only=True):

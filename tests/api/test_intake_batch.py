@@ -95,3 +95,42 @@ async def test_more_than_ten_thousand_is_413(client, key):
 async def test_a_batch_that_is_not_an_envelope_is_422(client, key):
     response = await client.post("/v1/documents/batch", json=[document("A")], headers=auth(key))
     assert response.status_code == 422
+
+
+async def test_idempotency_key_on_a_batch_replays_the_first_answer(client, key, conn):
+    docs = _batch(3)
+    headers = {**auth(key), "Idempotency-Key": "batch-2026-12-07"}
+    first = await client.post("/v1/documents/batch", json={"documents": docs}, headers=headers)
+    again = await client.post("/v1/documents/batch", json={"documents": docs}, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert [r["status"] for r in first.json()["results"]] == ["accepted"] * 3
+    assert again.headers["Idempotency-Replayed"] == "true"
+    assert "Idempotency-Replayed" not in first.headers
+    assert await conn.fetchval("SELECT count(*) FROM items") == 3
+
+
+async def test_the_same_batch_key_with_another_body_is_a_422(client, key, conn):
+    headers = {**auth(key), "Idempotency-Key": "batch-once"}
+    await client.post("/v1/documents/batch", json={"documents": _batch(2)}, headers=headers)
+    other = await client.post("/v1/documents/batch", json={"documents": _batch(3)},
+                              headers=headers)
+    assert other.status_code == 422
+    assert other.json()["idempotency_key"] == "batch-once"
+    assert await conn.fetchval("SELECT count(*) FROM items") == 2
+
+
+async def test_a_single_submissions_key_never_replays_for_a_batch(client, key):
+    headers = {**auth(key), "Idempotency-Key": "shared-key"}
+    single = await client.post("/v1/documents", json=document("S-1"), headers=headers)
+    assert single.status_code == 201
+    batch = await client.post("/v1/documents/batch", json={"documents": [document("S-1")]},
+                              headers=headers)
+    assert batch.status_code == 422
+
+
+async def test_a_bad_idempotency_key_on_a_batch_is_a_422_naming_the_header(client, key):
+    response = await client.post("/v1/documents/batch", json={"documents": _batch(1)},
+                                 headers={**auth(key), "Idempotency-Key": "x" * 256})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "header:Idempotency-Key"

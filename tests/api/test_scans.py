@@ -1,6 +1,7 @@
 """Handheld scans through POST /v1/scans: the whole journey, refusals a clerk reads, idempotency."""
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -334,3 +335,17 @@ async def test_a_batch_keeps_each_items_order_across_both_paths(world, conn):
         "SELECT e.action FROM custody_events e JOIN items i ON i.id = e.item_id "
         "WHERE i.tracking_number = $1 ORDER BY e.seq", tn)]
     assert actions == ["register", "receive", "bag", "unbag"]
+
+
+async def test_the_agencys_failure_event_carries_the_couriers_reason(world, conn):
+    tn = await submit(world.client, world.key, "PP-WHY")
+    await out_for_delivery(world, tn)
+    await applied(world.client, world.courier, tn, "fail", reason="address_not_found")
+    payloads = await conn.fetch(
+        "SELECT o.payload FROM outbox o JOIN items i ON i.id = o.item_id WHERE o.channel = "
+        "'webhook' AND i.tracking_number = $1 ORDER BY o.id", tn)
+    events = [json.loads(p["payload"]) if isinstance(p["payload"], str) else p["payload"]
+              for p in payloads]
+    failed = [e for e in events if e["state"] == "delivery_failed"]
+    assert [e.get("reason") for e in failed] == ["address_not_found"]
+    assert all("reason" not in e for e in events if e["state"] != "delivery_failed")

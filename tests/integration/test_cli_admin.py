@@ -7,7 +7,7 @@ import datetime as dt
 from delivery.agencies import services as agencies
 from delivery.agencies.model import key_prefix
 from routing.demo_areas import demo_branches
-from tests.helpers import invoke_cli
+from tests.helpers import auth, document, invoke_cli
 
 
 def _line(output: str, code: str) -> str:
@@ -73,3 +73,17 @@ async def test_sites_list_prints_every_site_with_kind_governorate_and_name(cli_e
     assert len(lines) == len(demo_branches()) + 1
     assert lines[0] == "SC-BG\tsorting_centre\tIQ-BG\tBaghdad sorting centre"
     assert "BG-006\tbranch\tIQ-BG\tMansour Post Office" in lines
+
+
+async def test_agency_create_with_test_makes_a_test_mode_agency(cli_env, conn, client,
+                                                                demo_sites):
+    created = await invoke_cli(["agency", "create", "--code", "MOI-SANDBOX", "--name",
+                                "Passports sandbox", "--test"], cli_env)
+    assert created.exit_code == 0, created.output
+    assert "test-mode agency MOI-SANDBOX created" in created.output
+    key = created.output.strip().splitlines()[-1]
+    assert await conn.fetchval("SELECT test_mode FROM agencies WHERE code = 'MOI-SANDBOX'")
+    submitted = await client.post("/v1/documents", json=document("SB-1"), headers=auth(key))
+    assert submitted.json()["assignment_rule"] == "test_mode"
+    listed = await invoke_cli(["agency", "list"], cli_env)
+    assert _line(listed.output, "MOI-SANDBOX").endswith("\ttest mode")

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from delivery.console.scope import TEST_AGENCIES
 from delivery.staff.model import StaffAccount, StaffRole
 
 
@@ -37,8 +38,9 @@ class Viewer(msgspec.Struct, frozen=True, kw_only=True):
 
 # $1..$4: Viewer.args(). A report is about a site when the item's branch is that site or is fed
 # by it, or when a member of its staff handled the item.
-_VISIBLE = """
+_VISIBLE = f"""
 ($2::boolean OR i.governorate = $3::text)
+AND i.agency_id NOT IN ({TEST_AGENCIES})
 AND NOT r.staff @> jsonb_build_array(jsonb_build_object('id', $1::bigint))
 AND ($4::bigint IS NULL OR NOT (
     coalesce(b.id = $4 OR b.sorting_centre = $4, false)
