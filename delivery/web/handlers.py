@@ -27,6 +27,7 @@ from delivery.intake.context import intake_context
 from delivery.labels.api import HANDLERS as LABELS
 from delivery.messaging.api import HANDLERS as MESSAGING
 from delivery.planning.api import HANDLERS as PLANNING
+from delivery.reports.api import HANDLERS as REPORTS
 from delivery.staff.api import HANDLERS as STAFF
 from delivery.staff.api import start_staff
 from delivery.tracking.api import TrackingController, start_tracking
@@ -35,6 +36,7 @@ from delivery.workday.api import HANDLERS as WORKDAY
 HANDLERS: list[Any] = [
     DocumentsController,  # agencies hand documents over
     *AGENCIES,  # their webhooks; administrators manage their keys
+    *REPORTS,  # agencies' reports: a period's summary, its items as pages or CSV
     *STAFF,  # staff log in
     *CUSTODY,  # handheld scans, bags, supervisors
     *LABELS,  # printable labels of items and bags

@@ -30,6 +30,7 @@ PROBLEM_JSON = "application/problem+json"
 HTML = "text/html"
 FORM = "application/x-www-form-urlencoded"
 PDF = "application/pdf"
+CSV = "text/csv"
 
 
 @dataclass
@@ -83,6 +84,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("delete", "/v1/webhook"): Op("deleteWebhook", (404,)),
     ("post", "/v1/webhook/replay"): Op("replayWebhook", (409,)),
     ("get", "/v1/webhook/deliveries"): Op("listWebhookDeliveries"),
+    ("get", "/v1/reports/summary"): Op("getReportSummary"),
+    ("get", "/v1/reports/items"): Op("listReportItems"),
+    ("get", "/v1/reports/items.csv"): Op("downloadReportItems", media=CSV),
     ("post", "/v1/auth/login"): Op("login", (401, 429)),
     ("post", "/v1/admin/agencies/{code}/keys"): Op("issueAgencyKey"),
     ("delete", "/v1/admin/agencies/{code}/keys/{prefix}"): Op("revokeAgencyKey"),
@@ -219,6 +223,8 @@ PARAMETERS: dict[str, tuple[str, Any]] = {
     "external_ref": ("Only the item with this reference of the agency's.", examples.EXTERNAL_REF),
     "updated_since": ("Only items changed at or after this moment (RFC 3339, with offset).",
                       examples.MOMENT),
+    "group_by": ("Split the counts by `document_type`, `governorate`, `branch` or `day` (of "
+                 "registration, Asia/Baghdad); one group when absent.", "document_type"),
     "cursor": ("`next_cursor` of the previous page; absent for the first page.",
                examples.CURSOR),
     "lang": ("The language of the page: `ar` (default), `ckb` or `en`; remembered in a cookie.",
@@ -246,6 +252,8 @@ _PATH_PARAMETERS: dict[tuple[str, str], tuple[str, Any]] = {
 _PARAMETER_SCHEMAS = {  # where the handler parses the text itself
     ("/v1/documents", "state"): {"type": "array", "items": ref("State")},
     ("/v1/documents", "document_type"): ref("DocumentTypeCode"),
+    ("/v1/reports/items", "state"): {"type": "array", "items": ref("State")},
+    ("/v1/reports/items.csv", "state"): {"type": "array", "items": ref("State")},
     ("/v1/bags", "status"): ref("BagStatus"),
 }
 QUERY_SCHEMAS = {  # read by the handlers themselves

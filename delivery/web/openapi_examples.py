@@ -44,6 +44,23 @@ DOCUMENT_OUT = {
     "created_at": MOMENT, "updated_at": MOMENT,
 }
 FIELD_ERROR = {"field": "/citizen/phone", "message": "not an Iraqi mobile number"}
+HAND_OVER_OUT = {"count": 212, "within_days": {"1": 40, "3": 151, "7": 204, "14": 212},
+                 "median_hours": 52.5, "p90_hours": 140.25}
+SUMMARY_GROUP_OUT = {
+    "key": "passport", "items": 249,
+    "by_state": {"delivered": 180, "collected": 32, "out_for_delivery": 9, "returning": 20,
+                 "returned_to_agency": 8},
+    "handed_over": HAND_OVER_OUT, "failed_attempts": 41,
+    "failed_attempts_by_reason": {"absent": 30, "address_not_found": 8, "refused": 3},
+    "returns": 28, "returns_by_reason": {"hold_expired": 15, "attempts_exhausted": 9,
+                                         "cancelled": 4},
+}
+REPORT_ITEM_OUT = {
+    "external_ref": EXTERNAL_REF, "tracking_number": TRACKING_NUMBER, "document_type": "passport",
+    "state": "delivered", "registered_at": MOMENT, "handed_over_at": LATER, "attempts": 2,
+    "last_failure_reason": "absent", "return_reason": None, "branch": BRANCH,
+    "branch_name": "مكتب بريد المنصور",
+}
 
 # Whole objects, by schema name.
 BY_SCHEMA: dict[str, Any] = {
@@ -107,6 +124,12 @@ BY_SCHEMA: dict[str, Any] = {
         "signature_header": "Tasheel-Signature", "previous_secret_fingerprint": "41d08c5e2f6a",
         "previous_secret_valid_until": "2026-03-02T11:05:00+03:00"},
     "ReplayOut": {"replayed": 2, "event_ids": [4211, 4214]},
+    "HandOverOut": HAND_OVER_OUT,
+    "SummaryGroupOut": SUMMARY_GROUP_OUT,
+    "SummaryOut": {"from": "2026-03-01", "to": "2026-03-31", "timezone": "Asia/Baghdad",
+                   "group_by": "document_type", "groups": [SUMMARY_GROUP_OUT]},
+    "ReportItemOut": REPORT_ITEM_OUT,
+    "ReportItemsPage": {"items": [REPORT_ITEM_OUT], "next_cursor": CURSOR},
 }
 
 # Values by field: `Schema.field` first, then `field`.
@@ -194,6 +217,10 @@ BY_MEDIA_TYPE: dict[str, str] = {
                   '# TYPE tasheel_requests_total counter\ntasheel_requests_total{method="GET"} 12\n',
     "text/xml": '<?xml version="1.0" encoding="UTF-8"?><Response/>',
     "application/pdf": "%PDF-1.4 … %%EOF",
+    "text/csv": "\ufeffexternal_ref,tracking_number,document_type,state,registered_at,"
+                "handed_over_at,attempts,last_failure_reason,return_reason,branch,branch_name\r\n"
+                f"{EXTERNAL_REF},{TRACKING_NUMBER},passport,delivered,{MOMENT},{LATER},2,absent,,"
+                f"{BRANCH},مكتب بريد المنصور\r\n",
 }
 # Answers of operations whose schema is not a named one, by operation id.
 BY_OPERATION: dict[str, Any] = {"health": {"status": "ok"}}

@@ -182,7 +182,7 @@ def test_headers_and_security_are_documented(doc):
         headers = {p["name"].lower(): p for p in op.get("parameters", []) if p["in"] == "header"}
         if (method, path) in ANONYMOUS:
             assert not security, where
-        elif path.startswith(("/v1/documents", "/v1/webhook")):
+        elif path.startswith(("/v1/documents", "/v1/webhook", "/v1/reports")):
             assert security == ["agencyKey"], where
             assert "401" in op["responses"], where
         else:
@@ -366,6 +366,9 @@ async def test_good_answers_match_their_documented_schemas(client, conn, doc, ca
     await call("put", "/v1/webhook", headers=agency, json={"url": "http://127.0.0.1:9/hook"},
                expect=200)
     await call("get", "/v1/webhook/deliveries", headers=agency, expect=200)
+    await call("get", "/v1/reports/summary", headers=agency, expect=200)
+    await call("get", "/v1/reports/items", headers=agency, expect=200)
+    await call("get", "/v1/reports/items.csv", headers=agency, expect=200)
     bag = await call("post", "/v1/bags", headers=clerk, json={"destination": "BG-002"},
                      expect=201)
     await call("get", "/v1/labels/bags/{bag_id}", {"bag_id": bag["bag_id"]}, headers=clerk,

@@ -1,0 +1,130 @@
+"""SQL for agencies' reports: each item of the period with what its custody log says of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+
+# What an item's custody log says of it, as aggregates over its events `c`:
+# - handed_over_at: the delivery to the citizen or the collection at the counter;
+# - attempts: the courier's attempts at the door (deliveries and failures);
+# - last_failure_reason, failure_reasons: the reasons the courier gave for failed attempts;
+# - sent_back_by: the event that last put it on its way back to the agency;
+# - attempts_exhausted: whether its attempts at the door were all used up.
+_EVENT_FACTS = """
+max(c.server_at) FILTER (WHERE c.action IN ('deliver', 'collect')) AS handed_over_at,
+count(*) FILTER (WHERE c.action IN ('deliver', 'fail')) AS attempts,
+(array_agg(c.payload->>'reason' ORDER BY c.seq DESC)
+    FILTER (WHERE c.action = 'fail'))[1] AS last_failure_reason,
+array_agg(c.payload->>'reason') FILTER (WHERE c.action = 'fail') AS failure_reasons,
+(array_agg(c.event_code ORDER BY c.seq DESC)
+    FILTER (WHERE c.to_state = 'returning'
+            AND c.from_state IS DISTINCT FROM 'returning'))[1] AS sent_back_by,
+coalesce(bool_or(c.event_code = 'attempts_exhausted'), false) AS attempts_exhausted
+"""
+# Why an item on its way back (or back) was sent back: the event that did it (`hold_expired`,
+# `cancelled`, `found`, …), or `attempts_exhausted` when the hold that expired began because
+# the attempts at the door were used up.
+_RETURN_REASON = """
+CASE WHEN i.state IN ('returning', 'returned_to_agency') THEN
+    CASE WHEN e.sent_back_by = 'hold_expired' AND e.attempts_exhausted
+         THEN 'attempts_exhausted' ELSE e.sent_back_by END
+END AS return_reason
+"""
+# Each of the agency's items registered in [$2, $3) with its facts, one index scan of its
+# events (custody_events (item_id, seq)) per item: the items come out in the order of
+# `items_agency_registered`, so a page is quick and a cursor streams them.
+_FACTS = f"""
+SELECT i.id, i.external_ref, i.tracking_number, i.document_type, i.state, s.code AS branch,
+       s.name_ar AS branch_name, i.created_at AS registered_at, e.handed_over_at, e.attempts,
+       e.last_failure_reason, {_RETURN_REASON}
+FROM items i
+LEFT JOIN sites s ON s.id = i.branch_id
+CROSS JOIN LATERAL (SELECT {_EVENT_FACTS} FROM custody_events c WHERE c.item_id = i.id) e
+WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
+"""
+# The same facts for every item of the period at once, grouped: over a long period PostgreSQL
+# may then read the events in one pass and hash them by item rather than look each item up.
+_ALL_FACTS = f"""
+SELECT i.document_type, i.state, i.governorate, s.code AS branch, i.created_at AS registered_at,
+       e.handed_over_at, e.failure_reasons, {_RETURN_REASON}
+FROM items i
+LEFT JOIN sites s ON s.id = i.branch_id
+JOIN (SELECT c.item_id, {_EVENT_FACTS}
+      FROM custody_events c JOIN items i ON i.id = c.item_id
+      WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
+      GROUP BY c.item_id) e ON e.item_id = i.id
+WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
+"""
+# $4 the grouping (`model.GroupBy`, or NULL for one group), $5 the days of "within N days".
+# One row per count: (kind, key, name, n); the hand-over times as kind `handover` with the
+# median and 90th percentile in hours.
+SUMMARY = f"""
+WITH facts AS MATERIALIZED (
+    SELECT f.state, f.failure_reasons, f.return_reason, f.handed_over_at, f.registered_at,
+           CASE $4::text
+               WHEN 'document_type' THEN f.document_type
+               WHEN 'governorate' THEN f.governorate
+               WHEN 'branch' THEN f.branch
+               WHEN 'day' THEN ((f.registered_at AT TIME ZONE 'Asia/Baghdad')::date)::text
+           END AS key
+    FROM ({_ALL_FACTS}) f
+), handed AS (
+    SELECT key, extract(epoch FROM handed_over_at - registered_at) / 3600 AS hours
+    FROM facts WHERE handed_over_at IS NOT NULL
+)
+SELECT 'state' AS kind, key, state AS name, count(*) AS n,
+       NULL::float8 AS median_hours, NULL::float8 AS p90_hours
+FROM facts GROUP BY key, state
+UNION ALL
+SELECT 'failure', key, reason, count(*), NULL, NULL
+FROM facts, unnest(failure_reasons) AS reason GROUP BY key, reason
+UNION ALL
+SELECT 'return', key, return_reason, count(*), NULL, NULL
+FROM facts WHERE return_reason IS NOT NULL GROUP BY key, return_reason
+UNION ALL
+SELECT 'within', key, days::text, count(*), NULL, NULL
+FROM handed, unnest($5::int[]) AS days WHERE hours <= days * 24 GROUP BY key, days
+UNION ALL
+SELECT 'handover', key, NULL, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY hours),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY hours)
+FROM handed GROUP BY key
+"""
+# $4 the states (NULL: all), $5/$6 after which (created_at, id) to start (NULL: the first),
+# $7 how many.
+ITEMS_PAGE = f"""{_FACTS}
+  AND ($4::text[] IS NULL OR i.state = ANY ($4))
+  AND ($5::timestamptz IS NULL OR (i.created_at, i.id) > ($5, $6))
+ORDER BY i.created_at, i.id
+LIMIT $7
+"""
+# $4 the states (NULL: all).
+ITEMS_ALL = f"""{_FACTS}
+  AND ($4::text[] IS NULL OR i.state = ANY ($4))
+ORDER BY i.created_at, i.id
+"""
+CURSOR_PREFETCH = 2000
+
+
+async def summary_rows(conn: asyncpg.Connection, agency_id: int, starts: datetime,
+                       ends: datetime, *, group_by: str | None,
+                       within_days: tuple[int, ...]) -> list[asyncpg.Record]:
+    return await conn.fetch(SUMMARY, agency_id, starts, ends, group_by, list(within_days))
+
+
+async def item_page(conn: asyncpg.Connection, agency_id: int, starts: datetime, ends: datetime,
+                    *, states: list[str] | None, after: tuple[datetime, int] | None,
+                    limit: int) -> list[asyncpg.Record]:
+    at, item_id = after or (None, None)
+    return await conn.fetch(ITEMS_PAGE, agency_id, starts, ends, states, at, item_id, limit)
+
+
+async def all_items(conn: asyncpg.Connection, agency_id: int, starts: datetime, ends: datetime,
+                    *, states: list[str] | None) -> AsyncIterator[asyncpg.Record]:
+    """Every item of the period, read through a server-side cursor (the caller holds the
+    transaction), so a year of them never sits in memory."""
+    async for row in conn.cursor(ITEMS_ALL, agency_id, starts, ends, states,
+                                 prefetch=CURSOR_PREFETCH):
+        yield row
