@@ -59,11 +59,15 @@ def _json_text(value: dict) -> str:
 
 
 def state_webhook(*, agency_id: int, item_id: int, tracking_number: str, external_ref: str,
-                  state: str, previous: str | None, at: datetime) -> OutboxRow:
-    """The agency's notice that one of its items changed state."""
+                  state: str, previous: str | None, at: datetime,
+                  return_reason: str | None = None) -> OutboxRow:
+    """The agency's notice that one of its items changed state (and why, when it is sent
+    back)."""
+    payload = _state_payload(tracking_number, external_ref, state, previous, at.isoformat())
+    if return_reason is not None:
+        payload["return_reason"] = str(return_reason)
     return OutboxRow(channel=WEBHOOK, topic=STATE_CHANGED, item_id=item_id, agency_id=agency_id,
-                     payload=_state_payload(tracking_number, external_ref, state, previous,
-                                            at.isoformat()))
+                     payload=payload)
 
 
 def state_webhooks(*, agency_id: int, items: list[tuple[int, str, str]], state: str,
