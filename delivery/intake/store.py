@@ -102,6 +102,27 @@ SELECT e.server_at, e.device_at, e.action, e.to_state, s.code AS site, e.payload
 FROM custody_events e LEFT JOIN sites s ON s.id = e.site_id
 WHERE e.item_id = $1 ORDER BY e.seq
 """
+# What one item's agency may keep of its hand-overs: the chain's head, the hand-over to the
+# citizen with its proof (`judge._proof`) and the citizen's point to measure it against, the
+# newest reason it was sent back for, and who at the agency signed for it.
+SELECT_HANDOVER_FACTS = """
+SELECT encode(i.chain_head, 'hex') AS chain_head, i.lat, i.lon,
+    h.server_at AS handed_at, h.payload->'proof' AS proof,
+    (SELECT e.payload->>'return_reason' FROM custody_events e
+     WHERE e.item_id = i.id AND e.payload ? 'return_reason'
+     ORDER BY e.seq DESC LIMIT 1) AS return_reason,
+    (SELECT e.payload->'signed_by' FROM custody_events e
+     WHERE e.item_id = i.id AND e.action = 'returned' AND e.payload ? 'signed_by'
+     ORDER BY e.seq DESC LIMIT 1) AS signed_by
+FROM items i
+LEFT JOIN LATERAL (
+    SELECT e.server_at, e.payload FROM custody_events e
+    WHERE e.item_id = i.id AND e.to_state = i.state AND e.from_state IS DISTINCT FROM e.to_state
+      AND i.state IN ('delivered', 'collected') AND e.payload ? 'proof'
+    ORDER BY e.seq DESC LIMIT 1
+) h ON true
+WHERE i.id = $1
+"""
 
 
 class ExistingItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,3 +217,7 @@ async def list_items(conn: asyncpg.Connection, agency_id: int, *, states: list[s
 
 async def item_events(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_EVENTS, item_id)
+
+
+async def handover_facts(conn: asyncpg.Connection, item_id: int) -> asyncpg.Record:
+    return await conn.fetchrow(SELECT_HANDOVER_FACTS, item_id)
