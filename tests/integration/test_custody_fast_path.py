@@ -20,7 +20,6 @@ from delivery.platform import db
 from tests.custody_rows import _world
 from tests.integration.test_custody_uploads import _item
 
-
 SIGNED_BY = SignedBy(name="Zainab Kareem", id_last4="4321")
 
 
