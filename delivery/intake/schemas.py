@@ -8,7 +8,7 @@ number, never the address text or the citizen's location.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
 import msgspec
@@ -209,6 +209,28 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     proof: ProofOut | None = None
     return_reason: ReturnReason | None = None
     returned_signed_by: SignedByOut | None = None
+
+
+class ReturnedItemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One item handed back to the agency: why it came back, when, by which sorting centre, and
+    who at the agency signed for it (masked)."""
+
+    tracking_number: str
+    external_ref: str
+    document_type: DocumentTypeCode
+    return_reason: ReturnReason | None
+    returned_at: datetime
+    sorting_centre: str | None
+    signed_by: SignedByOut | None = None
+
+
+class ReturnsDayOut(msgspec.Struct, kw_only=True):
+    """What the sorting centres handed back to the agency on one day (Asia/Baghdad), in the
+    order handed."""
+
+    day: date = msgspec.field(name="date")
+    count: int
+    items: list[ReturnedItemOut]
 
 
 class DocumentsPage(msgspec.Struct, kw_only=True):

@@ -123,6 +123,21 @@ LEFT JOIN LATERAL (
 ) h ON true
 WHERE i.id = $1
 """
+# An agency's items handed back to it between two instants (`returned`: the agency's signature
+# at the sorting centre), each with the newest reason it was sent back for.
+# Index: custody_events_returned (migration 0028).
+SELECT_RETURNED = """
+SELECT i.tracking_number, i.external_ref, i.document_type, e.server_at AS returned_at,
+    e.payload->'signed_by' AS signed_by, s.code AS centre,
+    (SELECT r.payload->>'return_reason' FROM custody_events r
+     WHERE r.item_id = i.id AND r.payload ? 'return_reason'
+     ORDER BY r.seq DESC LIMIT 1) AS return_reason
+FROM custody_events e
+JOIN items i ON i.id = e.item_id
+LEFT JOIN sites s ON s.id = e.site_id
+WHERE e.action = 'returned' AND e.server_at >= $2 AND e.server_at < $3 AND i.agency_id = $1
+ORDER BY e.server_at, e.id
+"""
 
 
 class ExistingItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -217,6 +232,11 @@ async def list_items(conn: asyncpg.Connection, agency_id: int, *, states: list[s
 
 async def item_events(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_EVENTS, item_id)
+
+
+async def returned_between(conn: asyncpg.Connection, agency_id: int, start: datetime,
+                           end: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_RETURNED, agency_id, start, end)
 
 
 async def handover_facts(conn: asyncpg.Connection, item_id: int) -> asyncpg.Record:

@@ -77,6 +77,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/v1/documents"): Op("listDocuments"),
     ("get", "/v1/documents/{tracking_number}"): Op("getDocument"),
     ("post", "/v1/documents/{tracking_number}/cancel"): Op("cancelDocument", (409,)),
+    ("get", "/v1/returns"): Op("listReturns"),
+    ("get", "/v1/returns/{day}/manifest"): Op("returnManifest", media=HTML),
     ("put", "/v1/webhook"): Op("setWebhook"),
     ("get", "/v1/webhook/deliveries"): Op("listWebhookDeliveries"),
     ("post", "/v1/auth/login"): Op("login", (401, 429)),
