@@ -231,6 +231,13 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.ready_for_pickup, A.collect): _t(
         S.collected, _BRANCH, "collected", "EMI", [Need.otp, Need.id_check]
     ),
+    # A document refused at the door is still in the courier's hands: the courier records
+    # bringing it back to the branch, which then sends it back (`send_back`). Not a two-party
+    # hand-over: the returning `accept` is the sorting centre's, and the branch's `send_back` is
+    # the scan that shows it has the item.
+    (S.returning, A.return_): _t(
+        S.returning, _COURIER, "returned_to_branch", at=_BRANCH_PLACE
+    ),
     (S.returning, A.send_back): _t(
         S.returning, _BRANCH, "sent_back", handover=_GIVE, at=_BRANCH_PLACE
     ),

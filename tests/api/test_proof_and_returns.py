@@ -112,6 +112,8 @@ async def test_a_refusal_at_the_door_sends_the_document_back_at_once(world, conn
     # No second attempt: it goes back through the branch and the sorting centre.
     again = await scan(world.client, world.clerk, tn, "to_courier", courier="courier")
     assert again["status"] == "rejected"
+    brought = await applied(world.client, world.courier, tn, "return")
+    assert brought["state"] == "returning"
     await applied(world.client, world.clerk, tn, "send_back")
     await applied(world.client, world.sorter, tn, "accept")
     await applied(world.client, world.sorter, tn, "returned", signed_by=SIGNED_BY)
