@@ -135,8 +135,15 @@ async def test_an_expired_hold_and_a_recall_are_each_a_reason_the_agency_sees(
     await applied(world.client, world.sorter, recalled, "receive")
     cancel = await world.client.post(f"/v1/documents/{recalled}/cancel", headers=auth(world.key))
     assert cancel.status_code == 200, cancel.text
+    found = await submit(world.client, world.key, "PP-4")
+    await to_branch(world, [found])
+    for path in ("lost", "found"):
+        marked = await world.client.post(f"/v1/supervisor/items/{found}/{path}",
+                                         headers=world.supervisor, json={"reason": "the shelf"})
+        assert marked.status_code == 200, marked.text
     assert (await _read(world, shelved))[0]["return_reason"] == "hold_expired"
     assert (await _read(world, recalled))[0]["return_reason"] == "recalled"
+    assert (await _read(world, found))[0]["return_reason"] == "found_after_loss"
     absent = await submit(world.client, world.key, "PP-3")
     await out_for_delivery(world, absent)
     await applied(world.client, world.courier, absent, "fail", reason="absent")
