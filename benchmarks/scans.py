@@ -22,12 +22,14 @@ documents, bags them (bags opened with `POST /v1/bags`) and dispatches the bags;
 clerk records the bags' arrival, confirms each item, shelves the pickup ones and hands the
 others to the couriers; each courier takes theirs, delivers them with the citizen's one-time
 code and ID digits or records why not, and returns the failed ones, which the clerk accepts
-and shelves; citizens then collect at the counter with their codes. Its figure is the scans
-applied over the time spent in those uploads alone (not registering, logging in, opening bags
-or reading the codes); every scan should be applied, and those that are not are counted by
-reason. A bag's dispatch or arrival counts as one scan however many items it moves (the item
-moves per second are printed too). The documents all belong to one branch, with `--couriers`
-sharing its home deliveries, so that every member of staff's uploads come near 500 scans.
+and shelves (those refused at the door, or by the wrong person, the branch sends back and the
+sorting centre hands back to the agency); citizens then collect at the counter with their
+codes. Its figure is the scans applied over the time spent in those uploads alone (not
+registering, logging in, opening bags or reading the codes); every scan should be applied, and
+those that are not are counted by reason. A bag's dispatch or arrival counts as one scan
+however many items it moves (the item moves per second are printed too). The documents all
+belong to one branch, with `--couriers` sharing its home deliveries, so that every member of
+staff's uploads come near 500 scans.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from benchmarks.support import (  # noqa: E402
 )
 from delivery.agencies.services import create_agency  # noqa: E402
 from delivery.custody import chain  # noqa: E402
+from delivery.custody.model import SENT_BACK_AT_ONCE  # noqa: E402
 from delivery.demo import cast  # noqa: E402
 from delivery.platform import db  # noqa: E402
 from delivery.sites.geo import HALABJA_CODE  # noqa: E402
@@ -79,6 +82,7 @@ PICKUP_SHARE = 0.2  # citizens who chose to collect at the counter
 FAIL_SHARE = 0.1  # home deliveries where the courier could not hand the document over
 FAILURES = {"absent": 50, "address_not_found": 20, "refused": 10, "unsafe": 5,
             "wrong_person": 5, "other": 10}  # reasons, weighted
+AGENCY_SIGNATURE = {"name": "Zainab Kareem", "id_last4": "4321"}  # who takes returns back
 DAY_TYPES = ("passport", "passport", "passport", "national_id", "driving_licence")
 
 
@@ -401,6 +405,9 @@ def _live_day(client: httpx.Client, url: str, day: _Day, staff: dict[str, dict])
     home = [c for c in everyone if c.home]
     pickup = [c for c in everyone if not c.home]
     failed = [c for c in home if c.failure]
+    # A refusal or a wrong person sends the document back to its agency at once.
+    sent_back = [c for c in failed if c.failure in SENT_BACK_AT_ONCE]
+    kept = [c for c in failed if c.failure not in SENT_BACK_AT_ONCE]
     rounds = {name: [c for c in home if c.courier == name] for name in day.couriers}
 
     def up(name: str, who: str, headers: dict, scans: list[dict]) -> None:
@@ -423,12 +430,17 @@ def _live_day(client: httpx.Client, url: str, day: _Day, staff: dict[str, dict])
         up("deliver / fail", "couriers", staff[name], [_at_the_door(c, codes) for c in mine])
     for name, mine in rounds.items():
         up("return", "couriers", staff[name], [_scan(c.tn, "return") for c in mine if c.failure])
-    up("accept", "branch clerk", clerk, [_scan(c.tn, "accept") for c in failed])
+    up("accept", "branch clerk", clerk, [_scan(c.tn, "accept") for c in kept])
     up("shelve (returned)", "branch clerk", clerk,
-       [_scan(c.tn, "shelve") for c in failed])
-    codes = asyncio.run(_codes(url, pickup + failed))
+       [_scan(c.tn, "shelve") for c in kept])
+    up("send_back", "branch clerk", clerk, [_scan(c.tn, "send_back") for c in sent_back])
+    up("accept (sent back)", "sorting clerk", sorter,
+       [_scan(c.tn, "accept") for c in sent_back])
+    up("returned", "sorting clerk", sorter,
+       [_scan(c.tn, "returned", signed_by=AGENCY_SIGNATURE) for c in sent_back])
+    codes = asyncio.run(_codes(url, pickup + kept))
     up("collect", "branch clerk", clerk, [_scan(c.tn, "collect", otp=codes[c.tn],
-                                                id_last4=c.last4) for c in pickup + failed])
+                                                id_last4=c.last4) for c in pickup + kept])
 
 
 def _mixed(client: httpx.Client, url: str, key: str, n: int, couriers: int,
@@ -503,7 +515,7 @@ def _print_day(day: _Day) -> None:
     print(f"mixed day at {DAY_BRANCH}: {len(c):,} documents ({home:,} home, {len(c) - home:,} "
           f"pickup) in {len(day.bags)} bags; 1 sorting clerk, 1 branch clerk, "
           f"{len(day.couriers)} couriers; {sum(x.failure is not None for x in c):,} not "
-          "delivered at the door, returned, shelved and collected")
+          "delivered at the door, returned, then shelved and collected or sent back")
     print(f"  {'phase':<20}{'who':<15}{'uploads':>8}{'scans':>8}{'applied':>9}{'items':>7}"
           f"{'s':>7}{'scans/s':>9}")
     for p in day.phases.values():

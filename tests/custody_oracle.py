@@ -236,7 +236,7 @@ class Oracle:
         if refusal:
             return _rejected(refusal)
         try:
-            transition = decide(item.state, action, role)
+            transition = decide(item.state, action, role, move.reason)
         except TransitionRefused as refused:
             return _rejected(str(refused.code))
         if item.pending is not None and action != CONFIRMED_BY[item.pending]:

@@ -64,6 +64,10 @@ async def state_of(conn, tn: str) -> str:
     return await conn.fetchval("SELECT state FROM items WHERE tracking_number = $1", tn)
 
 
+# Who at the agency signs for a returned item (`returned` needs it).
+SIGNED_BY = {"name": "Zainab Kareem", "id_last4": "4321"}
+
+
 def scan_body(code: str, action: str, *, scan_id: str | None = None,
               at: datetime | None = None, **extra: Any) -> dict[str, Any]:
     return {"scan_id": scan_id or f"s-{next(_SCAN_IDS)}", "code": code, "action": action,

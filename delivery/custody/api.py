@@ -51,6 +51,13 @@ class ProxyIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     id_number: Annotated[str, msgspec.Meta(pattern=r"^[0-9 ]{6,20}$")]
 
 
+class SignedByIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who at the agency signed for a returned item (`returned`): shown to others masked."""
+
+    name: Text
+    id_last4: Digits4
+
+
 class PointIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where the handheld was, in WGS 84 degrees."""
 
@@ -62,7 +69,8 @@ class ScanIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """One scan: `code` is an item's tracking number or a bag's id; `scan_id` is the handheld's
     own id for it, so sending it again is harmless. `otp` and `id_last4` travel with hand-overs
     to the citizen, `reason` (and `note`) with `fail`, `bag` with `bag`, `courier` with
-    `to_courier`."""
+    `to_courier`, `signed_by` with `returned`. A `fail` with reason `refused` or `wrong_person`
+    sends the item back to its agency at once (`returning`)."""
 
     scan_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -77,6 +85,7 @@ class ScanIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     proxy: ProxyIn | None = None
     location: PointIn | None = None
+    signed_by: SignedByIn | None = None
 
 
 class ScansIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

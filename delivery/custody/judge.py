@@ -69,6 +69,13 @@ class Point(msgspec.Struct, frozen=True, kw_only=True):
     lon: float
 
 
+class SignedBy(msgspec.Struct, frozen=True, kw_only=True):
+    """Who at the agency signed for a returned item: their name and their ID's last four."""
+
+    name: str
+    id_last4: str
+
+
 class Scan(msgspec.Struct, frozen=True, kw_only=True):
     """One scan as the handheld sent it (validated by the API layer)."""
 
@@ -84,6 +91,7 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None = None
     proxy: Proxy | None = None
     location: Point | None = None
+    signed_by: SignedBy | None = None
 
 
 class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -257,7 +265,7 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, seen: Seen,
             raise _refuse(f"no item {code}", "not_found")
     assert item is not None
     _site(staff, item, action, now)  # first: a refusal tells nothing of others' items
-    transition = decide(State(item.state), action, Role(staff.role))
+    transition = decide(State(item.state), action, Role(staff.role), scan.reason)
     _pending(item, action)
     rules = ctx.rules_of(item.document_type)
     _proxy(rules, item, action, scan)
@@ -509,9 +517,20 @@ def _need_reason(ctx, rules, staff, scan, seen, transition, now, out) -> None:
     out["count_failure"] = True
 
 
+def _need_signature(ctx, rules, staff, scan, seen, transition, now, out) -> None:
+    """The agency takes the item back against a signature: who signed, kept in the log."""
+    signed = scan.signed_by
+    name = " ".join((signed.name if signed else "").split())
+    last4 = (signed.id_last4 if signed else "").strip()
+    if not name or not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
+        raise _refuse("say who signed for it at the agency: their name and the last four "
+                      "digits of their ID (`signed_by`)", "signature_required")
+    out["payload"]["signed_by"] = {"name": name, "id_last4": last4}
+
+
 _NEEDS = {Need.attempt_left: _need_attempt_left, Need.bag: _need_bag,
           Need.courier: _need_courier, Need.id_check: _need_id, Need.otp: _need_otp,
-          Need.place: _need_place, Need.reason: _need_reason}
+          Need.place: _need_place, Need.reason: _need_reason, Need.signature: _need_signature}
 
 
 # --- a whole bag -----------------------------------------------------------------------------

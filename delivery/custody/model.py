@@ -97,6 +97,7 @@ class Need(StrEnum):
     courier = "courier"
     attempt_left = "attempt_left"  # fewer failed home deliveries than DELIVERY_MAX_ATTEMPTS
     place = "place"  # the item is where the row's `at` says
+    signature = "signature"  # who at the agency signed for it (`signed_by`)
 
 
 class Place(StrEnum):
@@ -113,6 +114,17 @@ class Handover(StrEnum):
     confirm = "confirm"
 
 
+class ReturnReason(StrEnum):
+    """Why an item goes back to its agency: recorded on the event that sends it back, shown to
+    the agency (`return_reason`) and carried by the webhook."""
+
+    refused = "refused"  # the citizen refused the document at the door
+    not_theirs = "not_theirs"  # the citizen said it is not theirs (courier's `wrong_person`)
+    hold_expired = "hold_expired"  # nobody collected it from the shelf in time
+    recalled = "recalled"  # the agency cancelled it while the post had it
+    found_after_loss = "found_after_loss"  # marked lost, found: never on without the agency
+
+
 class Transition(msgspec.Struct, frozen=True, kw_only=True):
     to: State
     roles: frozenset[Role]
@@ -123,6 +135,7 @@ class Transition(msgspec.Struct, frozen=True, kw_only=True):
     at: Place | None = None  # where the item must be (with `Need.place`)
     puts: Place | None = None  # where the item is once this row is applied
     out_of_bag: bool = False  # the item leaves an open bag it is in, as the system's `unbag`
+    return_reason: ReturnReason | None = None  # why a row into `returning` sends it back
 
 
 class RefusalCode(StrEnum):
@@ -173,7 +186,7 @@ _GIVE, _CONFIRM = Handover.give, Handover.confirm
 
 
 def _t(to, roles, event_code, emsevt=None, needs=(), handover=None, *, at=None, puts=None,
-       out_of_bag=False) -> Transition:
+       out_of_bag=False, return_reason=None) -> Transition:
     return Transition(
         to=to,
         roles=roles,
@@ -184,6 +197,7 @@ def _t(to, roles, event_code, emsevt=None, needs=(), handover=None, *, at=None, 
         at=at,
         puts=puts,
         out_of_bag=out_of_bag,
+        return_reason=return_reason,
     )
 
 
@@ -217,6 +231,13 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.ready_for_pickup, A.collect): _t(
         S.collected, _BRANCH, "collected", "EMI", [Need.otp, Need.id_check]
     ),
+    # A document refused at the door is still in the courier's hands: the courier records
+    # bringing it back to the branch, which then sends it back (`send_back`). Not a two-party
+    # hand-over: the returning `accept` is the sorting centre's, and the branch's `send_back` is
+    # the scan that shows it has the item.
+    (S.returning, A.return_): _t(
+        S.returning, _COURIER, "returned_to_branch", at=_BRANCH_PLACE
+    ),
     (S.returning, A.send_back): _t(
         S.returning, _BRANCH, "sent_back", handover=_GIVE, at=_BRANCH_PLACE
     ),
@@ -226,16 +247,18 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     ),
     # The agency signs for it at the sorting centre: only once the centre has it back.
     (S.returning, A.returned): _t(
-        S.returned_to_agency, _SORTING, "returned_to_agency", at=_CENTRE
+        S.returned_to_agency, _SORTING, "returned_to_agency", needs=[Need.signature], at=_CENTRE
     ),
 }
 
 _SCHEDULER_ROWS: dict[tuple[State, Action], Transition] = {
     (S.at_branch, A.expire_hold): _t(
-        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE
+        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE,
+        return_reason=ReturnReason.hold_expired
     ),
     (S.ready_for_pickup, A.expire_hold): _t(
-        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE
+        S.returning, _SCHEDULER, "hold_expired", puts=_BRANCH_PLACE,
+        return_reason=ReturnReason.hold_expired
     ),
     # Only from at_branch: a delivery_failed item is still in the courier's hands, so it cannot
     # be offered for pickup until the courier has returned it and the clerk has accepted it.
@@ -248,7 +271,8 @@ _AGENCY_ROWS = {
     # Physically in the sorting centre (perhaps in an open bag): it goes back to the agency
     # against the agency's signature (`returned`), like any other returning item.
     (S.received, A.cancel): _t(
-        S.returning, _AGENCY, "cancelled", puts=_CENTRE, out_of_bag=True
+        S.returning, _AGENCY, "cancelled", puts=_CENTRE, out_of_bag=True,
+        return_reason=ReturnReason.recalled
     ),
 }
 
@@ -268,7 +292,8 @@ _SUPERVISOR_ROWS = {
     # A document once lost may have been copied or misused: it goes back to the issuing agency,
     # never on to the citizen without the agency deciding so, through its branch's `send_back`.
     (S.lost, A.found): _t(
-        S.returning, _SUPERVISOR, "found", needs=[Need.reason], puts=_BRANCH_PLACE
+        S.returning, _SUPERVISOR, "found", needs=[Need.reason], puts=_BRANCH_PLACE,
+        return_reason=ReturnReason.found_after_loss
     ),
     # A new one-time code (the old one dies), asked for or after a lock: recorded, never moving.
     **{
@@ -309,6 +334,19 @@ TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
     }
 )
 
+# A failed attempt whose reason ends all attempts: the citizen refused the document, or said it is
+# not theirs, so it goes back to its agency at once (through its branch's `send_back`) instead of
+# waiting for another round. Keyed also by the scan's `reason`; other reasons take the plain
+# `(state, action)` row.
+SENT_BACK_AT_ONCE: Mapping[str, ReturnReason] = MappingProxyType(
+    {"refused": ReturnReason.refused, "wrong_person": ReturnReason.not_theirs})
+BY_REASON: Mapping[tuple[State, Action, str], Transition] = MappingProxyType({
+    (S.out_for_delivery, A.fail, reason): _t(
+        S.returning, _COURIER, "sent_back_at_door", "EMH", [Need.reason], puts=_BRANCH_PLACE,
+        return_reason=why)
+    for reason, why in SENT_BACK_AT_ONCE.items()
+})
+
 # --- what a document type and a state ask of a hand-over, as data -----------------------------
 
 
@@ -348,6 +386,7 @@ PROXY_ACTIONS = frozenset({Action.collect})
 # The rows that put an item in a place, and the place of a returning item none of them put.
 PLACING: Mapping[tuple[State, Action], Place] = MappingProxyType(
     {key: row.puts for key, row in TRANSITIONS.items() if row.puts is not None}
+    | {(state, action): row.puts for (state, action, _), row in BY_REASON.items()}
 )
 UNPLACED = Place.branch
 # The actions whose rows need to know where the item is (`Need.place`).
@@ -362,9 +401,12 @@ CONFIRMED_BY: Mapping[Action, Action] = MappingProxyType(
 )
 
 
-def decide(state: State, action: Action, role: Role) -> Transition:
-    """Return the transition `role` may make with `action` from `state`, or refuse it."""
+def decide(state: State, action: Action, role: Role, reason: str | None = None) -> Transition:
+    """Return the transition `role` may make with `action` from `state` (for the scan's
+    `reason`, where the reason decides: `BY_REASON`), or refuse it."""
     transition = TRANSITIONS.get((state, action))
+    if reason is not None and transition is not None:
+        transition = BY_REASON.get((state, action, reason), transition)
     if transition is not None and role in transition.roles:
         return transition
     raise _refusal(state, action, role, transition)

@@ -32,6 +32,7 @@ from delivery.custody.judge import (
     Scan,
     ScanResult,
     Seen,
+    SignedBy,
     Want,
 )
 from delivery.custody.model import Action, Role, State, TransitionRefused
@@ -43,7 +44,7 @@ from delivery.staff.auth import StaffUser, refuse_if_stale
 A = Action
 APPLIED, DUPLICATE, REJECTED = "applied", "duplicate", "rejected"
 __all__ = ["FAIL_REASONS", "HANDHELD_ACTIONS", "FailReason", "Point", "Proxy", "Scan",
-           "ScanResult", "apply_scans"]
+           "ScanResult", "SignedBy", "apply_scans"]
 
 
 class ScanRefused(Exception):

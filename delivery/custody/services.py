@@ -60,7 +60,14 @@ def event_of(item: ItemRef, transition: Transition, action: Action, actor: Actor
         item_id=item.id, action=str(action), from_state=item.state, to_state=transition.to,
         event_code=transition.event_code, emsevt=transition.emsevt, actor_role=actor.role,
         actor_id=actor.id, device_id=actor.device_id, site_id=actor.site_id,
-        device_at=device_at, server_at=now, payload=payload or {})
+        device_at=device_at, server_at=now, payload=_with_return_reason(payload, transition))
+
+
+def _with_return_reason(payload: dict | None, transition: Transition) -> dict:
+    """Every event that sends an item back says why (the row's `return_reason`)."""
+    if transition.return_reason is None:
+        return payload or {}
+    return {**(payload or {}), "return_reason": str(transition.return_reason)}
 
 
 def webhook_of(item: ItemRef, transition: Transition, *, now: datetime,
@@ -70,4 +77,4 @@ def webhook_of(item: ItemRef, transition: Transition, *, now: datetime,
     return outbox.state_webhook(
         agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
         external_ref=item.external_ref, state=transition.to, previous=item.state, at=now,
-        reason=reason)
+        reason=reason, return_reason=transition.return_reason)

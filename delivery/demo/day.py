@@ -39,6 +39,8 @@ LOST = "not on the shelf at the evening count"
 FOUND = "found behind the counter; back to the agency, as for every document once lost"
 DAMAGED = "envelope torn and soaked when the bag was opened"
 COMPLAINT = "طلب مني الموزع عشرة آلاف دينار قبل أن يسلمني الجواز"
+# Who at the agency signs for what the sorting centre hands back (`returned` needs it).
+AGENCY_SIGNATURE = scans.SignedBy(name="سعاد حسن علي", id_last4="7315")
 
 
 class DemoFailed(RuntimeError):
@@ -188,7 +190,8 @@ class _Day:
         sent = of("returning", "sent_back") + of("returned_to_agency")
         await self.scan("clerk", [(d.tn, "send_back", {}) for d in sent])
         await self.scan("sorter", [(d.tn, "accept", {}) for d in sent])
-        await self.scan("sorter", [(d.tn, "returned", {}) for d in of("returned_to_agency")])
+        await self.scan("sorter", [(d.tn, "returned", {"signed_by": AGENCY_SIGNATURE})
+                                   for d in of("returned_to_agency")])
         complainant = of("delivered")[0]
         token = await store.sms_value(self.conn, complainant.tn, "accepted", "token")
         await tracking.report(self.conn, token, asked_for_money=True, complaint=COMPLAINT,

@@ -88,10 +88,15 @@ class DocumentsController(Controller):
         return Response(out, status_code=200)
 
     @get("/{tracking_number:str}", summary="One item with its custody events")
-    async def read_one(self, conn: asyncpg.Connection, agency: Agency,
+    async def read_one(self, state: State, conn: asyncpg.Connection, agency: Agency,
                        tracking_number: str) -> DocumentOut:
-        """Another agency's item answers 404, exactly like one that does not exist."""
-        return await readback.document(conn, agency.id, tracking_number, with_events=True)
+        """Another agency's item answers 404, exactly like one that does not exist. Also the
+        head hash of its custody chain (`chain_head`); once delivered or collected, the proof
+        of the hand-over (`proof`: the member of staff as a pseudonym, the same on every item
+        they handed over); once sent back, why (`return_reason`) and, once returned, who at
+        the agency signed for it (`returned_signed_by`, masked)."""
+        return await readback.document(conn, agency.id, tracking_number, with_events=True,
+                                       pseudonym_key=_ctx(state).staff_pseudonym_key)
 
     @get("/", summary="The agency's items, newest change first")
     async def list_all(

@@ -16,6 +16,7 @@ class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
     governorates: frozenset[str]
     national_id_key: bytes
     link_key: bytes  # citizens' tracking tokens
+    staff_pseudonym_key: bytes  # the stable pseudonym of staff in proofs of delivery
     service_indicator: str
     max_nearest_km: float
     areas: AreaIndexCache
@@ -29,6 +30,7 @@ def intake_context(settings: Settings) -> IntakeContext:
         types=types, governorates=governorate_codes(),
         national_id_key=derive_key(settings.secret_key, "national-id"),
         link_key=link_key(settings.secret_key),
+        staff_pseudonym_key=derive_key(settings.secret_key, "staff-pseudonym"),
         service_indicator=settings.s10_service_indicator,
         max_nearest_km=settings.assign_max_nearest_km, areas=AreaIndexCache(),
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from delivery.intake import store
+from delivery.intake import handover, store
 from delivery.intake.schemas import (
     BranchRefOut,
     CustodyEventOut,
@@ -19,13 +19,27 @@ from delivery.platform.privacy import mask_name, mask_phone
 
 
 async def document(conn: asyncpg.Connection, agency_id: int, tracking_number: str, *,
-                   with_events: bool) -> DocumentOut:
-    """One of the agency's items; anything else is the same 404."""
+                   with_events: bool, pseudonym_key: bytes | None = None) -> DocumentOut:
+    """One of the agency's items; anything else is the same 404. With `pseudonym_key`, also
+    what the agency keeps of its hand-overs (chain head, proof, return reason)."""
     row = await store.get_item(conn, agency_id, tracking_number)
     if row is None:
         raise NotFound(f"no item {tracking_number} for this agency")
     events = await store.item_events(conn, row["id"]) if with_events else None
-    return to_out(row, events)
+    out = to_out(row, events)
+    if pseudonym_key is not None:
+        with_handovers(out, await store.handover_facts(conn, row["id"]), pseudonym_key)
+    return out
+
+
+def with_handovers(out: DocumentOut, facts: asyncpg.Record, pseudonym_key: bytes) -> None:
+    """Add the chain head, the proof of the hand-over and why it was sent back to `out`."""
+    out.chain_head = facts["chain_head"]
+    if facts["proof"] is not None:
+        point = (facts["lat"], facts["lon"]) if facts["lat"] is not None else None
+        out.proof = handover.proof_out(pseudonym_key, facts["handed_at"], facts["proof"], point)
+    out.return_reason = facts["return_reason"]
+    out.returned_signed_by = handover.signed_by_out(facts["signed_by"])
 
 
 async def page(conn: asyncpg.Connection, agency_id: int, *, states: list[str] | None,

@@ -8,14 +8,14 @@ number, never the address text or the citizen's location.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
 from delivery.custody import doctypes
-from delivery.custody.model import State
+from delivery.custody.model import ReturnReason, State
 from delivery.platform.apidoc import documented_as
 from delivery.platform.errors import FieldError
 
@@ -150,6 +150,42 @@ class MaskedDeliveryOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     has_location: bool = False
 
 
+class PointOut(msgspec.Struct, kw_only=True):
+    """A point in WGS 84 degrees."""
+
+    lat: float
+    lon: float
+
+
+class ProxyOut(msgspec.Struct, kw_only=True):
+    """Who collected for the holder, masked: initials and their ID's last four digits."""
+
+    name: str
+    id_last4: str
+
+
+class ProofOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Proof of a hand-over to the citizen: when; by whom, as a pseudonym stable across items
+    (never a name); whether the one-time code and the ID's last four digits were checked; where
+    the handheld was and how far that is from the citizen's point, when both are known; the
+    proxy, masked, when one collected."""
+
+    at: datetime
+    staff: str
+    otp_checked: bool
+    id_checked: bool
+    location: PointOut | None = None
+    distance_m: int | None = None
+    proxy: ProxyOut | None = None
+
+
+class SignedByOut(msgspec.Struct, kw_only=True):
+    """Who at the agency signed for a returned item, masked: initials and ID's last four."""
+
+    name: str
+    id_last4: str
+
+
 class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     """An item as its agency sees it; `branch` is null until assigned, `events` only on request."""
 
@@ -167,6 +203,34 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     # Set once the citizen's personal data was removed (PII_RETENTION_DAYS after the item
     # finished): `citizen` is then empty and the delivery block keeps only the governorate.
     personal_data_removed_at: datetime | None = None
+    # On one item read alone: the head hash of its custody chain (hex), to keep against the
+    # daily anchors; `proof` once delivered or collected; why it goes (or went) back.
+    chain_head: str | None = None
+    proof: ProofOut | None = None
+    return_reason: ReturnReason | None = None
+    returned_signed_by: SignedByOut | None = None
+
+
+class ReturnedItemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One item handed back to the agency: why it came back, when, by which sorting centre, and
+    who at the agency signed for it (masked)."""
+
+    tracking_number: str
+    external_ref: str
+    document_type: DocumentTypeCode
+    return_reason: ReturnReason | None
+    returned_at: datetime
+    sorting_centre: str | None
+    signed_by: SignedByOut | None = None
+
+
+class ReturnsDayOut(msgspec.Struct, kw_only=True):
+    """What the sorting centres handed back to the agency on one day (Asia/Baghdad), in the
+    order handed."""
+
+    day: date = msgspec.field(name="date")
+    count: int
+    items: list[ReturnedItemOut]
 
 
 class DocumentsPage(msgspec.Struct, kw_only=True):

@@ -102,6 +102,42 @@ SELECT e.server_at, e.device_at, e.action, e.to_state, s.code AS site, e.payload
 FROM custody_events e LEFT JOIN sites s ON s.id = e.site_id
 WHERE e.item_id = $1 ORDER BY e.seq
 """
+# What one item's agency may keep of its hand-overs: the chain's head, the hand-over to the
+# citizen with its proof (`judge._proof`) and the citizen's point to measure it against, the
+# newest reason it was sent back for, and who at the agency signed for it.
+SELECT_HANDOVER_FACTS = """
+SELECT encode(i.chain_head, 'hex') AS chain_head, i.lat, i.lon,
+    h.server_at AS handed_at, h.payload->'proof' AS proof,
+    (SELECT e.payload->>'return_reason' FROM custody_events e
+     WHERE e.item_id = i.id AND e.payload ? 'return_reason'
+     ORDER BY e.seq DESC LIMIT 1) AS return_reason,
+    (SELECT e.payload->'signed_by' FROM custody_events e
+     WHERE e.item_id = i.id AND e.action = 'returned' AND e.payload ? 'signed_by'
+     ORDER BY e.seq DESC LIMIT 1) AS signed_by
+FROM items i
+LEFT JOIN LATERAL (
+    SELECT e.server_at, e.payload FROM custody_events e
+    WHERE e.item_id = i.id AND e.to_state = i.state AND e.from_state IS DISTINCT FROM e.to_state
+      AND i.state IN ('delivered', 'collected') AND e.payload ? 'proof'
+    ORDER BY e.seq DESC LIMIT 1
+) h ON true
+WHERE i.id = $1
+"""
+# An agency's items handed back to it between two instants (`returned`: the agency's signature
+# at the sorting centre), each with the newest reason it was sent back for.
+# Index: custody_events_returned (migration 0028).
+SELECT_RETURNED = """
+SELECT i.tracking_number, i.external_ref, i.document_type, e.server_at AS returned_at,
+    e.payload->'signed_by' AS signed_by, s.code AS centre,
+    (SELECT r.payload->>'return_reason' FROM custody_events r
+     WHERE r.item_id = i.id AND r.payload ? 'return_reason'
+     ORDER BY r.seq DESC LIMIT 1) AS return_reason
+FROM custody_events e
+JOIN items i ON i.id = e.item_id
+LEFT JOIN sites s ON s.id = e.site_id
+WHERE e.action = 'returned' AND e.server_at >= $2 AND e.server_at < $3 AND i.agency_id = $1
+ORDER BY e.server_at, e.id
+"""
 
 
 class ExistingItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,3 +232,12 @@ async def list_items(conn: asyncpg.Connection, agency_id: int, *, states: list[s
 
 async def item_events(conn: asyncpg.Connection, item_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(SELECT_EVENTS, item_id)
+
+
+async def returned_between(conn: asyncpg.Connection, agency_id: int, start: datetime,
+                           end: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(SELECT_RETURNED, agency_id, start, end)
+
+
+async def handover_facts(conn: asyncpg.Connection, item_id: int) -> asyncpg.Record:
+    return await conn.fetchrow(SELECT_HANDOVER_FACTS, item_id)

@@ -24,6 +24,7 @@ from delivery.handheld.shell import HANDLERS as HANDHELD_APP
 from delivery.handheld.vendor import HANDLERS as HANDHELD_FILES
 from delivery.intake.api import DocumentsController
 from delivery.intake.context import intake_context
+from delivery.intake.returns_api import HANDLERS as RETURNS
 from delivery.labels.api import HANDLERS as LABELS
 from delivery.messaging.api import HANDLERS as MESSAGING
 from delivery.planning.api import HANDLERS as PLANNING
@@ -35,6 +36,7 @@ from delivery.workday.api import HANDLERS as WORKDAY
 
 HANDLERS: list[Any] = [
     DocumentsController,  # agencies hand documents over
+    *RETURNS,  # what comes back to them, with why: the return manifest
     *AGENCIES,  # their webhooks; administrators manage their keys
     *REPORTS,  # agencies' reports: a period's summary, its items as pages or CSV
     *STAFF,  # staff log in

@@ -79,6 +79,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/v1/documents/{tracking_number}"): Op("getDocument"),
     ("post", "/v1/documents/{tracking_number}/cancel"): Op("cancelDocument", (409,)),
     ("post", "/v1/documents/{tracking_number}/simulate"): Op("simulateDocument", (403, 409)),
+    ("get", "/v1/returns"): Op("listReturns"),
+    ("get", "/v1/returns/{day}/manifest"): Op("returnManifest", media=HTML),
     ("put", "/v1/webhook"): Op("setWebhook"),
     ("get", "/v1/webhook"): Op("getWebhook", (404,)),
     ("delete", "/v1/webhook"): Op("deleteWebhook", (404,)),

@@ -15,7 +15,7 @@ import msgspec
 
 from delivery.custody.anchors import TOPIC as ANCHOR
 from delivery.custody.anchors import Anchor
-from delivery.custody.model import Role, State, allowed_anywhere
+from delivery.custody.model import ReturnReason, Role, State, allowed_anywhere
 from delivery.intake.schemas import DeliveryMode
 from delivery.outbox.rows import STATE_CHANGED
 
@@ -37,7 +37,7 @@ ExternalRef = Annotated[str, msgspec.Meta(description="The agency's own referenc
 
 class StateChangedEvent(msgspec.Struct, kw_only=True):
     """`item.state_changed`: one of the agency's items entered a new state (registration
-    included, with `previous_state` null)."""
+    included, with `previous_state` null); `return_reason` when the change sends it back."""
 
     id: EventId
     event: Literal["item.state_changed"]
@@ -49,6 +49,7 @@ class StateChangedEvent(msgspec.Struct, kw_only=True):
     reason: Annotated[str | None, msgspec.Meta(
         description="Why, when the change records a reason: a failed attempt's (`absent`, "
                     "`refused`, …), a return's, a recall's.", examples=["absent"])] = None
+    return_reason: ReturnReason | None = None
 
 
 class CitizenChoiceEvent(msgspec.Struct, kw_only=True):

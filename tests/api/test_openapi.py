@@ -182,7 +182,7 @@ def test_headers_and_security_are_documented(doc):
         headers = {p["name"].lower(): p for p in op.get("parameters", []) if p["in"] == "header"}
         if (method, path) in ANONYMOUS:
             assert not security, where
-        elif path.startswith(("/v1/documents", "/v1/webhook", "/v1/reports")):
+        elif path.startswith(("/v1/documents", "/v1/webhook", "/v1/reports", "/v1/returns")):
             assert security == ["agencyKey"], where
             assert "401" in op["responses"], where
         else:

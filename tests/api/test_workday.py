@@ -183,7 +183,7 @@ async def test_the_shelf_shows_the_courier_and_an_unconfirmed_hand_over(world):
                          state="out_for_delivery")).json()["items"]
     assert item["courier"] == "courier" and item["awaiting"] == "to_courier"
     await applied(world.client, world.courier, tn, "take")
-    await applied(world.client, world.courier, tn, "fail", reason="refused")
+    await applied(world.client, world.courier, tn, "fail", reason="absent")
     await applied(world.client, world.courier, tn, "return")
     [back] = (await _get(world, world.clerk, "/v1/branch/items",
                          state="at_branch")).json()["items"]

@@ -317,6 +317,14 @@ async def test_a_sorting_clerk_hands_a_cancelled_document_back_to_its_agency(
     await app_sign_in(page, server, "sorter")
     await choose(page, "returned")
     await wedge(page, tn)
+    # Who at the agency signs for it: asked before the scan is queued.
+    await page.fill("#f-signed-name", "Zainab Kareem")
+    await page.fill("#f-signed-id", "4321")
+    await page.click("#signature button[type=submit]")
     await wait_status(page, tn, "returned", "applied")
     assert await state_of(conn, tn) == "returned_to_agency"
+    signed = await conn.fetchval(
+        "SELECT e.payload->'signed_by' FROM custody_events e JOIN items i ON i.id = e.item_id "
+        "WHERE i.tracking_number = $1 AND e.action = 'returned'", tn)
+    assert signed == {"name": "Zainab Kareem", "id_last4": "4321"}
     await context.close()

@@ -188,10 +188,12 @@ CHANGES = [
 NOT_SCOPED = {"/ops/login": "signing in", "/ops/logout": "one's own session",
               "/v1/auth/renew": "one's own token",
               # An agency's key, never a member of staff's: each agency sees only its own items
-              # (tests/api/test_reports.py::test_another_agencys_items_never_appear).
+              # (tests/api/test_reports.py::test_another_agencys_items_never_appear,
+              # tests/api/test_return_manifest.py).
               "/v1/reports/summary": "an agency's own items",
               "/v1/reports/items": "an agency's own items",
-              "/v1/reports/items.csv": "an agency's own items"}
+              "/v1/reports/items.csv": "an agency's own items",
+              "/v1/returns": "an agency's own returns", "/v1/returns/{}/manifest": "the same"}
 # The routes the matrix must cover: the console, operations, and what the handheld reads.
 SCOPED_PREFIXES = ("/ops", "/v1/ops", "/v1/supervisor", "/v1/me", "/v1/bags", "/v1/branch",
                    "/v1/items", "/v1/auth/renew", "/v1/labels")

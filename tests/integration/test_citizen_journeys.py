@@ -7,7 +7,7 @@ import pytest
 
 from delivery.custody import tasks
 from delivery.custody.context import custody_context
-from tests.custody_world import applied, last4
+from tests.custody_world import SIGNED_BY, applied, last4
 from tests.helpers import auth
 from tests.integration.journey_support import (
     LANGUAGES,
@@ -114,7 +114,7 @@ async def test_a_recalled_document_gets_no_further_message(world, citizen, conn,
     await applied(world.client, world.sorter, tn, "receive")
     recalled = await world.client.post(f"/v1/documents/{tn}/cancel", headers=auth(world.key))
     assert recalled.status_code == 200, recalled.text
-    await applied(world.client, world.sorter, tn, "returned")
+    await applied(world.client, world.sorter, tn, "returned", signed_by=SIGNED_BY)
     assert await me.kinds() == ["accepted"]
 
 

@@ -15,10 +15,12 @@ from delivery.custody import bagging, chain, fastscan, log, optimistic, scans
 from delivery.custody.context import custody_context
 from delivery.custody.model import Role
 from delivery.custody.recall import cancel_by_agency
-from delivery.custody.scans import Scan
+from delivery.custody.scans import Scan, SignedBy
 from delivery.platform import db
 from tests.custody_rows import _world
 from tests.integration.test_custody_uploads import _item
+
+SIGNED_BY = SignedBy(name="Zainab Kareem", id_last4="4321")
 
 
 def _scan(tn: str, action: str, **extra) -> Scan:
@@ -113,8 +115,9 @@ async def test_every_item_scan_of_a_handhelds_day_is_one_read_and_one_write(sett
                      await collect(measured[1]))
     for tn in (warm[2], measured[2]):  # recalled in the sorting centre: signed for there
         await cancel_by_agency(conn, agency_id=world["agency"], tracking_number=tn)
-    await day.upload("returned", Role.sorting_clerk, each("returned", warm[2:]),
-                     each("returned", measured[2:]))
+    await day.upload("returned", Role.sorting_clerk,
+                     each("returned", warm[2:], signed_by=SIGNED_BY),
+                     each("returned", measured[2:], signed_by=SIGNED_BY))
 
     states = dict(await conn.fetch("SELECT tracking_number, state FROM items "
                                    "WHERE tracking_number = ANY($1::text[])", measured))

@@ -9,6 +9,7 @@ import pytest
 from delivery.custody import chain, log, tasks
 from delivery.custody.context import custody_context
 from tests.custody_world import (
+    SIGNED_BY,
     applied,
     build_world,
     open_bag,
@@ -80,7 +81,7 @@ async def test_returned_only_after_the_branch_sends_it_back_and_the_centre_accep
     again = await scan(world.client, world.clerk, tn, "send_back")
     assert again["status"] == "rejected"
     assert again["error"] == f"{tn} is already back at the sorting centre"
-    signed = await applied(world.client, world.sorter, tn, "returned")
+    signed = await applied(world.client, world.sorter, tn, "returned", signed_by=SIGNED_BY)
     assert signed["state"] == "returned_to_agency"
     assert (await _document(world, tn))["state"] == "returned_to_agency"
     assert [a for a, _, _ in await _events(conn, tn)][-4:] == [
@@ -97,7 +98,7 @@ async def test_a_found_item_also_comes_back_through_its_branch(world, conn):
     assert (await scan(world.client, world.sorter, tn, "returned"))["status"] == "rejected"
     await applied(world.client, world.clerk, tn, "send_back")
     await applied(world.client, world.sorter, tn, "accept")
-    await applied(world.client, world.sorter, tn, "returned")
+    await applied(world.client, world.sorter, tn, "returned", signed_by=SIGNED_BY)
 
 
 # --- (b) the attempt limit holds at the scan, the job still offers pickup -----------------------
@@ -158,7 +159,7 @@ async def test_a_recalled_bagged_item_leaves_its_bag_and_the_bag_still_goes(worl
     assert arrived["items"] == 1
     assert await state_of(conn, kept) == "at_branch"
 
-    signed = await applied(world.client, world.sorter, recalled, "returned")
+    signed = await applied(world.client, world.sorter, recalled, "returned", signed_by=SIGNED_BY)
     assert signed["state"] == "returned_to_agency"
     assert (await _document(world, recalled))["state"] == "returned_to_agency"
 
@@ -170,7 +171,7 @@ async def test_a_recalled_item_in_the_centre_goes_back_without_a_branch(world, c
     assert response.json()["state"] == "returning"
     branch = await scan(world.client, world.clerk, tn, "send_back")
     assert branch["error"] == f"{tn} is already back at the sorting centre"
-    await applied(world.client, world.sorter, tn, "returned")
+    await applied(world.client, world.sorter, tn, "returned", signed_by=SIGNED_BY)
     assert await state_of(conn, tn) == "returned_to_agency"
 
 

@@ -89,6 +89,7 @@ REACHED: set[str] = set()  # states items reached, over every example of the run
 ENDED: Counter[str] = Counter()  # items (twin pairs) by where their example left them
 STATS: Counter[str] = Counter()
 PASSWORD = "correct horse battery"
+AGENCY_SIGNATURE = scans.SignedBy(name="Zainab Kareem", id_last4="4321")
 _REFS = itertools.count(1)
 _SCAN_IDS = itertools.count(1)
 
@@ -396,7 +397,8 @@ class CustodyMachine(RuleBasedStateMachine):
                     at=datetime.now(UTC),
                     bag=side.bags[move.bag] if move.bag is not None else None,
                     courier=courier, otp=otp, id_last4=id_last4, reason=move.reason,
-                    note=move.note, proxy=scans.Proxy(**PROXY) if move.proxy else None)
+                    note=move.note, proxy=scans.Proxy(**PROXY) if move.proxy else None,
+                    signed_by=AGENCY_SIGNATURE if move.action == "returned" else None)
 
     async def _request(self, move: Move) -> None:
         """A move made through the API rather than a handheld, in both worlds."""

@@ -18,7 +18,7 @@ from delivery.custody.model import (
     TransitionRefused,
     decide,
 )
-from delivery.custody.scans import HANDHELD_ACTIONS, Scan
+from delivery.custody.scans import HANDHELD_ACTIONS, Scan, SignedBy
 from delivery.custody.services import Actor, record
 from delivery.staff import services as staff_services
 from delivery.staff.auth import StaffUser
@@ -84,7 +84,9 @@ async def _prepare(conn, env, tn, state, action) -> dict:
         await proof.issue_code(conn, ctx, item, kind="test", now=datetime.now(UTC))
         extra = {"otp": await last_code(conn, tn), "id_last4": await last4(conn, tn)}
     return {Action.to_courier: {"courier": users[Role.courier].username},
-            Action.fail: {"reason": "absent"}}.get(action, extra)
+            Action.fail: {"reason": "absent"},
+            Action.returned: {"signed_by": SignedBy(name="Zainab Kareem", id_last4="4321")},
+            }.get(action, extra)
 
 
 async def _scan(conn, env, role, tn, action, **extra):

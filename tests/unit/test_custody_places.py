@@ -52,3 +52,22 @@ def test_only_the_system_and_sorting_clerks_take_items_out_of_bags():
 def test_a_courier_round_needs_an_attempt_left():
     row = decide(State.at_branch, Action.to_courier, Role.branch_clerk)
     assert {Need.attempt_left, Need.courier} <= row.needs
+
+
+def test_every_way_into_returning_says_why():
+    from delivery.custody.model import BY_REASON
+
+    into = [row for key, row in [*TRANSITIONS.items(), *BY_REASON.items()]
+            if row.to == State.returning and key[0] != State.returning]
+    assert into and all(row.return_reason is not None for row in into)
+    assert all(row.return_reason is None for row in TRANSITIONS.values()
+               if row.to != State.returning)
+
+
+def test_a_refusal_at_the_door_is_the_only_failure_that_sends_back_at_once():
+    for reason in ("absent", "address_not_found", "unsafe", "other"):
+        assert decide(State.out_for_delivery, Action.fail, Role.courier, reason).to == \
+            State.delivery_failed
+    for reason, why in (("refused", "refused"), ("wrong_person", "not_theirs")):
+        row = decide(State.out_for_delivery, Action.fail, Role.courier, reason)
+        assert (row.to, row.puts, row.return_reason) == (State.returning, Place.branch, why)

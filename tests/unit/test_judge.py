@@ -20,6 +20,7 @@ from delivery.custody.judge import (
     Refused,
     Scan,
     Seen,
+    SignedBy,
     Want,
 )
 from delivery.custody.model import Place, State
@@ -294,12 +295,33 @@ def test_an_item_arriving_on_its_own_is_confirmed_in_its_bag_or_reported_unbagge
 
 
 def test_the_agency_signs_only_for_an_item_back_at_the_sorting_centre():
-    s = scan("returned")
+    s = scan("returned", signed_by=SignedBy(name="Zainab  Kareem ", id_last4="4321"))
     assert decide(SORTER, s, item("returning")) == Missing(Want.place)
     refused = decide(SORTER, s, Seen(item=item("returning"), place=Place.branch))
     assert refused.reason == "not_at_centre"
-    assert decide(SORTER, s, Seen(item=item("returning"), place=Place.centre)).state == \
-        State.returned_to_agency
+    signed = decide(SORTER, s, Seen(item=item("returning"), place=Place.centre))
+    assert signed.state == State.returned_to_agency
+    assert signed.payload["signed_by"] == {"name": "Zainab Kareem", "id_last4": "4321"}
+
+
+@pytest.mark.parametrize("signed_by", [None, SignedBy(name=" ", id_last4="4321"),
+                                       SignedBy(name="Zainab Kareem", id_last4="43a1")])
+def test_no_item_goes_back_to_its_agency_without_who_signed_for_it(signed_by):
+    at_centre = Seen(item=item("returning"), place=Place.centre)
+    refused = decide(SORTER, scan("returned", signed_by=signed_by), at_centre)
+    assert refused.reason == "signature_required"
+
+
+@pytest.mark.parametrize(("reason", "why"), [("refused", "refused"),
+                                             ("wrong_person", "not_theirs")])
+def test_a_citizen_who_refuses_the_document_sends_it_back_at_once(reason, why):
+    mine = item("out_for_delivery", courier_id=COURIER.id, failed_attempts=0)
+    applied = decide(COURIER, scan("fail", reason=reason), mine)
+    assert applied.state == State.returning
+    assert applied.transition.return_reason == why and applied.count_failure
+    assert applied.transition.puts is Place.branch
+    absent = decide(COURIER, scan("fail", reason="absent"), mine)
+    assert absent.state == State.delivery_failed and absent.transition.return_reason is None
 
 
 @pytest.mark.parametrize(("staff", "action", "bag", "reason"), [

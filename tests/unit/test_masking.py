@@ -66,14 +66,17 @@ def test_redact_replaces_personal_data_and_secrets_at_any_depth():
     assert record["citizen"]["name"] == "Ahmed Ali"
 
 
-def _field_names(struct_type: type) -> set[str]:
-    """Every field name reachable from a response Struct, nested Structs included."""
+def _field_names(struct_type: type, but: tuple[type, ...] = ()) -> set[str]:
+    """Every field name reachable from a response Struct, nested Structs included (except
+    those of the Structs `but`)."""
     import msgspec
 
     names: set[str] = set()
     pending = [msgspec.inspect.type_info(struct_type)]
     while pending:
         info = pending.pop()
+        if isinstance(info, msgspec.inspect.StructType) and info.cls in but:
+            continue
         if isinstance(info, msgspec.inspect.StructType):
             names |= {field.encode_name for field in info.fields}
             pending += [field.type for field in info.fields]
@@ -85,12 +88,16 @@ def _field_names(struct_type: type) -> set[str]:
 
 
 def test_agency_answers_have_no_field_for_national_id_address_or_location():
-    from delivery.intake.schemas import BatchOut, DocumentOut
+    from delivery.intake.schemas import BatchOut, DocumentOut, ProofOut
 
-    exposed = _field_names(DocumentOut) | _field_names(BatchOut)
-    assert {"tracking_number", "phone", "name", "events", "errors"} <= exposed
+    # The proof of a hand-over carries where the handheld was when it happened (API.md: the
+    # agency proves the delivery with it); nothing else carries a point, and nothing an ID.
+    exposed = _field_names(DocumentOut, but=(ProofOut,)) | _field_names(BatchOut)
+    assert {"tracking_number", "phone", "name", "events", "errors", "proof"} <= exposed
     assert not exposed & {"national_id", "national_id_last4", "address_text", "location",
                           "lat", "lon", "phone_e164", "landmark"}
+    assert _field_names(ProofOut) == {"at", "staff", "otp_checked", "id_checked", "location",
+                                      "distance_m", "proxy", "lat", "lon", "name", "id_last4"}
 
 
 def test_answers_omit_empty_optional_fields_but_keep_an_unassigned_branch():

@@ -125,6 +125,8 @@ EVENTS: Mapping[str, tuple[str, str]] = {
     "taken": ("استلمها موزع البريد", "Taken by the courier"),
     "delivered": ("سُلّمت للمواطن", "Delivered to the citizen"),
     "delivery_failed": ("تعذّر التوصيل", "Delivery attempt failed"),
+    "sent_back_at_door": ("رفضها المواطن أو قال إنها ليست له: تُعاد إلى الجهة",
+                          "Refused at the door, or not theirs: going back to the agency"),
     "returned_to_branch": ("أعادها الموزع إلى الفرع", "Returned to the branch by the courier"),
     "accepted": ("قُبلت عند التسليم", "Accepted at hand-over"),
     "shelved": ("وُضعت على الرف للاستلام", "Shelved for pickup"),

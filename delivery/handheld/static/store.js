@@ -65,10 +65,12 @@ export async function record(results) {
     Object.assign(scan, {status: result.status, state: result.state ?? null,
                          reason: result.reason ?? null, error: result.error ?? null,
                          judged_at: new Date().toISOString()});
-    // The citizen's code and ID digits were needed for the upload only: not kept on the device.
+    // The citizen's code and ID digits, and who signed for a return, were needed for the upload
+    // only: not kept on the device.
     delete scan.otp;
     delete scan.id_last4;
     delete scan.proxy;
+    delete scan.signed_by;
     await tx.store.put(scan);
   }
   await tx.done;

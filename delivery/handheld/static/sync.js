@@ -64,7 +64,8 @@ export class Sync {
 // A queued scan as the API takes it: the device's own fields stay on the device.
 export function wire(scan) {
   const out = {scan_id: scan.scan_id, code: scan.code, action: scan.action, at: scan.at};
-  for (const field of ["bag", "courier", "otp", "id_last4", "reason", "note", "proxy", "location"]) {
+  for (const field of ["bag", "courier", "otp", "id_last4", "reason", "note", "proxy", "location",
+                       "signed_by"]) {
     if (scan[field] !== undefined && scan[field] !== null && scan[field] !== "") out[field] = scan[field];
   }
   return out;

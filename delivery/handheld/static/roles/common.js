@@ -113,6 +113,35 @@ export function failForm(ctx, {tn, onDone}) {
   return form;
 }
 
+// Who at the agency signs for a document handed back to it (`returned`): their name and the
+// last four digits of their ID. The previous signer is offered again: one person usually takes
+// the whole day's returns.
+export function signatureForm(ctx, {tn, last, onDone}) {
+  const form = h("form", {id: "signature", class: "card", onsubmit: async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const name = String(data.get("signed_name") || "").trim();
+    const four = lastFour(data.get("signed_id") || "");
+    if (name.length < 2 || !four) return ctx.refuse(ctx.t("signed_invalid"));
+    const signedBy = {name, id_last4: four};
+    await ctx.queue({code: tn, action: "returned", signed_by: signedBy});
+    onDone(signedBy);
+  }},
+  h("h3", {}, ctx.t("mode_returned"), " ", h("bdi", {dir: "ltr"}, tn)),
+  h("label", {}, ctx.t("signed_name"), h("input", {name: "signed_name", id: "f-signed-name",
+                                                  required: true, maxlength: 200,
+                                                  value: last?.name})),
+  h("label", {}, ctx.t("signed_id"), h("input", {name: "signed_id", id: "f-signed-id", dir: "ltr",
+                                                inputmode: "numeric", autocomplete: "off",
+                                                required: true, maxlength: 8,
+                                                value: last?.id_last4})),
+  h("div", {class: "row"},
+    h("button", {type: "submit"}, ctx.t("confirm")),
+    h("button", {type: "button", class: "alt", onclick: () => onDone(last)}, ctx.t("cancel"))));
+  setTimeout(() => form.querySelector("#f-signed-name").focus());
+  return form;
+}
+
 // A list of the branch's items (the shelf, what is returning) from the API; offline, the last
 // copy kept on the device.
 export async function branchList(ctx, state, title) {

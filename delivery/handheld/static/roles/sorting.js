@@ -2,12 +2,35 @@
 // with its label, takes back what branches send back, and records what went back to the agency.
 
 import {h} from "../ui.js";
-import {itemMode} from "./common.js";
+import {itemMode, signatureForm} from "./common.js";
 
 export function sortingModes(ctx) {
   // What comes back from a branch is accepted at the centre, then signed for by its agency.
   return [receiveMode(), bagMode(ctx), dispatchMode(), itemMode("accept", "accept"),
-          itemMode("returned", "returned")];
+          returnedMode()];
+}
+
+// Handing a document back to its agency: each one needs who at the agency signed for it.
+function returnedMode() {
+  const mode = {
+    id: "returned",
+    opening: null,
+    signer: null,
+    async panel(ctx) {
+      if (!mode.opening) return null;
+      return signatureForm(ctx, {tn: mode.opening, last: mode.signer, onDone: (signer) => {
+        mode.opening = null;
+        mode.signer = signer ?? mode.signer;
+        ctx.rerender();
+      }});
+    },
+    async onCode(ctx, read) {
+      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
+      mode.opening = read.code;
+      ctx.rerender();
+    },
+  };
+  return mode;
 }
 
 // Receiving, with the label of the document just received at hand (for one that came without).
