@@ -19,14 +19,15 @@ count(*) FILTER (WHERE c.action IN ('deliver', 'fail')) AS attempts,
 (array_agg(c.payload->>'reason' ORDER BY c.seq DESC)
     FILTER (WHERE c.action = 'fail'))[1] AS last_failure_reason,
 array_agg(c.payload->>'reason') FILTER (WHERE c.action = 'fail') AS failure_reasons,
-(array_agg(c.event_code ORDER BY c.seq DESC)
+(array_agg(coalesce(c.payload->>'return_reason', c.event_code) ORDER BY c.seq DESC)
     FILTER (WHERE c.to_state = 'returning'
             AND c.from_state IS DISTINCT FROM 'returning'))[1] AS sent_back_by,
 coalesce(bool_or(c.event_code = 'attempts_exhausted'), false) AS attempts_exhausted
 """
-# Why an item on its way back (or back) was sent back: the event that did it (`hold_expired`,
-# `cancelled`, `found`, …), or `attempts_exhausted` when the hold that expired began because
-# the attempts at the door were used up.
+# Why an item on its way back (or back) was sent back: the return reason the custody event
+# that did it recorded (`refused`, `not_theirs`, `hold_expired`, `recalled`, `found_after_loss`;
+# the event's code for an event older than return reasons), or `attempts_exhausted` when the
+# hold that expired began because the attempts at the door were used up.
 _RETURN_REASON = """
 CASE WHEN i.state IN ('returning', 'returned_to_agency') THEN
     CASE WHEN e.sent_back_by = 'hold_expired' AND e.attempts_exhausted

@@ -53,7 +53,7 @@ SUMMARY_GROUP_OUT = {
     "handed_over": HAND_OVER_OUT, "failed_attempts": 41,
     "failed_attempts_by_reason": {"absent": 30, "address_not_found": 8, "refused": 3},
     "returns": 28, "returns_by_reason": {"hold_expired": 15, "attempts_exhausted": 9,
-                                         "cancelled": 4},
+                                         "recalled": 4},
 }
 REPORT_ITEM_OUT = {
     "external_ref": EXTERNAL_REF, "tracking_number": TRACKING_NUMBER, "document_type": "passport",

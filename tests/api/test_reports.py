@@ -69,7 +69,7 @@ async def day(client, conn, settings) -> Day:
     for ref in DELIVERED_AFTER:
         await _to_door(world, tns[ref])
         await _deliver(world, conn, tns[ref])
-    # F-1: absent, then refused; still in the courier's hands.
+    # F-1: absent, then refused at the door: on its way back at once.
     await _fail_and_bring_back(world, tns["F-1"], "absent")
     await _to_door(world, tns["F-1"])
     await applied(client, world.courier, tns["F-1"], "fail", reason="refused")
@@ -97,7 +97,7 @@ def _range() -> str:
 
 
 async def test_summary_counts_states_hand_over_times_failures_and_returns(day, conn):
-    assert await state_of(conn, day.tns["F-1"]) == "delivery_failed"
+    assert await state_of(conn, day.tns["F-1"]) == "returning"  # refused at the door
     response = await day.get(f"/v1/reports/summary?{_range()}")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -105,15 +105,14 @@ async def test_summary_counts_states_hand_over_times_failures_and_returns(day, c
     [group] = body["groups"]
     assert group["key"] is None
     assert group["items"] == 9  # with the world's own probe, never moved
-    assert group["by_state"] == {"delivered": 4, "delivery_failed": 1, "returning": 3,
-                                 "registered": 1}
+    assert group["by_state"] == {"delivered": 4, "returning": 4, "registered": 1}
     assert group["handed_over"] == {"count": 4,
                                     "within_days": {"1": 1, "3": 3, "7": 4, "14": 4},
                                     "median_hours": 40.0, "p90_hours": 85.0}
     assert group["failed_attempts"] == 4
     assert group["failed_attempts_by_reason"] == {"absent": 3, "refused": 1}
-    assert group["returns"] == 3
-    assert group["returns_by_reason"] == {"cancelled": 1, "hold_expired": 1,
+    assert group["returns"] == 4
+    assert group["returns_by_reason"] == {"refused": 1, "recalled": 1, "hold_expired": 1,
                                           "attempts_exhausted": 1}
 
 
@@ -147,12 +146,12 @@ async def test_csv_has_one_row_per_item_with_its_story_and_arabic_survives(day, 
     name_ar = await conn.fetchval("SELECT name_ar FROM sites WHERE code = $1", day.world.branch)
     assert any("\u0600" <= ch <= "\u06ff" for ch in name_ar)
     f1, e1, d4 = by_ref["F-1"], by_ref["E-1"], by_ref["D-4"]
-    assert (f1["state"], f1["attempts"], f1["last_failure_reason"]) == (
-        "delivery_failed", "2", "refused")
+    assert (f1["state"], f1["attempts"], f1["last_failure_reason"], f1["return_reason"]) == (
+        "returning", "2", "refused", "refused")
     assert (f1["branch"], f1["branch_name"]) == (day.world.branch, name_ar)
     assert (e1["state"], e1["return_reason"], e1["attempts"]) == (
         "returning", "attempts_exhausted", "2")
-    assert by_ref["C-1"]["return_reason"] == "cancelled"
+    assert by_ref["C-1"]["return_reason"] == "recalled"
     assert by_ref["H-1"]["return_reason"] == "hold_expired"
     handed = datetime.fromisoformat(d4["handed_over_at"])
     registered = datetime.fromisoformat(d4["registered_at"])

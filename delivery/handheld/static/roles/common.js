@@ -114,8 +114,7 @@ export function failForm(ctx, {tn, onDone}) {
 }
 
 // Who at the agency signs for a document handed back to it (`returned`): their name and the
-// last four digits of their ID. The previous signer is offered again: one person usually takes
-// the whole day's returns.
+// last four digits of their ID; `last`, the previous signer, fills the form in.
 export function signatureForm(ctx, {tn, last, onDone}) {
   const form = h("form", {id: "signature", class: "card", onsubmit: async (event) => {
     event.preventDefault();

@@ -2,7 +2,7 @@
 // with its label, takes back what branches send back, and records what went back to the agency.
 
 import {h} from "../ui.js";
-import {itemMode, signatureForm} from "./common.js";
+import {formMode, itemMode, signatureForm} from "./common.js";
 
 export function sortingModes(ctx) {
   // What comes back from a branch is accepted at the centre, then signed for by its agency.
@@ -10,27 +10,12 @@ export function sortingModes(ctx) {
           returnedMode()];
 }
 
-// Handing a document back to its agency: each one needs who at the agency signed for it.
+// Handing a document back to its agency: each one needs who at the agency signed for it. The
+// last signer is offered again: one person usually takes the whole day's returns.
 function returnedMode() {
-  const mode = {
-    id: "returned",
-    opening: null,
-    signer: null,
-    async panel(ctx) {
-      if (!mode.opening) return null;
-      return signatureForm(ctx, {tn: mode.opening, last: mode.signer, onDone: (signer) => {
-        mode.opening = null;
-        mode.signer = signer ?? mode.signer;
-        ctx.rerender();
-      }});
-    },
-    async onCode(ctx, read) {
-      if (read.kind !== "item") return ctx.refuse(`${read.code} — ${ctx.t("scan_item")}`);
-      mode.opening = read.code;
-      ctx.rerender();
-    },
-  };
-  return mode;
+  let signer = null;
+  return formMode("returned", (ctx, tn, done) => signatureForm(ctx, {
+    tn, last: signer, onDone: (who) => { signer = who ?? signer; done(); }}));
 }
 
 // Receiving, with the label of the document just received at hand (for one that came without).
