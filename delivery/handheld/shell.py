@@ -1,5 +1,5 @@
-"""The handheld app's files: the page at `/app`, its manifest, its service worker and its
-scripts under `/app/static/`.
+"""The handheld app's page at `/app`, its manifest and its service worker (its scripts under
+`/app/static/` and the vendored libraries are served by `vendor.py`).
 
 The page and the scripts carry no data of anyone: they are the same for every member of staff,
 so the service worker may keep them and the app opens with no network. What a member of staff
