@@ -182,6 +182,7 @@ async def test_a_courier_works_offline_and_the_queue_uploads_once_with_device_ti
     await page.fill("#f-otp", code)
     await page.fill("#f-id", await last4(conn, deliver_tn))
     await page.click("#handover button[type=submit]")
+    await expect(page.locator("ol.scans li[data-status=queued]")).to_have_count(5)
     # Nothing has reached the server; the queue survives a reload with no network (the service
     # worker serves the app).
     await page.reload()

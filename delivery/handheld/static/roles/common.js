@@ -45,6 +45,7 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
   const type = doctype ? ctx.doctype(doctype) : null;
   const needsId = type ? type.needs_id_check : true;
   const mayProxy = proxyAllowed && (type ? type.proxy_allowed : true);
+  const point = whereNow(ctx);
   const proxyFields = h("div", {id: "proxy-fields", hidden: true},
     h("label", {}, ctx.t("proxy_name"), h("input", {name: "proxy_name", id: "f-proxy-name"})),
     h("label", {}, ctx.t("proxy_id"), h("input", {name: "proxy_id", id: "f-proxy-id", dir: "ltr",
@@ -66,7 +67,7 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
       if (name.length < 2 || !/^[0-9]{6,20}$/.test(idNumber)) return ctx.refuse(ctx.t("proxy_invalid"));
       scan.proxy = {name, id_number: idNumber};
     }
-    if (action === "deliver") scan.location = (await ctx.position()) ?? undefined;
+    if (action === "deliver") scan.location = point.value ?? undefined;
     await ctx.queue(scan);
     onDone();
   }},
@@ -87,9 +88,18 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
   return form;
 }
 
+// The device's position, asked for as a hand-over's form opens so that confirming never waits
+// for it (a scan is queued at once, whatever the GPS is doing); null until it is known.
+function whereNow(ctx) {
+  const point = {value: null};
+  ctx.position().then((found) => { point.value = found; });
+  return point;
+}
+
 export const FAIL_REASONS = ["absent", "refused", "address_not_found", "unsafe", "wrong_person", "other"];
 
 export function failForm(ctx, {tn, onDone}) {
+  const point = whereNow(ctx);
   const form = h("form", {id: "failure", class: "card", onsubmit: async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -98,7 +108,7 @@ export function failForm(ctx, {tn, onDone}) {
     if (!FAIL_REASONS.includes(reason)) return ctx.refuse(ctx.t("reason_code_reason_required"));
     if (reason === "other" && note.length < 3) return ctx.refuse(ctx.t("note_needed"));
     await ctx.queue({code: tn, action: "fail", reason, note: note || undefined,
-                     location: (await ctx.position()) ?? undefined});
+                     location: point.value ?? undefined});
     onDone();
   }},
   h("h3", {}, ctx.t("mode_fail"), " ", h("bdi", {dir: "ltr"}, tn)),
