@@ -11,17 +11,18 @@ from pathlib import Path
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
+from delivery.handheld.shell import STATIC_DIR, STATIC_URL, VENDOR_URL
+
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
-APP_STATIC_DIR = Path(__file__).parent / "static"
 _REVALIDATED = CacheControlHeader(no_cache=True)
 
 HANDLERS = [
-    create_static_files_router(path=f"/static/vendor/{name}", directories=[VENDOR_DIR / name],
+    create_static_files_router(path=f"{VENDOR_URL}/{name}", directories=[VENDOR_DIR / name],
                                name=f"vendor_{name}", cache_control=_REVALIDATED,
                                include_in_schema=False)
     for name in ("zxing", "idb")
 ] + [
-    create_static_files_router(path="/app/static", directories=[APP_STATIC_DIR],
+    create_static_files_router(path=STATIC_URL, directories=[STATIC_DIR],
                                name="handheld_static", include_in_schema=False,
                                cache_control=_REVALIDATED),
 ]

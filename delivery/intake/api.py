@@ -117,7 +117,7 @@ class DocumentsController(Controller):
                 field="query:document_type", message=f"unknown document type {document_type}")])
         after = _decode_cursor(cursor) if cursor else None
         items, next_after = await readback.page(
-            conn, agency.id, states=_states(item_state), document_type=document_type,
+            conn, agency.id, states=states_from_query(item_state), document_type=document_type,
             external_ref=external_ref, branch=branch, updated_since=updated_since, after=after,
             limit=limit)
         return DocumentsPage(items=items,
@@ -160,8 +160,9 @@ def _valid_idempotency_key(key: str) -> str:
     return key
 
 
-def _states(text: str | None) -> list[str] | None:
-    """`registered,received` as a list of states; an unknown one is a 422 naming it."""
+def states_from_query(text: str | None) -> list[str] | None:
+    """`registered,received` (a `state` query parameter) as a list of states; an unknown one is a
+    422 naming it."""
     if text is None:
         return None
     states = [s.strip() for s in text.split(",")]

@@ -13,7 +13,7 @@ from litestar.response import Stream
 
 from delivery.agencies.api import AGENCY_DEPENDENCIES, AGENCY_OWN_CONNECTION
 from delivery.agencies.store import Agency
-from delivery.custody.model import State as ItemState
+from delivery.intake.api import states_from_query
 from delivery.platform.errors import FieldError, InvalidInput
 from delivery.reports import model, services
 from delivery.reports.schemas import ReportItemsPage, SummaryOut
@@ -22,7 +22,6 @@ SUMMARY_PARAMETERS = frozenset({"from", "to", "group_by"})
 CSV_PARAMETERS = frozenset({"from", "to", "state"})
 PAGE_PARAMETERS = CSV_PARAMETERS | {"cursor", "limit"}
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-ITEM_STATES = frozenset(ItemState)
 
 First = Annotated[date | None, Parameter(query="from")]
 Last = Annotated[date | None, Parameter(query="to")]
@@ -60,7 +59,7 @@ class ReportsController(Controller):
         keeps items in those states now."""
         _refuse_unknown(request, PAGE_PARAMETERS)
         return await services.items_page(conn, agency.id, _period(first, last),
-                                         states=_states(item_state), cursor=cursor, limit=limit)
+                                         states=states_from_query(item_state), cursor=cursor, limit=limit)
 
     @get("/items.csv", summary="The items registered in a period, as a CSV file",
          dependencies=AGENCY_OWN_CONNECTION, media_type=CSV_MEDIA_TYPE)
@@ -74,7 +73,7 @@ class ReportsController(Controller):
         as it is read: a year of items starts arriving at once."""
         _refuse_unknown(request, CSV_PARAMETERS)
         period = _period(first, last)
-        chunks = services.items_csv(state.pool, agency.id, period, states=_states(item_state))
+        chunks = services.items_csv(state.pool, agency.id, period, states=states_from_query(item_state))
         name = f"items-{period.first}-{period.last}.csv"
         return Stream(chunks, media_type=CSV_MEDIA_TYPE,
                       headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -92,18 +91,6 @@ def _period(first: date | None, last: date | None) -> model.Period:
     except model.PeriodRefused as refused:
         raise InvalidInput(str(refused), errors=[
             FieldError(field="query:from", message=str(refused))]) from None
-
-
-def _states(text: str | None) -> list[str] | None:
-    """`delivered,collected` as a list; an unknown state is a 422 naming it."""
-    if text is None:
-        return None
-    states = [s.strip() for s in text.split(",")]
-    if unknown := [s for s in states if s not in ITEM_STATES]:
-        raise InvalidInput(f"unknown state {unknown[0]}", errors=[
-            FieldError(field="query:state", message=f"unknown state {s or '(empty)'}")
-            for s in unknown])
-    return states
 
 
 HANDLERS = [ReportsController]
