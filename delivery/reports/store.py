@@ -7,56 +7,40 @@ from datetime import datetime
 
 import asyncpg
 
-# What an item's custody log says of it, as aggregates over its events `c`:
-# - handed_over_at: the delivery to the citizen or the collection at the counter;
-# - attempts: the courier's attempts at the door (deliveries and failures);
-# - last_failure_reason, failure_reasons: the reasons the courier gave for failed attempts;
-# - sent_back_by: the event that last put it on its way back to the agency;
-# - attempts_exhausted: whether its attempts at the door were all used up.
-_EVENT_FACTS = """
-max(c.server_at) FILTER (WHERE c.action IN ('deliver', 'collect')) AS handed_over_at,
-count(*) FILTER (WHERE c.action IN ('deliver', 'fail')) AS attempts,
-(array_agg(c.payload->>'reason' ORDER BY c.seq DESC)
-    FILTER (WHERE c.action = 'fail'))[1] AS last_failure_reason,
-array_agg(c.payload->>'reason') FILTER (WHERE c.action = 'fail') AS failure_reasons,
-(array_agg(coalesce(c.payload->>'return_reason', c.event_code) ORDER BY c.seq DESC)
-    FILTER (WHERE c.to_state = 'returning'
-            AND c.from_state IS DISTINCT FROM 'returning'))[1] AS sent_back_by,
-coalesce(bool_or(c.event_code = 'attempts_exhausted'), false) AS attempts_exhausted
-"""
+# What an item's custody log says of its outcome is kept in `item_outcomes` as its events are
+# written (migration 0033): the delivery or collection, the attempts at the door and their
+# failure reasons, what last sent it back and whether its attempts were all used up.
+# An item with none of these events yet has no row there.
+#
 # Why an item on its way back (or back) was sent back: the return reason the custody event
 # that did it recorded (`refused`, `not_theirs`, `hold_expired`, `recalled`, `found_after_loss`;
 # the event's code for an event older than return reasons), or `attempts_exhausted` when the
 # hold that expired began because the attempts at the door were used up.
 _RETURN_REASON = """
 CASE WHEN i.state IN ('returning', 'returned_to_agency') THEN
-    CASE WHEN e.sent_back_by = 'hold_expired' AND e.attempts_exhausted
-         THEN 'attempts_exhausted' ELSE e.sent_back_by END
+    CASE WHEN o.sent_back_by = 'hold_expired' AND o.attempts_exhausted
+         THEN 'attempts_exhausted' ELSE o.sent_back_by END
 END AS return_reason
 """
-# Each of the agency's items registered in [$2, $3) with its facts, one index scan of its
-# events (custody_events (item_id, seq)) per item: the items come out in the order of
-# `items_agency_registered`, so a page is quick and a cursor streams them.
+# Each of the agency's items registered in [$2, $3) with its outcome: the items come out in the
+# order of `items_agency_registered`, so a page is quick and a cursor streams them.
 _FACTS = f"""
 SELECT i.id, i.external_ref, i.tracking_number, i.document_type, i.state, s.code AS branch,
-       s.name_ar AS branch_name, i.created_at AS registered_at, e.handed_over_at, e.attempts,
-       e.last_failure_reason, {_RETURN_REASON}
+       s.name_ar AS branch_name, i.created_at AS registered_at, o.handed_over_at,
+       coalesce(o.attempts, 0) AS attempts, o.failure_reasons[cardinality(o.failure_reasons)]
+       AS last_failure_reason, {_RETURN_REASON}
 FROM items i
 LEFT JOIN sites s ON s.id = i.branch_id
-CROSS JOIN LATERAL (SELECT {_EVENT_FACTS} FROM custody_events c WHERE c.item_id = i.id) e
+LEFT JOIN item_outcomes o ON o.item_id = i.id
 WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
 """
-# The same facts for every item of the period at once, grouped: over a long period PostgreSQL
-# may then read the events in one pass and hash them by item rather than look each item up.
+# The same for every item of the period at once, for the summary.
 _ALL_FACTS = f"""
 SELECT i.document_type, i.state, i.governorate, s.code AS branch, i.created_at AS registered_at,
-       e.handed_over_at, e.failure_reasons, {_RETURN_REASON}
+       o.handed_over_at, o.failure_reasons, {_RETURN_REASON}
 FROM items i
 LEFT JOIN sites s ON s.id = i.branch_id
-JOIN (SELECT c.item_id, {_EVENT_FACTS}
-      FROM custody_events c JOIN items i ON i.id = c.item_id
-      WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
-      GROUP BY c.item_id) e ON e.item_id = i.id
+LEFT JOIN item_outcomes o ON o.item_id = i.id
 WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
 """
 # $4 the grouping (`model.GroupBy`, or NULL for one group), $5 the days of "within N days".

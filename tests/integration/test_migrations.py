@@ -1,4 +1,5 @@
 import asyncio
+import json
 import shutil
 from pathlib import Path
 
@@ -6,7 +7,9 @@ import asyncpg
 import pytest
 
 from delivery.platform.migrate import MIGRATIONS_DIR, MigrationChanged, discover, migrate
+from delivery.sites.services import load_reference_data
 from tests.conftest import _with_database
+from tests.custody_rows import INSERT_ITEM, _world
 
 
 @pytest.fixture
@@ -68,5 +71,63 @@ async def test_failing_migration_leaves_nothing_half_applied(empty_database, tmp
             await migrate(conn, folder)
         assert await conn.fetchval("SELECT to_regclass('public.b')") is None
         assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
+    finally:
+        await conn.close()
+
+
+# Two journeys, as (action, from_state, to_state, event_code, payload): failed twice, then
+# turned back when the hold that followed expired; and delivered at the second try.
+_JOURNEYS = (
+    [("register", None, "registered", "registered", {}),
+     ("fail", "out_for_delivery", "at_branch", "failed", {"reason": "absent"}),
+     ("fail", "out_for_delivery", "at_branch", "failed", {"reason": "wrong_address"}),
+     ("max_attempts", "at_branch", "held_at_branch", "attempts_exhausted", {}),
+     ("expire_hold", "held_at_branch", "returning", "hold_expired", {}),
+     ("accept", "returning", "returning", "accepted", {})],
+    [("register", None, "registered", "registered", {}),
+     ("fail", "out_for_delivery", "at_branch", "failed", {"reason": "absent"}),
+     ("deliver", "out_for_delivery", "delivered", "delivered", {})],
+)
+_OUTCOME = ("SELECT handed_over_at IS NOT NULL, attempts, failure_reasons, sent_back_by, "
+            "attempts_exhausted FROM item_outcomes WHERE item_id = $1")
+
+
+async def _item_with_journey(conn, world: dict, number: int, journey: list) -> int:
+    item = await conn.fetchval(INSERT_ITEM, f"HY{number:09d}IQ", world["agency"], f"R{number}",
+                               world["branch"], number.to_bytes(32, "big"))
+    for seq, (action, before, after, code, payload) in enumerate(journey, start=1):
+        await conn.execute(
+            "INSERT INTO custody_events (item_id, seq, action, from_state, to_state, "
+            "event_code, actor_role, payload, prev_hash, hash, hash_version) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'courier', $7::jsonb, '\\x00', '\\x00', 1)",
+            item, seq, action, before, after, code, json.dumps(payload))
+    return item
+
+
+async def test_outcomes_read_from_history_equal_those_kept_as_events_are_written(
+        empty_database, tmp_path: Path):
+    """Reports read each item's outcome from `item_outcomes`: the migration that made it fills it
+    from the events already written exactly as its trigger fills it for events written since."""
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    outcomes = next(m for m in discover() if m.name.endswith("_item_outcomes.sql"))
+    for migration in discover():
+        if migration.name < outcomes.name:
+            shutil.copy(MIGRATIONS_DIR / migration.name, folder)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        await migrate(conn, folder)
+        await load_reference_data(conn)
+        world = await _world(conn)
+        before = [await _item_with_journey(conn, world, n, j) for n, j in enumerate(_JOURNEYS)]
+        await migrate(conn)
+        after = [await _item_with_journey(conn, world, n + 10, j)
+                 for n, j in enumerate(_JOURNEYS)]
+        read_back = [tuple(await conn.fetchrow(_OUTCOME, item)) for item in before]
+        kept = [tuple(await conn.fetchrow(_OUTCOME, item)) for item in after]
+        assert read_back == kept == [
+            (False, 2, ["absent", "wrong_address"], "hold_expired", True),
+            (True, 2, ["absent"], None, False)]
     finally:
         await conn.close()
