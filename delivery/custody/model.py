@@ -123,6 +123,16 @@ class ReturnReason(StrEnum):
     hold_expired = "hold_expired"  # nobody collected it from the shelf in time
     recalled = "recalled"  # the agency cancelled it while the post had it
     found_after_loss = "found_after_loss"  # marked lost, found: never on without the agency
+    # Every attempt at the door failed and nobody collected it from the shelf in time:
+    unreachable = "unreachable"  # the citizen was never found in
+    address_not_found = "address_not_found"  # the courier's last attempt never found the door
+
+
+def unreached(last_failure_reason: str | None) -> ReturnReason:
+    """Why an item whose attempts at the door ran out goes back, by its last attempt's reason."""
+    if last_failure_reason == "address_not_found":
+        return ReturnReason.address_not_found
+    return ReturnReason.unreachable
 
 
 class Transition(msgspec.Struct, frozen=True, kw_only=True):

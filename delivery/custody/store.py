@@ -470,6 +470,9 @@ CLAIM_EXPIRED_HOLDS = """
 SELECT id FROM items WHERE state = ANY($1::text[]) AND hold_until <= $2
 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
 """
+LAST_FAILURE_REASON = """
+SELECT failure_reasons[cardinality(failure_reasons)] FROM item_outcomes WHERE item_id = $1
+"""
 CLAIM_EXHAUSTED = """
 SELECT id FROM items WHERE state = 'at_branch' AND failed_attempts >= $1
     AND handover_action IS NULL

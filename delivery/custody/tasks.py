@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 from arq.cron import cron
 
 from delivery.custody import anchors, proof, store
@@ -23,6 +24,7 @@ from delivery.custody.model import (
     Role,
     State,
     decide,
+    unreached,
 )
 from delivery.custody.services import Actor, record
 from delivery.platform.settings import anchor_signing_key
@@ -60,6 +62,9 @@ async def _move(conn: asyncpg.Connection, item_id: int, action: Action, ctx: Cus
                 now: datetime) -> None:
     item = await store.scan_item_by_id(conn, item_id)
     transition = decide(State(item.state), action, Role.scheduler)
+    if action == Action.expire_hold and item.failed_attempts >= ctx.max_attempts:
+        last_failure = await conn.fetchval(store.LAST_FAILURE_REASON, item_id)
+        transition = msgspec.structs.replace(transition, return_reason=unreached(last_failure))
     await record(conn, item.ref(), transition, action, SCHEDULER, now=now)
     code = code_on_entry(item.state, transition, ctx.rules_of(item.document_type))
     if code is not None:

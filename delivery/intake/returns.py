@@ -32,6 +32,9 @@ REASON_WORDS: dict[str, tuple[str, str]] = {
     ReturnReason.hold_expired: ("انتهت مدة الحفظ", "hold expired"),
     ReturnReason.recalled: ("سحبتها الجهة", "recalled by the agency"),
     ReturnReason.found_after_loss: ("عُثر عليها بعد فقدانها", "found after being lost"),
+    ReturnReason.unreachable: ("تعذّر الوصول إلى المواطن بعد كل المحاولات",
+                               "citizen unreachable after every attempt"),
+    ReturnReason.address_not_found: ("لم يُعثر على العنوان", "address not found"),
 }
 
 

@@ -35,7 +35,7 @@ class ReturnsController(Controller):
     ) -> ReturnsDayOut:
         """Every item the sorting centres handed back to the agency on `date` (Asia/Baghdad;
         today when absent), in the order handed: its `return_reason` (refused, not_theirs,
-        hold_expired, recalled, found_after_loss), when, by which sorting centre, and who at
+        hold_expired, unreachable, address_not_found, recalled, found_after_loss), when, by which sorting centre, and who at
         the agency signed for it (`signed_by`: initials and ID's last four digits)."""
         if unknown := sorted(set(request.query_params) - LIST_PARAMETERS):
             raise InvalidInput(f"unknown query parameter {unknown[0]}", errors=[

@@ -42,8 +42,8 @@ class ReportsController(Controller):
         by default the last 30 days, at most 366): counts by state now, hand-overs (delivered
         or collected) within 1, 3, 7 and 14 days of registration with the median and 90th
         percentile in hours, failed attempts by the courier's reason, and returns by what sent
-        them back (`refused`, `not_theirs`, `hold_expired`, `attempts_exhausted`, `recalled`,
-        `found_after_loss`). `group_by`
+        them back (`refused`, `not_theirs`, `hold_expired`, `unreachable`, `address_not_found`,
+        `recalled`, `found_after_loss`). `group_by`
         splits them by `document_type`, `governorate`, `branch` or `day` of registration. An
         unknown parameter or value is a 422 naming it."""
         _refuse_unknown(request, SUMMARY_PARAMETERS)

@@ -13,13 +13,13 @@ import asyncpg
 # An item with none of these events yet has no row there.
 #
 # Why an item on its way back (or back) was sent back: the return reason the custody event
-# that did it recorded (`refused`, `not_theirs`, `hold_expired`, `recalled`, `found_after_loss`;
-# the event's code for an event older than return reasons), or `attempts_exhausted` when the
-# hold that expired began because the attempts at the door were used up.
+# that did it recorded (`model.ReturnReason`; the event's code for an event older than return
+# reasons), or `unreachable` for an older event whose hold expired after the attempts at the
+# door were used up (such events now say `unreachable` or `address_not_found` themselves).
 _RETURN_REASON = """
 CASE WHEN i.state IN ('returning', 'returned_to_agency') THEN
     CASE WHEN o.sent_back_by = 'hold_expired' AND o.attempts_exhausted
-         THEN 'attempts_exhausted' ELSE o.sent_back_by END
+         THEN 'unreachable' ELSE o.sent_back_by END
 END AS return_reason
 """
 # Each of the agency's items registered in [$2, $3) with its outcome: the items come out in the

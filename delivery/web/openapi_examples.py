@@ -52,7 +52,7 @@ SUMMARY_GROUP_OUT = {
                  "returned_to_agency": 8},
     "handed_over": HAND_OVER_OUT, "failed_attempts": 41,
     "failed_attempts_by_reason": {"absent": 30, "address_not_found": 8, "refused": 3},
-    "returns": 28, "returns_by_reason": {"hold_expired": 15, "attempts_exhausted": 9,
+    "returns": 28, "returns_by_reason": {"hold_expired": 15, "unreachable": 9,
                                          "recalled": 4},
 }
 REPORT_ITEM_OUT = {

@@ -2,7 +2,7 @@
 and who at the agency signed for it (GET /v1/documents/{tracking_number})."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -149,6 +149,29 @@ async def test_an_expired_hold_and_a_recall_are_each_a_reason_the_agency_sees(
     await applied(world.client, world.courier, absent, "fail", reason="absent")
     doc, _ = await _read(world, absent)
     assert doc["state"] == "delivery_failed" and "return_reason" not in doc
+
+
+@pytest.mark.parametrize(("reasons", "why"), [(("absent", "unsafe"), "unreachable"),
+                                              (("absent", "address_not_found"),
+                                               "address_not_found")])
+async def test_a_document_whose_attempts_ran_out_comes_back_saying_why(
+        world, conn, settings, reasons, why):
+    """Every attempt at the door failed, and nobody collected it in time: the agency is told
+    the citizen could not be reached, or that the address was never found (the last attempt's
+    reason), not just that a hold expired."""
+    tn = await submit(world.client, world.key, "PP-1")
+    await to_branch(world, [tn])
+    for reason in reasons:
+        await applied(world.client, world.clerk, tn, "to_courier", courier="courier")
+        await applied(world.client, world.courier, tn, "take")
+        await applied(world.client, world.courier, tn, "fail", reason=reason)
+        await applied(world.client, world.courier, tn, "return")
+        await applied(world.client, world.clerk, tn, "accept")
+    ctx = custody_context(settings)
+    assert await tasks.exhaust_attempts(conn, ctx, now=datetime.now(UTC)) == 1
+    assert await tasks.expire_holds(conn, ctx, now=datetime.now(UTC) + timedelta(days=90)) == 1
+    doc, _ = await _read(world, tn)
+    assert (doc["state"], doc["return_reason"]) == ("returning", why)
 
 
 async def test_the_agency_takes_an_item_back_only_against_a_signature(world, conn):

@@ -113,7 +113,7 @@ async def test_summary_counts_states_hand_over_times_failures_and_returns(day, c
     assert group["failed_attempts_by_reason"] == {"absent": 3, "refused": 1}
     assert group["returns"] == 4
     assert group["returns_by_reason"] == {"refused": 1, "recalled": 1, "hold_expired": 1,
-                                          "attempts_exhausted": 1}
+                                          "unreachable": 1}
 
 
 async def test_summary_by_day_and_branch_splits_the_same_items(day, conn):
@@ -150,7 +150,7 @@ async def test_csv_has_one_row_per_item_with_its_story_and_arabic_survives(day, 
         "returning", "2", "refused", "refused")
     assert (f1["branch"], f1["branch_name"]) == (day.world.branch, name_ar)
     assert (e1["state"], e1["return_reason"], e1["attempts"]) == (
-        "returning", "attempts_exhausted", "2")
+        "returning", "unreachable", "2")
     assert by_ref["C-1"]["return_reason"] == "recalled"
     assert by_ref["H-1"]["return_reason"] == "hold_expired"
     handed = datetime.fromisoformat(d4["handed_over_at"])
