@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from delivery.intake import s10
+from delivery.custody import s10
 
 MIN_PHONE_DIGITS = 4
 MAX_PHONE_DIGITS = 8
