@@ -25,7 +25,6 @@ from delivery.custody.bags import InvalidBagId, looks_like_bag, normalize_code, 
 from delivery.custody.citizen_messages import code_on_entry
 from delivery.custody.context import CustodyContext
 from delivery.custody.item import ScanItem
-from delivery.custody.old_documents import normalize_number
 from delivery.custody.model import (
     CONFIRMED_BY,
     PROXY_ACTIONS,
@@ -42,6 +41,7 @@ from delivery.custody.model import (
     parse_action,
     required_proof,
 )
+from delivery.custody.old_documents import normalize_number
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS, OtpVerdict, check_otp, verify_otp
 from delivery.platform.privacy import mask_name, national_id_hash
 from delivery.staff.auth import StaffUser

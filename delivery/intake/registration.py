@@ -10,9 +10,9 @@ import numpy as np
 
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
+from delivery.custody import s10
 from delivery.custody.citizen_messages import MESSAGES
 from delivery.custody.model import ENTRY, Action, Role
-from delivery.custody import s10
 from delivery.intake import fingerprint, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.validate import NormalisedDocument
