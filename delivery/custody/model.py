@@ -2,8 +2,9 @@
 
 The table `TRANSITIONS` maps `(state, action)` to a `Transition`. A row whose target equals its
 source is an event that does not move the item (a bag scan, a counter-scan, a citizen's choice,
-the citizen's answer after the hand-over). `ENTRY` holds the one row with no state before it:
-the agency's registration, the first event of every item's log.
+the citizen's answer after the hand-over). `ENTRY` holds the rows with no state before them:
+the agency's registration, the first event of every item's log; and the taking back of an old
+document at the hand-over of the new one, the first event of the old document's own log.
 
 On the way back to the agency one state, `returning`, covers two places: still at the branch, or
 back at the sorting centre. Rows say which place they need (`at`) and which place they leave the
@@ -70,7 +71,7 @@ class Action(StrEnum):
     share_location = "share_location"
     reschedule = "reschedule"
     report = "report"  # the citizen's answer to "did anyone ask you for money?"
-    # The first event of an old document taken back at the new one's hand-over (`OLD_DOCUMENT`).
+    # The first event of an old document taken back at the new one's hand-over (`ENTRY`).
     take_old = "take_old"
 
 
@@ -326,16 +327,16 @@ _CITIZEN_ROWS = {
     **{(state, A.report): _t(state, _CITIZEN, "reported") for state in (S.delivered, S.collected)},
 }
 
-# The agency's API submission is the posting of the item (EMSEVT "EMA").
-ENTRY: Mapping[Action, Transition] = MappingProxyType({
-    A.register: _t(INITIAL_STATE, _AGENCY, "registered", "EMA")})
-
 # An old document taken back at the hand-over of the new one: an item of its own, entering its log
 # already on its way back, in the hands of the courier or clerk who took it (at the branch's
 # place: the courier brings it back with `return`, the branch sends it back with `send_back`).
-OLD_DOCUMENT: Transition = _t(
+_OLD_DOCUMENT = _t(
     S.returning, _COURIER | _BRANCH, "old_document_taken", puts=_BRANCH_PLACE,
     return_reason=ReturnReason.old_document)
+
+# The agency's API submission is the posting of the item (EMSEVT "EMA").
+ENTRY: Mapping[Action, Transition] = MappingProxyType({
+    A.register: _t(INITIAL_STATE, _AGENCY, "registered", "EMA"), A.take_old: _OLD_DOCUMENT})
 
 TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
     {
