@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.support import database_url, free_port, fresh_database, serve
 from delivery.agencies.services import create_agency
-from delivery.intake.s10 import make_tracking_number
+from delivery.custody.s10 import make_tracking_number
 
 BENCH_DB = "tasheel_bench_intake"
 

@@ -58,7 +58,7 @@ from benchmarks.support import (  # noqa: E402
 )
 from delivery.agencies.services import create_agency  # noqa: E402
 from delivery.custody import log  # noqa: E402
-from delivery.intake.s10 import make_tracking_number  # noqa: E402
+from delivery.custody.s10 import make_tracking_number  # noqa: E402
 from notifications.links import new_tracking_token, token_hash  # noqa: E402
 
 BENCH_DB = "tasheel_bench_tracking"

@@ -40,6 +40,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "send_back": ("إعادة إلى مركز الفرز", "sent back"),
     "returned": ("تسليم إلى الجهة المُصدِرة", "returned to the agency"),
     "cancel": ("إلغاء من الجهة", "recalled by the agency"),
+    "take_old": ("أخذ الوثيقة القديمة", "old document taken"),
     "mark_lost": ("تسجيل كمفقودة", "marked lost"),
     "mark_damaged": ("تسجيل كتالفة", "marked damaged"),
     "found": ("عُثر عليها", "found"),

@@ -69,8 +69,9 @@ class ScanIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """One scan: `code` is an item's tracking number or a bag's id; `scan_id` is the handheld's
     own id for it, so sending it again is harmless. `otp` and `id_last4` travel with hand-overs
     to the citizen, `reason` (and `note`) with `fail`, `bag` with `bag`, `courier` with
-    `to_courier`, `signed_by` with `returned`. A `fail` with reason `refused` or `wrong_person`
-    sends the item back to its agency at once (`returning`)."""
+    `to_courier`, `signed_by` with `returned`, `old_document_number` (or `old_document_lost`)
+    with the hand-over of a document that replaces an old one. A `fail` with reason `refused` or
+    `wrong_person` sends the item back to its agency at once (`returning`)."""
 
     scan_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     code: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -86,6 +87,10 @@ class ScanIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     proxy: ProxyIn | None = None
     location: PointIn | None = None
     signed_by: SignedByIn | None = None
+    # With `deliver` or `collect` of a document that replaces an old one: the old one's number,
+    # scanned or typed, or the citizen's declaration that it is lost.
+    old_document_number: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    old_document_lost: bool = False
 
 
 class ScansIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -19,6 +19,7 @@ class CustodyContext(msgspec.Struct, frozen=True, kw_only=True):
     id_key: bytes  # the national-ID hash key: a proxy's ID is hashed like the holder's
     types: DocumentTypes
     max_attempts: int = 2
+    service_indicator: str = "RR"  # of the S10 numbers given to old documents taken back
     handover_alert_after: timedelta = timedelta(hours=1)
     manifest_alert_after: timedelta = timedelta(hours=4)
     # Per state, see `stuck`.
@@ -40,6 +41,7 @@ def custody_context(settings: Settings) -> CustodyContext:
         id_key=derive_key(settings.secret_key, "national-id"),
         types=types,
         max_attempts=settings.delivery_max_attempts,
+        service_indicator=settings.s10_service_indicator,
         handover_alert_after=timedelta(seconds=settings.handover_alert_seconds),
         manifest_alert_after=timedelta(seconds=settings.manifest_alert_seconds),
         # Built at start (the app's and the worker's): a bad value stops it, naming the setting.

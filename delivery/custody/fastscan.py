@@ -212,8 +212,8 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, item: ScanItem | N
         if decision.has_effects:
             return None
         return Verdict(item_id=item_id, error=decision.message, reason=decision.reason)
-    if isinstance(decision, judge.Missing):
-        return None
+    if isinstance(decision, judge.Missing) or decision.old_document_taken:
+        return None  # an old document taken back is an item of its own to register
     if decision.into_bag or decision.out_of_bag or decision.confirm_in_bag:
         plan.bagged.add(item_id)
     remember(ctx, plan, decision, scan, now)

@@ -36,6 +36,7 @@ class ScanItem(msgspec.Struct, frozen=True, kw_only=True):
     handover_action: str | None
     chain_length: int  # the head of the item's custody chain: its number of events
     chain_head: bytes  # and the last one's hash
+    old_document_number: str | None = None  # the old document to take back at the hand-over
 
     def ref(self) -> ItemRef:
         return ItemRef(id=self.id, state=self.state, agency_id=self.agency_id,

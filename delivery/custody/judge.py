@@ -41,6 +41,7 @@ from delivery.custody.model import (
     parse_action,
     required_proof,
 )
+from delivery.custody.old_documents import normalize_number
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS, OtpVerdict, check_otp, verify_otp
 from delivery.platform.privacy import mask_name, national_id_hash
 from delivery.staff.auth import StaffUser
@@ -92,6 +93,8 @@ class Scan(msgspec.Struct, frozen=True, kw_only=True):
     proxy: Proxy | None = None
     location: Point | None = None
     signed_by: SignedBy | None = None
+    old_document_number: str | None = None  # read off the old document at the hand-over
+    old_document_lost: bool = False  # or the citizen declares it lost
 
 
 class ScanResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -215,6 +218,7 @@ class Applied(msgspec.Struct, frozen=True, kw_only=True):
     out_of_bag: str | None = None
     confirm_in_bag: bool = False  # its moving bag's record of it is confirmed
     alerts: tuple[Alert, ...] = ()
+    old_document_taken: bool = False  # the old document becomes an item of its own
 
     @property
     def state(self) -> State:
@@ -270,7 +274,8 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, seen: Seen,
     rules = ctx.rules_of(item.document_type)
     _proxy(rules, item, action, scan)
     out: dict[str, Any] = {"payload": {"scan_id": scan.scan_id, "bag": seen.in_bag_id}}
-    for need in sorted(required_proof(transition, rules.needs_id_check)):
+    needs = required_proof(transition, rules.needs_id_check, item.old_document_number is not None)
+    for need in sorted(needs):
         _NEEDS[need](ctx, rules, staff, scan, seen, transition, now, out)
     handover_set, handover_to = _handover(item, action, transition)
     _after_move(rules, item, action, transition, seen, now, out)
@@ -495,6 +500,29 @@ def _proof(staff: StaffUser, scan: Scan, now: datetime, generation: int) -> dict
             "otp_generation": generation, "id_checked": False}
 
 
+def _need_old_document(ctx, rules, staff, scan, seen, transition, now, out) -> None:
+    """The old document's number, read off it, must be the one the agency sent; or the citizen
+    declares it lost, which the hand-over records for the agency. A wrong number is refused (and
+    kept with the scan's result) but not counted like a wrong code: it guards no secret."""
+    item = seen.item
+    if scan.old_document_lost:
+        if scan.old_document_number:
+            raise _refuse("give the old document's number or declare it lost, not both",
+                          "old_document_conflict")
+        out["payload"]["old_document"] = {"number": item.old_document_number, "lost": True}
+        return
+    if not scan.old_document_number:
+        raise _refuse(f"{item.tracking_number} replaces an old document: scan or type its "
+                      "number, or record that the citizen declares it lost",
+                      "old_document_required")
+    read = normalize_number(scan.old_document_number)
+    if not hmac.compare_digest(read.encode(), (item.old_document_number or "").encode()):
+        raise _refuse(f"{read} is not the old document the agency named for "
+                      f"{item.tracking_number}: check the number on it", "old_document_mismatch")
+    out["payload"]["old_document"] = {"number": item.old_document_number, "lost": False}
+    out["old_document_taken"] = True
+
+
 def _need_place(ctx, rules, staff, scan, seen, transition, now, out) -> None:
     """The item must be where the row needs it."""
     if _loaded(seen.place, Want.place) == transition.at:
@@ -530,6 +558,7 @@ def _need_signature(ctx, rules, staff, scan, seen, transition, now, out) -> None
 
 _NEEDS = {Need.attempt_left: _need_attempt_left, Need.bag: _need_bag,
           Need.courier: _need_courier, Need.id_check: _need_id, Need.otp: _need_otp,
+          Need.old_document: _need_old_document,
           Need.place: _need_place, Need.reason: _need_reason, Need.signature: _need_signature}
 
 

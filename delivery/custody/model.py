@@ -2,8 +2,9 @@
 
 The table `TRANSITIONS` maps `(state, action)` to a `Transition`. A row whose target equals its
 source is an event that does not move the item (a bag scan, a counter-scan, a citizen's choice,
-the citizen's answer after the hand-over). `ENTRY` holds the one row with no state before it:
-the agency's registration, the first event of every item's log.
+the citizen's answer after the hand-over). `ENTRY` holds the rows with no state before them:
+the agency's registration, the first event of every item's log; and the taking back of an old
+document at the hand-over of the new one, the first event of the old document's own log.
 
 On the way back to the agency one state, `returning`, covers two places: still at the branch, or
 back at the sorting centre. Rows say which place they need (`at`) and which place they leave the
@@ -70,6 +71,8 @@ class Action(StrEnum):
     share_location = "share_location"
     reschedule = "reschedule"
     report = "report"  # the citizen's answer to "did anyone ask you for money?"
+    # The first event of an old document taken back at the new one's hand-over (`ENTRY`).
+    take_old = "take_old"
 
 
 class Role(StrEnum):
@@ -98,6 +101,9 @@ class Need(StrEnum):
     attempt_left = "attempt_left"  # fewer failed home deliveries than DELIVERY_MAX_ATTEMPTS
     place = "place"  # the item is where the row's `at` says
     signature = "signature"  # who at the agency signed for it (`signed_by`)
+    # The old document's number read back (or its loss declared): only for an item the agency
+    # sent an old document's number with (see `required_proof`).
+    old_document = "old_document"
 
 
 class Place(StrEnum):
@@ -123,6 +129,7 @@ class ReturnReason(StrEnum):
     hold_expired = "hold_expired"  # nobody collected it from the shelf in time
     recalled = "recalled"  # the agency cancelled it while the post had it
     found_after_loss = "found_after_loss"  # marked lost, found: never on without the agency
+    old_document = "old_document"  # the old document a new one replaced, taken at its hand-over
     # Every attempt at the door failed and nobody collected it from the shelf in time:
     unreachable = "unreachable"  # the citizen was never found in
     address_not_found = "address_not_found"  # the courier's last attempt never found the door
@@ -230,7 +237,7 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     ),
     (S.out_for_delivery, A.take): _t(S.out_for_delivery, _COURIER, "taken", handover=_CONFIRM),
     (S.out_for_delivery, A.deliver): _t(
-        S.delivered, _COURIER, "delivered", "EMI", [Need.otp, Need.id_check]
+        S.delivered, _COURIER, "delivered", "EMI", [Need.otp, Need.id_check, Need.old_document]
     ),
     (S.out_for_delivery, A.fail): _t(
         S.delivery_failed, _COURIER, "delivery_failed", "EMH", [Need.reason]
@@ -239,7 +246,7 @@ _HANDHELD_ROWS: dict[tuple[State, Action], Transition] = {
     (S.at_branch, A.accept): _t(S.at_branch, _BRANCH, "accepted", handover=_CONFIRM),
     (S.at_branch, A.shelve): _t(S.ready_for_pickup, _BRANCH, "shelved", "EDH"),
     (S.ready_for_pickup, A.collect): _t(
-        S.collected, _BRANCH, "collected", "EMI", [Need.otp, Need.id_check]
+        S.collected, _BRANCH, "collected", "EMI", [Need.otp, Need.id_check, Need.old_document]
     ),
     # A document refused at the door is still in the courier's hands: the courier records
     # bringing it back to the branch, which then sends it back (`send_back`). Not a two-party
@@ -330,9 +337,16 @@ _CITIZEN_ROWS = {
     **{(state, A.report): _t(state, _CITIZEN, "reported") for state in (S.delivered, S.collected)},
 }
 
+# An old document taken back at the hand-over of the new one: an item of its own, entering its log
+# already on its way back, in the hands of the courier or clerk who took it (at the branch's
+# place: the courier brings it back with `return`, the branch sends it back with `send_back`).
+_OLD_DOCUMENT = _t(
+    S.returning, _COURIER | _BRANCH, "old_document_taken", puts=_BRANCH_PLACE,
+    return_reason=ReturnReason.old_document)
+
 # The agency's API submission is the posting of the item (EMSEVT "EMA").
 ENTRY: Mapping[Action, Transition] = MappingProxyType({
-    A.register: _t(INITIAL_STATE, _AGENCY, "registered", "EMA")})
+    A.register: _t(INITIAL_STATE, _AGENCY, "registered", "EMA"), A.take_old: _OLD_DOCUMENT})
 
 TRANSITIONS: Mapping[tuple[State, Action], Transition] = MappingProxyType(
     {
@@ -427,11 +441,13 @@ def allowed_actions(state: State, role: Role) -> frozenset[Action]:
     return frozenset(a for (s, a), t in TRANSITIONS.items() if s == state and role in t.roles)
 
 
-def required_proof(transition: Transition, needs_id_check: bool) -> frozenset[Need]:
-    """What the scan must carry, given whether the document type needs the holder's ID checked."""
-    if needs_id_check:
-        return transition.needs
-    return transition.needs - {Need.id_check}
+def required_proof(transition: Transition, needs_id_check: bool,
+                   old_document: bool = False) -> frozenset[Need]:
+    """What the scan must carry, given whether the document type needs the holder's ID checked
+    and whether the item replaces an old document to be taken back."""
+    dropped = ({Need.id_check} if not needs_id_check else set()) | (
+        {Need.old_document} if not old_document else set())
+    return transition.needs - dropped
 
 
 def parse_action(text: str) -> Action:
@@ -503,6 +519,7 @@ _ACTION_PHRASES: Mapping[Action, str] = {
     A.reschedule: "choose a delivery day",
     A.report: "answer whether anyone asked for money",
     A.register: "register items",
+    A.take_old: "take old documents back",
 }
 
 _ROLE_PLURALS: Mapping[Role, str] = {

@@ -17,7 +17,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from delivery.custody import bagging, fastscan, judge, optimistic, places, proof, store
+from delivery.custody import bagging, fastscan, judge, old_items, optimistic, places, proof, store
 from delivery.custody.bags import normalize_code
 from delivery.custody.clock import check_device_time
 from delivery.custody.context import CustodyContext
@@ -343,6 +343,8 @@ async def _write(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser
     await _handover(conn, applied, now)
     await record(conn, item.ref(), applied.transition, applied.action, _actor(staff), now=now,
                  device_at=scan.at, payload=applied.payload)
+    if applied.old_document_taken:
+        await old_items.take_back(conn, ctx, staff, item, now=now, device_at=scan.at)
     if applied.courier_id is not None:
         await conn.execute(store.SET_COURIER, item.id, applied.courier_id)
     if applied.count_failure:

@@ -23,6 +23,7 @@ _SCAN_ITEM_FIELDS = (
     ("i.otp_wrong", "otp_wrong"), ("i.otp_locked", "otp_locked"),
     ("i.failed_attempts", "failed_attempts"), ("i.handover_action", "handover_action"),
     ("i.chain_length", "chain_length"), ("i.chain_head", "chain_head"),
+    ("i.old_document_number", "old_document_number"),
 )
 _SCAN_ITEM_COLUMNS = ", ".join(f"{expr} AS {name}" for expr, name in _SCAN_ITEM_FIELDS)
 # The same values as one anonymous row (ROW(...)), read back by `scan_items_of`.
@@ -619,3 +620,23 @@ async def add_alert(conn: asyncpg.Connection, *, kind: str, detail: str, now: da
                     staff_id: int | None = None, device_id: str | None = None) -> None:
     """Record something a supervisor must look at."""
     await conn.execute(INSERT_ALERT, kind, item_id, site_id, staff_id, device_id, detail, now)
+
+
+# --- old documents taken back at a hand-over (`old_items`) --------------------------------------
+
+NEXT_SERIAL = "SELECT nextval('item_serial')"
+# $1 the new item, $2 the old one's tracking number, $3 its reference, $4 a token hash nobody
+# holds the token of, $5 the courier holding it (none at a counter), $6 the time, $7 the chain's
+# genesis. No citizen data: the old document gets no SMS and no tracking page of its own.
+INSERT_OLD_DOCUMENT = """
+WITH old AS (
+    INSERT INTO items (tracking_number, agency_id, external_ref, fingerprint, comparable,
+        document_type, state, governorate, district, branch_id, assignment_rule, token_hash,
+        courier_id, created_at, updated_at, chain_length, chain_head, old_document_of)
+    SELECT $2, n.agency_id, $3, ''::bytea, '{}'::jsonb, n.document_type, 'returning',
+        n.governorate, n.district, n.branch_id, n.assignment_rule, $4, $5, $6, $6, 0, $7, n.id
+    FROM items n WHERE n.id = $1
+    RETURNING id
+)
+UPDATE items SET old_document_item_id = old.id FROM old WHERE items.id = $1 RETURNING old.id
+"""

@@ -36,6 +36,7 @@ FIELD_POINTERS: dict[str, str] = {
     "lat": "/delivery/location/lat",
     "lon": "/delivery/location/lon",
     "branch_code": "/delivery/branch_code",
+    "old_document_number": "/old_document/number",
 }
 
 

@@ -13,7 +13,7 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from delivery.intake.schemas import PointOut, ProofOut, ProxyOut, SignedByOut
+from delivery.intake.schemas import OldDocumentOut, PointOut, ProofOut, ProxyOut, SignedByOut
 from delivery.platform.privacy import mask_name
 from routing.assign import haversine_km
 
@@ -28,7 +28,8 @@ def staff_pseudonym(key: bytes, staff_id: int) -> str:
 
 
 def proof_out(key: bytes, at: datetime, proof: dict[str, Any],
-              citizen_point: tuple[float, float] | None) -> ProofOut:
+              citizen_point: tuple[float, float] | None,
+              old_document: dict[str, Any] | None = None) -> ProofOut:
     """The agency's view of a hand-over's proof (`proof` as the judge recorded it)."""
     point = proof.get("point")
     location = PointOut(lat=point["lat"], lon=point["lon"]) if point else None
@@ -39,7 +40,18 @@ def proof_out(key: bytes, at: datetime, proof: dict[str, Any],
     return ProofOut(
         at=at, staff=staff_pseudonym(key, proof["staff_id"]), otp_checked=True,
         id_checked=bool(proof.get("id_checked")), location=location, distance_m=distance,
-        proxy=ProxyOut(name=proxy["name"], id_last4=proxy["id_last4"]) if proxy else None)
+        proxy=ProxyOut(name=proxy["name"], id_last4=proxy["id_last4"]) if proxy else None,
+        old_document=None if old_document is None else (
+            "declared_lost" if old_document.get("lost") else "taken"))
+
+
+def old_document_out(number: str | None, handed: dict[str, Any] | None,
+                     tracking_number: str | None, state: str | None) -> OldDocumentOut | None:
+    """The old document an item replaces, and what became of it at the hand-over."""
+    if number is None:
+        return None
+    return OldDocumentOut(number=number, tracking_number=tracking_number, state=state,
+                          declared_lost=bool(handed and handed.get("lost")))
 
 
 def signed_by_out(signed: dict[str, Any] | None) -> SignedByOut | None:

@@ -37,9 +37,14 @@ def with_handovers(out: DocumentOut, facts: asyncpg.Record, pseudonym_key: bytes
     out.chain_head = facts["chain_head"]
     if facts["proof"] is not None:
         point = (facts["lat"], facts["lon"]) if facts["lat"] is not None else None
-        out.proof = handover.proof_out(pseudonym_key, facts["handed_at"], facts["proof"], point)
+        out.proof = handover.proof_out(pseudonym_key, facts["handed_at"], facts["proof"], point,
+                                       facts["old_document_handed"])
     out.return_reason = facts["return_reason"]
     out.returned_signed_by = handover.signed_by_out(facts["signed_by"])
+    out.old_document = handover.old_document_out(
+        facts["old_document_number"], facts["old_document_handed"], facts["old_tracking_number"],
+        facts["old_state"])
+    out.old_document_of = facts["old_document_of"]
 
 
 async def page(conn: asyncpg.Connection, agency_id: int, *, states: list[str] | None,

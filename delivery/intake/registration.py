@@ -10,9 +10,10 @@ import numpy as np
 
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
+from delivery.custody import s10
 from delivery.custody.citizen_messages import MESSAGES
 from delivery.custody.model import ENTRY, Action, Role
-from delivery.intake import fingerprint, s10, store
+from delivery.intake import fingerprint, store
 from delivery.intake.context import IntakeContext
 from delivery.intake.validate import NormalisedDocument
 from delivery.outbox import rows as outbox
@@ -114,4 +115,5 @@ def _row(ctx: IntakeContext, f: Fresh, tracking_number: str, token: str,
         district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
         lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,
         token_hash=token_hash(token), chain_head=head,
+        old_document_number=d.old_document_number,
     )

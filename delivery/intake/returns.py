@@ -35,6 +35,7 @@ REASON_WORDS: dict[str, tuple[str, str]] = {
     ReturnReason.unreachable: ("تعذّر الوصول إلى المواطن بعد كل المحاولات",
                                "citizen unreachable after every attempt"),
     ReturnReason.address_not_found: ("لم يُعثر على العنوان", "address not found"),
+    ReturnReason.old_document: ("وثيقة قديمة استُبدلت بجديدة", "old document, replaced"),
 }
 
 

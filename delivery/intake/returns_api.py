@@ -35,8 +35,9 @@ class ReturnsController(Controller):
     ) -> ReturnsDayOut:
         """Every item the sorting centres handed back to the agency on `date` (Asia/Baghdad;
         today when absent), in the order handed: its `return_reason` (refused, not_theirs,
-        hold_expired, unreachable, address_not_found, recalled, found_after_loss), when, by which sorting centre, and who at
-        the agency signed for it (`signed_by`: initials and ID's last four digits)."""
+        hold_expired, unreachable, address_not_found, recalled, found_after_loss,
+        old_document), when, by which sorting centre, and who at the agency signed
+        for it (`signed_by`: initials and ID's last four digits)."""
         if unknown := sorted(set(request.query_params) - LIST_PARAMETERS):
             raise InvalidInput(f"unknown query parameter {unknown[0]}", errors=[
                 FieldError(field=f"query:{name}", message="unknown parameter") for name in unknown])

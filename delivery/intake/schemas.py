@@ -89,13 +89,24 @@ class DeliveryIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     branch_code: BranchCode | None = None
 
 
+class OldDocumentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The document this one replaces (e.g. the expiring passport): its number, which the courier
+    or clerk must read back from it at the hand-over before the new one is handed over, and
+    which is then carried back to the agency as an item of its own."""
+
+    number: Annotated[str, Meta(min_length=1, max_length=40, examples=["A1234567"],
+                                description="Latin letters and digits, 5 to 20 of them.")]
+
+
 class DocumentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """One document handed over by an agency."""
+    """One document handed over by an agency; with `old_document`, the old one is taken back at
+    the hand-over."""
 
     external_ref: ExternalRef
     document_type: DocumentTypeCode
     citizen: CitizenIn
     delivery: DeliveryIn
+    old_document: OldDocumentIn | None = None
 
 
 class BatchIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -177,6 +188,20 @@ class ProofOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     location: PointOut | None = None
     distance_m: int | None = None
     proxy: ProxyOut | None = None
+    # For a document that replaced an old one: the old one was read back and taken, or the
+    # citizen declared it lost.
+    old_document: Literal["taken", "declared_lost"] | None = None
+
+
+class OldDocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The old document this one replaces: its number as the agency sent it; once the new one
+    was handed over, the item it travels back to the agency as (`tracking_number`, `state`), or
+    `declared_lost` when the citizen declared it lost."""
+
+    number: str
+    tracking_number: str | None = None
+    state: State | None = None
+    declared_lost: bool = False
 
 
 class SignedByOut(msgspec.Struct, kw_only=True):
@@ -209,6 +234,10 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     proof: ProofOut | None = None
     return_reason: ReturnReason | None = None
     returned_signed_by: SignedByOut | None = None
+    # On one item read alone: the old document it replaces (`old_document`), or, for an old
+    # document taken back, the tracking number of the new one it was taken for.
+    old_document: OldDocumentOut | None = None
+    old_document_of: str | None = None
 
 
 class ReturnedItemOut(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -38,19 +38,20 @@ _NEW_ITEMS = """
         document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
         language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
         branch_id, assignment_rule, token_hash, created_at, updated_at, chain_length,
-        chain_head)
+        chain_head, old_document_number)
     OVERRIDING SYSTEM VALUE
     SELECT t.id, t.tracking_number, $1, t.external_ref, decode(t.fingerprint, 'base64'),
         t.comparable, t.document_type, 'registered', t.name, t.phone,
         decode(t.national_id_hash, 'base64'), t.national_id_last4, t.language, t.governorate,
         t.district, t.address_text, t.landmark, t.lat, t.lon, t.mode, s.id, t.assignment_rule,
-        decode(t.token_hash, 'base64'), $2, $2, 1, decode(t.chain_head, 'base64')
+        decode(t.token_hash, 'base64'), $2, $2, 1, decode(t.chain_head, 'base64'),
+        t.old_document_number
     FROM jsonb_to_recordset($3::jsonb) AS t (id bigint, tracking_number text,
         external_ref text, fingerprint text, comparable jsonb, document_type text, name text,
         phone text, national_id_hash text, national_id_last4 text, language text,
         governorate text, district text, address_text text, landmark text, lat float8,
         lon float8, mode text, branch_code text, assignment_rule text, token_hash text,
-        chain_head text)
+        chain_head text, old_document_number text)
     LEFT JOIN sites s ON s.code = t.branch_code
     ON CONFLICT (agency_id, external_ref) DO NOTHING
     RETURNING id, external_ref, tracking_number, chain_head
@@ -113,8 +114,13 @@ SELECT encode(i.chain_head, 'hex') AS chain_head, i.lat, i.lon,
      ORDER BY e.seq DESC LIMIT 1) AS return_reason,
     (SELECT e.payload->'signed_by' FROM custody_events e
      WHERE e.item_id = i.id AND e.action = 'returned' AND e.payload ? 'signed_by'
-     ORDER BY e.seq DESC LIMIT 1) AS signed_by
+     ORDER BY e.seq DESC LIMIT 1) AS signed_by,
+    h.payload->'old_document' AS old_document_handed, i.old_document_number,
+    o.tracking_number AS old_tracking_number, o.state AS old_state,
+    n.tracking_number AS old_document_of
 FROM items i
+LEFT JOIN items o ON o.id = i.old_document_item_id
+LEFT JOIN items n ON n.id = i.old_document_of
 LEFT JOIN LATERAL (
     SELECT e.server_at, e.payload FROM custody_events e
     WHERE e.item_id = i.id AND e.to_state = i.state AND e.from_state IS DISTINCT FROM e.to_state
@@ -171,6 +177,7 @@ class NewItemRow(msgspec.Struct, frozen=True, kw_only=True):
     assignment_rule: str
     token_hash: bytes
     chain_head: bytes  # the hash of the item's first custody event
+    old_document_number: str | None = None
 
 # --- idempotency keys ----------------------------------------------------------------------------
 

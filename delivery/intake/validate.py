@@ -23,6 +23,7 @@ import msgspec
 import phonenumbers
 
 from delivery.custody.doctypes import DocumentTypes
+from delivery.custody.old_documents import NUMBER_RULE, is_valid_number, normalize_number
 from delivery.intake.schemas import (
     DELIVERY_MODES,
     LANGUAGES,
@@ -84,6 +85,7 @@ class NormalisedDocument(msgspec.Struct, frozen=True, kw_only=True):
     lat: float | None
     lon: float | None
     branch_code: str | None
+    old_document_number: str | None = None  # the document this one replaces, to take back
 
 
 Rejected = tuple[int, str | None, list[FieldError]]
@@ -139,10 +141,19 @@ def validate_document(
         if location else None,
         "branch_code": rule("/delivery/branch_code", _branch_code, delivery.branch_code,
                             delivery.mode),
+        "old_document_number": rule("/old_document/number", _old_document_number,
+                                    doc.old_document.number) if doc.old_document else None,
     }
     if errors:
         return None, errors
     return NormalisedDocument(**values, national_id_last4=values["national_id"][-4:]), []
+
+
+def _old_document_number(text: str) -> str:
+    number = normalize_number(text)
+    if not is_valid_number(number):
+        raise ValueError(f"the old document's number must be {NUMBER_RULE}")
+    return number
 
 
 def normalise_phone(text: str) -> str:

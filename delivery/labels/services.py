@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from delivery.custody import s10
 from delivery.custody.bags import InvalidBagId, parse_bag_id
-from delivery.intake import s10
 from delivery.labels import model, render, store
 from delivery.labels.model import Choice, Face
 from delivery.platform.errors import FieldError, InvalidInput, NotFound

@@ -84,7 +84,7 @@ WHERE l.plan_id = $1 ORDER BY l.item_id
 """
 SELECT_STOP_DETAILS = """
 SELECT id, tracking_number, state, document_type, citizen_name, citizen_phone, district,
-    address_text, landmark, mahalla, zuqaq, house
+    address_text, landmark, mahalla, zuqaq, house, old_document_number IS NOT NULL AS old_document
 FROM items WHERE id = ANY($1::bigint[])
 """
 SELECT_NOTICES = """

@@ -30,6 +30,7 @@ class StopItemOut(msgspec.Struct, frozen=True, kw_only=True):
     house: str | None
     address_text: str | None
     landmark: str | None
+    old_document: bool = False  # the citizen's old document is taken back at the hand-over
 
 
 class CourierStopOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,7 +159,8 @@ def _stop_item(row: asyncpg.Record) -> StopItemOut:
         state=row["state"], citizen=mask_name(row["citizen_name"] or ""),
         phone=mask_phone(row["citizen_phone"]) if row["citizen_phone"] else None,
         district=row["district"], mahalla=row["mahalla"], zuqaq=row["zuqaq"],
-        house=row["house"], address_text=row["address_text"], landmark=row["landmark"])
+        house=row["house"], address_text=row["address_text"], landmark=row["landmark"],
+        old_document=row["old_document"])
 
 
 # ---------------------------------------------------------------------------------------------

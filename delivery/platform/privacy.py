@@ -16,6 +16,7 @@ VISIBLE_PHONE_DIGITS = 3
 # Beyond the log formatter's list: derived identifiers and secrets that must not leak either.
 _REDACTED_KEYS = SENSITIVE_KEYS | {
     "phone_e164", "national_id_last4", "id_last4", "landmark", "api_key", "secret",
+    "old_document_number",
     "access_token", "refresh_token",
 }
 

@@ -91,6 +91,7 @@ class ShelfItemOut(msgspec.Struct, frozen=True, kw_only=True):
     citizen: str | None
     courier: str | None
     awaiting: str | None
+    old_document: bool = False  # the citizen's old document is taken back at the hand-over
 
 
 class ShelfPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,4 +183,4 @@ def _shelf_item(row: asyncpg.Record, now: datetime) -> ShelfItemOut:
         tracking_number=row["tracking_number"], document_type=row["document_type"],
         state=row["state"], since=row["since"], days_waiting=model.days_waiting(row["since"], now),
         citizen=mask_name(name) if name else None, courier=row["courier"],
-        awaiting=row["awaiting"])
+        awaiting=row["awaiting"], old_document=row["old_document"])

@@ -42,10 +42,10 @@ ORDER BY updated_at, id
 SHELF = """
 SELECT s.id, s.tracking_number, s.document_type, s.state, s.since, s.citizen_name,
     CASE WHEN s.state IN ('out_for_delivery', 'delivery_failed') THEN c.username END AS courier,
-    s.handover_action AS awaiting
+    s.handover_action AS awaiting, s.old_document
 FROM (
     SELECT i.id, i.tracking_number, i.document_type, i.state, i.citizen_name, i.courier_id,
-        i.handover_action,
+        i.handover_action, i.old_document_number IS NOT NULL AS old_document,
         coalesce((SELECT e.server_at FROM custody_events e
                   WHERE e.item_id = i.id AND e.to_state = i.state
                     AND e.from_state IS DISTINCT FROM e.to_state

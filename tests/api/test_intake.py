@@ -5,7 +5,7 @@ import asyncio
 import msgspec
 import pytest
 
-from delivery.intake import s10
+from delivery.custody import s10
 from tests.helpers import auth, create_agency, document
 
 pytestmark = pytest.mark.usefixtures("demo_sites")

@@ -170,7 +170,7 @@ def test_examples_look_like_iraqi_reality(doc):
     answered = doc["paths"]["/v1/documents"]["post"]["responses"]["201"]["content"][
         "application/json"]["example"]
     assert re.fullmatch(r"[A-Z]{2}\d{9}IQ", answered["tracking_number"])
-    from delivery.intake.s10 import is_valid
+    from delivery.custody.s10 import is_valid
 
     assert is_valid(answered["tracking_number"])
 

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from delivery.custody.anchors import local_day
+from delivery.custody.model import ReturnReason
+from delivery.intake.returns import REASON_WORDS
 from tests.custody_world import (
     SIGNED_BY,
     applied,
@@ -115,3 +117,9 @@ async def test_an_expired_hold_comes_back_on_the_manifest_with_its_reason(world,
     body = (await world.client.get("/v1/returns", headers=auth(world.key))).json()
     assert [(i["tracking_number"], i["return_reason"]) for i in body["items"]] == [
         (tn, "hold_expired")]
+
+
+def test_every_return_reason_has_its_words_on_the_printed_manifest():
+    """A reason the manifest has no words for would break the agency's printed page."""
+    assert set(REASON_WORDS) == set(ReturnReason)
+    assert all(arabic and english for arabic, english in REASON_WORDS.values())

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from delivery.custody import log
-from delivery.intake import s10
+from delivery.custody import log, s10
 from notifications.links import new_tracking_token, token_hash
 from tests.helpers import create_agency
 

@@ -9,9 +9,9 @@ import random
 import pytest
 from playwright.async_api import expect
 
+from delivery.custody import s10
 from delivery.custody.bags import is_valid_bag_id, new_bag_id
-from delivery.intake import s10
-from delivery.intake.s10 import make_tracking_number
+from delivery.custody.s10 import make_tracking_number
 from tests.browser.conftest import ARTIFACTS, PHONE
 from tests.browser.handheld_support import app_sign_in, choose, code_sent_to, wait_status, wedge
 from tests.custody_world import applied, build_world, state_of, submit, to_branch

@@ -23,6 +23,10 @@ from tests.custody_rows import INSERT_ITEM, _world
 ITEMS = 3
 SCANNERS = (Role.sorting_clerk, Role.branch_clerk, Role.courier)
 _SERIAL = itertools.count(1)
+OLD_NUMBER = "A1234567"  # the old document item 1 replaces
+# What a scan says of the old document, by its `use_bag` draw: none, a wrong number, lost, or
+# (otherwise) the right number.
+_OLD_DOCUMENT = {1: {}, 2: {"old_document_number": "B7654321"}, 3: {"old_document_lost": True}}
 
 # Where each item starts: its state and the hand-over left open, if any.
 START = st.lists(st.tuples(st.sampled_from(sorted(State)),
@@ -65,6 +69,8 @@ class Twin:
                 "UPDATE items SET state = $2, handover_action = $3, courier_id = $4, "
                 "handover_since = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END "
                 "WHERE tracking_number = $1", tn, state, handover, courier)
+        await self.conn.execute("UPDATE items SET old_document_number = $2 "
+                                "WHERE tracking_number = $1", self.items[1], OLD_NUMBER)
 
     async def _new_item(self) -> str:
         tn = f"HZ{next(_SERIAL):09d}IQ"
@@ -108,7 +114,8 @@ class Twin:
                     code=self.bag if use_bag == 0 else tn, action=str(action), at=now,
                     bag=self.bag, courier=str(Role.courier),
                     otp=valid if good and valid else "000000", id_last4="5678",
-                    reason="absent")
+                    reason="absent",
+                    **_OLD_DOCUMENT.get(use_bag, {"old_document_number": OLD_NUMBER.lower()}))
 
     def _neutral(self, text: str | None) -> str | None:
         for index, tn in enumerate(self.items):
@@ -119,7 +126,8 @@ class Twin:
         rows = await self.conn.fetch(
             "SELECT i.state, i.handover_action, i.failed_attempts, i.otp_wrong, "
             "(SELECT count(*) FROM custody_events e WHERE e.item_id = i.id) AS events, "
-            "(SELECT count(*) FROM outbox o WHERE o.item_id = i.id) AS outbox "
+            "(SELECT count(*) FROM outbox o WHERE o.item_id = i.id) AS outbox, "
+            "(SELECT count(*) FROM items o WHERE o.old_document_of = i.id) AS old_documents "
             "FROM items i WHERE i.tracking_number = ANY($1::text[]) ORDER BY i.tracking_number",
             self.items)
         return [tuple(r) for r in rows]
@@ -165,6 +173,28 @@ def test_set_based_batches_give_what_the_per_scan_path_gives(base_settings):
     finally:
         loop.run_until_complete(conn.close())
         loop.close()
+
+
+async def test_an_old_document_taken_back_gives_the_same_on_both_paths(settings, conn):
+    """The hand-over that takes an old document back registers an item of its own: the set-based
+    path leaves it to the per-scan path, so both give the same results, items and chains."""
+    world, ctx = await _world(conn), custody_context(settings)
+    twins = [Twin(conn, world, name, fast) for name, fast in (("f", True), ("s", False))]
+    start = [(State.at_branch, None)] * ITEMS
+    batches = [(Role.branch_clerk, [(1, "to_courier", True, 5)]),
+               (Role.courier, [(1, "take", True, 5), (1, "deliver", True, 1),
+                               (1, "deliver", True, 2), (1, "deliver", True, 5)])]
+    outcomes = []
+    for twin in twins:
+        twin.ctx = ctx
+        await twin.setup(start)
+        outcomes.append([await twin.upload(role, batch) for role, batch in batches])
+    assert outcomes[0] == outcomes[1]
+    assert [r[2] for r in outcomes[0][1]] == [None, "old_document_required",
+                                              "old_document_mismatch", None]
+    fast, slow = [await twin.states() for twin in twins]
+    assert fast == slow and fast[1][0] == "delivered" and fast[1][-1] == 1
+    assert chain.verify_chain(await log.load_chain(conn)) == []
 
 
 async def _waiting_for_a_lock(conn, pid: int) -> None:

@@ -48,6 +48,7 @@ CHANGES = {
     "lat": 33.3121,
     "lon": 44.3611,
     "branch_code": "BG-01",
+    "old_document_number": "A1234567",
 }
 
 

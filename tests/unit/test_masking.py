@@ -97,7 +97,8 @@ def test_agency_answers_have_no_field_for_national_id_address_or_location():
     assert not exposed & {"national_id", "national_id_last4", "address_text", "location",
                           "lat", "lon", "phone_e164", "landmark"}
     assert _field_names(ProofOut) == {"at", "staff", "otp_checked", "id_checked", "location",
-                                      "distance_m", "proxy", "lat", "lon", "name", "id_last4"}
+                                      "distance_m", "proxy", "lat", "lon", "name", "id_last4",
+                                      "old_document"}
 
 
 def test_answers_omit_empty_optional_fields_but_keep_an_unassigned_branch():

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from delivery.intake import s10
+from delivery.custody import s10
 
 PUBLISHED = [
     "EE876543216CA", "CP654321092GM", "VA456789015KG", "RT395449360DE", "EE123456785KR",

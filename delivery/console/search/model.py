@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from delivery.intake import s10
+from delivery.custody import s10
 
 MIN_PHONE_DIGITS = 4
 MAX_PHONE_DIGITS = 8
@@ -136,6 +136,8 @@ EVENTS: Mapping[str, tuple[str, str]] = {
     "hold_expired": ("انتهت مدة الحفظ", "Holding period ended"),
     "attempts_exhausted": ("استُنفدت محاولات التوصيل", "Delivery attempts used up"),
     "cancelled": ("ألغتها الجهة", "Cancelled by the agency"),
+    "old_document_taken": ("أُخذت الوثيقة القديمة عند تسليم الجديدة",
+                           "Old document taken at the new one's hand-over"),
     "lost": ("سُجّلت مفقودة", "Marked lost"),
     "damaged": ("سُجّلت تالفة", "Marked damaged"),
     "found": ("عُثر عليها", "Found"),

@@ -83,6 +83,7 @@ function collectMode() {
     const shelf = (await ctx.value("branch:ready_for_pickup")) || [];
     const known = shelf.find((i) => i.tracking_number === tn);
     return handoverForm(ctx, {tn, action: "collect", doctype: known?.document_type,
+                              oldDocument: known ? known.old_document : null,
                               proxyAllowed: true, onDone: done});
   });
 }

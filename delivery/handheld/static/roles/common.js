@@ -41,7 +41,9 @@ export function doctypeName(ctx, code) {
 
 // The form a hand-over to the citizen needs (`deliver` or `collect`), for `tn`; `doctype`
 // (when known) says whether the ID is checked and a proxy allowed; unknown, both are offered.
-export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
+// `oldDocument`: the item replaces an old document to take back (true), does not (false), or the
+// device does not know (null: the field is offered, and the server says whether it is needed).
+export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone, oldDocument = null}) {
   const type = doctype ? ctx.doctype(doctype) : null;
   const needsId = type ? type.needs_id_check : true;
   const mayProxy = proxyAllowed && (type ? type.proxy_allowed : true);
@@ -67,6 +69,13 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
       if (name.length < 2 || !/^[0-9]{6,20}$/.test(idNumber)) return ctx.refuse(ctx.t("proxy_invalid"));
       scan.proxy = {name, id_number: idNumber};
     }
+    if (data.get("old_lost")) {
+      scan.old_document_lost = true;
+    } else if (data.get("old_number")) {
+      scan.old_document_number = normalise(data.get("old_number"));
+    } else if (oldDocument) {
+      return ctx.refuse(ctx.t("old_document_needed"));
+    }
     if (action === "deliver") scan.location = point.value ?? undefined;
     await ctx.queue(scan);
     onDone();
@@ -81,6 +90,12 @@ export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone}) {
   mayProxy ? h("label", {class: "check"}, h("input", {type: "checkbox", name: "proxy", id: "f-proxy",
     onchange: (event) => { proxyFields.hidden = !event.target.checked; }}), ctx.t("proxy")) : null,
   mayProxy ? proxyFields : null,
+  oldDocument === false ? null : h("fieldset", {id: "old-document"},
+    h("label", {}, ctx.t("old_document_number"),
+      h("input", {name: "old_number", id: "f-old-number", dir: "ltr", autocomplete: "off",
+                  maxlength: 40})),
+    h("label", {class: "check"}, h("input", {type: "checkbox", name: "old_lost", id: "f-old-lost"}),
+      ctx.t("old_document_lost"))),
   h("div", {class: "row"},
     h("button", {type: "submit"}, ctx.t("confirm")),
     h("button", {type: "button", class: "alt", onclick: onDone}, ctx.t("cancel"))));

@@ -89,6 +89,7 @@ function deliverMode() {
   return formMode("deliver", async (ctx, tn, done) => {
     const item = await routeItem(ctx, tn);
     return handoverForm(ctx, {tn, action: "deliver", doctype: item?.document_type,
+                              oldDocument: item ? item.old_document : null,
                               proxyAllowed: false, onDone: done});
   });
 }
