@@ -12,7 +12,6 @@ and reported rather than making the whole plan infeasible.
 from __future__ import annotations
 
 import itertools
-import math
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -148,18 +147,19 @@ class Fleet(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def merge_households(items: Iterable[DeliveryItem], *, extra_item_service_s: int = 30) -> list[Stop]:
-    """Join items of one household into one stop, unless their windows do not overlap.
+    """Join items of one household into one stop where their windows truly overlap.
 
     Items are one household when they share an address key, or share a normalised phone number
-    and lie within 10 m of each other. Within a household, items are packed into the fewest
-    stops whose windows still share a common instant.
+    and lie within 10 m of each other. Within a household, items share a stop only when their
+    windows overlap by at least that stop's service time; windows that merely touch
+    (08:00-12:00 and 12:00-16:00) give separate stops at the same place, each in its own window.
     """
     items = list(items)
     households = _household_groups(items)
     stops = [
         _merge(group, extra_item_service_s)
         for household in households
-        for group in _split_by_window(household)
+        for group in _split_by_window(household, extra_item_service_s)
     ]
     return sorted(stops, key=lambda stop: stop.stop_id)
 
@@ -211,17 +211,25 @@ def _close_pairs(items: list[DeliveryItem], indices: list[int]) -> Iterable[tupl
         yield indices[a], indices[b]
 
 
-def _split_by_window(items: list[DeliveryItem]) -> list[list[DeliveryItem]]:
-    # Earliest-deadline-first piercing: the fewest groups whose windows share an instant.
+def _split_by_window(items: list[DeliveryItem], extra_item_service_s: int) -> list[list[DeliveryItem]]:
+    # Earliest deadline first: an item joins the open group while the windows' common part still
+    # leaves room for the whole (longer, merged) hand-over; a shared instant alone is not enough.
     groups: list[list[DeliveryItem]] = []
-    common_instant = -math.inf
     for item in sorted(items, key=lambda it: (it.window_end_s, it.item_id)):
-        if groups and item.window_start_s <= common_instant:
+        if groups and _room_for_hand_over([*groups[-1], item], extra_item_service_s):
             groups[-1].append(item)
         else:
             groups.append([item])
-            common_instant = item.window_end_s
     return groups
+
+
+def _room_for_hand_over(items: list[DeliveryItem], extra_item_service_s: int) -> bool:
+    common = min(it.window_end_s for it in items) - max(it.window_start_s for it in items)
+    return common >= _merged_service_s(items, extra_item_service_s)
+
+
+def _merged_service_s(items: list[DeliveryItem], extra_item_service_s: int) -> int:
+    return max(item.service_s for item in items) + extra_item_service_s * (len(items) - 1)
 
 
 def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
@@ -233,7 +241,7 @@ def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
         lon=sum(item.lon for item in items) / len(items),
         window_start_s=max(item.window_start_s for item in items),
         window_end_s=min(item.window_end_s for item in items),
-        service_s=max(item.service_s for item in items) + extra_item_service_s * (len(items) - 1),
+        service_s=_merged_service_s(items, extra_item_service_s),
     )
 
 

@@ -288,3 +288,21 @@ def test_duplicate_stop_ids_are_refused():
     twins = [first, msgspec.structs.replace(second, stop_id=first.stop_id)]
     with pytest.raises(ValueError, match="duplicate stop ids: s0"):
         plan_routes(request_for(twins, [courier("c")]), times=HaversineTimes(), max_runtime_s=0.1)
+
+
+@pytest.mark.parametrize(("second_start", "second_end"), [(12, 16), (11.99, 16)])
+def test_household_windows_that_touch_or_barely_overlap_stay_separate_stops(second_start, second_end):
+    # 08:00-12:00 and 12:00-16:00 share one instant; 11:59:24-16:00 shares 36 s, less than the
+    # 150 s the two hand-overs need: neither is one stop, each is served in its own window.
+    items = [item("a", start=8, end=12), item("b", start=second_start, end=second_end)]
+    stops = sorted(merge_households(items), key=lambda s: s.window_start_s)
+    assert [s.item_ids for s in stops] == [("a",), ("b",)]
+    assert stops[0].window_end_s == 12 * HOUR and stops[1].window_end_s == second_end * HOUR
+
+
+def test_household_windows_overlapping_by_the_hand_over_time_are_one_stop():
+    items = [item("a", start=8, end=12), item("b", start=12, end=16)]
+    items[1] = msgspec.structs.replace(items[1], window_start_s=12 * HOUR - 150)
+    (stop,) = merge_households(items)
+    assert (stop.window_start_s, stop.window_end_s, stop.service_s) == (
+        12 * HOUR - 150, 12 * HOUR, 150)
