@@ -12,6 +12,8 @@ and reported rather than making the whole plan infeasible.
 from __future__ import annotations
 
 import itertools
+import sys
+import time
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +35,11 @@ DEFAULT_SKIP_PENALTY_M = 200_000
 HOUSEHOLD_RADIUS_M = 10.0
 SHORT_RUN_S, SHORT_RUN_HISTORY = 3.0, 30
 DEFAULT_HISTORY = IteratedLocalSearchParams().history_length
+# The required-stops attempt may use the whole budget, but gives up at this share if no plan
+# serving everything was found, leaving the rest to the optional-stops fallback.
+REQUIRED_ATTEMPT_SHARE = 0.5
+MIN_SEARCH_S = 0.05
+INFEASIBLE = sys.maxsize // 2  # PyVRP reports an infeasible best as its largest cost
 
 
 class DeliveryItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,12 +122,16 @@ class CourierRoute(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
-    """A branch's plan: one route per courier and the stops that did not fit."""
+    """A branch's plan: one route per courier and the stops that did not fit.
+
+    `reasons` names, per left-out stop id, the constraint that kept it out (`routing.left_out`).
+    """
 
     routes: tuple[CourierRoute, ...]
     left_out: tuple[str, ...]
     total_distance_m: int
     total_duration_s: int
+    reasons: dict[str, str] = {}
 
 
 class NoFeasiblePlan(Exception):
@@ -250,7 +261,12 @@ def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
 
 
 def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: float, seed: int = 1) -> Plan:
-    """Plan every courier's route for the day; stops that cannot fit are listed in `left_out`."""
+    """Plan every courier's route for the day; stops that cannot fit are listed in `left_out`.
+
+    `max_runtime_s` is the wall-clock budget of the whole call, travel matrices and fallback
+    included: the fallback gets only what the first attempt left.
+    """
+    deadline = time.monotonic() + max_runtime_s
     _require_unique_ids(request)
     if not request.stops or not request.couriers:
         return _nothing_to_route(request)
@@ -259,19 +275,35 @@ def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: floa
     if request.skip_penalty is not None and _everything_may_fit(request):
         # With every stop required the search spends itself on distance alone; with prizes it also
         # weighs stops against kilometres and, on days where all fits, ends with longer routes
-        # (Baghdad-150 at 5 s: +0.45 % required, +2.1 % optional). Optional stops are the fallback.
+        # (Baghdad-150 at 5 s: +0.45 % required, +2.1 % optional). Optional stops are the fallback:
+        # the required attempt gives up at half the budget if it has no feasible plan by then.
         everything = msgspec.structs.replace(request, skip_penalty=None)
-        best = solve_problem(build_problem(everything, fleets, matrices),
-                             max_runtime_s=max_runtime_s, seed=seed)
+        left = _left(deadline)
+        best = solve_problem(build_problem(everything, fleets, matrices), max_runtime_s=left,
+                             seed=seed, give_up_s=left * REQUIRED_ATTEMPT_SHARE)
         if best.is_feasible():
             return plan_from_solution(request, fleets, best)
     problem = build_problem(request, fleets, matrices)
-    best = solve_problem(problem, max_runtime_s=max_runtime_s, seed=seed)
+    best = solve_problem(problem, max_runtime_s=_left(deadline), seed=seed)
     if not best.is_feasible() and request.skip_penalty is not None:
         best = drop_until_feasible(problem, best)
     if not best.is_feasible():
         raise NoFeasiblePlan(len(request.stops), len(request.couriers))
-    return plan_from_solution(request, fleets, best)
+    return _with_reasons(request, plan_from_solution(request, fleets, best), matrices)
+
+
+def _with_reasons(request: PlanRequest, plan: Plan,
+                  matrices: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Plan:
+    from routing.left_out import left_out_reasons  # it reads this module's types
+
+    if not plan.left_out:
+        return plan
+    return msgspec.structs.replace(plan, reasons=left_out_reasons(request, plan, matrices))
+
+
+def _left(deadline: float) -> float:
+    # A search always gets a moment, even past the deadline, so that a plan comes out at all.
+    return max(MIN_SEARCH_S, deadline - time.monotonic())
 
 
 def _everything_may_fit(request: PlanRequest) -> bool:
@@ -288,20 +320,39 @@ def _require_unique_ids(request: PlanRequest) -> None:
             raise ValueError(f"duplicate {kind} ids: {', '.join(duplicates)}")
 
 
-def solve_problem(problem: pyvrp.ProblemData, *, max_runtime_s: float, seed: int) -> pyvrp.Solution:
-    """Run PyVRP's iterated local search on one thread and return the best solution found."""
+def solve_problem(problem: pyvrp.ProblemData, *, max_runtime_s: float, seed: int,
+                  give_up_s: float | None = None) -> pyvrp.Solution:
+    """Run PyVRP's iterated local search on one thread and return the best solution found.
+
+    With `give_up_s`, the search stops at that time if it has found no feasible solution yet.
+    """
+    stop = MaxRuntime(max_runtime_s) if give_up_s is None else _GiveUp(max_runtime_s, give_up_s)
     with warnings.catch_warnings():
         # Infeasibility is handled by the caller; PyVRP's warning about it would only be noise.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(
             problem,
-            stop=MaxRuntime(max_runtime_s),
+            stop=stop,
             seed=seed,
             collect_stats=False,
             display=False,
             params=pyvrp.SolveParams(ils=_search_params(max_runtime_s), penalty=_penalty_params(problem)),
         )
     return result.best
+
+
+class _GiveUp:
+    """Stop at `max_runtime_s`, or at `give_up_s` while the best solution is still infeasible."""
+
+    def __init__(self, max_runtime_s: float, give_up_s: float) -> None:
+        self.max_runtime_s, self.give_up_s = max_runtime_s, give_up_s
+        self.started: float | None = None
+
+    def __call__(self, best_cost: float) -> bool:
+        # PyVRP's `cost` of an infeasible solution is the largest number it has.
+        self.started = self.started if self.started is not None else time.perf_counter()
+        elapsed = time.perf_counter() - self.started
+        return elapsed >= self.max_runtime_s or (elapsed >= self.give_up_s and best_cost >= INFEASIBLE)
 
 
 def _search_params(max_runtime_s: float) -> IteratedLocalSearchParams:

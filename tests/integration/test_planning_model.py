@@ -8,6 +8,7 @@ import random
 import pytest
 
 from delivery.planning.model import (
+    BAG_FULL,
     BAGHDAD,
     COURIER_UNAVAILABLE,
     WINDOW_PASSED,
@@ -174,3 +175,10 @@ def test_on_generated_days_with_mixed_windows_no_citizen_is_served_outside_their
 
 def _within(at: int, window: tuple[int, int]) -> bool:
     return window[0] <= at <= window[1]
+
+
+def test_items_beyond_every_bag_are_left_out_because_the_bag_is_full():
+    items = [_item(n, 0.001 * n) for n in range(1, 13)]
+    plan = plan_day(DEPOT, items, [_shift(1)], windows=WINDOWS, service_s=300,
+                    times=HaversineTimes(), max_runtime_s=0.2)
+    assert sorted(plan.left_out.values()) == [BAG_FULL, BAG_FULL]

@@ -306,3 +306,23 @@ def test_household_windows_overlapping_by_the_hand_over_time_are_one_stop():
     (stop,) = merge_households(items)
     assert (stop.window_start_s, stop.window_end_s, stop.service_s) == (
         12 * HOUR - 150, 12 * HOUR, 150)
+
+
+def test_the_fallback_gets_only_what_the_required_attempt_left_of_the_budget(monkeypatch):
+    # Bags hold everything, one short shift cannot: the required attempt finds nothing feasible
+    # and the optional-stops fallback runs. Together they may not be asked for more than the budget.
+    import routing.plans as plans
+
+    asked, real = [], plans.solve_problem
+
+    def recording(problem, *, max_runtime_s, seed, give_up_s=None):
+        asked.append(give_up_s if give_up_s is not None else max_runtime_s)
+        return real(problem, max_runtime_s=max_runtime_s, seed=seed, give_up_s=give_up_s)
+
+    monkeypatch.setattr(plans, "solve_problem", recording)
+    short = msgspec.structs.replace(courier("c1", capacity=100), shift_end_s=9 * HOUR)
+    request = request_for(generated_stops(30, seed=4), [short])
+    plan = plan_routes(request, times=HaversineTimes(), max_runtime_s=0.6)
+
+    assert len(asked) == 2 and plan.left_out
+    assert sum(asked) <= 0.6
