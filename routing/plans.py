@@ -53,6 +53,7 @@ class DeliveryItem(msgspec.Struct, frozen=True, kw_only=True):
     window_end_s: int
     service_s: int
     address_key: str | None = None
+    value: float = 1.0  # worth to the solver, in items: more for an item that waited
 
 
 class Stop(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +66,7 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True):
     window_start_s: int
     window_end_s: int
     service_s: int
+    value: float | None = None  # its items' worth to the solver; None: one per item
 
     @property
     def demand(self) -> int:
@@ -253,6 +255,7 @@ def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
         window_start_s=max(item.window_start_s for item in items),
         window_end_s=min(item.window_end_s for item in items),
         service_s=_merged_service_s(items, extra_item_service_s),
+        value=sum(item.value for item in items),
     )
 
 
@@ -440,10 +443,14 @@ def _client(location: int, stop: Stop, skip_penalty: int | None) -> pyvrp.Client
         service_duration=stop.service_s,
         tw_early=stop.window_start_s,
         tw_late=stop.window_end_s,
-        prize=0 if skip_penalty is None else skip_penalty * stop.demand,
+        prize=0 if skip_penalty is None else round(skip_penalty * _worth(stop)),
         required=skip_penalty is None,
         name=stop.stop_id,
     )
+
+
+def _worth(stop: Stop) -> float:
+    return stop.demand if stop.value is None else stop.value
 
 
 def _depot(fleets: Sequence[Fleet]) -> pyvrp.Depot:

@@ -32,6 +32,10 @@ from routing.plans import (
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 MIN_PHASE_S = 0.05
+# An item's worth to the solver, in items: one, plus this per day it already waited and for a
+# day the citizen chose, so that when not everything fits the longest-waiting go first.
+WAITED_DAY_VALUE = 0.5
+CHOSEN_DAY_VALUE = 0.25
 VEHICLES = ("foot", "motorcycle", "car")
 DAY_S = 24 * 3600
 
@@ -66,6 +70,8 @@ class PlanItem(msgspec.Struct, frozen=True, kw_only=True):
     lon: float | None
     window: str | None  # the citizen's 'morning' / 'afternoon', if chosen
     courier_id: int | None = None
+    waited_days: int = 0  # earlier planned days that left it out
+    chosen_day: bool = False  # the citizen chose the day being planned
 
 
 class Windows(msgspec.Struct, frozen=True, kw_only=True):
@@ -266,7 +272,13 @@ def _delivery_item(item: PlanItem, windows: Windows, service_s: int) -> Delivery
     start, end = windows.of(item.window)
     return DeliveryItem(item_id=str(item.item_id), phone=item.phone or f"item:{item.item_id}",
                         lat=float(item.lat or 0.0), lon=float(item.lon or 0.0),
-                        window_start_s=start, window_end_s=end, service_s=service_s)
+                        window_start_s=start, window_end_s=end, service_s=service_s,
+                        value=item_value(item))
+
+
+def item_value(item: PlanItem) -> float:
+    """What serving the item is worth to the solver, in items (see WAITED_DAY_VALUE)."""
+    return 1.0 + WAITED_DAY_VALUE * item.waited_days + CHOSEN_DAY_VALUE * item.chosen_day
 
 
 def _courier(shift: Shift, *, fixed: bool, carried: int) -> Courier:

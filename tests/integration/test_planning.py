@@ -10,7 +10,7 @@ import random
 import msgspec
 import pytest
 
-from delivery.planning import services, shifts, store, tasks
+from delivery.planning import services, shifts, store, tasks, views
 from delivery.planning.model import (
     BAG_FULL,
     BAGHDAD,
@@ -155,6 +155,29 @@ async def test_a_left_out_item_says_which_constraint_kept_it_out(conn, settings,
     pid = await plan_id(conn)
     assert await left_out_items(conn, pid) == {far: reason}
     assert set(await routed_items(conn, pid)) == {near}
+
+
+async def test_an_item_left_out_twice_gets_in_ahead_of_a_new_one_when_only_one_fits(
+        conn, settings, demo_sites):
+    first = tomorrow()
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    lat, lon = await branch_point(conn)
+    await add_courier(conn, "one-bag", capacity=1)
+    for day in days[:2]:
+        await shifts.set_day(conn, username="one-bag", day=day, off=True, reason="sick")
+    waiting = await add_item(conn, lat=lat + 0.02, lon=lon)
+    for day in days[:2]:
+        await plan(conn, settings, day)
+    new = await add_item(conn, lat=lat + 0.002, lon=lon)  # nearer: cheaper to serve
+
+    await plan(conn, settings, days[2])
+
+    pid = await conn.fetchval("SELECT id FROM route_plans WHERE day = $1", days[2])
+    assert set(await routed_items(conn, pid)) == {waiting}
+    assert set(await left_out_items(conn, pid)) == {new}
+    shown = await views.branch_plan(conn, BRANCH, days[2])
+    number = await conn.fetchval("SELECT tracking_number FROM items WHERE id = $1", waiting)
+    assert [(w.tracking_number, w.days_waited) for w in shown.waited] == [(number, 2)]
 
 
 async def test_items_of_one_household_are_one_stop(conn, settings, demo_sites):
