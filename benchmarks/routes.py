@@ -1,6 +1,6 @@
 """Route planner quality on the Solomon VRPTW benchmark and a generated Baghdad day.
 
-    uv run python benchmarks/routes.py [--quick] [--only solomon|baghdad|assignment]
+    uv run python benchmarks/routes.py [--quick] [--only solomon|baghdad|assignment|budget]
                                        [--reference DIR] [--seed N] [--assignment-points N]
 
 Every plan goes through `routing.plans.plan_routes` (Solomon via `routing.solomon.plan_solomon`)
@@ -8,6 +8,8 @@ and is re-checked by `routing.evaluate.evaluate_plan`. The baseline in the same 
 called directly, with default parameters, on a problem built here independently of the planner.
 PyVRP's search is single-threaded. The report ends with the intake's assignment throughput
 (points per second into branch service areas, `benchmarks/assignment.py`, with its baselines).
+`--only budget` times whole plans whose optional-stops fallback runs (bags hold every item, shifts
+cannot serve them) against the `ROUTE_PLAN_SECONDS` they were given.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import csv
 import os
 import statistics
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +54,8 @@ def main() -> None:
         _solomon(args.reference, args.quick, runtimes, args.seed)
     if args.only in (None, "baghdad"):
         _baghdad(args.reference / "baghdad-150.csv", runtimes, args.seed)
+    if args.only == "budget":
+        _budget(args.reference / "baghdad-150.csv", (1.0, 5.0, 10.0), args.seed)
     if args.only in (None, "assignment"):
         points = args.assignment_points or (100_000 if args.quick else 1_000_000)
         _assignment(points, ASSIGNMENT_AREAS)
@@ -94,7 +99,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a few instances, 1 s only")
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", choices=("solomon", "baghdad", "assignment"),
+    parser.add_argument("--only", choices=("solomon", "baghdad", "assignment", "budget"),
                         help="run one part only")
     parser.add_argument("--assignment-points", type=int, default=None,
                         help="points to assign (default 1,000,000; 100,000 with --quick)")
@@ -247,6 +252,26 @@ def _baghdad(path: Path, runtimes: tuple[float, ...], seed: int) -> None:
             f"{_gap(direct, BAGHDAD_BEST_KM):+6.2f} %",
             flush=True,
         )
+
+
+def _budget(path: Path, budgets: tuple[float, ...], seed: int) -> None:
+    print("Budget: Baghdad-150 with big bags and 2-hour shifts, so the fallback runs")
+    times = HaversineTimes()
+    base = baghdad_request(path, skip_penalty=DEFAULT_SKIP_PENALTY_M)
+    couriers = tuple(
+        Courier(courier_id=c.courier_id, vehicle=c.vehicle, capacity_items=1000,
+                shift_start_s=c.shift_start_s, shift_end_s=c.shift_start_s + 2 * 3600)
+        for c in base.couriers
+    )
+    request = PlanRequest(depot_lat=base.depot_lat, depot_lon=base.depot_lon, stops=base.stops,
+                          couriers=couriers, skip_penalty=base.skip_penalty)
+    for budget in budgets:
+        started = time.monotonic()
+        plan = plan_routes(request, times=times, max_runtime_s=budget, seed=seed)
+        wall = time.monotonic() - started
+        state = "ok" if evaluate_plan(request, plan, times).feasible else "INFEASIBLE"
+        print(f"  ROUTE_PLAN_SECONDS {budget:>4.0f}: wall {wall:6.2f} s ({wall / budget:.2f}x)"
+              f"  left out {len(plan.left_out)}  {state}", flush=True)
 
 
 def _direct_baghdad(path: Path) -> pyvrp.ProblemData:

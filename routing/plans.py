@@ -12,7 +12,8 @@ and reported rather than making the whole plan infeasible.
 from __future__ import annotations
 
 import itertools
-import math
+import sys
+import time
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +35,11 @@ DEFAULT_SKIP_PENALTY_M = 200_000
 HOUSEHOLD_RADIUS_M = 10.0
 SHORT_RUN_S, SHORT_RUN_HISTORY = 3.0, 30
 DEFAULT_HISTORY = IteratedLocalSearchParams().history_length
+# The required-stops attempt may use the whole budget, but gives up at this share if no plan
+# serving everything was found, leaving the rest to the optional-stops fallback.
+REQUIRED_ATTEMPT_SHARE = 0.5
+MIN_SEARCH_S = 0.05
+INFEASIBLE = sys.maxsize // 2  # PyVRP reports an infeasible best as its largest cost
 
 
 class DeliveryItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +53,7 @@ class DeliveryItem(msgspec.Struct, frozen=True, kw_only=True):
     window_end_s: int
     service_s: int
     address_key: str | None = None
+    value: float = 1.0  # worth to the solver, in items: more for an item that waited
 
 
 class Stop(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +66,7 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True):
     window_start_s: int
     window_end_s: int
     service_s: int
+    value: float | None = None  # its items' worth to the solver; None: one per item
 
     @property
     def demand(self) -> int:
@@ -116,12 +124,16 @@ class CourierRoute(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
-    """A branch's plan: one route per courier and the stops that did not fit."""
+    """A branch's plan: one route per courier and the stops that did not fit.
+
+    `reasons` names, per left-out stop id, the constraint that kept it out (`routing.left_out`).
+    """
 
     routes: tuple[CourierRoute, ...]
     left_out: tuple[str, ...]
     total_distance_m: int
     total_duration_s: int
+    reasons: dict[str, str] = {}
 
 
 class NoFeasiblePlan(Exception):
@@ -148,18 +160,19 @@ class Fleet(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def merge_households(items: Iterable[DeliveryItem], *, extra_item_service_s: int = 30) -> list[Stop]:
-    """Join items of one household into one stop, unless their windows do not overlap.
+    """Join items of one household into one stop where their windows truly overlap.
 
     Items are one household when they share an address key, or share a normalised phone number
-    and lie within 10 m of each other. Within a household, items are packed into the fewest
-    stops whose windows still share a common instant.
+    and lie within 10 m of each other. Within a household, items share a stop only when their
+    windows overlap by at least that stop's service time; windows that merely touch
+    (08:00-12:00 and 12:00-16:00) give separate stops at the same place, each in its own window.
     """
     items = list(items)
     households = _household_groups(items)
     stops = [
         _merge(group, extra_item_service_s)
         for household in households
-        for group in _split_by_window(household)
+        for group in _split_by_window(household, extra_item_service_s)
     ]
     return sorted(stops, key=lambda stop: stop.stop_id)
 
@@ -211,17 +224,25 @@ def _close_pairs(items: list[DeliveryItem], indices: list[int]) -> Iterable[tupl
         yield indices[a], indices[b]
 
 
-def _split_by_window(items: list[DeliveryItem]) -> list[list[DeliveryItem]]:
-    # Earliest-deadline-first piercing: the fewest groups whose windows share an instant.
+def _split_by_window(items: list[DeliveryItem], extra_item_service_s: int) -> list[list[DeliveryItem]]:
+    # Earliest deadline first: an item joins the open group while the windows' common part still
+    # leaves room for the whole (longer, merged) hand-over; a shared instant alone is not enough.
     groups: list[list[DeliveryItem]] = []
-    common_instant = -math.inf
     for item in sorted(items, key=lambda it: (it.window_end_s, it.item_id)):
-        if groups and item.window_start_s <= common_instant:
+        if groups and _room_for_hand_over([*groups[-1], item], extra_item_service_s):
             groups[-1].append(item)
         else:
             groups.append([item])
-            common_instant = item.window_end_s
     return groups
+
+
+def _room_for_hand_over(items: list[DeliveryItem], extra_item_service_s: int) -> bool:
+    common = min(it.window_end_s for it in items) - max(it.window_start_s for it in items)
+    return common >= _merged_service_s(items, extra_item_service_s)
+
+
+def _merged_service_s(items: list[DeliveryItem], extra_item_service_s: int) -> int:
+    return max(item.service_s for item in items) + extra_item_service_s * (len(items) - 1)
 
 
 def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
@@ -233,7 +254,8 @@ def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
         lon=sum(item.lon for item in items) / len(items),
         window_start_s=max(item.window_start_s for item in items),
         window_end_s=min(item.window_end_s for item in items),
-        service_s=max(item.service_s for item in items) + extra_item_service_s * (len(items) - 1),
+        service_s=_merged_service_s(items, extra_item_service_s),
+        value=sum(item.value for item in items),
     )
 
 
@@ -242,7 +264,12 @@ def _merge(items: list[DeliveryItem], extra_item_service_s: int) -> Stop:
 
 
 def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: float, seed: int = 1) -> Plan:
-    """Plan every courier's route for the day; stops that cannot fit are listed in `left_out`."""
+    """Plan every courier's route for the day; stops that cannot fit are listed in `left_out`.
+
+    `max_runtime_s` is the wall-clock budget of the whole call, travel matrices and fallback
+    included: the fallback gets only what the first attempt left.
+    """
+    deadline = time.monotonic() + max_runtime_s
     _require_unique_ids(request)
     if not request.stops or not request.couriers:
         return _nothing_to_route(request)
@@ -251,19 +278,35 @@ def plan_routes(request: PlanRequest, *, times: TravelTimes, max_runtime_s: floa
     if request.skip_penalty is not None and _everything_may_fit(request):
         # With every stop required the search spends itself on distance alone; with prizes it also
         # weighs stops against kilometres and, on days where all fits, ends with longer routes
-        # (Baghdad-150 at 5 s: +0.45 % required, +2.1 % optional). Optional stops are the fallback.
+        # (Baghdad-150 at 5 s: +0.45 % required, +2.1 % optional). Optional stops are the fallback:
+        # the required attempt gives up at half the budget if it has no feasible plan by then.
         everything = msgspec.structs.replace(request, skip_penalty=None)
-        best = solve_problem(build_problem(everything, fleets, matrices),
-                             max_runtime_s=max_runtime_s, seed=seed)
+        left = _left(deadline)
+        best = solve_problem(build_problem(everything, fleets, matrices), max_runtime_s=left,
+                             seed=seed, give_up_s=left * REQUIRED_ATTEMPT_SHARE)
         if best.is_feasible():
             return plan_from_solution(request, fleets, best)
     problem = build_problem(request, fleets, matrices)
-    best = solve_problem(problem, max_runtime_s=max_runtime_s, seed=seed)
+    best = solve_problem(problem, max_runtime_s=_left(deadline), seed=seed)
     if not best.is_feasible() and request.skip_penalty is not None:
         best = drop_until_feasible(problem, best)
     if not best.is_feasible():
         raise NoFeasiblePlan(len(request.stops), len(request.couriers))
-    return plan_from_solution(request, fleets, best)
+    return _with_reasons(request, plan_from_solution(request, fleets, best), matrices)
+
+
+def _with_reasons(request: PlanRequest, plan: Plan,
+                  matrices: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> Plan:
+    from routing.left_out import left_out_reasons  # it reads this module's types
+
+    if not plan.left_out:
+        return plan
+    return msgspec.structs.replace(plan, reasons=left_out_reasons(request, plan, matrices))
+
+
+def _left(deadline: float) -> float:
+    # A search always gets a moment, even past the deadline, so that a plan comes out at all.
+    return max(MIN_SEARCH_S, deadline - time.monotonic())
 
 
 def _everything_may_fit(request: PlanRequest) -> bool:
@@ -280,20 +323,39 @@ def _require_unique_ids(request: PlanRequest) -> None:
             raise ValueError(f"duplicate {kind} ids: {', '.join(duplicates)}")
 
 
-def solve_problem(problem: pyvrp.ProblemData, *, max_runtime_s: float, seed: int) -> pyvrp.Solution:
-    """Run PyVRP's iterated local search on one thread and return the best solution found."""
+def solve_problem(problem: pyvrp.ProblemData, *, max_runtime_s: float, seed: int,
+                  give_up_s: float | None = None) -> pyvrp.Solution:
+    """Run PyVRP's iterated local search on one thread and return the best solution found.
+
+    With `give_up_s`, the search stops at that time if it has found no feasible solution yet.
+    """
+    stop = MaxRuntime(max_runtime_s) if give_up_s is None else _GiveUp(max_runtime_s, give_up_s)
     with warnings.catch_warnings():
         # Infeasibility is handled by the caller; PyVRP's warning about it would only be noise.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(
             problem,
-            stop=MaxRuntime(max_runtime_s),
+            stop=stop,
             seed=seed,
             collect_stats=False,
             display=False,
             params=pyvrp.SolveParams(ils=_search_params(max_runtime_s), penalty=_penalty_params(problem)),
         )
     return result.best
+
+
+class _GiveUp:
+    """Stop at `max_runtime_s`, or at `give_up_s` while the best solution is still infeasible."""
+
+    def __init__(self, max_runtime_s: float, give_up_s: float) -> None:
+        self.max_runtime_s, self.give_up_s = max_runtime_s, give_up_s
+        self.started: float | None = None
+
+    def __call__(self, best_cost: float) -> bool:
+        # PyVRP's `cost` of an infeasible solution is the largest number it has.
+        self.started = self.started if self.started is not None else time.perf_counter()
+        elapsed = time.perf_counter() - self.started
+        return elapsed >= self.max_runtime_s or (elapsed >= self.give_up_s and best_cost >= INFEASIBLE)
 
 
 def _search_params(max_runtime_s: float) -> IteratedLocalSearchParams:
@@ -381,10 +443,14 @@ def _client(location: int, stop: Stop, skip_penalty: int | None) -> pyvrp.Client
         service_duration=stop.service_s,
         tw_early=stop.window_start_s,
         tw_late=stop.window_end_s,
-        prize=0 if skip_penalty is None else skip_penalty * stop.demand,
+        prize=0 if skip_penalty is None else round(skip_penalty * _worth(stop)),
         required=skip_penalty is None,
         name=stop.stop_id,
     )
+
+
+def _worth(stop: Stop) -> float:
+    return stop.demand if stop.value is None else stop.value
 
 
 def _depot(fleets: Sequence[Fleet]) -> pyvrp.Depot:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -30,13 +31,21 @@ from routing.plans import (
 )
 
 BAGHDAD = ZoneInfo("Asia/Baghdad")
+MIN_PHASE_S = 0.05
+# An item's worth to the solver, in items: one, plus this per day it already waited and for a
+# day the citizen chose, so that when not everything fits the longest-waiting go first.
+WAITED_DAY_VALUE = 0.5
+CHOSEN_DAY_VALUE = 0.25
 VEHICLES = ("foot", "motorcycle", "car")
 DAY_S = 24 * 3600
 
 # Why an item is not on anyone's route (it stays for the next plan).
 NO_LOCATION = "no_location"
 NO_COURIER = "no_courier_on_shift"
-DID_NOT_FIT = "did_not_fit"
+DID_NOT_FIT = "did_not_fit"  # bags had room, no gap fitted: the search ran out of time
+BAG_FULL = "bag_full"
+SHIFT_END = "shift_end"
+OUTSIDE_WINDOW = "outside_window"
 WINDOW_PASSED = "window_passed"
 COURIER_UNAVAILABLE = "courier_unavailable"
 
@@ -61,6 +70,8 @@ class PlanItem(msgspec.Struct, frozen=True, kw_only=True):
     lon: float | None
     window: str | None  # the citizen's 'morning' / 'afternoon', if chosen
     courier_id: int | None = None
+    waited_days: int = 0  # earlier planned days that left it out
+    chosen_day: bool = False  # the citizen chose the day being planned
 
 
 class Windows(msgspec.Struct, frozen=True, kw_only=True):
@@ -199,28 +210,34 @@ def plan_day(
     not_before_s: int = 0,
     seed: int = 1,
 ) -> DayPlan:
-    """Plan the day: carried items on their courier first, then the rest for everyone on shift."""
+    """Plan the day: carried items on their courier first, then the rest for everyone on shift.
+
+    `max_runtime_s` is the budget of the whole day: the carried rounds share a quarter of it and
+    the rest of the day gets whatever they left.
+    """
+    deadline = time.monotonic() + max_runtime_s
     left_out = {item.item_id: NO_LOCATION for item in items if item.lat is None or item.lon is None}
     located = [item for item in items if item.item_id not in left_out]
     shifts = [_from(shift, not_before_s) for shift in shifts]
     by_courier = {shift.courier_id: shift for shift in shifts if shift.end_s > shift.start_s}
     first_rounds, phases = {}, []
-    for courier_id, carried in _carried(located).items():
+    carried_by = _carried(located)
+    for courier_id, carried in carried_by.items():
         if courier_id not in by_courier:
             left_out.update(dict.fromkeys((i.item_id for i in carried), COURIER_UNAVAILABLE))
             continue
-        share = max(0.05, max_runtime_s / 4)
+        share = max(MIN_PHASE_S, max_runtime_s / 4 / len(carried_by))
         phase = _solve(depot, carried, [by_courier[courier_id]], windows, service_s, times,
                        share, seed, fixed=True)
         first_rounds[courier_id] = phase
         phases.append(phase)
-        left_out.update(_reasons(phase, not_before_s, DID_NOT_FIT))
+        left_out.update(_reasons(phase, not_before_s, SHIFT_END))
     free = [item for item in located if item.courier_id is None]
     second = [_after_first_round(s, first_rounds.get(s.courier_id)) for s in by_courier.values()]
     second = [shift for shift in second if shift.end_s > shift.start_s]
     if free:
-        phase = _solve(depot, free, second, windows, service_s, times, max_runtime_s, seed,
-                       fixed=False)
+        phase = _solve(depot, free, second, windows, service_s, times,
+                       max(MIN_PHASE_S, deadline - time.monotonic()), seed, fixed=False)
         phases.append(phase)
         left_out.update(_reasons(phase, not_before_s, DID_NOT_FIT if second else NO_COURIER))
     return DayPlan(couriers=_courier_days(shifts, phases), left_out=left_out,
@@ -255,7 +272,13 @@ def _delivery_item(item: PlanItem, windows: Windows, service_s: int) -> Delivery
     start, end = windows.of(item.window)
     return DeliveryItem(item_id=str(item.item_id), phone=item.phone or f"item:{item.item_id}",
                         lat=float(item.lat or 0.0), lon=float(item.lon or 0.0),
-                        window_start_s=start, window_end_s=end, service_s=service_s)
+                        window_start_s=start, window_end_s=end, service_s=service_s,
+                        value=item_value(item))
+
+
+def item_value(item: PlanItem) -> float:
+    """What serving the item is worth to the solver, in items (see WAITED_DAY_VALUE)."""
+    return 1.0 + WAITED_DAY_VALUE * item.waited_days + CHOSEN_DAY_VALUE * item.chosen_day
 
 
 def _courier(shift: Shift, *, fixed: bool, carried: int) -> Courier:
@@ -277,11 +300,13 @@ def _route_of(phase: Phase, courier_id: int) -> CourierRoute | None:
 
 
 def _reasons(phase: Phase, not_before_s: int, otherwise: str) -> dict[int, str]:
+    # The plan found which constraint kept each stop out; a window already over says so first.
     stops = {stop.stop_id: stop for stop in phase.request.stops}
     reasons = {}
     for stop_id in phase.plan.left_out:
         stop = stops[stop_id]
-        reason = WINDOW_PASSED if stop.window_end_s < not_before_s else otherwise
+        reason = (WINDOW_PASSED if stop.window_end_s < not_before_s
+                  else phase.plan.reasons.get(stop_id, otherwise))
         reasons.update(dict.fromkeys((int(i) for i in stop.item_ids), reason))
     return reasons
 

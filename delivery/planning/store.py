@@ -18,7 +18,10 @@ SELECT_BRANCH_AREA = "SELECT geometry FROM service_areas WHERE site_id = $1"
 # At the branch for home delivery on this day (or any day), or already out with a courier.
 SELECT_CANDIDATES = """
 SELECT id, coalesce(citizen_phone, '') AS phone, lat, lon, delivery_window AS window,
-    CASE WHEN state = 'out_for_delivery' THEN courier_id END AS courier_id
+    CASE WHEN state = 'out_for_delivery' THEN courier_id END AS courier_id,
+    delivery_day IS NOT DISTINCT FROM $2 AS chosen_day,
+    (SELECT count(DISTINCT p.day) FROM route_left_out l JOIN route_plans p ON p.id = l.plan_id
+     WHERE l.item_id = items.id AND p.day < $2) AS waited_days
 FROM items
 WHERE branch_id = $1 AND delivery_mode = 'home' AND (
     (state = 'at_branch' AND (delivery_day IS NULL OR delivery_day = $2))
@@ -81,6 +84,17 @@ ORDER BY courier_id, seq
 SELECT_LEFT_OUT = """
 SELECT l.item_id, i.tracking_number, l.reason FROM route_left_out l JOIN items i ON i.id = l.item_id
 WHERE l.plan_id = $1 ORDER BY l.item_id
+"""
+# Items of a plan ($1) and the earlier planned days of their branch that left them out.
+SELECT_WAITED = """
+SELECT i.tracking_number, count(DISTINCT p.day) AS days
+FROM items i
+JOIN route_left_out l ON l.item_id = i.id
+JOIN route_plans p ON p.id = l.plan_id AND p.day < $2
+WHERE i.id IN (SELECT unnest(item_ids) FROM route_stops WHERE plan_id = $1
+               UNION SELECT item_id FROM route_left_out WHERE plan_id = $1)
+GROUP BY i.tracking_number HAVING count(DISTINCT p.day) > 1
+ORDER BY days DESC, i.tracking_number
 """
 SELECT_STOP_DETAILS = """
 SELECT id, tracking_number, state, document_type, citizen_name, citizen_phone, district,
@@ -159,7 +173,8 @@ async def candidates(conn: asyncpg.Connection, branch_id: int, day: dt.date, *,
     """Items the day's plan must consider; carried ones only when planning the current day."""
     rows = await conn.fetch(SELECT_CANDIDATES, branch_id, day, with_carried)
     return [PlanItem(item_id=r["id"], phone=r["phone"], lat=r["lat"], lon=r["lon"],
-                     window=r["window"], courier_id=r["courier_id"]) for r in rows]
+                     window=r["window"], courier_id=r["courier_id"],
+                     waited_days=r["waited_days"], chosen_day=r["chosen_day"]) for r in rows]
 
 
 async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[str]:
@@ -232,6 +247,11 @@ async def plan_stops(conn: asyncpg.Connection, plan_id: int,
 async def left_out(conn: asyncpg.Connection, plan_id: int) -> list[asyncpg.Record]:
     """A version's left-out items with tracking numbers and reasons."""
     return await conn.fetch(SELECT_LEFT_OUT, plan_id)
+
+
+async def waited(conn: asyncpg.Connection, plan_id: int, day: dt.date) -> list[asyncpg.Record]:
+    """A plan's items that earlier plans left out on more than one day: tracking number, days."""
+    return await conn.fetch(SELECT_WAITED, plan_id, day)
 
 
 async def stop_details(conn: asyncpg.Connection, item_ids: list[int]) -> dict[int, asyncpg.Record]:

@@ -102,6 +102,13 @@ class LeftOutOut(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class WaitedOut(msgspec.Struct, frozen=True, kw_only=True):
+    """An item of the plan that earlier plans left out on more than one working day."""
+
+    tracking_number: str
+    days_waited: int
+
+
 class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
     """A branch's route plan for a day: one version, its couriers and what was left out."""
 
@@ -117,6 +124,7 @@ class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
     items_left_out: int
     couriers: list[PlanCourierOut]
     left_out: list[LeftOutOut]
+    waited: list[WaitedOut] = []  # longest wait first
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,6 +183,7 @@ class StoredPlan(msgspec.Struct, frozen=True, kw_only=True):
     couriers: list[asyncpg.Record]
     stops: list[asyncpg.Record]
     left_out: list[asyncpg.Record]
+    waited: list[asyncpg.Record]
 
 
 async def stored_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
@@ -187,7 +196,8 @@ async def stored_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
     return StoredPlan(branch=branch, header=header,
                       couriers=await store.plan_couriers(conn, header["id"]),
                       stops=await store.plan_stops(conn, header["id"]),
-                      left_out=await store.left_out(conn, header["id"]))
+                      left_out=await store.left_out(conn, header["id"]),
+                      waited=await store.waited(conn, header["id"], day))
 
 
 async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
@@ -203,7 +213,9 @@ async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
         items_routed=h["items_routed"], items_left_out=h["items_left_out"],
         couriers=[_plan_courier(c, plan.stops, numbers) for c in plan.couriers],
         left_out=[LeftOutOut(tracking_number=r["tracking_number"], reason=r["reason"])
-                  for r in plan.left_out])
+                  for r in plan.left_out],
+        waited=[WaitedOut(tracking_number=r["tracking_number"], days_waited=r["days"])
+                for r in plan.waited])
 
 
 async def _tracking_numbers(conn: asyncpg.Connection,

@@ -65,7 +65,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stuck_after_hours: str = ""  # STUCK_AFTER_HOURS, e.g. `at_branch=48`; see custody/stuck.py
     pii_retention_days: int = 365  # personal data of a finished item is removed after this
     route_plan_hour: int = 6  # Asia/Baghdad hour at which every branch's day is planned
-    route_plan_seconds: float = 10.0  # solver time per branch plan
+    route_plan_seconds: float = 10.0  # wall-clock budget of a whole branch plan, fallbacks included
     route_service_s: int = 300  # hand-over time at a stop (code and ID check)
     route_delivery_hours: str = "08:00-16:00"  # when a branch's opening hours do not say
     route_morning: str = "08:00-12:00"  # the citizen's "morning" window

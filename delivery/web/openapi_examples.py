@@ -189,7 +189,7 @@ BY_FIELD: dict[str, Any] = {
     "PickupOptionOut.code": "BG-006", "Labelled.code": "at_branch", "EventOut.code": "at_branch",
     "EventOut.at": MOMENT, "EventOut.label": "وصلت إلى الفرع", "HolderOut.name": "أ. ع. ح.",
     "MaskedCitizenOut.name": "أ. ع. ح.", "StopItemOut.phone": "567",
-    "StopItemOut.state": "out_for_delivery", "LeftOutOut.reason": "did_not_fit",
+    "StopItemOut.state": "out_for_delivery", "LeftOutOut.reason": "bag_full",
     "BagOut.status": "open", "BagOut.destination": BRANCH, "TokenOut.site": BRANCH,
     "DeadLetter.status": "dead", "DeadLetter.attempts": 8, "ItemStateOut.state": "lost",
     "ComplaintOut.item_state": "delivered", "ComplaintOut.branch": BRANCH,

@@ -10,8 +10,16 @@ import random
 import msgspec
 import pytest
 
-from delivery.planning import services, shifts, store, tasks
-from delivery.planning.model import BAGHDAD, DID_NOT_FIT, NO_COURIER, NO_LOCATION, hours_s
+from delivery.planning import services, shifts, store, tasks, views
+from delivery.planning.model import (
+    BAG_FULL,
+    BAGHDAD,
+    NO_COURIER,
+    NO_LOCATION,
+    OUTSIDE_WINDOW,
+    SHIFT_END,
+    hours_s,
+)
 from delivery.platform import db
 from routing.evaluate import evaluate_plan
 from routing.matrix import HaversineTimes
@@ -79,7 +87,7 @@ async def test_generated_days_respect_capacity_windows_and_shift_length(
     routed, left = await routed_items(conn, pid), await left_out_items(conn, pid)
     assert set(routed) | set(left) == set(items) and not set(routed) & set(left)
     assert len(left) >= 70 - (8 + 20 + 15)  # more items than bags: the rest is reported
-    assert set(left.values()) <= {DID_NOT_FIT}
+    assert BAG_FULL in set(left.values()) <= {BAG_FULL, SHIFT_END, OUTSIDE_WINDOW}
     await _stored_stops_keep_windows_shifts_and_bags(conn, pid)
 
 
@@ -125,9 +133,51 @@ async def test_an_item_that_does_not_fit_is_left_out_with_its_reason(conn, setti
     outcome = await plan(conn, settings, day)
 
     left = await left_out_items(conn, await plan_id(conn))
-    assert len(left) == 2 and set(left.values()) == {DID_NOT_FIT}
+    assert len(left) == 2 and set(left.values()) == {BAG_FULL}
     assert set(left) | set(await routed_items(conn, await plan_id(conn))) == set(ids)
     assert outcome.items_left_out == 2
+
+
+@pytest.mark.parametrize(("shift", "window", "north_m", "reason"), [
+    (("08:30", "09:00"), None, 10_000, SHIFT_END),  # 30 min out: back long after 09:00
+    (("13:00", "15:30"), "morning", 1_000, OUTSIDE_WINDOW),  # nobody works in the morning
+])
+async def test_a_left_out_item_says_which_constraint_kept_it_out(conn, settings, demo_sites,
+                                                                 shift, window, north_m, reason):
+    day = tomorrow()
+    lat, lon = await branch_point(conn)
+    await add_courier(conn, "only-one", start=shift[0], end=shift[1])
+    near = await add_item(conn, lat=lat + 0.002, lon=lon)  # branch hours: fits any shift
+    far = await add_item(conn, lat=lat + north_m / 111_320, lon=lon, window=window)
+
+    await plan(conn, settings, day)
+
+    pid = await plan_id(conn)
+    assert await left_out_items(conn, pid) == {far: reason}
+    assert set(await routed_items(conn, pid)) == {near}
+
+
+async def test_an_item_left_out_twice_gets_in_ahead_of_a_new_one_when_only_one_fits(
+        conn, settings, demo_sites):
+    first = tomorrow()
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    lat, lon = await branch_point(conn)
+    await add_courier(conn, "one-bag", capacity=1)
+    for day in days[:2]:
+        await shifts.set_day(conn, username="one-bag", day=day, off=True, reason="sick")
+    waiting = await add_item(conn, lat=lat + 0.02, lon=lon)
+    for day in days[:2]:
+        await plan(conn, settings, day)
+    new = await add_item(conn, lat=lat + 0.002, lon=lon)  # nearer: cheaper to serve
+
+    await plan(conn, settings, days[2])
+
+    pid = await conn.fetchval("SELECT id FROM route_plans WHERE day = $1", days[2])
+    assert set(await routed_items(conn, pid)) == {waiting}
+    assert set(await left_out_items(conn, pid)) == {new}
+    shown = await views.branch_plan(conn, BRANCH, days[2])
+    number = await conn.fetchval("SELECT tracking_number FROM items WHERE id = $1", waiting)
+    assert [(w.tracking_number, w.days_waited) for w in shown.waited] == [(number, 2)]
 
 
 async def test_items_of_one_household_are_one_stop(conn, settings, demo_sites):

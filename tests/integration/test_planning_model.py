@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 
 from delivery.planning.model import (
+    BAG_FULL,
     BAGHDAD,
     COURIER_UNAVAILABLE,
     WINDOW_PASSED,
@@ -127,3 +129,56 @@ def test_only_couriers_whose_stops_changed_are_told():
     before = {1: [(10,), (11, 12)], 2: [(20,)], 3: [(30,)]}
     after = {1: [(10,), (11, 12)], 2: [(20,), (21,)], 4: [(30,)]}
     assert changed_couriers(before, after) == [2, 3, 4]
+
+
+def test_a_household_with_a_morning_and_an_afternoon_item_is_served_in_both_windows():
+    items = [PlanItem(item_id=n, phone="+9647701234567", lat=DEPOT[0] + 0.01, lon=DEPOT[1],
+                      window=window) for n, window in ((1, "morning"), (2, "afternoon"))]
+    plan = plan_day(DEPOT, items, [_shift(1, "08:00", "16:00")], windows=WINDOWS, service_s=300,
+                    times=HaversineTimes(), max_runtime_s=0.2)
+    served = {p.stop.item_ids: p for p in plan.couriers[0].stops}
+    assert set(served) == {("1",), ("2",)}
+    morning, afternoon = served[("1",)], served[("2",)]
+    assert (morning.stop.window_start_s, morning.stop.window_end_s) == WINDOWS.morning
+    assert (afternoon.stop.window_start_s, afternoon.stop.window_end_s) == WINDOWS.afternoon
+    assert _within(morning.visit.arrival_s, WINDOWS.morning)
+    assert _within(afternoon.visit.arrival_s, WINDOWS.afternoon)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_on_generated_days_with_mixed_windows_no_citizen_is_served_outside_their_window(seed):
+    rng = random.Random(seed)
+    items = []
+    for n in range(1, 61):
+        # Households of two or three items with mixed windows, one phone and one point each.
+        if n % 3 == 1:
+            phone, dlat, dlon = f"+9647700{n:06d}", rng.uniform(-0.03, 0.03), rng.uniform(-0.03, 0.03)
+        items.append(PlanItem(item_id=n, phone=phone, lat=DEPOT[0] + dlat, lon=DEPOT[1] + dlon,
+                              window=rng.choice(["morning", "afternoon", None])))
+    shifts = [_shift(k, "08:00", "16:00") for k in (1, 2, 3)]
+    plan = plan_day(DEPOT, items, shifts, windows=WINDOWS, service_s=300,
+                    times=HaversineTimes(), max_runtime_s=0.5, seed=seed)
+    chosen = {str(i.item_id): WINDOWS.of(i.window) for i in items}
+    served = [(item_id, p.visit.arrival_s) for c in plan.couriers for p in c.stops
+              for item_id in p.stop.item_ids]
+    assert len(served) + len(plan.left_out) == len(items)
+    outside = [(i, at, chosen[i]) for i, at in served if not _within(at, chosen[i])]
+    assert not outside
+    for stop in (p.stop for c in plan.couriers for p in c.stops):
+        # Everyone at a shared stop can get the whole hand-over inside their own window.
+        common = (min(chosen[i][1] for i in stop.item_ids)
+                  - max(chosen[i][0] for i in stop.item_ids))
+        assert common >= stop.service_s, stop
+    for phase in plan.phases:
+        assert evaluate_plan(phase.request, phase.plan, HaversineTimes()).feasible
+
+
+def _within(at: int, window: tuple[int, int]) -> bool:
+    return window[0] <= at <= window[1]
+
+
+def test_items_beyond_every_bag_are_left_out_because_the_bag_is_full():
+    items = [_item(n, 0.001 * n) for n in range(1, 13)]
+    plan = plan_day(DEPOT, items, [_shift(1)], windows=WINDOWS, service_s=300,
+                    times=HaversineTimes(), max_runtime_s=0.2)
+    assert sorted(plan.left_out.values()) == [BAG_FULL, BAG_FULL]

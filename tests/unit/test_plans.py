@@ -288,3 +288,41 @@ def test_duplicate_stop_ids_are_refused():
     twins = [first, msgspec.structs.replace(second, stop_id=first.stop_id)]
     with pytest.raises(ValueError, match="duplicate stop ids: s0"):
         plan_routes(request_for(twins, [courier("c")]), times=HaversineTimes(), max_runtime_s=0.1)
+
+
+@pytest.mark.parametrize(("second_start", "second_end"), [(12, 16), (11.99, 16)])
+def test_household_windows_that_touch_or_barely_overlap_stay_separate_stops(second_start, second_end):
+    # 08:00-12:00 and 12:00-16:00 share one instant; 11:59:24-16:00 shares 36 s, less than the
+    # 150 s the two hand-overs need: neither is one stop, each is served in its own window.
+    items = [item("a", start=8, end=12), item("b", start=second_start, end=second_end)]
+    stops = sorted(merge_households(items), key=lambda s: s.window_start_s)
+    assert [s.item_ids for s in stops] == [("a",), ("b",)]
+    assert stops[0].window_end_s == 12 * HOUR and stops[1].window_end_s == second_end * HOUR
+
+
+def test_household_windows_overlapping_by_the_hand_over_time_are_one_stop():
+    items = [item("a", start=8, end=12), item("b", start=12, end=16)]
+    items[1] = msgspec.structs.replace(items[1], window_start_s=12 * HOUR - 150)
+    (stop,) = merge_households(items)
+    assert (stop.window_start_s, stop.window_end_s, stop.service_s) == (
+        12 * HOUR - 150, 12 * HOUR, 150)
+
+
+def test_the_fallback_gets_only_what_the_required_attempt_left_of_the_budget(monkeypatch):
+    # Bags hold everything, one short shift cannot: the required attempt finds nothing feasible
+    # and the optional-stops fallback runs. Together they may not be asked for more than the budget.
+    import routing.plans as plans
+
+    asked, real = [], plans.solve_problem
+
+    def recording(problem, *, max_runtime_s, seed, give_up_s=None):
+        asked.append(give_up_s if give_up_s is not None else max_runtime_s)
+        return real(problem, max_runtime_s=max_runtime_s, seed=seed, give_up_s=give_up_s)
+
+    monkeypatch.setattr(plans, "solve_problem", recording)
+    short = msgspec.structs.replace(courier("c1", capacity=100), shift_end_s=9 * HOUR)
+    request = request_for(generated_stops(30, seed=4), [short])
+    plan = plan_routes(request, times=HaversineTimes(), max_runtime_s=0.6)
+
+    assert len(asked) == 2 and plan.left_out
+    assert sum(asked) <= 0.6

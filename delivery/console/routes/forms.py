@@ -20,6 +20,9 @@ LEFT_OUT_REASONS = {
     "no_location": ("لا موقع للعنوان", "no location for the address"),
     "no_courier_on_shift": ("لا موزع بريد في الدوام", "no courier on shift"),
     "did_not_fit": ("لم يتسع له اليوم", "did not fit in the day"),
+    "bag_full": ("حقائب الموزعين ممتلئة", "every courier's bag is full"),
+    "shift_end": ("ينتهي الدوام قبل إيصاله والعودة", "the shift ends before it can be delivered"),
+    "outside_window": ("لا يمكن الوصول في موعد المواطن", "cannot be reached in the citizen's window"),
     "window_passed": ("فات موعد المواطن", "the citizen's window passed"),
     "courier_unavailable": ("موزع البريد غير متاح", "courier unavailable"),
 }

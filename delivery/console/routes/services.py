@@ -73,6 +73,7 @@ class DayView(msgspec.Struct, frozen=True, kw_only=True):
     depot: tuple[float, float]
     couriers: list[CourierDay]
     left_out: list[LeftOut]
+    waited: list[tuple[str, int]] = []  # (tracking number, days) left out on 2+ earlier days
 
 
 class CourierRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,7 +120,8 @@ async def day_view(conn: asyncpg.Connection, scope: Scope, branch: asyncpg.Recor
         depot=(plan.branch["lat"], plan.branch["lon"]),
         couriers=[_courier(c, plan.stops, words) for c in plan.couriers],
         left_out=[LeftOut(tracking_number=r["tracking_number"], reason=r["reason"])
-                  for r in plan.left_out])
+                  for r in plan.left_out],
+        waited=[(r["tracking_number"], r["days"]) for r in plan.waited])
 
 
 def _courier(row: asyncpg.Record, stops: list[asyncpg.Record],
