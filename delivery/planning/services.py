@@ -32,6 +32,7 @@ from delivery.planning.model import (
 from delivery.planning.shifts import shifts_on
 from delivery.platform.errors import InvalidInput, NotFound
 from delivery.platform.settings import Settings
+from delivery.sites import calendar
 from routing.matrix import HaversineTimes, OsrmTimes, Point, TravelTimes
 
 log = logging.getLogger(__name__)
@@ -182,11 +183,33 @@ def _outcome(code: str, day: dt.date, version: int, source: str, day_plan: DayPl
         notified=notified, day_plan=day_plan)
 
 
+async def works_on(conn: asyncpg.Connection, settings: Settings, governorate: str,
+                   day: dt.date) -> bool:
+    """Whether branches of the governorate work on `day`: not a weekend, nor a national holiday
+    (configured or stored), nor the governorate's own."""
+    closed = calendar.parse_holidays(settings.holidays) | await calendar.stored_holidays(
+        conn, day, day, governorate)
+    return calendar.is_working_day(day, closed)
+
+
+async def working_branches(conn: asyncpg.Connection, settings: Settings,
+                           day: dt.date) -> list[str]:
+    """Codes of the branches with home deliveries waiting that work on `day`."""
+    rows = await store.branches_to_plan(conn, day)
+    open_in = {g: await works_on(conn, settings, g, day) for g in {r["governorate"] for r in rows}}
+    closed = [r["code"] for r in rows if not open_in[r["governorate"]]]
+    if closed:
+        log.info("route planning skipped: not a working day",
+                 extra={"day": day.isoformat(), "branches": len(closed)})
+    return [r["code"] for r in rows if open_in[r["governorate"]]]
+
+
 async def plan_every_branch(pool: asyncpg.Pool, settings: Settings, day: dt.date, *,
                             trigger: str, now: dt.datetime | None = None) -> list[PlanOutcome]:
-    """Plan each branch with home deliveries waiting; one failing branch does not stop the rest."""
+    """Plan each branch with home deliveries waiting that works that day; one failing branch
+    does not stop the rest."""
     async with pool.acquire() as conn:
-        codes = await store.branches_to_plan(conn, day)
+        codes = await working_branches(conn, settings, day)
     outcomes = []
     for code in codes:
         try:

@@ -26,7 +26,7 @@ WHERE branch_id = $1 AND delivery_mode = 'home' AND (
 ORDER BY id
 """
 SELECT_BRANCHES_TO_PLAN = """
-SELECT DISTINCT s.code FROM items i JOIN sites s ON s.id = i.branch_id
+SELECT DISTINCT s.code, s.governorate FROM items i JOIN sites s ON s.id = i.branch_id
 WHERE s.kind = 'branch' AND i.delivery_mode = 'home' AND i.state = 'at_branch'
     AND (i.delivery_day IS NULL OR i.delivery_day = $1)
 ORDER BY s.code
@@ -162,9 +162,9 @@ async def candidates(conn: asyncpg.Connection, branch_id: int, day: dt.date, *,
                      window=r["window"], courier_id=r["courier_id"]) for r in rows]
 
 
-async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[str]:
-    """Codes of branches with items waiting for home delivery on `day`."""
-    return [r["code"] for r in await conn.fetch(SELECT_BRANCHES_TO_PLAN, day)]
+async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[asyncpg.Record]:
+    """Branches (code, governorate) with items waiting for home delivery on `day`."""
+    return await conn.fetch(SELECT_BRANCHES_TO_PLAN, day)
 
 
 async def latest_plan(conn: asyncpg.Connection, branch_id: int,
