@@ -92,7 +92,8 @@ def travel_setup(settings: Settings) -> TravelSetup:
     if not settings.osrm_url:
         return TravelSetup(times=haversine, fallback=None)
     counted = _CountingTimes(haversine)
-    osrm = OsrmTimes(settings.osrm_url, fallback=counted, timeout_s=settings.osrm_timeout_s)
+    osrm = OsrmTimes(settings.osrm_url, fallback=counted, timeout_s=settings.osrm_timeout_s,
+                     max_table_size=settings.osrm_max_table_size)
     return TravelSetup(times=osrm, fallback=counted)
 
 
