@@ -227,7 +227,8 @@ def _plan_courier(courier: asyncpg.Record, stops: list[asyncpg.Record],
 
 async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.date,
                           version: int | None = None) -> str:
-    """The plan drawn over the branch's service area: one coloured path per courier."""
+    """The plan drawn over the branch's service area: one colour per courier, one path per
+    round."""
     plan = await stored_plan(conn, branch_code, day, version)
     wkb = await store.branch_area_wkb(conn, plan.branch["id"])
     area = geometry_from_wkb(wkb) if wkb else None
@@ -237,19 +238,35 @@ async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.da
 
 
 def _drawable(plan: StoredPlan) -> tuple[Plan, dict[str, Stop]]:
+    """The stored plan as the picture draws it: one route per round of each courier (the items
+    they already carried, then the rest), each from the branch and back."""
     stops: dict[str, Stop] = {}
     routes = []
     for courier in plan.couriers:
-        visits = []
-        for row in (s for s in plan.stops if s["courier_id"] == courier["courier_id"]):
+        own = [s for s in plan.stops if s["courier_id"] == courier["courier_id"]]
+        for row in own:
             stop_id = f"{courier['courier_id']}:{row['seq']}"
             stops[stop_id] = Stop(stop_id=stop_id, item_ids=tuple(map(str, row["item_ids"])),
                                   lat=row["lat"], lon=row["lon"], window_start_s=0,
                                   window_end_s=0, service_s=row["service_s"])
-            visits.append(Visit(stop_id=stop_id, item_ids=stops[stop_id].item_ids,
-                                arrival_s=0, departure_s=0))
-        routes.append(CourierRoute(courier_id=str(courier["courier_id"]), visits=tuple(visits),
-                                   distance_m=courier["distance_m"],
-                                   duration_s=courier["duration_s"]))
+        # Only the day's totals are stored: they go with the first round.
+        distance_m, duration_s = courier["distance_m"], courier["duration_s"]
+        for rows in _rounds(own):
+            visits = tuple(Visit(stop_id=f"{courier['courier_id']}:{r['seq']}",
+                                 item_ids=tuple(map(str, r["item_ids"])), arrival_s=0,
+                                 departure_s=0) for r in rows)
+            routes.append(CourierRoute(courier_id=str(courier["courier_id"]), visits=visits,
+                                       distance_m=distance_m, duration_s=duration_s))
+            distance_m = duration_s = 0
     return Plan(routes=tuple(routes), left_out=(), total_distance_m=plan.header[
         "total_distance_m"], total_duration_s=plan.header["total_duration_s"]), stops
+
+
+def _rounds(stops: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
+    """A courier's stops in order, split where the carried (`fixed`) first round ends."""
+    rounds: list[list[asyncpg.Record]] = []
+    for row in stops:
+        if not rounds or rounds[-1][-1]["fixed"] != row["fixed"]:
+            rounds.append([])
+        rounds[-1].append(row)
+    return rounds
