@@ -30,7 +30,7 @@ from delivery.planning.model import (
     speeds_kmh,
 )
 from delivery.planning.shifts import shifts_on
-from delivery.platform.errors import InvalidInput, NotFound
+from delivery.platform.errors import FieldError, InvalidInput, NotFound
 from delivery.platform.settings import Settings
 from delivery.sites import calendar
 from routing.matrix import HaversineTimes, OsrmTimes, Point, TravelTimes
@@ -38,6 +38,9 @@ from routing.matrix import HaversineTimes, OsrmTimes, Point, TravelTimes
 log = logging.getLogger(__name__)
 
 PLANNED, UNCHANGED, NOTHING = "planned", "unchanged", "nothing to plan"
+# Someone waits for a plan asked for from the console or the API: a few seconds, not the cron's.
+REQUEST_PLAN_SECONDS = 3.0
+DAY_FIELD = "path:day"
 
 
 class PlanOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,14 +107,21 @@ def travel_setup(settings: Settings) -> TravelSetup:
 async def plan_branch_day(conn: asyncpg.Connection, settings: Settings, branch_code: str,
                           day: dt.date, *, trigger: str = "cli", now: dt.datetime | None = None,
                           max_runtime_s: float | None = None, force: bool = False,
-                          seed: int = 1) -> PlanOutcome:
-    """Plan (or re-plan) a branch's day; a new version only when its inputs changed or `force`."""
+                          seed: int = 1, working_days_only: bool = False) -> PlanOutcome:
+    """Plan (or re-plan) a branch's day; a new version only when its inputs changed or `force`.
+    With `working_days_only`, a day the branch does not work is refused."""
     now = now or dt.datetime.now(dt.UTC)
     branch = await store.get_branch(conn, branch_code)
     if branch is None or branch["kind"] != "branch":
         raise NotFound(f"no branch {branch_code}")
     if day < local_day(now):
-        raise InvalidInput(f"{day.isoformat()} is in the past; plans are for today or later")
+        raise InvalidInput(f"{day.isoformat()} is in the past; plans are for today or later",
+                           errors=[FieldError(field=DAY_FIELD, message="in the past: plans are "
+                                              "for today or later")])
+    if working_days_only and not await works_on(conn, settings, branch["governorate"], day):
+        raise InvalidInput(f"{branch_code} does not work on {day.isoformat()}", errors=[
+            FieldError(field=DAY_FIELD, message=f"not a working day of {branch_code} "
+                       f"({day:%A}, or a holiday)")])
     async with conn.transaction():
         await store.lock_plan(conn, branch["id"], day)
         return await _plan_locked(conn, settings, branch, day, trigger=trigger, now=now,

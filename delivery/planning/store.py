@@ -12,7 +12,7 @@ from delivery.planning.model import DayPlan, PlanItem, local_day, moment, window
 PLAN_LOCK_NAMESPACE = 7340062
 
 SELECT_BRANCH = """
-SELECT id, code, kind, lat, lon, opening_hours FROM sites WHERE code = $1
+SELECT id, code, kind, governorate, lat, lon, opening_hours FROM sites WHERE code = $1
 """
 SELECT_BRANCH_AREA = "SELECT geometry FROM service_areas WHERE site_id = $1"
 # At the branch for home delivery on this day (or any day), or already out with a courier.
@@ -140,7 +140,7 @@ PLANNED_TODAY = "SELECT EXISTS (SELECT 1 FROM route_plans WHERE day = $1 AND tri
 
 
 async def get_branch(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    """A site's id, kind, point and opening hours."""
+    """A site's id, kind, governorate, point and opening hours."""
     return await conn.fetchrow(SELECT_BRANCH, code)
 
 

@@ -9,6 +9,7 @@ import msgspec
 
 from delivery.planning import store
 from delivery.planning.model import window_text
+from delivery.planning.services import PlanOutcome
 from delivery.platform.errors import NotFound
 from delivery.platform.privacy import mask_name, mask_phone
 from routing.areas import geometry_from_wkb
@@ -118,6 +119,23 @@ class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
     left_out: list[LeftOutOut]
 
 
+class PlanRunOut(msgspec.Struct, frozen=True, kw_only=True):
+    """What planning a day now did (`status`: a new version was `planned`, the one in force is
+    `unchanged`, or there is `nothing to plan`), and the version in force afterwards."""
+
+    branch: str
+    date: dt.date
+    status: str
+    version: int | None
+    planned_at: dt.datetime | None = None
+    travel_source: str | None = None
+    total_distance_m: int = 0
+    total_duration_s: int = 0
+    items_routed: int = 0
+    items_left_out: int = 0
+    couriers_told: int = 0  # couriers told that their route changed
+
+
 # ---------------------------------------------------------------------------------------------
 # A courier's own route
 
@@ -186,6 +204,20 @@ async def stored_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
                       couriers=await store.plan_couriers(conn, header["id"]),
                       stops=await store.plan_stops(conn, header["id"]),
                       left_out=await store.left_out(conn, header["id"]))
+
+
+async def plan_run(conn: asyncpg.Connection, outcome: PlanOutcome) -> PlanRunOut:
+    """A planning run's outcome with the summary of the version in force after it."""
+    run = PlanRunOut(branch=outcome.branch, date=outcome.day, status=outcome.status,
+                     version=outcome.version, couriers_told=len(outcome.notified))
+    branch = await store.get_branch(conn, outcome.branch)
+    if branch is None or outcome.version is None:
+        return run
+    header = await store.plan_version(conn, branch["id"], outcome.day, outcome.version)
+    return msgspec.structs.replace(
+        run, planned_at=header["created_at"], travel_source=header["travel_source"],
+        total_distance_m=header["total_distance_m"], total_duration_s=header["total_duration_s"],
+        items_routed=header["items_routed"], items_left_out=header["items_left_out"])
 
 
 async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
