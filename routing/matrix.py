@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ DEFAULT_OSRM_PROFILES: Mapping[str, str] = {
     "motorcycle": "driving",
     "car": "driving",
 }
+DEFAULT_MAX_TABLE_SIZE = 100  # OSRM's own default for `osrm-routed --max-table-size`
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +95,13 @@ class OsrmTimes:
         fallback: TravelTimes | None = None,
         timeout_s: float = 10.0,
         profiles: Mapping[str, str] = DEFAULT_OSRM_PROFILES,
+        max_table_size: int = DEFAULT_MAX_TABLE_SIZE,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.fallback = fallback if fallback is not None else HaversineTimes()
         self.timeout_s = timeout_s
         self.profiles = dict(profiles)
+        self.max_table_size = max_table_size
         logging.getLogger("httpx").addFilter(_NO_TABLE_URLS)  # adding twice is a no-op
 
     def matrices(self, points: Sequence[Point], vehicle: str) -> tuple[np.ndarray, np.ndarray]:
@@ -115,10 +119,23 @@ class OsrmTimes:
             return self.fallback.matrices(points, vehicle)
 
     def _ask_osrm(self, points: Sequence[Point], vehicle: str) -> tuple[np.ndarray, np.ndarray]:
+        size = len(points)
+        distance = np.empty((size, size), dtype=np.int64)
+        duration = np.empty((size, size), dtype=np.int64)
         with httpx.Client(timeout=self.timeout_s) as client:
-            response = client.get(
-                self.table_url(points, vehicle), params={"annotations": "duration,distance"}
-            )
+            for block in table_blocks(size, self.max_table_size):
+                cells = np.ix_(block, block)
+                distance[cells], duration[cells] = self._table(
+                    client, [points[i] for i in block], vehicle
+                )
+        return distance, duration
+
+    def _table(
+        self, client: httpx.Client, points: Sequence[Point], vehicle: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        response = client.get(
+            self.table_url(points, vehicle), params={"annotations": "duration,distance"}
+        )
         if response.status_code != 200:
             raise OsrmUnusable(f"HTTP status {response.status_code}")
         return parse_table(response.json(), len(points))
@@ -127,6 +144,17 @@ class OsrmTimes:
         """The table request URL for these points (OSRM wants lon,lat pairs)."""
         coordinates = ";".join(f"{lon:.6f},{lat:.6f}" for lat, lon in points)
         return f"{self.base_url}/table/v1/{self.profiles[vehicle]}/{coordinates}"
+
+
+def table_blocks(size: int, max_points: int) -> list[list[int]]:
+    """Point indices to ask for, one table each, so that every pair of points is in some table
+    and no table has more than `max_points` points: all at once when they fit, else blocks of
+    half the limit taken two at a time (each such table also holds both blocks' own pairs)."""
+    if size <= max_points:
+        return [list(range(size))]
+    half = max_points // 2
+    blocks = [list(range(start, min(start + half, size))) for start in range(0, size, half)]
+    return [a + b for a, b in itertools.combinations(blocks, 2)]
 
 
 def parse_table(body: object, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
-from litestar import Controller, Response, get
+from litestar import Controller, Response, get, post
 
-from delivery.planning import views
+from delivery.planning import services, views
 from delivery.planning.model import local_day
 from delivery.platform.errors import NotAllowed
 from delivery.platform.requests import NO_STORE
+from delivery.platform.settings import Settings
 from delivery.staff.auth import STAFF_DEPENDENCIES, StaffUser, require_roles
 
 
@@ -46,6 +47,21 @@ class BranchRoutesController(Controller):
         _supervises(staff, branch)
         plan = await views.branch_plan(conn, branch, day, version)
         return Response(plan, headers=NO_STORE)
+
+    @post("/v1/ops/routes/{branch:str}/{day:date}/plan", status_code=200,
+          summary="Plan a branch's day again, now")
+    async def plan_now(self, conn: asyncpg.Connection, settings: Settings, staff: StaffUser,
+                       branch: str, day: dt.date) -> Response[views.PlanRunOut]:
+        """Plans the day at once, as the morning job and `tasheel routes plan` do: one planner
+        of a branch's day at a time, a new version only when what the plan depends on changed
+        (couriers whose route changes are told), a few seconds of solver time. Today or a later
+        working day of the branch (a 422 names `path:day` otherwise). Answers with what was done
+        and the version in force."""
+        _supervises(staff, branch)
+        outcome = await services.plan_branch_day(
+            conn, settings, branch, day, trigger="api", working_days_only=True,
+            max_runtime_s=min(settings.route_plan_seconds, services.REQUEST_PLAN_SECONDS))
+        return Response(await views.plan_run(conn, outcome), headers=NO_STORE)
 
 
 def _supervises(staff: StaffUser, branch: str) -> None:

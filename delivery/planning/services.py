@@ -30,13 +30,17 @@ from delivery.planning.model import (
     speeds_kmh,
 )
 from delivery.planning.shifts import shifts_on
-from delivery.platform.errors import InvalidInput, NotFound
+from delivery.platform.errors import FieldError, InvalidInput, NotFound
 from delivery.platform.settings import Settings
+from delivery.sites import calendar
 from routing.matrix import HaversineTimes, OsrmTimes, Point, TravelTimes
 
 log = logging.getLogger(__name__)
 
 PLANNED, UNCHANGED, NOTHING = "planned", "unchanged", "nothing to plan"
+# Someone waits for a plan asked for from the console or the API: a few seconds, not the cron's.
+REQUEST_PLAN_SECONDS = 3.0
+DAY_FIELD = "path:day"
 
 
 class PlanOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,7 +95,8 @@ def travel_setup(settings: Settings) -> TravelSetup:
     if not settings.osrm_url:
         return TravelSetup(times=haversine, fallback=None)
     counted = _CountingTimes(haversine)
-    osrm = OsrmTimes(settings.osrm_url, fallback=counted, timeout_s=settings.osrm_timeout_s)
+    osrm = OsrmTimes(settings.osrm_url, fallback=counted, timeout_s=settings.osrm_timeout_s,
+                     max_table_size=settings.osrm_max_table_size)
     return TravelSetup(times=osrm, fallback=counted)
 
 
@@ -102,14 +107,21 @@ def travel_setup(settings: Settings) -> TravelSetup:
 async def plan_branch_day(conn: asyncpg.Connection, settings: Settings, branch_code: str,
                           day: dt.date, *, trigger: str = "cli", now: dt.datetime | None = None,
                           max_runtime_s: float | None = None, force: bool = False,
-                          seed: int = 1) -> PlanOutcome:
-    """Plan (or re-plan) a branch's day; a new version only when its inputs changed or `force`."""
+                          seed: int = 1, working_days_only: bool = False) -> PlanOutcome:
+    """Plan (or re-plan) a branch's day; a new version only when its inputs changed or `force`.
+    With `working_days_only`, a day the branch does not work is refused."""
     now = now or dt.datetime.now(dt.UTC)
     branch = await store.get_branch(conn, branch_code)
     if branch is None or branch["kind"] != "branch":
         raise NotFound(f"no branch {branch_code}")
     if day < local_day(now):
-        raise InvalidInput(f"{day.isoformat()} is in the past; plans are for today or later")
+        raise InvalidInput(f"{day.isoformat()} is in the past; plans are for today or later",
+                           errors=[FieldError(field=DAY_FIELD, message="in the past: plans are "
+                                              "for today or later")])
+    if working_days_only and not await works_on(conn, settings, branch["governorate"], day):
+        raise InvalidInput(f"{branch_code} does not work on {day.isoformat()}", errors=[
+            FieldError(field=DAY_FIELD, message=f"not a working day of {branch_code} "
+                       f"({day:%A}, or a holiday)")])
     async with conn.transaction():
         await store.lock_plan(conn, branch["id"], day)
         return await _plan_locked(conn, settings, branch, day, trigger=trigger, now=now,
@@ -182,11 +194,33 @@ def _outcome(code: str, day: dt.date, version: int, source: str, day_plan: DayPl
         notified=notified, day_plan=day_plan)
 
 
+async def works_on(conn: asyncpg.Connection, settings: Settings, governorate: str,
+                   day: dt.date) -> bool:
+    """Whether branches of the governorate work on `day`: not a weekend, nor a national holiday
+    (configured or stored), nor the governorate's own."""
+    closed = calendar.parse_holidays(settings.holidays) | await calendar.stored_holidays(
+        conn, day, day, governorate)
+    return calendar.is_working_day(day, closed)
+
+
+async def working_branches(conn: asyncpg.Connection, settings: Settings,
+                           day: dt.date) -> list[str]:
+    """Codes of the branches with home deliveries waiting that work on `day`."""
+    rows = await store.branches_to_plan(conn, day)
+    open_in = {g: await works_on(conn, settings, g, day) for g in {r["governorate"] for r in rows}}
+    closed = [r["code"] for r in rows if not open_in[r["governorate"]]]
+    if closed:
+        log.info("route planning skipped: not a working day",
+                 extra={"day": day.isoformat(), "branches": len(closed)})
+    return [r["code"] for r in rows if open_in[r["governorate"]]]
+
+
 async def plan_every_branch(pool: asyncpg.Pool, settings: Settings, day: dt.date, *,
                             trigger: str, now: dt.datetime | None = None) -> list[PlanOutcome]:
-    """Plan each branch with home deliveries waiting; one failing branch does not stop the rest."""
+    """Plan each branch with home deliveries waiting that works that day; one failing branch
+    does not stop the rest."""
     async with pool.acquire() as conn:
-        codes = await store.branches_to_plan(conn, day)
+        codes = await working_branches(conn, settings, day)
     outcomes = []
     for code in codes:
         try:

@@ -12,7 +12,7 @@ from delivery.planning.model import DayPlan, PlanItem, local_day, moment, window
 PLAN_LOCK_NAMESPACE = 7340062
 
 SELECT_BRANCH = """
-SELECT id, code, kind, lat, lon, opening_hours FROM sites WHERE code = $1
+SELECT id, code, kind, governorate, lat, lon, opening_hours FROM sites WHERE code = $1
 """
 SELECT_BRANCH_AREA = "SELECT geometry FROM service_areas WHERE site_id = $1"
 # At the branch for home delivery on this day (or any day), or already out with a courier.
@@ -29,7 +29,7 @@ WHERE branch_id = $1 AND delivery_mode = 'home' AND (
 ORDER BY id
 """
 SELECT_BRANCHES_TO_PLAN = """
-SELECT DISTINCT s.code FROM items i JOIN sites s ON s.id = i.branch_id
+SELECT DISTINCT s.code, s.governorate FROM items i JOIN sites s ON s.id = i.branch_id
 WHERE s.kind = 'branch' AND i.delivery_mode = 'home' AND i.state = 'at_branch'
     AND (i.delivery_day IS NULL OR i.delivery_day = $1)
 ORDER BY s.code
@@ -154,7 +154,7 @@ PLANNED_TODAY = "SELECT EXISTS (SELECT 1 FROM route_plans WHERE day = $1 AND tri
 
 
 async def get_branch(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    """A site's id, kind, point and opening hours."""
+    """A site's id, kind, governorate, point and opening hours."""
     return await conn.fetchrow(SELECT_BRANCH, code)
 
 
@@ -177,9 +177,9 @@ async def candidates(conn: asyncpg.Connection, branch_id: int, day: dt.date, *,
                      waited_days=r["waited_days"], chosen_day=r["chosen_day"]) for r in rows]
 
 
-async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[str]:
-    """Codes of branches with items waiting for home delivery on `day`."""
-    return [r["code"] for r in await conn.fetch(SELECT_BRANCHES_TO_PLAN, day)]
+async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[asyncpg.Record]:
+    """Branches (code, governorate) with items waiting for home delivery on `day`."""
+    return await conn.fetch(SELECT_BRANCHES_TO_PLAN, day)
 
 
 async def latest_plan(conn: asyncpg.Connection, branch_id: int,

@@ -1,5 +1,6 @@
 """The morning plan: every branch's day, planned at ROUTE_PLAN_HOUR (Asia/Baghdad), once the
-chosen days that went by are moved on (`carry_over`).
+chosen days that went by are moved on (`carry_over`). Branches are planned on their working days
+only: not on Fridays and Saturdays, national holidays, or their governorate's own.
 
 arq evaluates cron schedules in the worker's own time zone, so the job runs every hour and acts at
 the configured Baghdad hour, or later that day if no plan was made yet (a worker that was down
@@ -21,10 +22,10 @@ from delivery.platform.settings import Settings
 from delivery.sites.calendar import parse_holidays
 
 
-async def plan_routes_job(ctx: dict[str, Any]) -> int:
+async def plan_routes_job(ctx: dict[str, Any], *, now: dt.datetime | None = None) -> int:
     """Plan every branch when it is time; returns how many new plan versions were stored."""
     settings: Settings = ctx["settings"]
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     if not await due(ctx["pool"], settings, now):
         return 0
     async with ctx["pool"].acquire() as conn:

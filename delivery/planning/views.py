@@ -9,6 +9,7 @@ import msgspec
 
 from delivery.planning import store
 from delivery.planning.model import window_text
+from delivery.planning.services import PlanOutcome
 from delivery.platform.errors import NotFound
 from delivery.platform.privacy import mask_name, mask_phone
 from routing.areas import geometry_from_wkb
@@ -127,6 +128,23 @@ class BranchPlanOut(msgspec.Struct, frozen=True, kw_only=True):
     waited: list[WaitedOut] = []  # longest wait first
 
 
+class PlanRunOut(msgspec.Struct, frozen=True, kw_only=True):
+    """What planning a day now did (`status`: a new version was `planned`, the one in force is
+    `unchanged`, or there is `nothing to plan`), and the version in force afterwards."""
+
+    branch: str
+    date: dt.date
+    status: str
+    version: int | None
+    planned_at: dt.datetime | None = None
+    travel_source: str | None = None
+    total_distance_m: int = 0
+    total_duration_s: int = 0
+    items_routed: int = 0
+    items_left_out: int = 0
+    couriers_told: int = 0  # couriers told that their route changed
+
+
 # ---------------------------------------------------------------------------------------------
 # A courier's own route
 
@@ -200,6 +218,20 @@ async def stored_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
                       waited=await store.waited(conn, header["id"], day))
 
 
+async def plan_run(conn: asyncpg.Connection, outcome: PlanOutcome) -> PlanRunOut:
+    """A planning run's outcome with the summary of the version in force after it."""
+    run = PlanRunOut(branch=outcome.branch, date=outcome.day, status=outcome.status,
+                     version=outcome.version, couriers_told=len(outcome.notified))
+    branch = await store.get_branch(conn, outcome.branch)
+    if branch is None or outcome.version is None:
+        return run
+    header = await store.plan_version(conn, branch["id"], outcome.day, outcome.version)
+    return msgspec.structs.replace(
+        run, planned_at=header["created_at"], travel_source=header["travel_source"],
+        total_distance_m=header["total_distance_m"], total_duration_s=header["total_duration_s"],
+        items_routed=header["items_routed"], items_left_out=header["items_left_out"])
+
+
 async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
                       version: int | None = None) -> BranchPlanOut:
     """The plan as data for supervisors: tracking numbers and times, no personal data."""
@@ -241,7 +273,8 @@ def _plan_courier(courier: asyncpg.Record, stops: list[asyncpg.Record],
 
 async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.date,
                           version: int | None = None) -> str:
-    """The plan drawn over the branch's service area: one coloured path per courier."""
+    """The plan drawn over the branch's service area: one colour per courier, one path per
+    round."""
     plan = await stored_plan(conn, branch_code, day, version)
     wkb = await store.branch_area_wkb(conn, plan.branch["id"])
     area = geometry_from_wkb(wkb) if wkb else None
@@ -251,19 +284,35 @@ async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.da
 
 
 def _drawable(plan: StoredPlan) -> tuple[Plan, dict[str, Stop]]:
+    """The stored plan as the picture draws it: one route per round of each courier (the items
+    they already carried, then the rest), each from the branch and back."""
     stops: dict[str, Stop] = {}
     routes = []
     for courier in plan.couriers:
-        visits = []
-        for row in (s for s in plan.stops if s["courier_id"] == courier["courier_id"]):
+        own = [s for s in plan.stops if s["courier_id"] == courier["courier_id"]]
+        for row in own:
             stop_id = f"{courier['courier_id']}:{row['seq']}"
             stops[stop_id] = Stop(stop_id=stop_id, item_ids=tuple(map(str, row["item_ids"])),
                                   lat=row["lat"], lon=row["lon"], window_start_s=0,
                                   window_end_s=0, service_s=row["service_s"])
-            visits.append(Visit(stop_id=stop_id, item_ids=stops[stop_id].item_ids,
-                                arrival_s=0, departure_s=0))
-        routes.append(CourierRoute(courier_id=str(courier["courier_id"]), visits=tuple(visits),
-                                   distance_m=courier["distance_m"],
-                                   duration_s=courier["duration_s"]))
+        # Only the day's totals are stored: they go with the first round.
+        distance_m, duration_s = courier["distance_m"], courier["duration_s"]
+        for rows in _rounds(own):
+            visits = tuple(Visit(stop_id=f"{courier['courier_id']}:{r['seq']}",
+                                 item_ids=tuple(map(str, r["item_ids"])), arrival_s=0,
+                                 departure_s=0) for r in rows)
+            routes.append(CourierRoute(courier_id=str(courier["courier_id"]), visits=visits,
+                                       distance_m=distance_m, duration_s=duration_s))
+            distance_m = duration_s = 0
     return Plan(routes=tuple(routes), left_out=(), total_distance_m=plan.header[
         "total_distance_m"], total_duration_s=plan.header["total_duration_s"]), stops
+
+
+def _rounds(stops: list[asyncpg.Record]) -> list[list[asyncpg.Record]]:
+    """A courier's stops in order, split where the carried (`fixed`) first round ends."""
+    rounds: list[list[asyncpg.Record]] = []
+    for row in stops:
+        if not rounds or rounds[-1][-1]["fixed"] != row["fixed"]:
+            rounds.append([])
+        rounds[-1].append(row)
+    return rounds

@@ -74,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     route_speeds_kmh: str = "foot=5,motorcycle=25,car=20"
     osrm_url: str | None = None  # an OSRM-compatible /table service; haversine when unset
     osrm_timeout_s: float = 10.0
+    osrm_max_table_size: int = 100  # the server's --max-table-size: larger tables go in blocks
     map_tile_url: str | None = None  # a street map under route plans: https://host/{z}/{x}/{y}.png
     courier_default_vehicle: str = "motorcycle"  # couriers without a profile
     courier_default_capacity: int = 40
@@ -146,6 +147,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             route_speeds_kmh=env.get("ROUTE_SPEEDS_KMH", "foot=5,motorcycle=25,car=20"),
             osrm_url=env.get("OSRM_URL") or None,
             osrm_timeout_s=float(env.get("OSRM_TIMEOUT_SECONDS", 10.0)),
+            osrm_max_table_size=_table_size(env.get("OSRM_MAX_TABLE_SIZE", "100")),
             map_tile_url=_tile_url(env.get("MAP_TILE_URL") or None),
             courier_default_vehicle=env.get("COURIER_DEFAULT_VEHICLE", "motorcycle"),
             courier_default_capacity=int(env.get("COURIER_DEFAULT_CAPACITY", 40)),
@@ -170,6 +172,13 @@ def _whole(name: str, value: str) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name} must be a whole number, not {value!r}")
     return int(value)
+
+
+def _table_size(value: str) -> int:
+    size = _positive("OSRM_MAX_TABLE_SIZE", value)
+    if size < 2:  # a block is two halves of a table
+        raise ValueError(f"OSRM_MAX_TABLE_SIZE must be at least 2, not {value!r}")
+    return size
 
 
 def _csv(value: str) -> tuple[str, ...]:

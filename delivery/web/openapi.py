@@ -130,6 +130,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("get", "/v1/anchors/{day}"): Op("getAnchor"),
     ("get", "/v1/routes/mine"): Op("myRoute"),
     ("get", "/v1/ops/routes/{branch}/{day}"): Op("branchPlan"),
+    ("post", "/v1/ops/routes/{branch}/{day}/plan"): Op("planBranchDay"),
     ("get", "/v1/labels/items/{tracking_number}"): Op("itemLabel", media=HTML, also=(PDF,),
                                                       query=_LABEL_QUERY),
     ("get", "/v1/labels/bags/{bag_id}"): Op("bagLabel", media=HTML, also=(PDF,),

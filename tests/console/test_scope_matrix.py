@@ -169,6 +169,8 @@ CHANGES = [
     Change("POST /v1/ops/complaints/{report_id}/reopen", INSPECTORS, {"note": "again"},
            json=True),
     Change("POST /v1/ops/outbox/{outbox_id}/retry", SITE_PEOPLE, json=True, proven=False),
+    Change("POST /v1/ops/routes/BG-002/{day}/plan", SITE_PEOPLE, json=True,
+           proven=False),  # the day's plan is made already and nothing changed: kept
     Change("POST /v1/supervisor/items/{stuck_tn}/code", SITE_PEOPLE, {"reason": "lost sms"},
            json=True, proven=False),  # no code at the branch yet: refused to everyone
     Change("POST /v1/supervisor/items/{stuck_tn}/unlock", SITE_PEOPLE, {"reason": "x"},

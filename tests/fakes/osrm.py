@@ -1,4 +1,6 @@
-"""A small real HTTP server answering OSRM `table` requests from straight-line distances."""
+"""A small real HTTP server answering OSRM `table` requests from straight-line distances (or,
+with `road=True`, from a grid-walk formula no straight-line provider gives); with
+`max_coordinates`, tables over that many points are refused as OSRM's `max-table-size` does."""
 
 from __future__ import annotations
 
@@ -25,12 +27,22 @@ def great_circle_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
+def grid_walk_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Metres walked north-south then east-west between two (lon, lat) pairs: a road-like
+    distance that differs from any stretched straight line."""
+    mean_lat = math.radians((a[1] + b[1]) / 2)
+    return 111_320 * (abs(a[1] - b[1]) + abs(a[0] - b[0]) * math.cos(mean_lat))
+
+
 class FakeOsrm:
     """Run with `with FakeOsrm() as osrm:`; set `osrm.mode` to make it fail in a chosen way."""
 
-    def __init__(self, mode: Mode = "ok", delay_s: float = 2.0) -> None:
+    def __init__(self, mode: Mode = "ok", delay_s: float = 2.0, *,
+                 max_coordinates: int | None = None, road: bool = False) -> None:
         self.mode: Mode = mode
         self.delay_s = delay_s
+        self.max_coordinates = max_coordinates
+        self.distance = grid_walk_m if road else great_circle_m
         self.requests: list[str] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -59,12 +71,16 @@ class FakeOsrm:
             return 500, b'{"code": "InternalError"}'
         if self.mode == "bad_json":
             return 200, b'{"code": "Ok", "durations": [[0'
-        return 200, json.dumps(self._table(path)).encode()
+        url = urlsplit(path)
+        points = [tuple(map(float, pair.split(",")))
+                  for pair in url.path.rsplit("/", 1)[-1].split(";")]
+        if self.max_coordinates is not None and len(points) > self.max_coordinates:
+            return 400, json.dumps({"code": "TooBig",
+                                    "message": "Too many table coordinates"}).encode()
+        return 200, json.dumps(self._table(points)).encode()
 
-    def _table(self, path: str) -> dict:
-        coordinates = urlsplit(path).path.rsplit("/", 1)[-1]
-        points = [tuple(map(float, pair.split(","))) for pair in coordinates.split(";")]
-        distances = [[great_circle_m(a, b) for b in points] for a in points]
+    def _table(self, points: list[tuple[float, ...]]) -> dict:
+        distances = [[self.distance(a, b) for b in points] for a in points]
         if self.mode == "not_ok":
             return {"code": "NoTable", "message": "no route"}
         if self.mode == "wrong_shape":

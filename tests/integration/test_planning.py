@@ -269,13 +269,14 @@ async def test_the_morning_job_on_two_workers_plans_each_branch_once(conn, setti
     await add_courier(conn, "rider")
     await add_item(conn, lat=lat + 0.01, lon=lon)
     await add_item(conn, lat=None, lon=None, branch="BG-003")
-    now_hour = dt.datetime.now(BAGHDAD).hour
-    worker_settings = msgspec.structs.replace(settings, route_plan_hour=now_hour,
+    now = early_on(tomorrow() + dt.timedelta(days=(6 - tomorrow().weekday()) % 7))  # a Sunday
+    worker_settings = msgspec.structs.replace(settings, route_plan_hour=5,
                                               route_plan_seconds=RUNTIME)
     pool = await db.create_pool(settings.database_url, min_size=1, max_size=4)
     try:
         contexts = [{"settings": worker_settings, "pool": pool} for _ in range(2)]
-        created = await asyncio.gather(*(tasks.plan_routes_job(ctx) for ctx in contexts))
+        created = await asyncio.gather(*(tasks.plan_routes_job(ctx, now=now)
+                                         for ctx in contexts))
     finally:
         await pool.close()
     assert sum(created) == 2

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import msgspec
+
 from delivery.console.routes.map import map_data, page_csp
 from delivery.console.routes.services import CourierDay, DayView, Stop
 
@@ -40,4 +42,18 @@ def test_the_map_data_cannot_close_its_script_element():
     assert "<" not in text and ">" not in text
     data = json.loads(text)
     assert data["couriers"][0]["name"] == "a</script><b>"
-    assert data["couriers"][0]["stops"] == [[33.3, 44.4]] and data["depot"] == [33.31, 44.41]
+    assert data["couriers"][0]["rounds"] == [{"dash": None, "stops": [[33.3, 44.4]]}]
+    assert data["depot"] == [33.31, 44.41]
+
+
+def test_the_map_draws_a_couriers_carried_round_and_the_rest_apart():
+    view = _view("ali")
+    first = [msgspec.structs.replace(s, carried=True, seq=n, lat=33.2 + n / 100)
+             for n, s in enumerate(view.couriers[0].stops * 2, start=1)]
+    later = msgspec.structs.replace(view.couriers[0].stops[0], seq=3)
+    courier = msgspec.structs.replace(view.couriers[0], stops=[*first, later])
+    data = json.loads(str(map_data(msgspec.structs.replace(view, couriers=[courier]),
+                                   "https://t.example/{z}/{x}/{y}.png")))
+    rounds = data["couriers"][0]["rounds"]
+    assert [len(r["stops"]) for r in rounds] == [2, 1]
+    assert rounds[0]["dash"] is None and rounds[1]["dash"]

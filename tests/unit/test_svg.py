@@ -121,3 +121,16 @@ def test_area_outline_and_branch_are_drawn_without_external_resources():
     assert outline.get("d").count("M ") == 2
     assert any(g.get("class") == "branch" for g in root.iter(f"{SVG}g"))
     assert "href" not in svg and "url(" not in svg
+
+
+def test_a_couriers_rounds_are_separate_paths_numbered_on_and_summed_in_the_legend():
+    plan = Plan(routes=(route("c1", ["s1", "s2"], 5_000), route("c1", ["s3", "s4", "s5"], 7_000)),
+                left_out=(), total_distance_m=12_000, total_duration_s=7200)
+    root = parse(render_plan_svg(AREA, BRANCH, plan, STOPS, LABELS))
+    paths = [p for p in root.iter(f"{SVG}path") if p.get("class") == "route"]
+    assert len(paths) == 2 and paths[0].get("d").split(" L ")[0] == paths[1].get("d").split(" L ")[0]
+    assert paths[0].get("stroke-dasharray") is None and paths[1].get("stroke-dasharray")
+    numbers = [g.find(f"{SVG}text").text for g in root.iter(f"{SVG}g") if g.get("class") == "stop"]
+    assert numbers == ["1", "2", "3", "4", "5"]
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
+    assert "12.0 km · 5 stops · 2 rounds" in [t.text for t in legend.iter(f"{SVG}text")]

@@ -15,8 +15,8 @@ from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 from markupsafe import Markup
 
-from delivery.console.routes.services import DayView
-from routing.svg import PALETTE
+from delivery.console.routes.services import DayView, Stop
+from routing.svg import DASHES, PALETTE
 
 LEAFLET_DIR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "leaflet"
 LEAFLET_URL = "/static/vendor/leaflet"
@@ -52,11 +52,22 @@ def tile_origin(tile_url: str) -> str:
 def map_data(view: DayView, tile_url: str) -> Markup:
     """The lines to draw, as JSON safe inside <script type="application/json">."""
     data = {"tiles": tile_url, "attribution": urlsplit(tile_url).hostname, "couriers": [
-        {"colour": PALETTE[n % len(PALETTE)], "name": c.username,
-         "stops": [[s.lat, s.lon] for s in c.stops]}
+        {"colour": PALETTE[n % len(PALETTE)], "name": c.username, "rounds": _rounds(c.stops)}
         for n, c in enumerate(view.couriers)], "depot": list(view.depot)}
     text = json.dumps(data, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
     return Markup(text)  # noqa: S704 - JSON with < and > escaped: cannot close the script element
+
+
+def _rounds(stops: list[Stop]) -> list[dict]:
+    """The courier's rounds as the picture draws them: the carried stops, then the rest, each
+    with its dash pattern (None: solid)."""
+    rounds: list[list[Stop]] = []
+    for stop in stops:
+        if not rounds or rounds[-1][-1].carried != stop.carried:
+            rounds.append([])
+        rounds[-1].append(stop)
+    return [{"dash": DASHES[n % len(DASHES)], "stops": [[s.lat, s.lon] for s in r]}
+            for n, r in enumerate(rounds)]
 
 
 def assets() -> dict[str, str]:

@@ -19,8 +19,6 @@ from delivery.platform.settings import Settings
 from delivery.staff.auth import StaffUser
 
 PAGE_SIZE = 20
-# A plan made while the supervisor waits for the page: a few seconds, not the cron's budget.
-CONSOLE_PLAN_SECONDS = 3.0
 
 
 class Stop(msgspec.Struct, frozen=True, kw_only=True):
@@ -156,7 +154,7 @@ async def replan(conn: asyncpg.Connection, settings: Settings, branch: asyncpg.R
     """Plan the day again now; a new version only when something it depends on changed."""
     return await planning.plan_branch_day(
         conn, settings, branch["code"], day, trigger="console",
-        max_runtime_s=min(settings.route_plan_seconds, CONSOLE_PLAN_SECONDS))
+        max_runtime_s=min(settings.route_plan_seconds, planning.REQUEST_PLAN_SECONDS))
 
 
 async def couriers(conn: asyncpg.Connection, scope: Scope, branch: asyncpg.Record, page: int,

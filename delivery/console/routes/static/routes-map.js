@@ -1,5 +1,6 @@
 // The day's routes over street tiles: reads the JSON block the page carries, draws each
-// courier's line in the colour of the picture above it. Runs only when MAP_TILE_URL is set.
+// courier's rounds in the colour and dashes of the picture above it. Runs only when
+// MAP_TILE_URL is set.
 (function () {
   "use strict";
   var source = document.getElementById("route-map-data");
@@ -11,13 +12,16 @@
   var bounds = L.latLngBounds([data.depot]);
   L.circleMarker(data.depot, { radius: 7, color: "#222222", fillOpacity: 1 }).addTo(map);
   data.couriers.forEach(function (courier) {
-    if (!courier.stops.length) { return; }
-    var line = [data.depot].concat(courier.stops, [data.depot]);
-    L.polyline(line, { color: courier.colour, weight: 4 }).addTo(map);
-    courier.stops.forEach(function (stop, n) {
-      L.circleMarker(stop, { radius: 5, color: courier.colour, fillOpacity: 0.9 })
-        .bindTooltip(courier.name + " " + (n + 1)).addTo(map);
-      bounds.extend(stop);
+    var number = 0;
+    courier.rounds.forEach(function (round) {  // each from the branch and back, dashed apart
+      var line = [data.depot].concat(round.stops, [data.depot]);
+      L.polyline(line, { color: courier.colour, weight: 4, dashArray: round.dash }).addTo(map);
+      round.stops.forEach(function (stop) {
+        number += 1;
+        L.circleMarker(stop, { radius: 5, color: courier.colour, fillOpacity: 0.9 })
+          .bindTooltip(courier.name + " " + number).addTo(map);
+        bounds.extend(stop);
+      });
     });
   });
   map.fitBounds(bounds, { padding: [16, 16] });
