@@ -61,6 +61,7 @@ class PlanItem(msgspec.Struct, frozen=True, kw_only=True):
     lon: float | None
     window: str | None  # the citizen's 'morning' / 'afternoon', if chosen
     courier_id: int | None = None
+    located_by: str | None = None  # 'district': the point is its district's; call ahead
 
 
 class Windows(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,6 +108,12 @@ class DayPlan(msgspec.Struct, frozen=True, kw_only=True):
     couriers: tuple[CourierDay, ...]
     left_out: Mapping[int, str]
     phases: tuple[Phase, ...]
+    located_by: Mapping[int, str] = msgspec.field(default_factory=dict)  # items not at their own point
+
+    def stop_located_by(self, stop: Stop) -> str | None:
+        """'district' when any item of the stop was placed at its district's point."""
+        return next((self.located_by[int(i)] for i in stop.item_ids
+                     if int(i) in self.located_by), None)
 
     @property
     def items_routed(self) -> int:
@@ -224,7 +231,8 @@ def plan_day(
         phases.append(phase)
         left_out.update(_reasons(phase, not_before_s, DID_NOT_FIT if second else NO_COURIER))
     return DayPlan(couriers=_courier_days(shifts, phases), left_out=left_out,
-                   phases=tuple(phases))
+                   phases=tuple(phases),
+                   located_by={i.item_id: i.located_by for i in located if i.located_by})
 
 
 def _from(shift: Shift, not_before_s: int) -> Shift:
