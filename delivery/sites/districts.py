@@ -31,6 +31,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 # The article, in Arabic ("ال", also after و/ب) and in transliterations ("al-", "el-", "ad-"…).
 _ARABIC_ARTICLE = re.compile(r"^(?:و|ب)?ال(?=\w{2,})")
 _LATIN_ARTICLE = re.compile(r"^(?:al|el|a[dnrstz])-(?=\w)")
+_REMEMBERED = 20_000  # texts already matched, per gazetteer
 
 
 class District(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +69,7 @@ class Gazetteer:
 
     def __init__(self, districts: Iterable[District]) -> None:
         self.districts = tuple(districts)
+        self._seen: dict[tuple[str, str], District | None] = {}
         self._names: dict[str, list[tuple[tuple[str, ...], District]]] = {}
         for d in self.districts:
             for name in {normalise(n) for n in d.names if n.strip()}:
@@ -78,9 +80,18 @@ class Gazetteer:
     def match(self, governorate: str, *texts: str | None) -> District | None:
         """The district or mahalla the first text that names one names, in this governorate."""
         for text in texts:
-            if text and (found := self._match_words(governorate, normalise(text))):
+            if text and (found := self._match_text(governorate, text)):
                 return found
         return None
+
+    def _match_text(self, governorate: str, text: str) -> District | None:
+        # Agencies send the same district words thousands of times a batch: remember them.
+        key = (governorate, text)
+        if key not in self._seen:
+            if len(self._seen) >= _REMEMBERED:
+                self._seen.clear()
+            self._seen[key] = self._match_words(governorate, normalise(text))
+        return self._seen[key]
 
     def _match_words(self, governorate: str, words: Sequence[str]) -> District | None:
         for name, district in self._names.get(governorate, ()):
