@@ -175,6 +175,9 @@ def _register_feature_commands() -> None:
     from delivery.privacy import cli as privacy_cli
 
     privacy_cli.register(main, _run_db)
+    from delivery.sites import cli as sites_cli
+
+    sites_cli.register(main, _run_db)
 
 
 def _ignore_signals_until_handled() -> None:

@@ -32,6 +32,11 @@ class AreaIndexCache:
         assert self._index is not None
         return self._index
 
+    @property
+    def version(self) -> int:
+        """The area version the index in hand was built from."""
+        return self._version
+
     async def _rebuild(self, conn: asyncpg.Connection) -> None:
         version, areas = await store.load_areas(conn)
         sites = [s for s in await store.list_sites(conn) if s.kind == "branch"]

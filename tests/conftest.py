@@ -24,7 +24,7 @@ from delivery.platform.settings import Settings
 from tests.own_servers import OwnRedis
 
 TEST_REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
-KEEP_TABLES = {"schema_migrations", "governorates", "service_area_version"}
+KEEP_TABLES = {"schema_migrations", "governorates", "districts", "service_area_version"}
 
 
 def _with_database(url: str, name: str) -> str:

@@ -7,6 +7,7 @@ import msgspec
 from delivery.custody.doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
 from delivery.platform.keys import derive_key, link_key
 from delivery.platform.settings import Settings
+from delivery.sites.district_book import GazetteerCache
 from delivery.sites.geo import governorate_codes
 from routing.index_cache import AreaIndexCache
 
@@ -20,6 +21,7 @@ class IntakeContext(msgspec.Struct, frozen=True, kw_only=True):
     service_indicator: str
     max_nearest_km: float
     areas: AreaIndexCache
+    districts: GazetteerCache  # reloaded with the area index
 
 
 def intake_context(settings: Settings) -> IntakeContext:
@@ -33,4 +35,5 @@ def intake_context(settings: Settings) -> IntakeContext:
         staff_pseudonym_key=derive_key(settings.secret_key, "staff-pseudonym"),
         service_indicator=settings.s10_service_indicator,
         max_nearest_km=settings.assign_max_nearest_km, areas=AreaIndexCache(),
+        districts=GazetteerCache(),
     )

@@ -7,6 +7,7 @@ from datetime import datetime
 import asyncpg
 
 from delivery.intake import handover, store
+from delivery.intake.placement import data_warning
 from delivery.intake.schemas import (
     BranchRefOut,
     CustodyEventOut,
@@ -77,6 +78,7 @@ def to_out(row: asyncpg.Record, events: list[asyncpg.Record] | None) -> Document
             has_address_text=row["has_address_text"], has_location=row["has_location"]),
         created_at=row["created_at"], updated_at=row["updated_at"],
         personal_data_removed_at=row["pii_purged_at"],
+        warnings=[data_warning(row["location_warning"])] if row["location_warning"] else None,
         events=None if events is None else [
             CustodyEventOut(at=e["server_at"], action=e["action"], state=e["to_state"],
                             site=e["site"], reason=e["reason"], scanned_at=e["device_at"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-import numpy as np
 
 from delivery.agencies.store import Agency
 from delivery.custody import log as custody_log
@@ -19,7 +18,6 @@ from delivery.intake.validate import NormalisedDocument
 from delivery.outbox import rows as outbox
 from delivery.platform.privacy import national_id_hash
 from notifications.links import derived_token, token_hash
-from routing.assign import RULE_PICKUP_CHOICE, AreaIndex
 
 
 class Candidate:
@@ -54,6 +52,7 @@ class Fresh(msgspec.Struct, frozen=True):
     serial: int
     branch: str | None
     rule: str
+    warning: str | None = None
 
 
 class Registration(msgspec.Struct, frozen=True):
@@ -63,20 +62,6 @@ class Registration(msgspec.Struct, frozen=True):
     events: custody_log.FirstEvents
     sms: outbox.SameKind
     webhooks: outbox.SameKind
-
-
-def assign(index: AreaIndex, docs: list[NormalisedDocument],
-           max_nearest_km: float) -> tuple[list[str | None], list[str]]:
-    """Branches for many documents in one vectorised pass; a requested pickup branch wins."""
-    lats = np.array([d.lat if d.lat is not None else np.nan for d in docs], dtype=float)
-    lons = np.array([d.lon if d.lon is not None else np.nan for d in docs], dtype=float)
-    codes, rules = index.assign_many(lats, lons, [d.governorate for d in docs],
-                                     max_nearest_km=max_nearest_km)
-    codes, rules = list(codes), list(rules)
-    for i, d in enumerate(docs):
-        if d.mode == "pickup" and d.branch_code:
-            codes[i], rules[i] = d.branch_code, RULE_PICKUP_CHOICE
-    return codes, rules
 
 
 def registration(ctx: IntakeContext, agency: Agency, now: datetime,
@@ -114,6 +99,6 @@ def _row(ctx: IntakeContext, f: Fresh, tracking_number: str, token: str,
         national_id_last4=d.national_id_last4, language=d.language, governorate=d.governorate,
         district=d.district, address_text=d.address_text, landmark=d.landmark, lat=d.lat,
         lon=d.lon, mode=d.mode, branch_code=f.branch, assignment_rule=f.rule,
-        token_hash=token_hash(token), chain_head=head,
+        token_hash=token_hash(token), chain_head=head, location_warning=f.warning,
         old_document_number=d.old_document_number,
     )

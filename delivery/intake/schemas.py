@@ -238,6 +238,8 @@ class DocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     # document taken back, the tracking number of the new one it was taken for.
     old_document: OldDocumentOut | None = None
     old_document_of: str | None = None
+    # Doubts about the data, found at intake (the document was accepted all the same).
+    warnings: list[DataWarningOut] | None = None
 
 
 class ReturnedItemOut(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -270,14 +272,26 @@ class DocumentsPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
+class DataWarningOut(msgspec.Struct, kw_only=True):
+    """Something doubtful in an accepted document, kept with the item for staff to see:
+    `location_outside_governorate` when its point lies clearly (beyond a 10 km tolerance for the
+    simplified outlines) outside the governorate named."""
+
+    code: Literal["location_outside_governorate"]
+    field: str  # a JSON pointer into the submitted body
+    message: str
+
+
 class BatchResultOut(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The fate of the document at `index`; `errors` only when rejected."""
+    """The fate of the document at `index`; `errors` only when rejected, `warnings` when
+    accepted with doubts."""
 
     index: int
     external_ref: str | None
     status: BatchStatus
     tracking_number: str | None = None
     errors: list[FieldError] | None = None
+    warnings: list[DataWarningOut] | None = None
 
 
 class BatchOut(msgspec.Struct, kw_only=True):
@@ -289,7 +303,8 @@ class BatchOut(msgspec.Struct, kw_only=True):
 __all__ = [
     "DELIVERY_MODES", "LANGUAGES", "MAX_ADDRESS_TEXT", "MAX_BATCH", "MAX_DISTRICT",
     "MAX_LANDMARK", "NAME_LENGTH", "BatchIn", "BatchOut", "BatchResultOut", "BatchStatus",
-    "BranchRefOut", "CitizenIn", "CustodyEventOut", "DeliveryIn", "DeliveryMode", "DocumentIn",
+    "BranchRefOut", "CitizenIn", "CustodyEventOut", "DataWarningOut", "DeliveryIn", "DeliveryMode",
+    "DocumentIn",
     "DocumentOut", "DocumentsPage", "ExternalRef", "FieldError", "Language", "LocationIn", "LocationOut",
     "MaskedCitizenOut", "MaskedDeliveryOut",
 ]

@@ -11,11 +11,13 @@ import msgspec
 from delivery.agencies.store import Agency
 from delivery.intake import fingerprint, store
 from delivery.intake.context import IntakeContext
-from delivery.intake.registration import Candidate, Fresh, Registration, assign, registration
+from delivery.intake.placement import data_warning, place
+from delivery.intake.registration import Candidate, Fresh, Registration, registration
 from delivery.intake.schemas import BatchResultOut
 from delivery.intake.validate import BatchElement, Judged, NormalisedDocument
 from delivery.platform.errors import Conflict, FieldError, InvalidInput
 from delivery.platform.overlap import write_while_preparing
+from delivery.sites.districts import Gazetteer
 from routing.assign import AreaIndex
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
@@ -36,11 +38,15 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     tracking_number: str | None = None
     errors: tuple[FieldError, ...] = ()
+    warning: str | None = None
 
     def out(self) -> BatchResultOut:
         return BatchResultOut(index=self.index, external_ref=self.external_ref,
                               status=self.status, tracking_number=self.tracking_number,
-                              errors=list(self.errors) or None)
+                              errors=list(self.errors) or None,
+                              warnings=[data_warning(self.warning, f"/documents/{self.index}")]
+                              if self.warning else None)
+
 
 
 async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
@@ -48,13 +54,14 @@ async def submit(conn: asyncpg.Connection, ctx: IntakeContext, agency: Agency,
     """Judge each document, record every new one once, report replays and conflicts; one
     transaction. Documents are judged chunk by chunk while earlier chunks are written."""
     index = await ctx.areas.current(conn)
+    gazetteer = await ctx.districts.current(conn, ctx.areas.version)
     refs = {d.external_ref for d in docs if d.external_ref is not None}
     now = datetime.now(UTC)
     async with conn.transaction():
         existing = await store.existing_items(conn, agency.id, list(refs))
         # One id per reference that may be new; the few that turn out invalid are skipped.
         numbers = iter(await store.allocate(conn, len(refs - existing.keys())))
-        judgement = _Judgement(ctx, agency, index, existing, numbers, now)
+        judgement = _Judgement(ctx, agency, index, gazetteer, existing, numbers, now)
 
         async def write(rows: Registration | None) -> dict[str, tuple[int, str]]:
             if rows is None:
@@ -79,10 +86,12 @@ def _chunks(docs: Sequence[BatchElement | Judged]) -> Iterator[Sequence[BatchEle
 class _Judgement:
     """The documents of one call, judged chunk by chunk in their order."""
 
-    def __init__(self, ctx: IntakeContext, agency: Agency, index: AreaIndex,
+    def __init__(self, ctx: IntakeContext, agency: Agency, index: AreaIndex, gazetteer: Gazetteer,
                  existing: dict[str, store.ExistingItem], numbers: Iterator[tuple[int, int]],
                  now: datetime) -> None:
         self._ctx, self._agency, self._index, self._now = ctx, agency, index, now
+        self._gazetteer = gazetteer
+        self._warnings: dict[int, str] = {}  # by document index
         self._existing, self._numbers = existing, numbers
         self._rejected: dict[int, Outcome] = {}
         self.first: dict[str, Candidate] = {}  # the first valid document of each reference
@@ -107,18 +116,22 @@ class _Judgement:
                     new.append(candidate)
         if not new:
             return None
-        branches, rules = assign(self._index, [c.doc for c in new], self._ctx.max_nearest_km)
+        branches, rules, warnings = place(self._index, self._gazetteer, [c.doc for c in new],
+                                          self._ctx.max_nearest_km)
         if self._agency.test_mode:  # no branch: no staff list, shelf, route or bag finds it
             branches, rules = [None] * len(new), [TEST_MODE_RULE] * len(new)
-        decided = [Fresh(c, *next(self._numbers), branch, rule)
-                   for c, branch, rule in zip(new, branches, rules, strict=True)]
+        self._warnings |= {c.index: w for c, w in zip(new, warnings, strict=True) if w}
+        decided = [Fresh(c, *next(self._numbers), branch, rule, warning)
+                   for c, branch, rule, warning in zip(new, branches, rules, warnings,
+                                                       strict=True)]
         return registration(self._ctx, self._agency, self._now, decided)
 
     def outcomes(self, existing: dict[str, store.ExistingItem],
                  inserted: dict[str, tuple[int, str]]) -> list[Outcome]:
         """Every document's outcome, in submission order."""
         outcomes = dict(self._rejected)
-        outcomes |= {c.index: _outcome(c, existing, inserted) for c in self.first.values()}
+        outcomes |= {c.index: _outcome(c, existing, inserted, self._warnings.get(c.index))
+                     for c in self.first.values()}
         for c in self._repeats:
             outcomes[c.index] = _repeat_outcome(c, self.first[c.doc.external_ref], outcomes)
         return [outcomes[i] for i in sorted(outcomes)]
@@ -132,11 +145,11 @@ class _Judgement:
 
 
 def _outcome(c: Candidate, existing: dict[str, store.ExistingItem],
-             inserted: dict[str, tuple[int, str]]) -> Outcome:
+             inserted: dict[str, tuple[int, str]], warning: str | None) -> Outcome:
     ref = c.doc.external_ref
     if ref in inserted:
         return Outcome(index=c.index, external_ref=ref, status=ACCEPTED,
-                       tracking_number=inserted[ref][1])
+                       tracking_number=inserted[ref][1], warning=warning)
     known = existing[ref]
     if known.fingerprint == c.fingerprint:
         return Outcome(index=c.index, external_ref=ref, status=DUPLICATE,

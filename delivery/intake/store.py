@@ -38,20 +38,20 @@ _NEW_ITEMS = """
         document_type, state, citizen_name, citizen_phone, national_id_hash, national_id_last4,
         language, governorate, district, address_text, landmark, lat, lon, delivery_mode,
         branch_id, assignment_rule, token_hash, created_at, updated_at, chain_length,
-        chain_head, old_document_number)
+        chain_head, old_document_number, location_warning)
     OVERRIDING SYSTEM VALUE
     SELECT t.id, t.tracking_number, $1, t.external_ref, decode(t.fingerprint, 'base64'),
         t.comparable, t.document_type, 'registered', t.name, t.phone,
         decode(t.national_id_hash, 'base64'), t.national_id_last4, t.language, t.governorate,
         t.district, t.address_text, t.landmark, t.lat, t.lon, t.mode, s.id, t.assignment_rule,
         decode(t.token_hash, 'base64'), $2, $2, 1, decode(t.chain_head, 'base64'),
-        t.old_document_number
+        t.old_document_number, t.location_warning
     FROM jsonb_to_recordset($3::jsonb) AS t (id bigint, tracking_number text,
         external_ref text, fingerprint text, comparable jsonb, document_type text, name text,
         phone text, national_id_hash text, national_id_last4 text, language text,
         governorate text, district text, address_text text, landmark text, lat float8,
         lon float8, mode text, branch_code text, assignment_rule text, token_hash text,
-        chain_head text, old_document_number text)
+        chain_head text, old_document_number text, location_warning text)
     LEFT JOIN sites s ON s.code = t.branch_code
     ON CONFLICT (agency_id, external_ref) DO NOTHING
     RETURNING id, external_ref, tracking_number, chain_head
@@ -75,7 +75,7 @@ i.id, i.tracking_number, i.external_ref, i.document_type, i.state, i.citizen_nam
 i.citizen_phone, i.language, i.governorate, i.delivery_mode, i.district,
 i.address_text IS NOT NULL AS has_address_text, i.lat IS NOT NULL AS has_location,
 i.assignment_rule, i.created_at, i.updated_at, s.code AS branch_code, s.name_en AS branch_name,
-i.hold_until, i.pii_purged_at
+i.hold_until, i.pii_purged_at, i.location_warning
 """
 SELECT_ITEM = f"""
 SELECT {ITEM_OUT_COLUMNS} FROM items i LEFT JOIN sites s ON s.id = i.branch_id
@@ -178,6 +178,7 @@ class NewItemRow(msgspec.Struct, frozen=True, kw_only=True):
     token_hash: bytes
     chain_head: bytes  # the hash of the item's first custody event
     old_document_number: str | None = None
+    location_warning: str | None = None  # see `intake.placement`
 
 # --- idempotency keys ----------------------------------------------------------------------------
 

@@ -72,6 +72,7 @@ class PlanItem(msgspec.Struct, frozen=True, kw_only=True):
     courier_id: int | None = None
     waited_days: int = 0  # earlier planned days that left it out
     chosen_day: bool = False  # the citizen chose the day being planned
+    located_by: str | None = None  # 'district': the point is its district's; call ahead
 
 
 class Windows(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,6 +119,12 @@ class DayPlan(msgspec.Struct, frozen=True, kw_only=True):
     couriers: tuple[CourierDay, ...]
     left_out: Mapping[int, str]
     phases: tuple[Phase, ...]
+    located_by: Mapping[int, str] = msgspec.field(default_factory=dict)  # items not at their own point
+
+    def stop_located_by(self, stop: Stop) -> str | None:
+        """'district' when any item of the stop was placed at its district's point."""
+        return next((self.located_by[int(i)] for i in stop.item_ids
+                     if int(i) in self.located_by), None)
 
     @property
     def items_routed(self) -> int:
@@ -241,7 +248,8 @@ def plan_day(
         phases.append(phase)
         left_out.update(_reasons(phase, not_before_s, DID_NOT_FIT if second else NO_COURIER))
     return DayPlan(couriers=_courier_days(shifts, phases), left_out=left_out,
-                   phases=tuple(phases))
+                   phases=tuple(phases),
+                   located_by={i.item_id: i.located_by for i in located if i.located_by})
 
 
 def _from(shift: Shift, not_before_s: int) -> Shift:

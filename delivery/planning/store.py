@@ -5,8 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
+import msgspec
 
 from delivery.planning.model import DayPlan, PlanItem, local_day, moment, window_text
+from delivery.sites import district_book
+from delivery.sites.districts import Gazetteer
+
+DISTRICT = "district"  # an item placed at its district's (or mahalla's) point
 
 # Both keys of the advisory lock taken while a branch's day is planned (namespace, branch+day).
 PLAN_LOCK_NAMESPACE = 7340062
@@ -21,7 +26,8 @@ SELECT id, coalesce(citizen_phone, '') AS phone, lat, lon, delivery_window AS wi
     CASE WHEN state = 'out_for_delivery' THEN courier_id END AS courier_id,
     delivery_day IS NOT DISTINCT FROM $2 AS chosen_day,
     (SELECT count(DISTINCT p.day) FROM route_left_out l JOIN route_plans p ON p.id = l.plan_id
-     WHERE l.item_id = items.id AND p.day < $2) AS waited_days
+     WHERE l.item_id = items.id AND p.day < $2) AS waited_days,
+    governorate, mahalla, district, address_text
 FROM items
 WHERE branch_id = $1 AND delivery_mode = 'home' AND (
     (state = 'at_branch' AND (delivery_day IS NULL OR delivery_day = $2))
@@ -58,8 +64,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
 INSERT_STOP = """
 INSERT INTO route_stops (plan_id, courier_id, seq, item_ids, lat, lon, window_start, window_end,
-    service_s, arrival_at, departure_at, fixed)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    service_s, arrival_at, departure_at, fixed, located_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 """
 INSERT_LEFT_OUT = "INSERT INTO route_left_out (plan_id, item_id, reason) VALUES ($1, $2, $3)"
 INSERT_NOTICE = """
@@ -77,12 +83,13 @@ WHERE c.plan_id = $1 ORDER BY c.courier_id
 """
 SELECT_STOPS = """
 SELECT courier_id, seq, item_ids, lat, lon, window_start, window_end, service_s, arrival_at,
-    departure_at, fixed
+    departure_at, fixed, located_by
 FROM route_stops WHERE plan_id = $1 AND ($2::bigint IS NULL OR courier_id = $2)
 ORDER BY courier_id, seq
 """
 SELECT_LEFT_OUT = """
-SELECT l.item_id, i.tracking_number, l.reason FROM route_left_out l JOIN items i ON i.id = l.item_id
+SELECT l.item_id, i.tracking_number, l.reason, i.district, i.mahalla
+FROM route_left_out l JOIN items i ON i.id = l.item_id
 WHERE l.plan_id = $1 ORDER BY l.item_id
 """
 # Items of a plan ($1) and the earlier planned days of their branch that left them out.
@@ -172,9 +179,23 @@ async def candidates(conn: asyncpg.Connection, branch_id: int, day: dt.date, *,
                      with_carried: bool) -> list[PlanItem]:
     """Items the day's plan must consider; carried ones only when planning the current day."""
     rows = await conn.fetch(SELECT_CANDIDATES, branch_id, day, with_carried)
-    return [PlanItem(item_id=r["id"], phone=r["phone"], lat=r["lat"], lon=r["lon"],
-                     window=r["window"], courier_id=r["courier_id"],
-                     waited_days=r["waited_days"], chosen_day=r["chosen_day"]) for r in rows]
+    unplaced = [r for r in rows if r["lat"] is None or r["lon"] is None]
+    gazetteer = Gazetteer(await district_book.list_districts(conn)) if unplaced else None
+    return [_plan_item(r, gazetteer) for r in rows]
+
+
+def _plan_item(row: asyncpg.Record, gazetteer: Gazetteer | None) -> PlanItem:
+    """The item at its own point; else, known only by words, at its mahalla's or district's."""
+    item = PlanItem(item_id=row["id"], phone=row["phone"], lat=row["lat"], lon=row["lon"],
+                    window=row["window"], courier_id=row["courier_id"],
+                    waited_days=row["waited_days"], chosen_day=row["chosen_day"])
+    if gazetteer is None or (row["lat"] is not None and row["lon"] is not None):
+        return item
+    place = gazetteer.match(row["governorate"], row["mahalla"], row["district"],
+                            row["address_text"])
+    if place is None:
+        return item
+    return msgspec.structs.replace(item, lat=place.lat, lon=place.lon, located_by=DISTRICT)
 
 
 async def branches_to_plan(conn: asyncpg.Connection, day: dt.date) -> list[asyncpg.Record]:
@@ -219,7 +240,7 @@ async def insert_plan(conn: asyncpg.Connection, *, branch_id: int, day: dt.date,
         (plan_id, c.shift.courier_id, seq, [int(i) for i in p.stop.item_ids], p.stop.lat,
          p.stop.lon, moment(day, p.stop.window_start_s), moment(day, p.stop.window_end_s),
          p.stop.service_s, moment(day, p.visit.arrival_s), moment(day, p.visit.departure_s),
-         p.fixed)
+         p.fixed, plan.stop_located_by(p.stop))
         for c in plan.couriers for seq, p in enumerate(c.stops, start=1)])
     await conn.executemany(INSERT_LEFT_OUT, [
         (plan_id, item_id, reason) for item_id, reason in sorted(plan.left_out.items())])

@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 
 from delivery.planning import store
-from delivery.planning.model import window_text
+from delivery.planning.model import NO_LOCATION, window_text
 from delivery.planning.services import PlanOutcome
 from delivery.platform.errors import NotFound
 from delivery.platform.privacy import mask_name, mask_phone
@@ -45,6 +45,10 @@ class CourierStopOut(msgspec.Struct, frozen=True, kw_only=True):
     lat: float
     lon: float
     carried: bool  # the courier already has these items
+    # Set ('district') when the point is the district's or mahalla's, not the citizen's:
+    # call ahead for the way.
+    located_by: str | None
+    call_ahead: bool
     items: list[StopItemOut]
 
 
@@ -81,6 +85,7 @@ class PlanStopOut(msgspec.Struct, frozen=True, kw_only=True):
     lat: float
     lon: float
     carried: bool
+    call_ahead: bool  # the point is the district's, not the citizen's
 
 
 class PlanCourierOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -96,11 +101,14 @@ class PlanCourierOut(msgspec.Struct, frozen=True, kw_only=True):
     stops: list[PlanStopOut]
 
 
-class LeftOutOut(msgspec.Struct, frozen=True, kw_only=True):
-    """An item the plan could not take, and why (it waits for the next plan)."""
+class LeftOutOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An item the plan could not take, and why (it waits for the next plan). For
+    `no_location`, the place words that matched no known district (no house or name)."""
 
     tracking_number: str
     reason: str
+    district: str | None = None
+    mahalla: str | None = None
 
 
 class WaitedOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,6 +184,7 @@ def _courier_stop(row: asyncpg.Record, details: dict[int, asyncpg.Record]) -> Co
         seq=row["seq"], planned_arrival=row["arrival_at"],
         planned_window=window_text(row["arrival_at"]), window_start=row["window_start"],
         window_end=row["window_end"], lat=row["lat"], lon=row["lon"], carried=row["fixed"],
+        located_by=row["located_by"], call_ahead=row["located_by"] is not None,
         items=[_stop_item(details[i]) for i in row["item_ids"] if i in details])
 
 
@@ -244,10 +253,17 @@ async def branch_plan(conn: asyncpg.Connection, branch_code: str, day: dt.date,
         total_distance_m=h["total_distance_m"], total_duration_s=h["total_duration_s"],
         items_routed=h["items_routed"], items_left_out=h["items_left_out"],
         couriers=[_plan_courier(c, plan.stops, numbers) for c in plan.couriers],
-        left_out=[LeftOutOut(tracking_number=r["tracking_number"], reason=r["reason"])
-                  for r in plan.left_out],
+        left_out=[left_out_item(r) for r in plan.left_out],
         waited=[WaitedOut(tracking_number=r["tracking_number"], days_waited=r["days"])
                 for r in plan.waited])
+
+
+def left_out_item(row: asyncpg.Record) -> LeftOutOut:
+    """A left-out item; one without a place known gets the words it came with."""
+    unplaced = row["reason"] == NO_LOCATION
+    return LeftOutOut(tracking_number=row["tracking_number"], reason=row["reason"],
+                      district=row["district"] if unplaced else None,
+                      mahalla=row["mahalla"] if unplaced else None)
 
 
 async def _tracking_numbers(conn: asyncpg.Connection,
@@ -268,7 +284,8 @@ def _plan_courier(courier: asyncpg.Record, stops: list[asyncpg.Record],
                                                            s["item_ids"]],
                            planned_arrival=s["arrival_at"], window_start=s["window_start"],
                            window_end=s["window_end"], lat=s["lat"], lon=s["lon"],
-                           carried=s["fixed"]) for s in own])
+                           carried=s["fixed"], call_ahead=s["located_by"] is not None)
+               for s in own])
 
 
 async def branch_plan_svg(conn: asyncpg.Connection, branch_code: str, day: dt.date,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from delivery.sites import store
+from delivery.sites import district_book, store
 from delivery.sites.geo import load_governorates
 from routing import store as sites
 from routing.areas import AreaImport, area_km2, geometry_to_wkb, parse_geojson_areas
@@ -23,8 +23,9 @@ async def import_areas(conn: asyncpg.Connection, text: str) -> AreaImport:
 
 
 async def load_reference_data(conn: asyncpg.Connection) -> None:
-    """Iraq's governorates (idempotent)."""
+    """Iraq's governorates and their districts (idempotent; edited districts are kept)."""
     await conn.executemany(store.UPSERT_GOVERNORATE, [
         (g.code, g.iso, g.name_en, g.name_ar, g.name_ku, g.capital, g.lat, g.lon)
         for g in load_governorates()
     ])
+    await district_book.seed(conn)

@@ -23,7 +23,7 @@ INSERT INTO items (tracking_number, agency_id, external_ref, fingerprint, compar
     document_type, state, citizen_name, citizen_phone, governorate, district, address_text,
     landmark, lat, lon, delivery_mode, branch_id, assignment_rule, token_hash, delivery_day,
     delivery_window, courier_id)
-VALUES ($1, $2, $3, $4, '{}', 'passport', $5, $6, $7, 'IQ-BG', 'Karkh', $8, $9, $10, $11, $12,
+VALUES ($1, $2, $3, $4, '{}', 'passport', $5, $6, $7, 'IQ-BG', $18, $8, $9, $10, $11, $12,
     (SELECT id FROM sites WHERE code = $13), 'test', $14, $15, $16, $17)
 RETURNING id
 """
@@ -46,13 +46,15 @@ async def agency_id(conn) -> int:
 async def add_item(conn, *, lat: float | None, lon: float | None, phone: str | None = None,
                    window: str | None = None, day: dt.date | None = None,
                    state: str = "at_branch", mode: str = "home", courier_id: int | None = None,
-                   branch: str = BRANCH, name: str = "Ahmed Ali Hassan") -> int:
+                   branch: str = BRANCH, name: str = "Ahmed Ali Hassan",
+                   district: str | None = "Karkh", address_text: str | None = None) -> int:
     """One item at the branch; returns its id."""
     n = next(_SERIAL)
     return await conn.fetchval(
         INSERT_ITEM, f"RR{n:09d}IQ", await agency_id(conn), f"ref-{n}-{secrets.token_hex(3)}",
-        b"f", state, name, phone or f"+96477{n:08d}", f"mahalla {n}, zuqaq 2", "near the mosque",
-        lat, lon, mode, branch, secrets.token_bytes(16), day, window, courier_id)
+        b"f", state, name, phone or f"+96477{n:08d}", address_text or f"mahalla {n}, zuqaq 2",
+        "near the mosque", lat, lon, mode, branch, secrets.token_bytes(16), day, window,
+        courier_id, district)
 
 
 def spots_around(lat: float, lon: float, count: int, *, radius_m: float,

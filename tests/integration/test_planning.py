@@ -112,7 +112,7 @@ async def test_items_without_a_point_or_courier_are_reported_and_other_days_wait
     day = tomorrow()
     lat, lon = await branch_point(conn)
     today_item = await add_item(conn, lat=lat + 0.01, lon=lon, day=day)
-    no_point = await add_item(conn, lat=None, lon=None)
+    no_point = await add_item(conn, lat=None, lon=None, district=None)
     later = await add_item(conn, lat=lat, lon=lon + 0.01, day=day + dt.timedelta(days=1))
     pickup = await add_item(conn, lat=lat, lon=lon + 0.01, mode="pickup")
 
@@ -331,7 +331,7 @@ async def test_the_planned_window_is_the_hour_around_the_arrival(conn, settings,
     lat, lon = await branch_point(conn)
     await add_courier(conn, "rider", start="08:00", end="15:00")
     near = await add_item(conn, lat=lat + 0.01, lon=lon, window="afternoon")
-    nowhere = await add_item(conn, lat=None, lon=None)
+    nowhere = await add_item(conn, lat=None, lon=None, district=None)
     await plan(conn, settings, day, now=early_on(day))
 
     arrival = await conn.fetchval("SELECT arrival_at FROM route_stops WHERE $1 = ANY(item_ids)",

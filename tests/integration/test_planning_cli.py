@@ -54,7 +54,7 @@ async def test_routes_plan_then_show_with_a_picture(cli_env, conn, settings, tmp
     await add_courier(conn, "ali")
     lat, lon = await branch_point(conn)
     await add_item(conn, lat=lat + 0.01, lon=lon)
-    await add_item(conn, lat=None, lon=None)
+    await add_item(conn, lat=None, lon=None, district=None)
     runner = CliRunner()
     day = tomorrow().isoformat()
 

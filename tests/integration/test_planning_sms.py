@@ -31,7 +31,8 @@ async def test_the_out_for_delivery_sms_carries_the_planned_window(conn, setting
     lat, lon = await branch_point(conn)
     await add_courier(conn, "rider")
     planned = await add_item(conn, lat=lat + 0.01, lon=lon, phone="+9647701111111")
-    unplanned = await add_item(conn, lat=None, lon=None, phone="+9647702222222")
+    unplanned = await add_item(conn, lat=None, lon=None, phone="+9647702222222",
+                               district=None)
     await services.plan_branch_day(conn, settings, BRANCH, day, max_runtime_s=0.2,
                                    now=early_on(day))
     window = await store.planned_window(conn, planned)

@@ -17,7 +17,7 @@ AT = dt.datetime(2026, 12, 7, 6, tzinfo=dt.UTC)
 
 
 def _view(username: str) -> DayView:
-    stop = Stop(seq=1, arrival=AT, window_start=AT, window_end=AT, carried=False,
+    stop = Stop(seq=1, arrival=AT, window_start=AT, window_end=AT, carried=False, call_ahead=False,
                 tracking_numbers=["RR000000001IQ"], address="", landmark="", lat=33.3, lon=44.4)
     courier = CourierDay(username=username, vehicle="car", capacity_items=5, shift_start=AT,
                          shift_end=AT, distance_m=1, duration_s=1, stops=[stop])

@@ -17,7 +17,8 @@ CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_CAPACITY = 500
 MAX_REASON = 200
 LEFT_OUT_REASONS = {
-    "no_location": ("لا موقع للعنوان", "no location for the address"),
+    "no_location": ("لا موقع، ولا حي أو محلة معروفة في العنوان",
+                    "no point, and no known district or mahalla in the address"),
     "no_courier_on_shift": ("لا موزع بريد في الدوام", "no courier on shift"),
     "did_not_fit": ("لم يتسع له اليوم", "did not fit in the day"),
     "bag_full": ("حقائب الموزعين ممتلئة", "every courier's bag is full"),

@@ -29,6 +29,7 @@ class Stop(msgspec.Struct, frozen=True, kw_only=True):
     window_start: dt.datetime
     window_end: dt.datetime
     carried: bool
+    call_ahead: bool  # the point is the district's, not the citizen's
     tracking_numbers: list[str]
     address: str  # the address words of its items
     landmark: str
@@ -57,6 +58,7 @@ class CourierDay(msgspec.Struct, frozen=True, kw_only=True):
 class LeftOut(msgspec.Struct, frozen=True, kw_only=True):
     tracking_number: str
     reason: str
+    place: str = ""  # for no_location: the district and mahalla words that matched nothing
 
 
 class DayView(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,7 +119,8 @@ async def day_view(conn: asyncpg.Connection, scope: Scope, branch: asyncpg.Recor
         trigger=h["trigger"], items_routed=h["items_routed"],
         depot=(plan.branch["lat"], plan.branch["lon"]),
         couriers=[_courier(c, plan.stops, words) for c in plan.couriers],
-        left_out=[LeftOut(tracking_number=r["tracking_number"], reason=r["reason"])
+        left_out=[LeftOut(tracking_number=r["tracking_number"], reason=r["reason"],
+                          place=" / ".join(filter(None, (r["district"], r["mahalla"]))))
                   for r in plan.left_out],
         waited=[(r["tracking_number"], r["days"]) for r in plan.waited])
 
@@ -135,6 +138,7 @@ def _courier(row: asyncpg.Record, stops: list[asyncpg.Record],
 def _stop(row: asyncpg.Record, items: list[asyncpg.Record]) -> Stop:
     return Stop(seq=row["seq"], arrival=row["arrival_at"], window_start=row["window_start"],
                 window_end=row["window_end"], carried=row["fixed"],
+                call_ahead=row["located_by"] is not None,
                 tracking_numbers=[i["tracking_number"] for i in items],
                 address=" / ".join(dict.fromkeys(filter(None, map(address_words, items)))),
                 landmark=" / ".join(dict.fromkeys(i["landmark"] for i in items if i["landmark"])),

@@ -54,6 +54,7 @@ function stopCard(ctx, stop) {
   return h("li", {class: "stop card", "data-seq": stop.seq},
     h("h4", {}, ctx.t("stop", {n: stop.seq}), " · ", h("bdi", {dir: "ltr"}, stop.planned_window),
       stop.carried ? h("span", {class: "tag"}, ctx.t("carried")) : null),
+    stop.call_ahead ? h("p", {class: "tag call-ahead"}, ctx.t("call_ahead")) : null,
     address ? h("p", {}, address) : null,
     first.address_text ? h("p", {class: "small"}, first.address_text) : null,
     first.landmark ? h("p", {}, h("strong", {}, `${ctx.t("landmark")}: `), first.landmark) : null,
