@@ -32,7 +32,7 @@ async def summary(conn: asyncpg.Connection, agency_id: int, period: model.Period
                   group_by: model.GroupBy | None) -> SummaryOut:
     """The period's counts, in one group or one per key."""
     rows = await store.summary_rows(conn, agency_id, period.starts, period.ends,
-                                    group_by=group_by, within_days=model.WITHIN_DAYS)
+                                    group_by=group_by)
     return SummaryOut(first=period.first, last=period.last, timezone=str(model.BAGHDAD),
                       group_by=group_by, groups=tally(rows))
 
