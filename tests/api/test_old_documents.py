@@ -73,8 +73,8 @@ async def test_delivered_only_with_the_old_number_and_the_old_document_travels_b
     doc = await _read(world, tn)
     assert doc["proof"]["old_document"] == "taken"
     old_tn = doc["old_document"]["tracking_number"]
-    assert doc["old_document"] == {"number": OLD_NUMBER, "tracking_number": old_tn,
-                                   "state": "returning"}
+    assert doc["old_document"] == {"number": OLD_NUMBER, "number_checked": True,
+                                   "tracking_number": old_tn, "state": "returning"}
 
     old = await _read(world, old_tn)
     assert old["old_document_of"] == tn
@@ -112,6 +112,8 @@ async def test_a_loss_declared_by_the_citizen_is_delivered_and_reported(world, c
     assert doc["state"] == "delivered"
     assert doc["proof"]["old_document"] == "declared_lost"
     assert doc["old_document"] == {"number": OLD_NUMBER, "declared_lost": True}
+    delivered = [w for w in await _webhooks(conn, tn) if w["state"] == "delivered"]
+    assert [w["old_document"] for w in delivered] == [{"declared_lost": True}]
     assert await conn.fetchval("SELECT count(*) FROM items WHERE old_document_of IS NOT NULL") == 0
 
 
@@ -153,3 +155,70 @@ async def test_a_bad_old_document_number_is_refused_naming_the_field(world, numb
     assert response.headers["content-type"].startswith("application/problem+json")
     fields = [e["field"] for e in response.json()["errors"]]
     assert any(f.endswith("old_document/number") for f in fields), fields
+
+
+# --- a type that always takes the old document back (the vehicle's annual registration) ---------
+
+async def _submit_vehicle_card(world, ref: str, **changes) -> str:
+    body = document(ref, document_type="vehicle_registration", **changes)
+    response = await world.client.post("/v1/documents", json=body, headers=auth(world.key))
+    assert response.status_code == 201, response.text  # sent as before: no old number asked
+    return response.json()["tracking_number"]
+
+
+async def test_a_type_that_takes_the_old_one_back_records_the_number_read_unchecked(world, conn):
+    tn = await _submit_vehicle_card(world, "VR-YEARLY-1")
+    assert "old_document" not in await _read(world, tn)
+    await out_for_delivery(world, tn)
+    code, digits = await last_code(conn, tn), await last4(conn, tn)
+    missing = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits)
+    assert (missing["status"], missing["reason"]) == ("rejected", "old_document_required")
+    garbled = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
+                         old_document_number="12!")
+    assert (garbled["status"], garbled["reason"]) == ("rejected", "old_document_invalid")
+
+    # Nothing to check it against: whatever well-formed number is read is recorded as read.
+    await applied(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
+                  old_document_number="bg-٤٤١٢٣")
+    doc = await _read(world, tn)
+    assert doc["proof"]["old_document"] == "taken"
+    old_tn = doc["old_document"]["tracking_number"]
+    assert doc["old_document"] == {"number": "BG44123", "number_checked": False,
+                                   "tracking_number": old_tn, "state": "returning"}
+    old = await _read(world, old_tn)
+    assert (old["old_document_of"], old["document_type"]) == (tn, "vehicle_registration")
+    assert (old["state"], old["return_reason"]) == ("returning", "old_document")
+    delivered = [w for w in await _webhooks(conn, tn) if w["state"] == "delivered"]
+    assert [w["old_document"] for w in delivered] == [
+        {"taken": True, "number": "BG44123", "number_checked": False}]
+
+
+async def test_a_type_that_takes_the_old_one_back_accepts_a_declared_loss(world, conn):
+    tn = await _submit_vehicle_card(world, "VR-YEARLY-2", mode="pickup")
+    await to_branch(world, [tn])
+    await applied(world.client, world.clerk, tn, "shelve")
+    await applied(world.client, world.clerk, tn, "collect", otp=await last_code(conn, tn),
+                  id_last4=await last4(conn, tn), old_document_lost=True)
+    doc = await _read(world, tn)
+    assert doc["old_document"] == {"declared_lost": True}
+    assert doc["proof"]["old_document"] == "declared_lost"
+    collected = [w for w in await _webhooks(conn, tn) if w["state"] == "collected"]
+    assert [w["old_document"] for w in collected] == [{"declared_lost": True}]
+
+
+async def test_a_type_that_takes_the_old_one_back_still_checks_a_number_sent(world, conn):
+    body = {**document("VR-YEARLY-3", document_type="vehicle_registration"),
+            "old_document": {"number": "BG44123"}}
+    response = await world.client.post("/v1/documents", json=body, headers=auth(world.key))
+    tn = response.json()["tracking_number"]
+    await out_for_delivery(world, tn)
+    code, digits = await last_code(conn, tn), await last4(conn, tn)
+    wrong = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
+                       old_document_number="BG44124")
+    assert wrong["reason"] == "old_document_mismatch"
+    await applied(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
+                  old_document_number="BG44123")
+    doc = await _read(world, tn)
+    assert doc["old_document"]["number_checked"] is True
+    delivered = [w for w in await _webhooks(conn, tn) if w["state"] == "delivered"]
+    assert [w["old_document"] for w in delivered] == [{"taken": True, "number_checked": True}]
