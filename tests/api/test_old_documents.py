@@ -3,8 +3,11 @@ number) is handed over only with that number read back from the old document, or
 declaration that it is lost; the old document then travels back to the agency as an item of its
 own, with the same hand-overs as any return."""
 
+from datetime import UTC, datetime
+
 import pytest
 
+from delivery.reports.model import local_day
 from tests.custody_world import (
     SIGNED_BY,
     applied,
@@ -222,3 +225,24 @@ async def test_a_type_that_takes_the_old_one_back_still_checks_a_number_sent(wor
     assert doc["old_document"]["number_checked"] is True
     delivered = [w for w in await _webhooks(conn, tn) if w["state"] == "delivered"]
     assert [w["old_document"] for w in delivered] == [{"taken": True, "number_checked": True}]
+
+
+async def test_the_summary_counts_old_documents_taken_back_and_declared_lost(world, conn):
+    taken, lost, unchecked = (await _submit_renewal(world, "PP-SUM-1"),
+                              await _submit_renewal(world, "PP-SUM-2"),
+                              await _submit_vehicle_card(world, "VR-SUM-3"))
+    for tn, proof in ((taken, {"old_document_number": OLD_NUMBER}),
+                      (lost, {"old_document_lost": True}),
+                      (unchecked, {"old_document_number": "BG44123"})):
+        await out_for_delivery(world, tn)
+        await applied(world.client, world.courier, tn, "deliver", otp=await last_code(conn, tn),
+                      id_last4=await last4(conn, tn), **proof)
+    today = local_day(datetime.now(UTC))
+    response = await world.client.get(f"/v1/reports/summary?from={today}&to={today}"
+                                      "&group_by=document_type", headers=auth(world.key))
+    assert response.status_code == 200, response.text
+    groups = {g["key"]: g for g in response.json()["groups"]}
+    assert groups["passport"]["old_documents"] == {"taken": 1, "declared_lost": 1}
+    assert groups["vehicle_registration"]["old_documents"] == {"taken": 1, "declared_lost": 0}
+    # The old documents taken are items of their own, on their way back.
+    assert groups["passport"]["returns_by_reason"] == {"old_document": 1}
