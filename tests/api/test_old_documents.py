@@ -50,6 +50,12 @@ async def _webhooks(conn, tn: str) -> list[dict]:
         "WHERE o.channel = 'webhook' AND i.tracking_number = $1 ORDER BY o.id", tn)]
 
 
+async def _held_by_courier(world) -> list[tuple[str, str]]:
+    response = await world.client.get("/v1/me/today", headers=world.courier)
+    assert response.status_code == 200, response.text
+    return [(h["tracking_number"], h["state"]) for h in response.json()["holding"]]
+
+
 async def _sms_count(conn, tn: str) -> int:
     return await conn.fetchval(
         "SELECT count(*) FROM outbox o JOIN items i ON i.id = o.item_id "
@@ -85,8 +91,11 @@ async def test_delivered_only_with_the_old_number_and_the_old_document_travels_b
     assert old["document_type"] == "passport" and old["external_ref"] == "PP-RENEW-1#old"
     assert [w["state"] for w in await _webhooks(conn, old_tn)] == ["returning"]
 
+    # In the courier's hands until they bring it back to the branch.
+    assert await _held_by_courier(world) == [(old_tn, "returning")]
     # Back through the same hand-overs as any return, to the agency's signature.
     await applied(world.client, world.courier, old_tn, "return")
+    assert await _held_by_courier(world) == []
     await applied(world.client, world.clerk, old_tn, "send_back")
     early = await scan(world.client, world.sorter, old_tn, "returned", signed_by=SIGNED_BY)
     assert (early["status"], early["reason"]) == ("rejected", "handover_unconfirmed")
