@@ -121,7 +121,7 @@ function summaryMode() {
         h("ul", {id: "held", class: "items"}, day.holding.map((item) =>
           h("li", {"data-tn": item.tracking_number, "data-state": item.state},
             h("bdi", {class: "code", dir: "ltr"}, item.tracking_number),
-            item.state === "returning" ? h("span", {class: "tag"}, ctx.t("to_return")) : null))));
+            item.state === "returning" ? [" · ", h("span", {class: "tag"}, ctx.t("to_return"))] : null))));
     },
   };
 }
