@@ -43,3 +43,12 @@ def handover_notice(handed: dict | None) -> dict | None:
     if handed.get("checked") is False:
         return {"taken": True, "number": handed["number"], "number_checked": False}
     return {"taken": True, "number_checked": True}
+
+
+def simulated_handover(expected: str | None, lost: bool) -> dict:
+    """What a test-mode hand-over records of the old document (`custody.simulation`): declared
+    lost, or taken as if the number read were the agency's (unchecked when it sent none)."""
+    if lost:
+        return {"number": expected, "lost": True}
+    return {"number": expected, "lost": False} if expected else {
+        "number": None, "lost": False, "checked": False}
