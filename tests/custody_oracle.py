@@ -43,7 +43,7 @@ NEW_HOME_BAG, NEW_OTHER_BAG = -1, -2  # a bag the driver opens before the move i
 # What the hand-over rules of a document type are (delivery/custody/doctypes.py):
 # (needs the holder's ID digits, a proxy may collect).
 DOC_TYPES = {"passport": (True, False), "continuity_confirmation": (False, True),
-             "vehicle_registration": (True, True)}
+             "degree_certificate": (True, True)}
 PROXY = {"name": "Omar Ali Hassan", "id_number": "200112346789"}
 PROXY_LAST4 = "6789"
 # The giving scan, the counter-scan that confirms it, and who must make that one.

@@ -1,4 +1,5 @@
-"""Document types as data: who may collect each, whether an ID check is due, how long it is held."""
+"""Document types as data: who may collect each, whether an ID check is due, how long it is held,
+whether the old document is always taken back."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ class DocumentType(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     - `hold_days`: days a branch keeps it for pickup before it goes back to the agency.
     - `sensitive`: the document itself proves identity, so it could be used to impersonate the
       holder; its loss is an incident, not a nuisance.
+    - `takes_old_document`: every one of them replaces one the citizen holds, which is taken back
+      at the hand-over even when the agency sent no old number (the number read off it is then
+      recorded unchecked), or its loss declared. For types that also have first issues, the
+      requirement is the single document's (`old_document` at intake), never the type's.
     """
 
     code: str
@@ -31,6 +36,7 @@ class DocumentType(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     name_ar: str
     name_ckb: str
     name_en: str
+    takes_old_document: bool = False
 
     def name(self, language: str) -> str:
         """The everyday name in `ar`, `ckb` or `en` (Arabic for anything else)."""
@@ -55,10 +61,12 @@ DOCUMENT_TYPES: tuple[DocumentType, ...] = (
     ),
     # The annual registration proves who owns a car (resale, checkpoints): check the ID, but
     # families commonly handle vehicle papers for each other, so a proxy with their own ID may.
+    # Each year's card replaces last year's (a new car's first card is issued with its plates at
+    # the traffic directorate, never posted), so the old card is always taken back.
     DocumentType(
         code="vehicle_registration", needs_id_check=True, proxy_allowed=True, hold_days=14,
         sensitive=False, name_ar="سنوية المركبة", name_ckb="سەنەویی ئۆتۆمبێل",
-        name_en="vehicle annual registration",
+        name_en="vehicle annual registration", takes_old_document=True,
     ),
     # An original degree is hard to replace and worth forging a claim for: ID check, proxy allowed.
     DocumentType(

@@ -352,9 +352,8 @@ def pending_of(plan: Plan, events: list[tuple], *, now: datetime) -> Pending:
 
 
 def _pending(changes: list[_Change], events: list[tuple], now: datetime) -> Pending:
-    webhooks = [webhook_of(c.item.ref(), c.transition, now=now,
-                           reason=str(c.payload.get("reason") or "") or None) for c in changes
-                if c.transition.to != c.item.state]
+    webhooks = [webhook_of(c.item.ref(), c.transition, now=now, payload=c.payload)
+                for c in changes if c.transition.to != c.item.state]
     webhooks += [c.sms for c in changes if c.sms is not None]
     webhooks += [row for c in changes
                  for row in told(c.item.id, c.item.state, c.transition, c.payload, now=now)]

@@ -41,7 +41,7 @@ from delivery.custody.model import (
     parse_action,
     required_proof,
 )
-from delivery.custody.old_documents import normalize_number
+from delivery.custody.old_documents import NUMBER_RULE, is_valid_number, normalize_number
 from delivery.custody.otp import MAX_WRONG_ATTEMPTS, OtpVerdict, check_otp, verify_otp
 from delivery.platform.privacy import mask_name, national_id_hash
 from delivery.staff.auth import StaffUser
@@ -274,7 +274,8 @@ def _judge(ctx: CustodyContext, staff: StaffUser, scan: Scan, seen: Seen,
     rules = ctx.rules_of(item.document_type)
     _proxy(rules, item, action, scan)
     out: dict[str, Any] = {"payload": {"scan_id": scan.scan_id, "bag": seen.in_bag_id}}
-    needs = required_proof(transition, rules.needs_id_check, item.old_document_number is not None)
+    needs = required_proof(transition, rules.needs_id_check,
+                           item.old_document_number is not None or rules.takes_old_document)
     for need in sorted(needs):
         _NEEDS[need](ctx, rules, staff, scan, seen, transition, now, out)
     handover_set, handover_to = _handover(item, action, transition)
@@ -503,23 +504,32 @@ def _proof(staff: StaffUser, scan: Scan, now: datetime, generation: int) -> dict
 def _need_old_document(ctx, rules, staff, scan, seen, transition, now, out) -> None:
     """The old document's number, read off it, must be the one the agency sent; or the citizen
     declares it lost, which the hand-over records for the agency. A wrong number is refused (and
-    kept with the scan's result) but not counted like a wrong code: it guards no secret."""
+    kept with the scan's result) but not counted like a wrong code: it guards no secret. When the
+    agency sent none (the type always takes the old one back), a well-formed number is recorded
+    as read, and the agency told it was not checked."""
     item = seen.item
+    expected = item.old_document_number
     if scan.old_document_lost:
         if scan.old_document_number:
             raise _refuse("give the old document's number or declare it lost, not both",
                           "old_document_conflict")
-        out["payload"]["old_document"] = {"number": item.old_document_number, "lost": True}
+        out["payload"]["old_document"] = {"number": expected, "lost": True}
         return
     if not scan.old_document_number:
         raise _refuse(f"{item.tracking_number} replaces an old document: scan or type its "
                       "number, or record that the citizen declares it lost",
                       "old_document_required")
     read = normalize_number(scan.old_document_number)
-    if not hmac.compare_digest(read.encode(), (item.old_document_number or "").encode()):
+    if expected is None:
+        if not is_valid_number(read):
+            raise _refuse(f"the old document's number must be {NUMBER_RULE}",
+                          "old_document_invalid")
+        out["payload"]["old_document"] = {"number": read, "lost": False, "checked": False}
+    elif hmac.compare_digest(read.encode(), expected.encode()):
+        out["payload"]["old_document"] = {"number": expected, "lost": False}
+    else:
         raise _refuse(f"{read} is not the old document the agency named for "
                       f"{item.tracking_number}: check the number on it", "old_document_mismatch")
-    out["payload"]["old_document"] = {"number": item.old_document_number, "lost": False}
     out["old_document_taken"] = True
 
 

@@ -380,12 +380,14 @@ class TypeRules(Protocol):
     needs_id_check: bool  # the last four digits of the holder's (or proxy's) national ID too
     proxy_allowed: bool  # someone else may collect it, showing their own ID
     hold_days: int  # days on the shelf before it goes back to the agency
+    takes_old_document: bool  # the old document is taken back even when no number was sent
 
 
 class _Rules(msgspec.Struct, frozen=True, kw_only=True):
     needs_id_check: bool
     proxy_allowed: bool
     hold_days: int
+    takes_old_document: bool = False
 
 
 # A type nobody defined: the cautious side, as for `other` (ID checked, holder only, 14 days).

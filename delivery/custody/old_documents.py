@@ -30,3 +30,25 @@ def old_external_ref(external_ref: str) -> str:
     """The old document's reference: the new one's with a suffix no agency reference can carry
     (`#` is outside their alphabet), so it never collides with one the agency sends."""
     return f"{external_ref}#old"
+
+
+def handover_notice(handed: dict | None) -> dict | None:
+    """What the agency's webhook of a hand-over says of the old document (`handed`: as the judge
+    recorded it): its loss declared, or taken, and whether its number could be checked (the
+    number read is given when it could not, for the agency to check itself)."""
+    if handed is None:
+        return None
+    if handed.get("lost"):
+        return {"declared_lost": True}
+    if handed.get("checked") is False:
+        return {"taken": True, "number": handed["number"], "number_checked": False}
+    return {"taken": True, "number_checked": True}
+
+
+def simulated_handover(expected: str | None, lost: bool) -> dict:
+    """What a test-mode hand-over records of the old document (`custody.simulation`): declared
+    lost, or taken as if the number read were the agency's (unchecked when it sent none)."""
+    if lost:
+        return {"number": expected, "lost": True}
+    return {"number": expected, "lost": False} if expected else {
+        "number": None, "lost": False, "checked": False}

@@ -17,28 +17,29 @@ import asyncpg
 
 from delivery.custody import chain, log, s10, store
 from delivery.custody.context import CustodyContext
-from delivery.custody.item import ScanItem
-from delivery.custody.model import ENTRY, Action, Role
+from delivery.custody.item import ItemRef
+from delivery.custody.model import ENTRY, Action
 from delivery.custody.old_documents import old_external_ref
+from delivery.custody.services import Actor
 from delivery.outbox import rows as outbox
-from delivery.staff.auth import StaffUser
 
 
-async def take_back(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser,
-                    item: ScanItem, *, now: datetime, device_at: datetime) -> int:
-    """Register the old document of `item` (just handed over by `staff`); its id."""
+async def take_back(conn: asyncpg.Connection, ctx: CustodyContext, actor: Actor, item: ItemRef,
+                    *, holder_id: int | None, now: datetime,
+                    device_at: datetime | None) -> int:
+    """Register the old document of `item` (just handed over by `actor`; held by the courier
+    `holder_id`, none at a counter); its id."""
     entry = ENTRY[Action.take_old]
     serial = await conn.fetchval(store.NEXT_SERIAL)
     tracking_number = s10.make_tracking_number(serial, ctx.service_indicator)
     external_ref = old_external_ref(item.external_ref)
     old_id = await conn.fetchval(
         store.INSERT_OLD_DOCUMENT, item.id, tracking_number, external_ref,
-        hashlib.sha256(secrets.token_bytes(32)).digest(),
-        staff.id if staff.role == Role.courier else None, now, chain.GENESIS_HASH)
+        hashlib.sha256(secrets.token_bytes(32)).digest(), holder_id, now, chain.GENESIS_HASH)
     await log.append_first(conn, [log.Event(
         item_id=old_id, action=str(Action.take_old), from_state=None, to_state=entry.to,
-        event_code=entry.event_code, emsevt=entry.emsevt, actor_role=staff.role,
-        actor_id=staff.id, device_id=staff.device_id, site_id=staff.site_id,
+        event_code=entry.event_code, emsevt=entry.emsevt, actor_role=actor.role,
+        actor_id=actor.id, device_id=actor.device_id, site_id=actor.site_id,
         device_at=device_at, server_at=now,
         payload={"old_document_of": item.tracking_number,
                  "return_reason": str(entry.return_reason)})])

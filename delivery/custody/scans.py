@@ -344,7 +344,9 @@ async def _write(conn: asyncpg.Connection, ctx: CustodyContext, staff: StaffUser
     await record(conn, item.ref(), applied.transition, applied.action, _actor(staff), now=now,
                  device_at=scan.at, payload=applied.payload)
     if applied.old_document_taken:
-        await old_items.take_back(conn, ctx, staff, item, now=now, device_at=scan.at)
+        await old_items.take_back(
+            conn, ctx, _actor(staff), item.ref(), now=now, device_at=scan.at,
+            holder_id=staff.id if staff.role == Role.courier else None)
     if applied.courier_id is not None:
         await conn.execute(store.SET_COURIER, item.id, applied.courier_id)
     if applied.count_failure:

@@ -11,6 +11,7 @@ from delivery.custody import log, store
 from delivery.custody.citizen_messages import told
 from delivery.custody.item import ItemRef
 from delivery.custody.model import Action, Role, Transition, TransitionRefused
+from delivery.custody.old_documents import handover_notice
 from delivery.outbox import rows as outbox
 
 
@@ -46,8 +47,7 @@ async def record(conn: asyncpg.Connection, item: ItemRef, transition: Transition
         item, transition, action, actor, now=now, device_at=device_at, payload=payload)])
     rows = list(extra_outbox)
     if moved:
-        rows.append(webhook_of(item, transition, now=now,
-                               reason=str((payload or {}).get("reason") or "") or None))
+        rows.append(webhook_of(item, transition, now=now, payload=payload))
         rows += told(item.id, item.state, transition, payload or {}, now=now)
     await outbox.add(conn, rows, now=now)
 
@@ -71,10 +71,12 @@ def _with_return_reason(payload: dict | None, transition: Transition) -> dict:
 
 
 def webhook_of(item: ItemRef, transition: Transition, *, now: datetime,
-               reason: str | None = None) -> outbox.OutboxRow:
-    """The agency's notice that `transition` moved `item`, with the reason recorded for it (a
-    failed attempt's, a return's)."""
+               payload: dict | None = None) -> outbox.OutboxRow:
+    """The agency's notice that `transition` moved `item`, with what its event's `payload`
+    recorded for it: a failed attempt's reason, the old document taken back or declared lost."""
+    payload = payload or {}
     return outbox.state_webhook(
         agency_id=item.agency_id, item_id=item.id, tracking_number=item.tracking_number,
         external_ref=item.external_ref, state=transition.to, previous=item.state, at=now,
-        reason=reason, return_reason=transition.return_reason)
+        reason=str(payload.get("reason") or "") or None, return_reason=transition.return_reason,
+        old_document=handover_notice(payload.get("old_document")))

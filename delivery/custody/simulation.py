@@ -3,6 +3,8 @@ integrators see the real webhooks and the citizen's (console-only) messages.
 
 Each step is the handheld's transition from the item's state, recorded like any other custody
 event; what a real hand-over proves (a one-time code, an ID check, a bag, a courier) is not asked.
+A hand-over of an item that replaces an old document takes the old one back (an item of its own,
+as at a real hand-over) unless `old_document_lost` says the citizen declared it lost.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Annotated, Literal
 import asyncpg
 import msgspec
 
-from delivery.custody import store
+from delivery.custody import old_items, store
+from delivery.custody.context import CustodyContext
 from delivery.custody.item import ItemRef
-from delivery.custody.model import TRANSITIONS, Action, Role, State
+from delivery.custody.model import TRANSITIONS, Action, Need, Role, State
+from delivery.custody.old_documents import simulated_handover
 from delivery.custody.services import Actor, record
 from delivery.platform.errors import Conflict, FieldError, InvalidInput, NotAllowed, NotFound
 
@@ -36,10 +40,13 @@ class SimulateIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                               "return", "shelve", "collect"], msgspec.Meta(examples=["receive"])]
     reason: Annotated[FailReason | None, msgspec.Meta(
         description="Why the attempt failed; with `fail` only.", examples=["absent"])] = None
+    old_document_lost: Annotated[bool, msgspec.Meta(
+        description="With `deliver` or `collect` of an item that replaces an old document: the "
+                    "citizen declares it lost (otherwise the old document is taken back).")] = False
 
 
-async def simulate(conn: asyncpg.Connection, *, agency_id: int, test_mode: bool,
-                   tracking_number: str, step: SimulateIn) -> None:
+async def simulate(conn: asyncpg.Connection, ctx: CustodyContext, *, agency_id: int,
+                   test_mode: bool, tracking_number: str, step: SimulateIn) -> None:
     """Apply one step to one of the agency's test-mode items; 403 for an agency not in test
     mode, 404 for an item not its own, 409 when the step does not follow from the state."""
     if not test_mode:
@@ -60,10 +67,26 @@ async def simulate(conn: asyncpg.Connection, *, agency_id: int, test_mode: bool,
         if transition is None or transition.to == item.state:
             raise Conflict(f"cannot {step.action} an item that is {item.state}; possible: "
                            f"{', '.join(possible(State(item.state))) or 'nothing (final)'}")
-        role = min(r for r in transition.roles if r != Role.system)
-        await record(conn, item, transition, action, Actor(role=role), now=datetime.now(UTC),
-                     payload={"reason": step.reason, "simulated": True} if step.reason
-                     else {"simulated": True})
+        takes_old = Need.old_document in transition.needs and (
+            row["old_document_number"] is not None
+            or ctx.rules_of(row["document_type"]).takes_old_document)
+        if step.old_document_lost and not takes_old:
+            raise InvalidInput("`old_document_lost` goes with the hand-over of an item that "
+                               "replaces an old document", errors=[FieldError(
+                                   field="/old_document_lost",
+                                   message="no old document to take back at this step")])
+        payload: dict = {"simulated": True}
+        if step.reason:
+            payload["reason"] = step.reason
+        if takes_old:
+            payload["old_document"] = simulated_handover(row["old_document_number"],
+                                                         step.old_document_lost)
+        actor = Actor(role=min(r for r in transition.roles if r != Role.system))
+        now = datetime.now(UTC)
+        await record(conn, item, transition, action, actor, now=now, payload=payload)
+        if takes_old and not step.old_document_lost:
+            await old_items.take_back(conn, ctx, actor, item, holder_id=None, now=now,
+                                      device_at=None)
 
 
 def possible(state: State) -> list[str]:

@@ -392,7 +392,8 @@ ON CONFLICT (staff_id) WHERE unlocked_at IS NULL DO NOTHING RETURNING id
 # --- single changes outside the handheld (agencies, the citizen, the system) ---------------------
 
 SELECT_AGENCY_ITEM = """
-SELECT id, state, agency_id, tracking_number, external_ref, branch_id
+SELECT id, state, agency_id, tracking_number, external_ref, branch_id, document_type,
+    old_document_number
 FROM items WHERE agency_id = $1 AND tracking_number = $2
 """
 # Optimistic: the change lands only if nobody moved the item since we read it. Both lock the

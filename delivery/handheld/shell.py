@@ -48,9 +48,10 @@ def _static_files() -> list[str]:
 
 def document_types() -> list[dict[str, object]]:
     """The hand-over rules the app applies before queueing a delivery or a collection: whether
-    the ID's last four digits are asked for and whether a proxy may collect."""
+    the ID's last four digits are asked for, whether a proxy may collect, and whether the old
+    document is always taken back."""
     return [{"code": t.code, "needs_id_check": t.needs_id_check,
-             "proxy_allowed": t.proxy_allowed,
+             "proxy_allowed": t.proxy_allowed, "takes_old_document": t.takes_old_document,
              "name": {"ar": t.name_ar, "ckb": t.name_ckb, "en": t.name_en}}
             for t in DOCUMENT_TYPES]
 

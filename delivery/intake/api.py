@@ -125,13 +125,14 @@ class DocumentsController(Controller):
 
     @post("/{tracking_number:str}/simulate", status_code=200,
           summary="Test mode: move a test item one step on")
-    async def simulate(self, conn: asyncpg.Connection, agency: Agency, tracking_number: str,
-                       data: SimulateIn) -> DocumentOut:
+    async def simulate(self, conn: asyncpg.Connection, state: State, agency: Agency,
+                       tracking_number: str, data: SimulateIn) -> DocumentOut:
         """For agencies created with `tasheel agency create … --test` only (403 otherwise):
         the step is recorded as staff would record it, and the agency's webhook receives the
         same events as for a real item. 409 when the step does not follow from the item's
         state (the problem lists those that do)."""
-        await simulation.simulate(conn, agency_id=agency.id, test_mode=agency.test_mode,
+        await simulation.simulate(conn, state.custody, agency_id=agency.id,
+                                  test_mode=agency.test_mode,
                                   tracking_number=tracking_number, step=data)
         return await readback.document(conn, agency.id, tracking_number, with_events=True)
 

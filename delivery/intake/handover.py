@@ -47,11 +47,15 @@ def proof_out(key: bytes, at: datetime, proof: dict[str, Any],
 
 def old_document_out(number: str | None, handed: dict[str, Any] | None,
                      tracking_number: str | None, state: str | None) -> OldDocumentOut | None:
-    """The old document an item replaces, and what became of it at the hand-over."""
-    if number is None:
-        return None
-    return OldDocumentOut(number=number, tracking_number=tracking_number, state=state,
-                          declared_lost=bool(handed and handed.get("lost")))
+    """The old document an item replaces, and what became of it at the hand-over: `number` is
+    the agency's; without one (a type that always takes the old one back), the number read at
+    the hand-over, unchecked."""
+    if handed is None:
+        return None if number is None else OldDocumentOut(number=number)
+    if handed.get("lost"):
+        return OldDocumentOut(number=number, declared_lost=True)
+    return OldDocumentOut(number=number or handed["number"], tracking_number=tracking_number,
+                          state=state, number_checked=handed.get("checked") is not False)
 
 
 def signed_by_out(signed: dict[str, Any] | None) -> SignedByOut | None:

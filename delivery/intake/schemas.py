@@ -195,10 +195,13 @@ class ProofOut(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 class OldDocumentOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The old document this one replaces: its number as the agency sent it; once the new one
-    was handed over, the item it travels back to the agency as (`tracking_number`, `state`), or
-    `declared_lost` when the citizen declared it lost."""
+    was handed over, the item it travels back to the agency as (`tracking_number`, `state`) and
+    whether the number read off it was checked against the agency's (`number_checked`), or
+    `declared_lost` when the citizen declared it lost. For a type that always takes the old one
+    back, sent without a number, `number` is the one read at the hand-over, unchecked."""
 
-    number: str
+    number: str | None = None
+    number_checked: bool | None = None
     tracking_number: str | None = None
     state: State | None = None
     declared_lost: bool = False

@@ -60,14 +60,18 @@ def _json_text(value: dict) -> str:
 
 def state_webhook(*, agency_id: int, item_id: int, tracking_number: str, external_ref: str,
                   state: str, previous: str | None, at: datetime,
-                  reason: str | None = None, return_reason: str | None = None) -> OutboxRow:
+                  reason: str | None = None, return_reason: str | None = None,
+                  old_document: dict | None = None) -> OutboxRow:
     """The agency's notice that one of its items changed state, and why: the reason recorded
-    for the change (a failed attempt's), and the return's when it sends the item back."""
+    for the change (a failed attempt's), the return's when it sends the item back, and what
+    became of the old document at a hand-over that takes one back."""
     payload = _state_payload(tracking_number, external_ref, state, previous, at.isoformat())
     if reason:
         payload["reason"] = reason
     if return_reason is not None:
         payload["return_reason"] = str(return_reason)
+    if old_document is not None:
+        payload["old_document"] = old_document
     return OutboxRow(channel=WEBHOOK, topic=STATE_CHANGED, item_id=item_id, agency_id=agency_id,
                      payload=payload)
 

@@ -18,6 +18,14 @@ class HandOverOut(msgspec.Struct, frozen=True, kw_only=True):
     p90_hours: float | None
 
 
+class OldDocumentsOut(msgspec.Struct, frozen=True, kw_only=True):
+    """Hand-overs of items that replaced an old document: the old one taken back (each an item
+    of its own, returning with reason `old_document`), or declared lost by the citizen."""
+
+    taken: int
+    declared_lost: int
+
+
 class SummaryGroupOut(msgspec.Struct, frozen=True, kw_only=True):
     """The counts of one group (all the period's items when not grouped)."""
 
@@ -29,6 +37,7 @@ class SummaryGroupOut(msgspec.Struct, frozen=True, kw_only=True):
     failed_attempts_by_reason: dict[str, int]
     returns: int  # items on their way back (`returning`) or back (`returned_to_agency`)
     returns_by_reason: dict[str, int]
+    old_documents: OldDocumentsOut
 
 
 class SummaryOut(msgspec.Struct, frozen=True, kw_only=True):

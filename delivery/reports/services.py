@@ -17,6 +17,7 @@ from delivery.platform.errors import FieldError, InvalidInput
 from delivery.reports import model, store
 from delivery.reports.schemas import (
     HandOverOut,
+    OldDocumentsOut,
     ReportItemOut,
     ReportItemsPage,
     SummaryGroupOut,
@@ -42,7 +43,8 @@ def tally(rows: Iterable[Mapping]) -> list[SummaryGroupOut]:
     groups: dict[str | None, dict] = {}
     for row in rows:
         group = groups.setdefault(row["key"], {"state": {}, "failure": {}, "return": {},
-                                               "within": {}, "handover": None})
+                                               "within": {}, "old_document": {},
+                                               "handover": None})
         if row["kind"] == "handover":
             group["handover"] = row
         else:
@@ -61,7 +63,9 @@ def _group(key: str | None, counts: dict) -> SummaryGroupOut:
             p90_hours=_hours(handover and handover["p90_hours"])),
         failed_attempts=sum(counts["failure"].values()),
         failed_attempts_by_reason=counts["failure"],
-        returns=sum(counts["return"].values()), returns_by_reason=counts["return"])
+        returns=sum(counts["return"].values()), returns_by_reason=counts["return"],
+        old_documents=OldDocumentsOut(taken=counts["old_document"].get("taken", 0),
+                                      declared_lost=counts["old_document"].get("declared_lost", 0)))
 
 
 def _hours(value: float | None) -> float | None:

@@ -11,7 +11,8 @@ from delivery.reports.model import WITHIN_DAYS
 
 # What an item's custody log says of its outcome is kept in `item_outcomes` as its events are
 # written (migration 0033): the delivery or collection, the attempts at the door and their
-# failure reasons, what last sent it back and whether its attempts were all used up.
+# failure reasons, what last sent it back, whether its attempts were all used up, and what became
+# of the old document it replaced at its hand-over (migration 0034).
 # An item with none of these events yet has no row there.
 #
 # Why an item on its way back (or back) was sent back: the return reason the custody event
@@ -39,7 +40,7 @@ WHERE i.agency_id = $1 AND i.created_at >= $2 AND i.created_at < $3
 # The same for every item of the period at once, for the summary.
 _ALL_FACTS = f"""
 SELECT i.document_type, i.state, i.governorate, s.code AS branch, i.created_at AS registered_at,
-       o.handed_over_at, o.failure_reasons, {_RETURN_REASON}
+       o.handed_over_at, o.failure_reasons, o.old_document, {_RETURN_REASON}
 FROM items i
 LEFT JOIN sites s ON s.id = i.branch_id
 LEFT JOIN item_outcomes o ON o.item_id = i.id
@@ -55,6 +56,7 @@ _WITHIN = ", ".join(f"count(*) FILTER (WHERE hours <= 24 * ($5::int[])[{n}])"
 SUMMARY = f"""
 WITH facts AS MATERIALIZED (
     SELECT f.state, f.failure_reasons, f.return_reason, f.handed_over_at, f.registered_at,
+           f.old_document,
            CASE $4::text
                WHEN 'document_type' THEN f.document_type
                WHEN 'governorate' THEN f.governorate
@@ -80,6 +82,9 @@ GROUP BY key, reason
 UNION ALL
 SELECT 'return', key, return_reason, count(*), NULL, NULL
 FROM facts WHERE return_reason IS NOT NULL GROUP BY key, return_reason
+UNION ALL
+SELECT 'old_document', key, old_document, count(*), NULL, NULL
+FROM facts WHERE old_document IS NOT NULL GROUP BY key, old_document
 UNION ALL
 SELECT 'within', key, days::text, within_n, NULL, NULL
 FROM handover, unnest($5::int[], within) AS w (days, within_n)

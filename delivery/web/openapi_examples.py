@@ -54,6 +54,7 @@ SUMMARY_GROUP_OUT = {
     "failed_attempts_by_reason": {"absent": 30, "address_not_found": 8, "refused": 3},
     "returns": 28, "returns_by_reason": {"hold_expired": 15, "unreachable": 9,
                                          "recalled": 4},
+    "old_documents": {"taken": 0, "declared_lost": 0},
 }
 REPORT_ITEM_OUT = {
     "external_ref": EXTERNAL_REF, "tracking_number": TRACKING_NUMBER, "document_type": "passport",
@@ -140,6 +141,7 @@ BY_SCHEMA: dict[str, Any] = {
         "previous_secret_valid_until": "2026-03-02T11:05:00+03:00"},
     "ReplayOut": {"replayed": 2, "event_ids": [4211, 4214]},
     "HandOverOut": HAND_OVER_OUT,
+    "OldDocumentsOut": {"taken": 12, "declared_lost": 1},
     "SummaryGroupOut": SUMMARY_GROUP_OUT,
     "SummaryOut": {"from": "2026-03-01", "to": "2026-03-31", "timezone": "Asia/Baghdad",
                    "group_by": "document_type", "groups": [SUMMARY_GROUP_OUT]},

@@ -61,7 +61,8 @@ class MeOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HeldOut(msgspec.Struct, frozen=True, kw_only=True):
-    """An item in a courier's hands; `awaiting` `to_courier` until they scan `take`."""
+    """An item in a courier's hands; `awaiting` `to_courier` until they scan `take`; `returning`
+    (sent back at the door, or an old document taken back) until they `return` it."""
 
     tracking_number: str
     state: str

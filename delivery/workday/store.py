@@ -28,10 +28,14 @@ WHERE actor_id = $1 AND server_at >= $2 AND server_at < $3 AND actor_role = 'cou
   AND action = 'fail'
 GROUP BY 1
 """
+# Also what the courier sent back at the door or took back (an old document) and has not yet
+# brought back to the branch (`return`): a returning item whose newest event is still theirs.
 HELD_BY = """
-SELECT tracking_number, state, handover_action AS awaiting FROM items
-WHERE courier_id = $1 AND state = ANY($2::text[])
-ORDER BY updated_at, id
+SELECT i.tracking_number, i.state, i.handover_action AS awaiting FROM items i
+WHERE i.courier_id = $1 AND (i.state = ANY($2::text[]) OR (i.state = 'returning' AND (
+    SELECT e.actor_role = 'courier' AND e.actor_id = $1 AND e.action <> 'return'
+    FROM custody_events e WHERE e.item_id = i.id ORDER BY e.seq DESC LIMIT 1)))
+ORDER BY i.updated_at, i.id
 """
 
 # A branch's items in one state, oldest arrival in it first, a page after ($3, $4).

@@ -142,3 +142,30 @@ async def test_each_reveal_of_the_citizens_phone_shows_on_the_item_page(client, 
     assert ">courier</bdi>" in section and "dev-courier" in section
     assert "+9647701234567" not in page.text and "7701234567" not in page.text
     assert "كشف رقم الهاتف" in (await ops.get(f"/ops/items/{tn}?lang=ar")).text
+
+
+async def test_the_item_page_links_a_new_document_and_the_old_one_taken_back(client, conn):
+    from tests.custody_world import applied, build_world, last4, last_code, out_for_delivery
+    from tests.helpers import auth, document
+
+    world = await build_world(client, conn)
+    body = {**document("PP-RENEW"), "old_document": {"number": "A1234567"}}
+    tn = (await client.post("/v1/documents", json=body, headers=auth(world.key))).json()[
+        "tracking_number"]
+    await out_for_delivery(world, tn)
+    ops = await console_login(client, conn, username="sup.old", role="supervisor",
+                              site=world.branch)
+    assert 'id="old-document"' not in (await ops.get(f"/ops/items/{tn}?lang=en")).text
+    await applied(client, world.courier, tn, "deliver", otp=await last_code(conn, tn),
+                  id_last4=await last4(conn, tn), old_document_number="A1234567")
+    old_tn = await conn.fetchval("SELECT tracking_number FROM items WHERE external_ref = $1",
+                                 "PP-RENEW#old")
+
+    new_page = await ops.get(f"/ops/items/{tn}?lang=en")
+    assert new_page.status_code == 200
+    link = new_page.text.split('id="old-document"')[1].split("</dd>")[0]
+    assert f'href="/ops/items/{old_tn}"' in link and "Old document taken back" in new_page.text
+    old_page = await ops.get(f"/ops/items/{old_tn}?lang=ar")
+    assert old_page.status_code == 200
+    back = old_page.text.split('id="old-document-of"')[1].split("</dd>")[0]
+    assert f'href="/ops/items/{tn}"' in back and "الوثيقة الجديدة التي استبدلتها" in old_page.text

@@ -82,7 +82,7 @@ async def test_the_staff_pseudonym_is_the_same_on_every_item_one_courier_handed_
 
 
 async def test_a_proxy_who_collected_is_shown_masked(world, conn):
-    tn = await submit(world.client, world.key, "VR-1", document_type="vehicle_registration")
+    tn = await submit(world.client, world.key, "VR-1", document_type="degree_certificate")
     await to_branch(world, [tn])
     await applied(world.client, world.clerk, tn, "shelve")
     await applied(world.client, world.clerk, tn, "collect", otp=await last_code(conn, tn),

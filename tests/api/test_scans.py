@@ -235,7 +235,7 @@ async def test_failed_attempt_needs_a_known_reason_and_counts(world, conn):
 
 
 async def test_pickup_by_a_proxy_records_only_last4_and_a_hash(world, conn):
-    tn = await submit(world.client, world.key, "VR-1", document_type="vehicle_registration")
+    tn = await submit(world.client, world.key, "VR-1", document_type="degree_certificate")
     await to_branch(world, [tn])
     await applied(world.client, world.clerk, tn, "shelve")
     hold = await conn.fetchval("SELECT hold_until FROM items WHERE tracking_number = $1", tn)

@@ -128,7 +128,7 @@ async def test_signing_out_waits_for_the_queue_then_wipes_the_device(server, bro
 async def test_a_branch_clerk_hands_a_document_to_a_proxy_at_the_counter_in_kurdish(
         sms_server, sms_settings, fake, browser, client, conn):
     world = await build_world(client, conn)
-    tn = await submit(client, world.key, "COUNTER", document_type="vehicle_registration",
+    tn = await submit(client, world.key, "COUNTER", document_type="degree_certificate",
                       mode="pickup", phone="07701110009")
     await to_branch(world, [tn])
     await applied(client, world.clerk, tn, "shelve")

@@ -279,14 +279,14 @@ async def test_reissue_and_unlock_need_a_reason(world, conn):
 
 # --- (f) proxies are recorded for every proxy collection ---------------------------------------
 
-@pytest.mark.parametrize("doc_type", ["continuity_confirmation", "vehicle_registration"])
+@pytest.mark.parametrize("doc_type", ["continuity_confirmation", "degree_certificate"])
 async def test_proxy_collection_records_the_proxy_masked(world, conn, doc_type):
     tn = await submit(world.client, world.key, "DOC-1", document_type=doc_type)
     await to_branch(world, [tn])
     await applied(world.client, world.clerk, tn, "shelve")
     proof = {"otp": await last_code(conn, tn),
              "proxy": {"name": "Omar Ali Hassan", "id_number": "200112346789"}}
-    if doc_type == "vehicle_registration":
+    if doc_type == "degree_certificate":
         proof["id_last4"] = "6789"
     result = await applied(world.client, world.clerk, tn, "collect", **proof)
     assert result["state"] == "collected"

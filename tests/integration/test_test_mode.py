@@ -122,3 +122,54 @@ async def test_a_handheld_scanning_a_test_item_finds_no_such_item(client, conn):
         assert result["status"] == "rejected", result
     assert await conn.fetchval("SELECT state FROM items WHERE tracking_number = $1",
                                tn) == "registered"
+
+
+async def _read(client, key: str, tn: str) -> dict:
+    response = await client.get(f"/v1/documents/{tn}", headers=auth(key))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def _to_the_door(client, key: str, body: dict) -> str:
+    created = await client.post("/v1/documents", json=body, headers=auth(key))
+    assert created.status_code == 201, created.text
+    tn = created.json()["tracking_number"]
+    for action in ("receive", "dispatch", "arrive", "to_courier"):
+        await _step(client, key, tn, action)
+    return tn
+
+
+async def test_a_simulated_delivery_takes_the_old_document_back_or_records_its_loss(client,
+                                                                                      conn):
+    key = await _test_agency(conn)
+    renewal = {**document("SANDBOX-OLD-1"), "old_document": {"number": "A1234567"}}
+    tn = await _to_the_door(client, key, renewal)
+    assert (await _step(client, key, tn, "deliver"))["state"] == "delivered"
+    done = await _read(client, key, tn)
+    old_tn = done["old_document"]["tracking_number"]
+    assert done["old_document"] == {"number": "A1234567", "number_checked": True,
+                                    "tracking_number": old_tn, "state": "returning"}
+    old = await _read(client, key, old_tn)
+    assert (old["old_document_of"], old["return_reason"]) == (tn, "old_document")
+
+    lost_tn = await _to_the_door(client, key, {**document("SANDBOX-OLD-2"),
+                                               "old_document": {"number": "A1234568"}})
+    await _step(client, key, lost_tn, "deliver", old_document_lost=True)
+    lost = await _read(client, key, lost_tn)
+    assert lost["old_document"] == {"number": "A1234568", "declared_lost": True}
+
+    # A type that always takes the old one back, sent without its number: taken, unchecked.
+    card_tn = await _to_the_door(client, key, document("SANDBOX-OLD-3",
+                                                       document_type="vehicle_registration"))
+    await _step(client, key, card_tn, "deliver")
+    card = await _read(client, key, card_tn)
+    assert card["old_document"]["number_checked"] is False
+    assert card["old_document"]["state"] == "returning"
+
+    plain_tn = await _to_the_door(client, key, document("SANDBOX-OLD-4"))
+    refused = await client.post(f"/v1/documents/{plain_tn}/simulate", headers=auth(key),
+                                json={"action": "deliver", "old_document_lost": True})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "/old_document_lost"
+    await _step(client, key, plain_tn, "deliver")
+    assert "old_document" not in await _read(client, key, plain_tn)

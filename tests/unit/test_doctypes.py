@@ -134,3 +134,9 @@ def test_document_types_are_immutable():
     with pytest.raises(AttributeError):
         DEFAULT_DOCUMENT_TYPES.get("passport").hold_days = 1  # type: ignore[misc]
     assert isinstance(DEFAULT_DOCUMENT_TYPES.get("other"), DocumentType)
+
+
+def test_only_the_yearly_vehicle_card_always_takes_the_old_one_back():
+    # Passports, IDs and licences have first issues too: theirs is the single document's rule.
+    assert [t.code for t in DEFAULT_DOCUMENT_TYPES if t.takes_old_document] == [
+        "vehicle_registration"]

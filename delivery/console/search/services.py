@@ -75,6 +75,8 @@ class ItemPage(msgspec.Struct, frozen=True, kw_only=True):
     events: list[Event]
     breaks: list[str]
     reveals: list[PhoneReveal] = []
+    old_document: str | None = None  # the old document this item's hand-over took back
+    old_document_of: str | None = None  # the new item this old document was taken back for
 
     @property
     def verified(self) -> bool:
@@ -113,7 +115,8 @@ async def read_item(conn: asyncpg.Connection, *, tracking_number: str, staff: St
                     events=[_event(e) for e in events],
                     breaks=[f"#{b.seq}: {b.detail}" for b in breaks],
                     reveals=[PhoneReveal(at=r["revealed_at"], username=r["username"],
-                                         device_id=r["device_id"]) for r in reveals])
+                                         device_id=r["device_id"]) for r in reveals],
+                    old_document=row["old_document"], old_document_of=row["old_document_of"])
 
 
 def _line(row: asyncpg.Record) -> ItemLine:

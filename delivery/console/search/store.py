@@ -26,10 +26,13 @@ WHERE (i.tracking_number = $1 OR i.external_ref = $2
 ORDER BY i.updated_at DESC, i.id DESC
 LIMIT $8 OFFSET $9
 """
+# With the old document a new item took back, or the new item an old document was taken for.
 ITEM = f"""
 SELECT {_ITEM_COLUMNS}, i.delivery_mode, i.delivery_day, i.delivery_window, i.chain_length,
-    i.chain_head
+    i.chain_head, o.tracking_number AS old_document, n.tracking_number AS old_document_of
 {_ITEM_JOINS}
+LEFT JOIN items o ON o.id = i.old_document_item_id
+LEFT JOIN items n ON n.id = i.old_document_of
 WHERE i.tracking_number = $1 AND {items_in_scope(2)}
 """
 # Every event of the item with who and where: staff by their account (an agency's event

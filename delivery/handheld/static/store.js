@@ -65,12 +65,13 @@ export async function record(results) {
     Object.assign(scan, {status: result.status, state: result.state ?? null,
                          reason: result.reason ?? null, error: result.error ?? null,
                          judged_at: new Date().toISOString()});
-    // The citizen's code and ID digits, and who signed for a return, were needed for the upload
-    // only: not kept on the device.
+    // The citizen's code and ID digits, the old document's number, and who signed for a return,
+    // were needed for the upload only: not kept on the device.
     delete scan.otp;
     delete scan.id_last4;
     delete scan.proxy;
     delete scan.signed_by;
+    delete scan.old_document_number;
     await tx.store.put(scan);
   }
   await tx.done;

@@ -65,7 +65,7 @@ export class Sync {
 export function wire(scan) {
   const out = {scan_id: scan.scan_id, code: scan.code, action: scan.action, at: scan.at};
   for (const field of ["bag", "courier", "otp", "id_last4", "reason", "note", "proxy", "location",
-                       "signed_by"]) {
+                       "signed_by", "old_document_number", "old_document_lost"]) {
     if (scan[field] !== undefined && scan[field] !== null && scan[field] !== "") out[field] = scan[field];
   }
   return out;

@@ -43,8 +43,10 @@ export function doctypeName(ctx, code) {
 // (when known) says whether the ID is checked and a proxy allowed; unknown, both are offered.
 // `oldDocument`: the item replaces an old document to take back (true), does not (false), or the
 // device does not know (null: the field is offered, and the server says whether it is needed).
+// A type that always takes the old document back (`takes_old_document`) asks for it regardless.
 export function handoverForm(ctx, {tn, action, doctype, proxyAllowed, onDone, oldDocument = null}) {
   const type = doctype ? ctx.doctype(doctype) : null;
+  if (type?.takes_old_document) oldDocument = true;
   const needsId = type ? type.needs_id_check : true;
   const mayProxy = proxyAllowed && (type ? type.proxy_allowed : true);
   const point = whereNow(ctx);

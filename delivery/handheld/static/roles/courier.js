@@ -118,7 +118,11 @@ function summaryMode() {
         Object.keys(day.failures).length ? h("h4", {}, ctx.t("failures")) : null,
         h("dl", {}, Object.entries(day.failures).map(([reason, n]) =>
           [h("dt", {}, ctx.t(`reason_${reason}`)), h("dd", {}, String(n))])),
-        h("p", {id: "holding"}, ctx.t("holding", {n: day.holding.length})));
+        h("p", {id: "holding"}, ctx.t("holding", {n: day.holding.length})),
+        h("ul", {id: "held", class: "items"}, day.holding.map((item) =>
+          h("li", {"data-tn": item.tracking_number, "data-state": item.state},
+            h("bdi", {class: "code", dir: "ltr"}, item.tracking_number),
+            item.state === "returning" ? [" · ", h("span", {class: "tag"}, ctx.t("to_return"))] : null))));
     },
   };
 }
