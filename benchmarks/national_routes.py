@@ -5,16 +5,19 @@ worker processes, the wall time, and the mean gap of a sample of branches to a l
         [--max-items 400] [--seconds 10] [--workers 2] [--sample 5] [--reference-seconds 60]
         [--seed 1]
 
-Each branch is planned by `delivery.planning.model.plan_day`, the morning job's own planner, on
-the formula's travel times (haversine × circuity; no OSRM, no database): the solver is what takes
-the time. A branch gets 40–400 items spread over a disc that grows with their number (a third
-chose the morning, a third the afternoon), and one motorcycle courier with a 40-item bag for
-every 35 items, 08:00–16:00. The gap compares the plan's cost (distance plus the solver's price
-of each item left out) with a plan of the same branch given `--reference-seconds`.
+Each branch is planned by `delivery.planning.model.plan_day`, the morning job's own planner, in
+the morning job's own pool of solver processes (`services.solver_pool`) and with its share of
+`--seconds` for the branch's size (`services.morning_budget_s`: all of it from 400 items, at
+least a fifth), on the formula's travel times (haversine × circuity; no OSRM, no database): the
+solver is what takes the time. A branch gets 40–400 items spread over a disc that grows
+with their number (a third chose the morning, a third the afternoon), and one motorcycle
+courier with a 40-item bag for every 35 items, 08:00–16:00. The gap compares the plan's cost
+(distance plus the solver's price of each item left out) with a plan of the same branch given
+`--reference-seconds`.
 
 Target (issue 19): 300 branches within 30 minutes on the 2-core machine, mean sample gap ≤ 1 %.
-The full run takes branches × seconds / workers (300 × 10 s / 2 = 25 min) plus the reference
-plans; a quick look: `--branches 20 --seconds 2 --sample 3 --reference-seconds 10`.
+The full run takes the branches' budgets over the workers (about 300 × 5.5 s / 2 ≈ 14 min) plus
+the reference plans; a quick look: `--branches 20 --seconds 2 --sample 3 --reference-seconds 10`.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ import os
 import random
 import statistics
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 from delivery.planning.model import PlanItem, Shift, Windows, plan_day
+from delivery.planning.services import morning_budget_s, solver_pool
 from routing.matrix import HaversineTimes
 from routing.plans import DEFAULT_SKIP_PENALTY_M
 
@@ -60,12 +63,15 @@ def branch_day(seed: int, min_items: int, max_items: int) -> tuple:
     return depot, items, shifts
 
 
-def plan_branch(seed: int, min_items: int, max_items: int, seconds: float) -> dict:
-    """Plan one branch's day; its size, cost and wall time."""
+def plan_branch(seed: int, min_items: int, max_items: int, seconds: float,
+                morning: bool) -> dict:
+    """Plan one branch's day, with the morning job's share of `seconds` for its size when
+    `morning`, else `seconds`; its size, cost and wall time."""
     depot, items, shifts = branch_day(seed, min_items, max_items)
+    budget = morning_budget_s(seconds, len(items)) if morning else seconds
     start = time.perf_counter()
     day = plan_day(depot, items, shifts, windows=WINDOWS, service_s=SERVICE_S,
-                   times=HaversineTimes(), max_runtime_s=seconds, seed=1)
+                   times=HaversineTimes(), max_runtime_s=budget, seed=1)
     distance = sum(c.distance_m for c in day.couriers)
     return {"seed": seed, "items": len(items), "left_out": len(day.left_out),
             "distance_m": distance, "cost": distance + DEFAULT_SKIP_PENALTY_M * len(day.left_out),
@@ -79,19 +85,21 @@ def main() -> None:
     print(f"{args.branches} branches of {args.min_items}-{args.max_items} items, "
           f"{args.seconds:g} s each, {args.workers} worker processes, {os.cpu_count()} cores")
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        rows = list(pool.map(plan_branch, seeds, [args.min_items] * len(seeds),
-                             [args.max_items] * len(seeds), [args.seconds] * len(seeds)))
+    with solver_pool(args.workers) as pool:
+        rows = list((pool.map if pool else map)(plan_branch, seeds, [args.min_items] * len(seeds),
+                             [args.max_items] * len(seeds), [args.seconds] * len(seeds),
+                             [True] * len(seeds)))
     wall = time.perf_counter() - start
     items = sum(r["items"] for r in rows)
     left = sum(r["left_out"] for r in rows)
     print(f"national day: {items} items, {left} left out, wall {wall:.1f} s "
           f"({wall / 60:.1f} min; target 30 min), slowest branch {max(r['wall_s'] for r in rows):.1f} s")
     sample = random.Random(args.seed).sample(rows, min(args.sample, len(rows)))
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        long_rows = list(pool.map(plan_branch, [r["seed"] for r in sample],
+    with solver_pool(args.workers) as pool:
+        long_rows = list((pool.map if pool else map)(plan_branch, [r["seed"] for r in sample],
                                   [args.min_items] * len(sample), [args.max_items] * len(sample),
-                                  [args.reference_seconds] * len(sample)))
+                                  [args.reference_seconds] * len(sample),
+                                  [False] * len(sample)))
     gaps = [100 * (r["cost"] - ref["cost"]) / ref["cost"] for r, ref in zip(sample, long_rows,
                                                                                strict=True)]
     for r, ref, gap in zip(sample, long_rows, gaps, strict=True):

@@ -265,13 +265,15 @@ async def test_two_planners_at_once_make_one_version(conn, settings, demo_sites)
 
 async def test_the_morning_job_on_two_workers_plans_each_branch_once(conn, settings,
                                                                      demo_sites):
+    """Two workers run the job at once, each solving branches two at a time in processes of
+    its own: every branch is planned once, its items routed."""
     lat, lon = await branch_point(conn)
     await add_courier(conn, "rider")
     await add_item(conn, lat=lat + 0.01, lon=lon)
     await add_item(conn, lat=None, lon=None, branch="BG-003")
     now = early_on(tomorrow() + dt.timedelta(days=(6 - tomorrow().weekday()) % 7))  # a Sunday
     worker_settings = msgspec.structs.replace(settings, route_plan_hour=5,
-                                              route_plan_seconds=RUNTIME)
+                                              route_plan_seconds=RUNTIME, route_plan_workers=2)
     pool = await db.create_pool(settings.database_url, min_size=1, max_size=4)
     try:
         contexts = [{"settings": worker_settings, "pool": pool} for _ in range(2)]
@@ -283,6 +285,7 @@ async def test_the_morning_job_on_two_workers_plans_each_branch_once(conn, setti
     rows = await conn.fetch("SELECT s.code, count(*) AS n FROM route_plans p JOIN sites s "
                             "ON s.id = p.branch_id GROUP BY s.code ORDER BY s.code")
     assert [(r["code"], r["n"]) for r in rows] == [("BG-002", 1), ("BG-003", 1)]
+    assert await conn.fetchval("SELECT sum(items_routed) FROM route_plans") == 1
 
 
 async def test_the_morning_job_waits_for_its_hour(conn, settings, demo_sites):
