@@ -47,4 +47,7 @@ async def due(pool: Any, settings: Settings, now: dt.datetime) -> bool:
         return not await conn.fetchval(store.PLANNED_TODAY, local_day(now))
 
 
-CRON_JOBS = [cron(plan_routes_job, minute={5}, run_at_startup=False, timeout=1800)]
+# A national day takes about a quarter of an hour on two cores (benchmarks/national_routes.py);
+# the job may run until the branches open, two hours after the default planning hour: cut short,
+# the branches not yet planned would wait for tomorrow (a later run finds today already planned).
+CRON_JOBS = [cron(plan_routes_job, minute={5}, run_at_startup=False, timeout=2 * 3600)]
