@@ -150,7 +150,8 @@ def morning_budget_s(plan_seconds: float, items: int) -> float:
 
 async def plan_branch_day(conn: asyncpg.Connection, settings: Settings, branch_code: str,
                           day: dt.date, *, trigger: str = "cli", now: dt.datetime | None = None,
-                          max_runtime_s: float | None = None, force: bool = False,
+                          max_runtime_s: float | Callable[[int], float] | None = None,
+                          force: bool = False,
                           seed: int = 1, working_days_only: bool = False,
                           solver: Executor | None = None) -> PlanOutcome:
     """Plan (or re-plan) a branch's day; a new version only when its inputs changed or `force`.
