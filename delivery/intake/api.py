@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import Parameter
@@ -22,8 +19,9 @@ from delivery.intake import idempotency, readback, services
 from delivery.intake.context import IntakeContext
 from delivery.intake.schemas import BatchIn, BatchOut, DocumentIn, DocumentOut, DocumentsPage
 from delivery.intake.validate import Judged, batch_elements, decode_single
-from delivery.platform import db, inputs
+from delivery.platform import db
 from delivery.platform.apidoc import with_json_body
+from delivery.platform.cursors import decode_cursor, encode_cursor
 from delivery.platform.edge import StrictRequest
 from delivery.platform.errors import FieldError, InvalidInput
 
@@ -115,13 +113,13 @@ class DocumentsController(Controller):
         if document_type is not None and document_type not in _ctx(state).types:
             raise InvalidInput(f"unknown document type {document_type}", errors=[FieldError(
                 field="query:document_type", message=f"unknown document type {document_type}")])
-        after = _decode_cursor(cursor) if cursor else None
+        after = decode_cursor(cursor) if cursor else None
         items, next_after = await readback.page(
             conn, agency.id, states=states_from_query(item_state), document_type=document_type,
             external_ref=external_ref, branch=branch, updated_since=updated_since, after=after,
             limit=limit)
         return DocumentsPage(items=items,
-                             next_cursor=_encode_cursor(next_after) if next_after else None)
+                             next_cursor=encode_cursor(*next_after) if next_after else None)
 
     @post("/{tracking_number:str}/simulate", status_code=200,
           summary="Test mode: move a test item one step on")
@@ -173,21 +171,4 @@ def states_from_query(text: str | None) -> list[str] | None:
             for s in unknown])
     return states
 
-
-def _encode_cursor(after: tuple[datetime, int]) -> str:
-    raw = msgspec.json.encode([after[0].isoformat(), after[1]])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        at, item_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = datetime.fromisoformat(at), int(item_id)
-        # A cursor is the caller's text: one forged out of range must not reach the query.
-        inputs.check_moment(after[0], "query:cursor")
-        inputs.check_int(after[1], "query:cursor")
-        return after
-    except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
-        raise InvalidInput("cursor is not one this API gave out",
-                           errors=[FieldError(field="query:cursor", message="invalid")]) from None
 

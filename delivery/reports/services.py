@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import datetime
 
 import asyncpg
-import msgspec
 
-from delivery.platform import db, inputs
-from delivery.platform.errors import FieldError, InvalidInput
+from delivery.platform import db
+from delivery.platform.cursors import decode_cursor, encode_cursor
 from delivery.reports import model, store
 from delivery.reports.schemas import (
     HandOverOut,
@@ -114,22 +110,3 @@ async def items_csv(pool: asyncpg.Pool, agency_id: int, period: model.Period, *,
                 buffer.seek(0)
                 buffer.truncate()
     yield buffer.getvalue().encode()
-
-
-def encode_cursor(at: datetime, item_id: int) -> str:
-    raw = msgspec.json.encode([at.isoformat(), item_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (registered_at, id) a page ended at; 422 for anything this API did not give out."""
-    try:
-        at, item_id = msgspec.json.decode(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = datetime.fromisoformat(at), int(item_id)
-        inputs.check_moment(after[0], "query:cursor")  # the caller's text: keep it in range
-        inputs.check_int(after[1], "query:cursor")
-        return after
-    except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
-        raise InvalidInput("cursor is not one this API gave out",
-                           errors=[FieldError(field="query:cursor", message="invalid")]) from None

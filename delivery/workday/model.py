@@ -3,14 +3,11 @@ what a courier holds, when a courier may see a citizen's phone number, and the s
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 import msgspec
 
 from delivery.custody.model import Action, State
-from delivery.platform import inputs
 from delivery.platform.errors import FieldError, InvalidInput, NotAllowed
 
 # What a branch's clerks look at, and what they see first.
@@ -61,24 +58,3 @@ def days_waiting(since: datetime, now: datetime) -> int:
     return max((now - since).days, 0)
 
 
-def encode_cursor(since: datetime, item_id: int) -> str:
-    """The opaque `next_cursor`: where the page ended."""
-    raw = msgspec.json.encode([since.isoformat(), item_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """Where the previous page ended; a cursor this API did not give out is a 422."""
-    try:
-        at, item_id = msgspec.json.decode(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        after = datetime.fromisoformat(at), int(item_id)
-        # The caller's text: one forged out of range must not reach the query.
-        inputs.check_moment(after[0], "query:cursor")
-        inputs.check_int(after[1], "query:cursor")
-        if after[0].tzinfo is None:
-            raise ValueError("no offset")
-        return after
-    except (binascii.Error, msgspec.DecodeError, ValueError, TypeError):
-        raise InvalidInput("cursor is not one this API gave out",
-                           errors=[FieldError(field="query:cursor", message="invalid")]) from None

@@ -11,6 +11,7 @@ import msgspec
 from delivery.custody.anchors import day_bounds, local_day
 from delivery.custody.judge import HANDHELD_ACTIONS
 from delivery.custody.model import PLACING
+from delivery.platform.cursors import decode_cursor, encode_cursor
 from delivery.platform.errors import NotFound
 from delivery.platform.privacy import mask_name
 from delivery.staff.auth import StaffUser
@@ -144,14 +145,14 @@ async def shelf(conn: asyncpg.Connection, staff: StaffUser, *, state: str | None
                 cursor: str | None, limit: int, now: datetime) -> ShelfPage:
     """The branch's items in one state, oldest in it first, a page at a time."""
     wanted = model.shelf_state(state)
-    after = model.decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor) if cursor else None
     assert staff.site_id is not None  # the caller checked the branch
     rows = await store.shelf(conn, branch_id=staff.site_id, state=wanted, after=after,
                              limit=limit + 1, placing=_PLACING)
     page = rows[:limit]
     more = len(rows) > limit
     return ShelfPage(items=[_shelf_item(r, now) for r in page],
-                     next_cursor=model.encode_cursor(page[-1]["since"], page[-1]["id"])
+                     next_cursor=encode_cursor(page[-1]["since"], page[-1]["id"])
                      if more else None)
 
 

@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from delivery.platform.cursors import decode_cursor, encode_cursor
 from delivery.platform.errors import InvalidInput
 from delivery.reports import model
-from delivery.reports.services import decode_cursor, encode_cursor, tally
+from delivery.reports.services import tally
 
 TODAY = date(2026, 3, 31)
 

@@ -5,12 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from delivery.platform.cursors import decode_cursor, encode_cursor
 from delivery.platform.errors import InvalidInput, NotAllowed
 from delivery.workday.model import (
     ItemHeld,
     days_waiting,
-    decode_cursor,
-    encode_cursor,
     refuse_phone,
     shelf_state,
 )
