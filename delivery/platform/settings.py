@@ -65,7 +65,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stuck_after_hours: str = ""  # STUCK_AFTER_HOURS, e.g. `at_branch=48`; see custody/stuck.py
     pii_retention_days: int = 365  # personal data of a finished item is removed after this
     route_plan_hour: int = 6  # Asia/Baghdad hour at which every branch's day is planned
-    route_plan_seconds: float = 10.0  # wall-clock budget of a whole branch plan, fallbacks included
+    route_plan_seconds: float = 18.0  # wall-clock budget of a whole branch plan, fallbacks included
     route_plan_workers: int = 1  # branches the morning job solves at once, a process each
     route_service_s: int = 300  # hand-over time at a stop (code and ID check)
     route_delivery_hours: str = "08:00-16:00"  # when a branch's opening hours do not say
@@ -139,7 +139,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             stuck_after_hours=env.get("STUCK_AFTER_HOURS", ""),
             pii_retention_days=_retention_days(env.get("PII_RETENTION_DAYS", "365")),
             route_plan_hour=int(env.get("ROUTE_PLAN_HOUR", 6)),
-            route_plan_seconds=float(env.get("ROUTE_PLAN_SECONDS", 10.0)),
+            route_plan_seconds=float(env.get("ROUTE_PLAN_SECONDS", 18.0)),
             route_plan_workers=_positive("ROUTE_PLAN_WORKERS",
                                          env.get("ROUTE_PLAN_WORKERS", str(os.cpu_count() or 1))),
             route_service_s=int(env.get("ROUTE_SERVICE_SECONDS", 300)),

@@ -329,8 +329,8 @@ def test_the_fallback_gets_only_what_the_required_attempt_left_of_the_budget(mon
     assert sum(asked) <= 0.6
 
 
-@pytest.mark.parametrize(("items", "seconds"), [(0, 2.0), (40, 2.0), (80, 2.0), (200, 5.0),
+@pytest.mark.parametrize(("items", "seconds"), [(0, 1.0), (40, 1.0), (80, 2.0), (200, 5.0),
                                                 (400, 10.0), (900, 10.0)])
 def test_the_morning_job_gives_a_small_day_a_share_of_the_time(items, seconds):
-    """The whole budget from 400 items, a proportional share below, never under a fifth."""
+    """The whole budget from 400 items, a proportional share below, never under a tenth."""
     assert morning_budget_s(10.0, items) == pytest.approx(seconds)
