@@ -363,8 +363,8 @@ def _search_params(max_runtime_s: float) -> IteratedLocalSearchParams:
     # The memory that converges fastest depends on the time there is. At 1 s a short one halves
     # the Solomon set's mean gap to the best known (about 1.3 % to 0.65 %); at 5 s PyVRP's 300
     # does as well. From 8 s a long one keeps escaping the local optima where 300 settles: on ten
-    # generated branch days of 220-400 items, the mean gap to the best plan found fell from
-    # 1.07 % to 0.65 % at 12 s and from 0.54 % to 0.11 % at 20 s (benchmarks/national_routes.py).
+    # generated branch days of 220-400 items, the mean gap to the better plan fell from 0.94 % to
+    # 0.67 % at 10 s and from 0.45 % to 0.20 % at 15 s, but rose at 5 s (benchmarks/search_memory.py).
     history = next(length for under_s, length in SEARCH_MEMORY if max_runtime_s < under_s)
     return IteratedLocalSearchParams(history_length=history)
 

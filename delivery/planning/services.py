@@ -142,8 +142,8 @@ def solver_pool(workers: int) -> Iterator[Executor | None]:
 def morning_budget_s(plan_seconds: float, items: int) -> float:
     """The morning job's time for one branch: `ROUTE_PLAN_SECONDS` for a day of
     FULL_BUDGET_ITEMS items or more, a proportional share for a smaller one, never less than a
-    tenth. A day of 115 items was within 0.14 % of its 60 s plan after half a second; the time
-    saved is what plans a whole country before the branches open."""
+    tenth. A small day's search settles in a second or two; the time saved goes to the large
+    days, and is what plans a whole country before the branches open."""
     share = min(1.0, max(MIN_BUDGET_SHARE, items / FULL_BUDGET_ITEMS))
     return plan_seconds * share
 
