@@ -62,14 +62,19 @@ async def _sms_count(conn, tn: str) -> int:
         "WHERE o.channel = 'sms' AND i.tracking_number = $1", tn)
 
 
+async def _at_the_door_without_the_old_document(world, conn, tn: str) -> tuple[str, str]:
+    """Take the item out and offer it without the old document: refused. Its code and digits."""
+    await out_for_delivery(world, tn)
+    code, digits = await last_code(conn, tn), await last4(conn, tn)
+    missing = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits)
+    assert (missing["status"], missing["reason"]) == ("rejected", "old_document_required")
+    return code, digits
+
+
 async def test_delivered_only_with_the_old_number_and_the_old_document_travels_back(world, conn):
     tn = await _submit_renewal(world, "PP-RENEW-1")
     assert (await _read(world, tn))["old_document"] == {"number": OLD_NUMBER}
-    await out_for_delivery(world, tn)
-    code, digits = await last_code(conn, tn), await last4(conn, tn)
-
-    missing = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits)
-    assert (missing["status"], missing["reason"]) == ("rejected", "old_document_required")
+    code, digits = await _at_the_door_without_the_old_document(world, conn, tn)
     wrong = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
                        old_document_number="A7654321")
     assert (wrong["status"], wrong["reason"]) == ("rejected", "old_document_mismatch")
@@ -181,10 +186,7 @@ async def _submit_vehicle_card(world, ref: str, **changes) -> str:
 async def test_a_type_that_takes_the_old_one_back_records_the_number_read_unchecked(world, conn):
     tn = await _submit_vehicle_card(world, "VR-YEARLY-1")
     assert "old_document" not in await _read(world, tn)
-    await out_for_delivery(world, tn)
-    code, digits = await last_code(conn, tn), await last4(conn, tn)
-    missing = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits)
-    assert (missing["status"], missing["reason"]) == ("rejected", "old_document_required")
+    code, digits = await _at_the_door_without_the_old_document(world, conn, tn)
     garbled = await scan(world.client, world.courier, tn, "deliver", otp=code, id_last4=digits,
                          old_document_number="12!")
     assert (garbled["status"], garbled["reason"]) == ("rejected", "old_document_invalid")
